@@ -1,0 +1,1 @@
+"""gatekeeper: a Git-native release gate."""

@@ -1,0 +1,5 @@
+"""`python -m gatekeeper` runs the `gate` command."""
+
+from gatekeeper.cli import main
+
+raise SystemExit(main())

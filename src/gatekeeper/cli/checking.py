@@ -1,0 +1,140 @@
+"""Commands that decide: check, tag, status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gatekeeper.cli.app import FormatOpt, Format, RepoDir, app, handled, out, repo_dir, say
+from gatekeeper.errors import ExitCode, InputError
+
+Stage = Annotated[str, typer.Option("--stage", help="pre-tag (default) or post-release.")]
+
+
+def render(report: object, fmt: Format) -> str:
+    """The report in the chosen format."""
+    from gatekeeper.render import json, markdown, text
+    from gatekeeper.report import Report
+
+    assert isinstance(report, Report)
+    return {Format.text: text.check, Format.json: json.check, Format.markdown: markdown.check}[
+        fmt
+    ](report)
+
+
+@app.command()
+@handled
+def check(
+    tag: Annotated[str | None, typer.Argument(help="Release tag to check.")] = None,
+    tag_opt: Annotated[str | None, typer.Option("--tag", help="Same as TAG.")] = None,
+    all_tags: Annotated[bool, typer.Option("--all-tags", help="Check every release tag.")] = False,
+    rev: Annotated[str | None, typer.Option("--rev", help="Check this revision, not the tag.")] = None,
+    policy_ref: Annotated[str | None, typer.Option(
+        "--policy-ref", help="Read the policy from this trusted ref.")] = None,
+    stage: Stage = "pre-tag",
+    fmt: FormatOpt = Format.text,
+    directory: RepoDir = None,
+) -> int:
+    """May this release be tagged? Exit 0 pass, 1 a gate failed, 2 bad input."""
+    from gatekeeper.check import CheckOptions, check_release
+    from gatekeeper.repo import open_repo
+
+    if tag and tag_opt and tag != tag_opt:
+        raise InputError(f"TAG '{tag}' and --tag '{tag_opt}' disagree", hint="give one of them")
+    if stage not in {"pre-tag", "post-release"}:
+        raise InputError(f"--stage: '{stage}'; expected pre-tag or post-release", hint="--stage pre-tag")
+    opts = CheckOptions(rev=rev, policy_ref=policy_ref, stage=stage)
+    with open_repo(repo_dir(directory)) as repo:
+        if all_tags:
+            tags = _release_tags(repo, policy_ref)
+        else:
+            tags = [tag or tag_opt or _release_at_head(repo)]
+        reports = [check_release(repo, name, opts) for name in tags]
+    if fmt is Format.json and all_tags:
+        from gatekeeper.render.json import dumps
+
+        out(dumps({"releases": [r.to_json() for r in reports], "passed": all(r.passed for r in reports)}))
+    else:
+        out("\n\n".join(render(r, fmt) for r in reports))
+    return 0 if all(r.passed for r in reports) else int(ExitCode.GATE_FAILED)
+
+
+def _release_tags(repo: object, policy_ref: str | None) -> list[str]:
+    from gatekeeper.policyfile import load_policy
+    from gatekeeper.repo import GitRepo
+    from gatekeeper.tagname import is_release_tag
+
+    assert isinstance(repo, GitRepo)
+    head = repo.resolve_commit(policy_ref or "HEAD", "--policy-ref")
+    policy = load_policy(repo, head).policy
+    return [t for t in repo.tag_names() if is_release_tag(t, policy)]
+
+
+def _release_at_head(repo: object) -> str:
+    from gatekeeper.finding import release_for_head
+    from gatekeeper.repo import GitRepo
+
+    assert isinstance(repo, GitRepo)
+    return release_for_head(repo)
+
+
+@app.command()
+@handled
+def tag(
+    name: Annotated[str, typer.Argument(metavar="TAG", help="Release tag to create.")],
+    rev: Annotated[str, typer.Option("--rev", help="Commit to tag.")] = "HEAD",
+    sign: Annotated[bool, typer.Option("--sign", help="Sign the tag (git's signing config).")] = False,
+    push: Annotated[str | None, typer.Option("--push", metavar="REMOTE", help="Push it.")] = None,
+    policy_ref: Annotated[str | None, typer.Option("--policy-ref")] = None,
+    directory: RepoDir = None,
+) -> int:
+    """Create the annotated release tag, only if every gate passes."""
+    from gatekeeper.check import CheckOptions, check_release
+    from gatekeeper.render.text import check as text_check
+    from gatekeeper.repo import open_repo
+
+    with open_repo(repo_dir(directory)) as repo:
+        if repo.tag(name) is not None:
+            raise InputError(f"tag '{name}' already exists", hint="release tags are never moved")
+        report = check_release(repo, name, CheckOptions(rev=rev, policy_ref=policy_ref))
+        if not report.passed:
+            out(text_check(report))
+            say(f"refused: '{name}' fails its gates; no tag was created")
+            return int(ExitCode.GATE_FAILED)
+        passed = ", ".join(g.id for g in report.gates if g.applies)
+        message = f"Release {name}\n\ngate check passed: {passed}\npolicy: {report.policy_ref}\n"
+        repo.create_tag(name, report.revision, message, sign=sign)
+        out(f"tagged {name} at {report.revision[:12]}")
+        if push:
+            repo.push_tag(push, name)
+            out(f"pushed {name} to {push}")
+    return 0
+
+
+@app.command()
+@handled
+def status(fmt: FormatOpt = Format.text, directory: RepoDir = None) -> int:
+    """Every release and its stage (requested, approved, tagged, launched, verified...)."""
+    from dataclasses import asdict
+
+    from gatekeeper.repo import open_repo
+    from gatekeeper.status import statuses
+
+    with open_repo(repo_dir(directory)) as repo:
+        rows = statuses(repo)
+    if fmt is Format.json:
+        from gatekeeper.render.json import dumps
+
+        out(dumps({"releases": [asdict(r) for r in rows]}))
+    elif fmt is Format.markdown:
+        out("| release | stage | title | failing gates |\n| --- | --- | --- | --- |")
+        for r in rows:
+            out(f"| `{r.release}` | {r.stage} | {r.title} | {', '.join(r.failing)} |")
+    else:
+        for r in rows or []:
+            failing = f"  (failing: {', '.join(r.failing)})" if r.failing else ""
+            out(f"{r.release:<24} {r.stage:<12} {r.title}{failing}")
+        if not rows:
+            out("no releases yet; start one with `gate request TAG --title ...`")
+    return 0

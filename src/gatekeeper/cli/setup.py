@@ -1,0 +1,94 @@
+"""Commands that set things up or check files: init, demo, schema, validate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gatekeeper.cli.app import NoCommit, RepoDir, app, handled, out, repo_dir
+from gatekeeper.errors import InputError
+
+SCHEMAS = ("request", "approval", "evidence", "policy")
+
+
+@app.command()
+@handled
+def init(
+    template: Annotated[str, typer.Option("--template", help="minimal, standard or strict.")] = "standard",
+    directory: RepoDir = None,
+    no_commit: NoCommit = False,
+) -> int:
+    """Scaffold policies/release.toml from a shipped template, with you as its first person."""
+    from gatekeeper import templates
+    from gatekeeper.repo import open_repo
+
+    text = templates.text(template)
+    with open_repo(repo_dir(directory)) as repo:
+        target = repo.root / "policies" / "release.toml"
+        if target.exists():
+            raise InputError(f"{target.relative_to(repo.root)}: already exists",
+                             hint="edit it, or remove it to start again")
+        me = repo.author()
+        text = templates.render(template, me.name, me.email)
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        try:
+            sha = repo.commit_files(["policies/release.toml"],
+                                    f"gate: init policy from template '{template}'",
+                                    commit=not no_commit)
+        except BaseException:
+            target.unlink()
+            raise
+    out(f"wrote policies/release.toml (template '{template}'); you are person 'you'")
+    out(f"committed {sha[:12]}" if sha else "staged, not committed (--no-commit)")
+    out("next: add your colleagues under [people] and [roles], then `gate request TAG --title ...`")
+    return 0
+
+
+@app.command()
+@handled
+def demo(
+    directory: Annotated[Path | None, typer.Argument(metavar="DIR", help="Where (default: a temp dir).")] = None,
+) -> int:
+    """Build a throwaway repo and walk one release from request to tag."""
+    from gatekeeper.demo import run_demo
+
+    run_demo(directory, out)
+    return 0
+
+
+@app.command()
+@handled
+def schema(
+    which: Annotated[str, typer.Argument(metavar="request|approval|evidence|policy")] = "policy",
+) -> int:
+    """Print the JSON Schema of a file type (for editors)."""
+    from gatekeeper.render.json import dumps
+    from gatekeeper.schemas import json_schema
+
+    if which not in SCHEMAS:
+        raise InputError(f"schema: unknown file type '{which}'", hint=f"one of: {', '.join(SCHEMAS)}")
+    out(dumps(json_schema(which)))
+    return 0
+
+
+@app.command()
+@handled
+def validate(
+    paths: Annotated[list[str] | None, typer.Argument(metavar="[PATH]...")] = None,
+    directory: RepoDir = None,
+) -> int:
+    """Schema-check policy and record files (default: everything staged) and append-only rules."""
+    from gatekeeper import validate as v
+    from gatekeeper.repo import open_repo
+
+    with open_repo(repo_dir(directory)) as repo:
+        if paths:
+            count = v.validate_files(repo.root, paths)
+            v.validate_index_append_only(repo)
+        else:
+            count = v.validate_index(repo)
+    out(f"ok: {count} file(s) valid")
+    return 0

@@ -1,0 +1,116 @@
+"""`gate demo`: a throwaway repository and one release walked from request to tag."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.errors import InputError
+
+PEOPLE = {
+    "alice": ("Alice Chen", "product"),
+    "bob": ("Bob Li", "rnd"),
+    "carol": ("Carol Wang", "pm"),
+    "dave": ("Dave Zhao", "ops"),
+    "erin": ("Erin Liu", "leadership"),
+}
+JUNIT = b"""<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="app" tests="3">
+<testcase classname="app" name="test_login"/>
+<testcase classname="app" name="test_checkout"/>
+<testcase classname="app" name="test_refund"/>
+</testsuite></testsuites>
+"""
+NOTICE = "# 上线通告 / Launch notice\n\nv1.0.0 goes live tonight at 22:00. 产品部\n"
+
+
+def demo_policy() -> str:
+    """The standard template with five demo people, one per role."""
+    import tomli_w
+
+    from gatekeeper import templates
+
+    doc: dict[str, Any] = tomllib.loads(templates.text("standard"))
+    doc["people"] = {pid: {"name": name, "email": f"{pid}@demo.example"}
+                     for pid, (name, _) in PEOPLE.items()}
+    for pid, (_, role) in PEOPLE.items():
+        doc["roles"][role]["members"] = [pid]
+    return tomli_w.dumps(doc)
+
+
+@contextmanager
+def acting_as(pid: str) -> Iterator[None]:
+    """Run git (and gate) as a demo person by setting git's identity variables."""
+    name = PEOPLE[pid][0]
+    keys = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ.update(dict(zip(keys, (name, f"{pid}@demo.example") * 2, strict=True)))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
+    """Walk one release end to end, printing each step; returns the repository path."""
+    from gatekeeper.check import check_release
+    from gatekeeper.recording import RequestFields, attach, file_request, open_session, sign_off
+    from gatekeeper.render.text import check as render
+    from gatekeeper.repo import init_repo, open_repo
+
+    root = directory or Path(tempfile.mkdtemp(prefix="gate-demo-"))
+    if root.exists() and any(root.iterdir()):
+        raise InputError(f"{root}: not empty", hint="give a new or empty directory")
+    root.mkdir(parents=True, exist_ok=True)
+    init_repo(root, {"user.name": "Demo", "user.email": "dave@demo.example",
+                     "commit.gpgsign": "false", "tag.gpgsign": "false"})
+    say(f"demo repository: {root}\n")
+    (root / "policies").mkdir()
+    (root / "policies" / "release.toml").write_text(demo_policy(), encoding="utf-8")
+    (root / "app.py").write_text("print('hello, release')\n", encoding="utf-8")
+    files = Path(tempfile.mkdtemp(prefix="gate-demo-files-"))
+    (files / "report.xml").write_bytes(JUNIT)
+    (files / "notice.md").write_text(NOTICE, encoding="utf-8")
+    tag = "v1.0.0"
+    with open_repo(root) as repo:
+        with acting_as("dave"):
+            repo.commit_files(["policies/release.toml", "app.py"], "app and release policy")
+            say("1. dave (ops) files the release request for the current commit")
+            s = open_session(repo, tag)
+            file_request(s, tag, RequestFields("First release", summary="hello world",
+                                               rollback_plan="redeploy the previous build"))
+        say("\n2. gate check: nothing is approved yet, so it fails")
+        say(render(check_release(repo, tag)))
+        for pid in ("alice", "bob", "carol"):
+            role = PEOPLE[pid][1]
+            with acting_as(pid):
+                say(f"\n3. {pid} approves as {role}")
+                sign_off(open_session(repo, tag), tag, role, "approve", "looks good")
+        with acting_as("dave"):
+            say("\n4. dave attaches the test report, the backups and the environment check")
+            attach(open_session(repo, tag), tag, "test-report", files / "report.xml", {})
+            for target in ("database", "files"):
+                attach(open_session(repo, tag), tag, "backup", None,
+                       {"target": target, "location": f"s3://backups/{target}"})
+            attach(open_session(repo, tag), tag, "env-check", None,
+                   {"servers": "pass", "database": "pass"})
+        with acting_as("alice"):
+            say("\n5. alice (product) publishes the launch notice")
+            attach(open_session(repo, tag), tag, "launch-notice", files / "notice.md", {})
+        report = check_release(repo, tag)
+        say("\n6. gate check: every gate passes")
+        say(render(report))
+        if report.passed:
+            repo.create_tag(tag, report.revision, f"Release {tag}\n", sign=False)
+            say(f"\n7. gate tag {tag}: tagged {report.revision[:12]}")
+    say(f"\nexplore it: cd {root} && gate status && gate check {tag}")
+    return root

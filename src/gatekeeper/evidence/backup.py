@@ -1,0 +1,67 @@
+"""`backup`: one record per target (database, files, ...), no older than a limit."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from gatekeeper.evidence.base import CheckContext, EvidenceItem, EvidenceKind, newest
+from gatekeeper.models.base import Count, Name, Strict
+from gatekeeper.models.gates import EvidenceGate
+
+
+class BackupGate(EvidenceGate):
+    """Every listed target backed up, each no older than `max_age_hours`."""
+
+    kind: Literal["backup"]  # type: ignore[assignment]
+    targets: list[Name] = Field(min_length=1)
+    max_age_hours: Count | None = None
+
+
+class BackupDetails(Strict):
+    """What was backed up, where to, when, and the backup's own checksum."""
+
+    target: Name
+    location: str = Field(min_length=1)
+    taken_at: AwareDatetime
+    checksum: str = ""
+
+
+def check(gate: BackupGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
+    """Each target needs a backup taken before the reference time and within the age limit."""
+    reasons = []
+    for target in gate.targets:
+        mine = [i for i in items if isinstance(i.details, BackupDetails) and i.details.target == target]
+        if not mine:
+            reasons.append(f"no backup of target '{target}'")
+            continue
+        details = newest(mine).details
+        assert isinstance(details, BackupDetails)
+        age_hours = (ctx.reference_time - details.taken_at).total_seconds() / 3600
+        if age_hours < 0:
+            reasons.append(f"backup of '{target}' is dated in the future ({details.taken_at})")
+        elif gate.max_age_hours is not None and age_hours > gate.max_age_hours:
+            reasons.append(
+                f"backup of '{target}' is {age_hours:.1f} h old; expected at most "
+                f"{gate.max_age_hours} h"
+            )
+    return reasons
+
+
+def details_from_cli(sets: dict[str, str]) -> dict[str, object]:
+    """`--set target=database --set location=s3://...`; `taken_at` defaults to now."""
+    from datetime import UTC, datetime
+
+    details: dict[str, object] = dict(sets)
+    details.setdefault("taken_at", datetime.now(UTC).replace(microsecond=0).isoformat())
+    return details
+
+
+KIND = EvidenceKind(
+    name="backup",
+    gate_model=BackupGate,
+    details_model=BackupDetails,
+    check=check,
+    details_from_cli=details_from_cli,
+)

@@ -1,0 +1,69 @@
+"""What an evidence kind is: a gate model, a details model and one pure check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gatekeeper.models.base import Strict
+from gatekeeper.models.gates import EvidenceGate
+from gatekeeper.models.records import EvidenceManifest
+
+
+class NoDetails(Strict):
+    """Kinds whose manifest carries everything in its attachment."""
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One manifest whose binding, signer and attachment digests were already verified."""
+
+    path: str
+    manifest: EvidenceManifest
+    details: Strict
+    attachments: Mapping[str, bytes]
+    person: str
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a kind's check may look at besides the items."""
+
+    reference_time: datetime
+    roles_of: Callable[[str], frozenset[str]]
+
+
+Check = Callable[[Any, list[EvidenceItem], CheckContext], list[str]]
+
+
+def _details_as_given(sets: Mapping[str, str]) -> dict[str, Any]:
+    return dict(sets)
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """A kind of evidence. `check` returns failure reasons; no reasons means the gate passes."""
+
+    name: str
+    gate_model: type[EvidenceGate]
+    details_model: type[Strict]
+    check: Check
+    attachment_suffix: str | None = None  # the file `gate attach` requires, e.g. ".xml"
+    details_from_cli: Callable[[Mapping[str, str]], dict[str, Any]] = field(
+        default=_details_as_given
+    )
+
+
+def newest(items: list[EvidenceItem]) -> EvidenceItem:
+    """The most recent item by its recorded time."""
+    return max(items, key=lambda item: item.manifest.at)
+
+
+def by_roles_reasons(by_roles: list[str], items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
+    """Reasons the items fail a `by_roles` restriction (empty when one item qualifies)."""
+    if not by_roles or any(ctx.roles_of(item.person) & set(by_roles) for item in items):
+        return []
+    people = ", ".join(sorted({item.person for item in items}))
+    return [f"recorded by {people}, but only {', '.join(by_roles)} may publish it"]

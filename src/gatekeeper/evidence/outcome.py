@@ -1,0 +1,48 @@
+"""Kinds that record a result: `perf-test`, `post-check`, `rollback`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from gatekeeper.evidence.base import CheckContext, EvidenceItem, EvidenceKind, newest
+from gatekeeper.models.base import Strict
+from gatekeeper.models.gates import EvidenceGate
+
+
+class OutcomeDetails(Strict):
+    """What was done and how it ended."""
+
+    result: Literal["pass", "fail"]
+    summary: str = ""
+
+
+class PerfTestGate(EvidenceGate):
+    """上线后必须进行性能测试: a performance test that passed."""
+
+    kind: Literal["perf-test"]  # type: ignore[assignment]
+
+
+class PostCheckGate(EvidenceGate):
+    """上线后检查: the post-release check passed."""
+
+    kind: Literal["post-check"]  # type: ignore[assignment]
+
+
+class RollbackGate(EvidenceGate):
+    """上线后回滚: a rollback was recorded (restore backup, revert code, why)."""
+
+    kind: Literal["rollback"]  # type: ignore[assignment]
+
+
+def check(gate: EvidenceGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
+    """The newest record's result is `pass`."""
+    details = newest(items).details
+    assert isinstance(details, OutcomeDetails)
+    return [] if details.result == "pass" else [f"{gate.kind} result is 'fail': {details.summary}"]
+
+
+KINDS = (
+    EvidenceKind("perf-test", PerfTestGate, OutcomeDetails, check),
+    EvidenceKind("post-check", PostCheckGate, OutcomeDetails, check),
+    EvidenceKind("rollback", RollbackGate, OutcomeDetails, check),
+)

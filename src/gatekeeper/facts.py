@@ -1,0 +1,175 @@
+"""Release-level rules applied once, before any gate looks: what counts and why not.
+
+The steps, in order: binding (release, candidate, request digest), signer, role
+membership, one role per person, self-approval, revoke, TTL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from gatekeeper.evidence.base import EvidenceItem
+
+if TYPE_CHECKING:
+    from gatekeeper.identity import Signer
+    from gatekeeper.models.policy import Policy
+    from gatekeeper.models.records import Request
+    from gatekeeper.release import ReleaseRecords
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's current decision in a role (after revokes and expiry)."""
+
+    path: str
+    person: str
+    role: str
+    decision: str
+    at: datetime
+    comment: str
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A record that counts for nothing, and why."""
+
+    path: str
+    role_or_kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything gates decide on; built once per check."""
+
+    policy: Policy
+    request: Request
+    requesters: frozenset[str]
+    standing: tuple[Standing, ...]
+    evidence: tuple[EvidenceItem, ...]
+    ignored: tuple[Ignored, ...]
+    stale: tuple[str, ...]
+    reference_time: datetime
+    verified: bool
+
+    def stale_reason(self) -> str:
+        """Why every record is stale: the paths that differ from the candidate."""
+        shown = ", ".join(self.stale[:10]) + (" ..." if len(self.stale) > 10 else "")
+        return f"stale: the revision differs from candidate {self.request.candidate[:12]} in: {shown}"
+
+
+def build_facts(
+    policy: Policy,
+    records: ReleaseRecords,
+    signers: dict[str, Signer],
+    stale: list[str],
+    reference_time: datetime,
+) -> Facts:
+    """Apply the release-level rules to the records."""
+    request = records.request
+    assert request is not None
+    ignored: list[Ignored] = []
+    requesters = {request.requester}
+    request_signer = signers.get(records.request_path)
+    if request_signer and request_signer.person:
+        requesters.add(request_signer.person)
+    standing = _standing(policy, records, signers, frozenset(requesters), reference_time, ignored)
+    evidence = _evidence(records, signers, ignored)
+    return Facts(
+        policy=policy,
+        request=request,
+        requesters=frozenset(requesters),
+        standing=tuple(standing),
+        evidence=tuple(evidence),
+        ignored=tuple(ignored),
+        stale=tuple(stale),
+        reference_time=reference_time,
+        verified=policy.signatures != "none",
+    )
+
+
+def _binding_problem(records: ReleaseRecords, release: str, candidate: str, digest: str) -> str | None:
+    request = records.request
+    assert request is not None
+    if release != records.tag:
+        return f"stale: signed for release '{release}', not '{records.tag}'"
+    if candidate != request.candidate:
+        return f"stale: signed for candidate {candidate[:12]}, the request names {request.candidate[:12]}"
+    if digest != records.request_sha256:
+        return "stale: request.toml was edited after this was signed"
+    return None
+
+
+def _standing(
+    policy: Policy,
+    records: ReleaseRecords,
+    signers: dict[str, Signer],
+    requesters: frozenset[str],
+    now: datetime,
+    ignored: list[Ignored],
+) -> list[Standing]:
+    held: dict[str, str] = {}  # person -> the one role they hold in this release
+    state: dict[tuple[str, str], Standing] = {}
+    for path, s in sorted(records.signoffs, key=lambda item: (item[1].at, item[0])):
+        signer = signers[path]
+        problem = signer.problem or _binding_problem(
+            records, s.release, s.candidate, s.request_sha256
+        )
+        if problem is None:
+            problem = _role_problem(policy, s.person, s.role, held)
+        if problem is None and s.decision == "approve" and s.person in requesters:
+            if not policy.allow_self_approval:
+                problem = f"{s.person} requested this release and may not approve it"
+        if problem:
+            ignored.append(Ignored(path, s.role, problem))
+            continue
+        held.setdefault(s.person, s.role)
+        key = (s.person, s.role)
+        if s.decision == "revoke":
+            state.pop(key, None)
+        else:
+            state[key] = Standing(path, s.person, s.role, s.decision, s.at, s.comment)
+    return _unexpired(policy, list(state.values()), now, ignored)
+
+
+def _role_problem(policy: Policy, person: str, role: str, held: dict[str, str]) -> str | None:
+    if role not in policy.roles:
+        return f"unknown role '{role}'"
+    if person not in policy.roles[role].members:
+        return f"{person} is not a member of role '{role}'"
+    if held.get(person, role) != role:
+        return f"{person} already acts as '{held[person]}' in this release (one role per person)"
+    return None
+
+
+def _unexpired(policy: Policy, standing: list[Standing], now: datetime,
+               ignored: list[Ignored]) -> list[Standing]:
+    ttl = policy.approval_ttl_days
+    if ttl is None:
+        return standing
+    keep = []
+    for item in standing:
+        if item.decision == "approve" and now - item.at > timedelta(days=ttl):
+            age = (now - item.at).days
+            ignored.append(Ignored(item.path, item.role, f"expired: {age} days old, TTL {ttl} days"))
+        else:
+            keep.append(item)
+    return keep
+
+
+def _evidence(records: ReleaseRecords, signers: dict[str, Signer],
+              ignored: list[Ignored]) -> list[EvidenceItem]:
+    items = []
+    for ev in records.evidence:
+        m = ev.manifest
+        signer = signers[ev.path]
+        problem = signer.problem or _binding_problem(records, m.release, m.candidate, m.request_sha256)
+        if problem is None and ev.problems:
+            problem = "; ".join(ev.problems)
+        if problem or signer.person is None:
+            ignored.append(Ignored(ev.path, m.kind, problem or "no signer"))
+            continue
+        items.append(EvidenceItem(ev.path, m, ev.details, ev.attachments, signer.person))
+    return items

@@ -1,0 +1,37 @@
+"""Which release does HEAD belong to? (`gate check` without a TAG)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gatekeeper.errors import InputError
+
+if TYPE_CHECKING:
+    from gatekeeper.repo import GitRepo
+
+
+def release_for_head(repo: GitRepo) -> str:
+    """The one untagged release whose candidate has HEAD's tree outside the release folder."""
+    from gatekeeper.check import stale_paths
+    from gatekeeper.policyfile import load_policy
+    from gatekeeper.release import read_release, release_tags
+
+    head = repo.resolve_commit("HEAD", "HEAD")
+    policy = load_policy(repo, head).policy
+    tags = release_tags(repo, head, policy.releases)
+    if not tags:
+        raise InputError("no release at HEAD", hint="start one with `gate request TAG --title ...`")
+    matches = []
+    for tag in tags:
+        if repo.tag(tag) is not None:
+            continue
+        request = read_release(repo, head, policy.releases, tag).request
+        if request and not stale_paths(repo, request.candidate, head, policy.releases):
+            matches.append(tag)
+    if len(matches) == 1:
+        return matches[0]
+    shown = ", ".join(tags[-10:])
+    if not matches:
+        raise InputError(f"no untagged release has HEAD as its candidate; releases: {shown}",
+                         hint="name one: `gate check TAG`")
+    raise InputError(f"several releases match HEAD: {', '.join(matches)}", hint="name one: `gate check TAG`")

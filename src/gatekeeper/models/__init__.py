@@ -1,0 +1,1 @@
+"""Strict models of the policy and release record files."""

@@ -1,0 +1,150 @@
+"""The policy: people, roles and gates (`policies/*.toml`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Discriminator, Field, Tag, field_validator
+
+from gatekeeper.evidence import KINDS
+from gatekeeper.evidence import custom as _custom
+from gatekeeper.models.base import Count, Name, Strict
+from gatekeeper.models.gates import ApprovalGate, GateBase
+from gatekeeper.tomlfile import did_you_mean
+
+
+class Person(Strict):
+    """Someone who may act in a release, and the keys that prove it is them."""
+
+    name: str = ""
+    email: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")
+    keys: list[str] = []
+
+
+class Role(Strict):
+    """A named responsibility and who holds it."""
+
+    title: str = ""
+    members: list[Name] = []
+
+
+def _gate_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        gate_type, kind = value.get("type"), value.get("kind")
+    else:
+        gate_type, kind = getattr(value, "type", None), getattr(value, "kind", None)
+    if gate_type == "approval":
+        return "approval"
+    if gate_type == "evidence":
+        return kind if kind in KINDS else "custom"
+    return None
+
+
+# Built at import from the evidence registry, so a new kind needs no edit here.
+Gate = Annotated[
+    Union[  # noqa: UP007  (a dynamic union cannot be written with |)
+        tuple(
+            [Annotated[ApprovalGate, Tag("approval")]]
+            + [Annotated[kind.gate_model, Tag(name)] for name, kind in KINDS.items()]
+            + [Annotated[_custom.KIND.gate_model, Tag("custom")]]
+        )
+    ],
+    Discriminator(
+        _gate_tag,
+        custom_error_type="gate_type",
+        custom_error_message="expected type = 'approval' or 'evidence'",
+    ),
+]
+
+
+class Policy(Strict):
+    """Everything `gate check` needs to decide, read from a trusted revision."""
+
+    schema_version: Literal[1] = Field(alias="schema")
+    releases: str = Field(default="releases", pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+    tags: list[str] = Field(default=["v*"], min_length=1)
+    tag_regex: str | None = None
+    signatures: Literal["ssh", "commit", "none"] = "ssh"
+    approval_ttl_days: Count | None = None
+    allow_self_approval: bool = False
+    people: dict[Name, Person] = {}
+    roles: dict[Name, Role] = {}
+    gates: list[Gate] = []  # type: ignore[valid-type]
+
+    @field_validator("tag_regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.isascii():
+            raise ValueError("tag_regex must be ASCII")
+        try:
+            re.compile(value, re.ASCII)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _ascii_globs(cls, value: list[str]) -> list[str]:
+        for glob in value:
+            if not glob.isascii() or not glob or glob.startswith("-"):
+                raise ValueError(f"tag glob {glob!r}: expected ASCII not starting with '-'")
+        return value
+
+    def all_gates(self) -> list[GateBase]:
+        """The gates, typed as their common base."""
+        return list(self.gates)
+
+    def roles_of(self, person: str) -> frozenset[str]:
+        """Roles `person` holds."""
+        return frozenset(name for name, role in self.roles.items() if person in role.members)
+
+    def person_by_email(self, email: str) -> str | None:
+        """The policy person whose email is `email` (case-insensitive), if any."""
+        wanted = email.strip().lower()
+        for pid, person in self.people.items():
+            if person.email.lower() == wanted:
+                return pid
+        return None
+
+    def problems(self) -> list[str]:
+        """Cross-reference errors as `field: message` (unknown roles, people, duplicates)."""
+        out = []
+        for rname, role in self.roles.items():
+            for i, member in enumerate(role.members):
+                if member not in self.people:
+                    out.append(
+                        f"roles.{rname}.members[{i}]: unknown person '{member}'"
+                        + did_you_mean(member, self.people)
+                    )
+        seen_ids: set[str] = set()
+        for g, gate in enumerate(self.all_gates()):
+            if gate.id in seen_ids:
+                out.append(f"gates[{g}].id: duplicate gate id '{gate.id}'")
+            seen_ids.add(gate.id)
+            for key in ("roles", "by_roles"):
+                for i, role in enumerate(getattr(gate, key, [])):
+                    if role not in self.roles:
+                        out.append(
+                            f"gates[{g}].{key}[{i}]: unknown role '{role}'"
+                            + did_you_mean(role, self.roles)
+                        )
+        out += self._duplicate_identities()
+        return out
+
+    def _duplicate_identities(self) -> list[str]:
+        out = []
+        emails: dict[str, str] = {}
+        keys: dict[str, str] = {}
+        for pid, person in self.people.items():
+            other = emails.setdefault(person.email.lower(), pid)
+            if other != pid:
+                out.append(f"people.{pid}.email: '{person.email}' is also {other}'s email")
+            for i, key in enumerate(person.keys):
+                material = " ".join(key.split()[:2])
+                owner = keys.setdefault(material, pid)
+                if owner != pid:
+                    out.append(f"people.{pid}.keys[{i}]: this key is also listed for {owner}")
+        return out

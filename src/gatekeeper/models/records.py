@@ -1,0 +1,67 @@
+"""Release record files: the request, sign-offs and evidence manifests."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from gatekeeper.models.base import Decision, Name, Risk, Sha1, Sha256, Strict
+
+SCHEMA = 1
+FileName = str
+
+
+class Request(Strict):
+    """`releases/<tag>/request.toml`: what is to be released, by whom, from which commit."""
+
+    schema_version: Literal[1] = Field(alias="schema")
+    release: str
+    title: str = Field(min_length=1, max_length=200)
+    kind: Name = "release"
+    risk: Risk = "normal"
+    component: str = ""
+    planned_at: AwareDatetime | None = None
+    candidate: Sha1
+    summary: str = ""
+    rollback_plan: str = ""
+    requester: Name
+    requested_at: AwareDatetime
+
+
+class Signoff(Strict):
+    """`releases/<tag>/approvals/*.toml`: one decision by one person in one role."""
+
+    schema_version: Literal[1] = Field(alias="schema")
+    release: str
+    role: Name
+    decision: Decision
+    person: Name
+    candidate: Sha1
+    request_sha256: Sha256
+    at: AwareDatetime
+    comment: str = ""
+    signature: str | None = None
+
+
+class Attachment(Strict):
+    """A file copied beside its manifest, pinned by digest."""
+
+    path: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    sha256: Sha256
+    size: int = Field(ge=0)
+
+
+class EvidenceManifest(Strict):
+    """`releases/<tag>/evidence/*.toml`: one item of evidence; `details` depend on `kind`."""
+
+    schema_version: Literal[1] = Field(alias="schema")
+    release: str
+    kind: Name
+    person: Name
+    candidate: Sha1
+    request_sha256: Sha256
+    at: AwareDatetime
+    attachments: list[Attachment] = []
+    details: dict[str, Any] = {}
+    signature: str | None = None

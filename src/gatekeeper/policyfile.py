@@ -1,0 +1,108 @@
+"""Load the policy: every `policies/*.toml` at one revision, merged and validated."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.errors import PolicyError
+from gatekeeper.tomlfile import parse_toml, validation_lines
+
+if TYPE_CHECKING:
+    from gatekeeper.models.policy import Policy
+    from gatekeeper.repo import GitRepo
+
+POLICY_DIR = "policies"
+HINT = "fix the policy and run `gate validate`; `gate schema policy` prints its JSON Schema"
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """The policy with where it came from: the commit, its files and their digest."""
+
+    policy: Policy
+    commit: str
+    files: tuple[str, ...]
+    sha256: str
+
+
+def parse_policy(data: bytes, path: str) -> Policy:
+    """One policy file, validated including its cross-references."""
+    return _validate([(path, parse_toml(data, path))], path)
+
+
+def load_policy(repo: GitRepo, commit: str) -> LoadedPolicy:
+    """The policy at `commit` (objects only, never the working tree)."""
+    entries = [
+        e for e in repo.ls_tree(commit, POLICY_DIR)
+        if e.path.endswith(".toml") and e.path.count("/") == 1
+    ]
+    if not entries:
+        raise PolicyError(
+            f"{POLICY_DIR}/*.toml: no policy at commit {commit[:12]}",
+            hint="run `gate init` to write policies/release.toml, then commit it",
+        )
+    digest = hashlib.sha256()
+    docs = []
+    for entry in sorted(entries, key=lambda e: e.path):
+        data = repo.read_blob(entry)
+        digest.update(entry.path.encode() + b"\0" + data + b"\0")
+        docs.append((entry.path, parse_toml(data, entry.path)))
+    where = docs[0][0] if len(docs) == 1 else f"{POLICY_DIR}/*.toml"
+    policy = _validate(docs, where)
+    return LoadedPolicy(policy, commit, tuple(p for p, _ in docs), digest.hexdigest())
+
+
+def _validate(docs: list[tuple[str, dict[str, Any]]], where: str) -> Policy:
+    from pydantic import ValidationError
+
+    from gatekeeper.models.policy import Policy
+
+    lines: list[str] = []
+    for path, doc in docs:
+        try:
+            Policy.model_validate(doc)
+        except ValidationError as exc:
+            lines += validation_lines(path, exc)
+    if lines:
+        raise PolicyError(lines[0], hint=HINT, lines=lines)
+    merged = _merge(docs)
+    try:
+        policy = Policy.model_validate(merged)
+    except ValidationError as exc:
+        lines = validation_lines(where, exc)
+        raise PolicyError(lines[0], hint=HINT, lines=lines) from None
+    problems = [f"{where}: {problem}" for problem in policy.problems()]
+    if problems:
+        raise PolicyError(problems[0], hint=HINT, lines=problems)
+    return policy
+
+
+def _merge(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Tables `people`/`roles` are merged, `gates` appended; a key set twice is an error."""
+    merged: dict[str, Any] = {"gates": []}
+    origin: dict[str, str] = {}
+    for path, doc in docs:
+        for key, value in doc.items():
+            if key == "gates":
+                merged["gates"] += value
+            elif key in {"people", "roles"}:
+                table = merged.setdefault(key, {})
+                for name, item in value.items():
+                    _once(origin, f"{key}.{name}", path)
+                    table[name] = item
+            elif key == "schema":
+                merged[key] = value
+            else:
+                _once(origin, key, path)
+                merged[key] = value
+    return merged
+
+
+def _once(origin: dict[str, str], key: str, path: str) -> None:
+    first = origin.setdefault(key, path)
+    if first != path:
+        raise PolicyError(
+            f"{path}: {key}: already set in {first}", hint="set each policy key in one file only"
+        )

@@ -1,0 +1,138 @@
+"""A release's records as they are at one revision, parsed strictly."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gatekeeper.errors import RecordError
+from gatekeeper.tomlfile import parse_toml, validation_lines
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from gatekeeper.models.base import Strict
+    from gatekeeper.models.records import EvidenceManifest, Request, Signoff
+    from gatekeeper.repo import GitRepo
+
+M = TypeVar("M", bound="BaseModel")
+HINT = "fix the record (see `gate schema request|approval|evidence`) and commit the fix"
+REQUEST = "request.toml"
+APPROVALS = "approvals"
+EVIDENCE = "evidence"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A manifest with its validated details and the attachments that sit beside it."""
+
+    path: str
+    manifest: EvidenceManifest
+    details: Strict
+    attachments: dict[str, bytes]
+    problems: tuple[str, ...]  # attachment missing or its digest changed
+
+
+@dataclass(frozen=True)
+class ReleaseRecords:
+    """Everything under `releases/<tag>/` at `commit`."""
+
+    tag: str
+    folder: str
+    commit: str
+    request: Request | None = None
+    request_sha256: str | None = None
+    signoffs: tuple[tuple[str, Signoff], ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    paths: tuple[str, ...] = field(default=())
+
+    @property
+    def request_path(self) -> str:
+        """Where the request lives."""
+        return f"{self.folder}/{REQUEST}"
+
+
+def parse_record(model: type[M], data: bytes, path: str) -> M:
+    """Parse and validate one record file; exit 2 naming each bad field."""
+    from pydantic import ValidationError
+
+    doc = parse_toml(data, path)
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        lines = validation_lines(path, exc)
+        raise RecordError(lines[0], hint=HINT, lines=lines) from None
+
+
+def read_release(repo: GitRepo, commit: str, releases: str, tag: str) -> ReleaseRecords:
+    """Read one release folder from git objects: one subtree, whatever the repo's size."""
+    folder = f"{releases}/{tag}"
+    entries = repo.ls_tree(commit, folder)
+    blobs = {e.path: repo.read_blob(e) for e in entries}  # refuses symlinks, submodules, big files
+    return records_from_blobs(tag, folder, commit, blobs)
+
+
+def records_from_blobs(tag: str, folder: str, commit: str, blobs: dict[str, bytes]) -> ReleaseRecords:
+    """Parse a release's files (path -> content) into records."""
+    from gatekeeper.models.records import Request, Signoff
+
+    request = request_sha = None
+    signoffs = []
+    evidence = []
+    for path in sorted(blobs):
+        rel = path[len(folder) + 1:]
+        data = blobs[path]
+        if rel == REQUEST:
+            request = parse_record(Request, data, path)
+            request_sha = hashlib.sha256(data).hexdigest()
+        elif rel.startswith(f"{APPROVALS}/") and rel.endswith(".toml"):
+            signoffs.append((path, parse_record(Signoff, data, path)))
+        elif rel.startswith(f"{EVIDENCE}/") and rel.endswith(".toml"):
+            evidence.append(_evidence(path, data, blobs))
+    return ReleaseRecords(
+        tag, folder, commit, request, request_sha, tuple(signoffs), tuple(evidence), tuple(blobs)
+    )
+
+
+def _evidence(path: str, data: bytes, blobs: dict[str, bytes]) -> Evidence:
+    from gatekeeper.evidence import kind_named
+    from gatekeeper.models.records import EvidenceManifest
+
+    manifest = parse_record(EvidenceManifest, data, path)
+    details = _details(kind_named(manifest.kind).details_model, manifest.details, path)
+    base = path.rsplit("/", 1)[0]
+    attachments: dict[str, bytes] = {}
+    problems = []
+    for attachment in manifest.attachments:
+        content = blobs.get(f"{base}/{attachment.path}")
+        if content is None:
+            problems.append(f"attachment {attachment.path} is missing")
+        elif hashlib.sha256(content).hexdigest() != attachment.sha256:
+            problems.append(f"attachment {attachment.path} changed after it was recorded")
+        else:
+            attachments[attachment.path] = content
+    return Evidence(path, manifest, details, attachments, tuple(problems))
+
+
+def _details(model: type[Strict], details: dict[str, Any], path: str) -> Strict:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(details)
+    except ValidationError as exc:
+        lines = [
+            line.replace(f"{path}: ", f"{path}: details.", 1)
+            for line in validation_lines(path, exc)
+        ]
+        raise RecordError(lines[0], hint=HINT, lines=lines) from None
+
+
+def release_tags(repo: GitRepo, commit: str, releases: str) -> list[str]:
+    """Names of every release folder (those holding a request) at `commit`."""
+    suffix = f"/{REQUEST}"
+    return sorted(
+        path[len(releases) + 1: -len(suffix)]
+        for path in repo.paths(commit, releases)
+        if path.endswith(suffix) and f"/{APPROVALS}/" not in path and f"/{EVIDENCE}/" not in path
+    )

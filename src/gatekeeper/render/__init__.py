@@ -1,0 +1,1 @@
+"""One module per output format; all printing of results lives here."""

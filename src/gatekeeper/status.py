@@ -1,0 +1,67 @@
+"""`gate status`: every release and its stage, derived from files and tags, never stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gatekeeper.facts import Facts
+    from gatekeeper.report import Report
+    from gatekeeper.repo import GitRepo
+
+STAGES = ("requested", "approved", "tagged", "launched", "verified", "rolled back", "rejected")
+
+
+@dataclass(frozen=True)
+class ReleaseStatus:
+    """One line of `gate status`."""
+
+    release: str
+    stage: str
+    passed: bool
+    title: str
+    failing: tuple[str, ...]
+
+
+def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
+    """requested → approved → tagged → launched → verified, or rolled back / rejected."""
+    if facts is None:
+        return "requested"
+    kinds = {item.manifest.kind for item in facts.evidence}
+    if "rollback" in kinds:
+        return "rolled back"
+    if any(s.decision == "reject" for s in facts.standing):
+        return "rejected"
+    if not tagged:
+        return "approved" if report.passed else "requested"
+    if "post-check" in kinds:
+        return "verified"
+    if "launch-notice" in kinds:
+        return "launched"
+    return "tagged"
+
+
+def statuses(repo: GitRepo) -> list[ReleaseStatus]:
+    """The stage of every release folder at HEAD (checked at its tag when tagged)."""
+    from gatekeeper.check import evaluate
+    from gatekeeper.errors import InputError
+    from gatekeeper.policyfile import load_policy
+    from gatekeeper.release import release_tags
+
+    head = repo.head()
+    if head is None:
+        raise InputError(f"{repo.root}: no commits yet", hint="run `gate init` and commit")
+    policy = load_policy(repo, head).policy
+    out = []
+    for tag in release_tags(repo, head, policy.releases):
+        report, facts = evaluate(repo, tag)
+        tagged = report.tag_commit is not None
+        out.append(ReleaseStatus(
+            release=tag,
+            stage=derive_stage(report, facts, tagged),
+            passed=report.passed,
+            title=facts.request.title if facts else "",
+            failing=tuple(g.id for g in report.gates if not g.passed),
+        ))
+    return out

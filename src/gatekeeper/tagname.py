@@ -1,0 +1,53 @@
+"""Release tag names: checked before anything touches git."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import TYPE_CHECKING
+
+from gatekeeper.errors import InputError
+
+if TYPE_CHECKING:
+    from gatekeeper.models.policy import Policy
+
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*(/[A-Za-z0-9][A-Za-z0-9._+-]*)*$")
+HINT = "release tags look like v1.4.0 or billing/v2.3.1 (ASCII letters, digits, . _ + - /)"
+
+
+def check_syntax(tag: str) -> str:
+    """Refuse anything that could be hostile to git, a shell or a path: exit 2."""
+    if not tag.isascii():
+        raise InputError(f"tag {tag!r}: not ASCII; expected an ASCII tag name", hint=HINT)
+    if any(ord(c) < 32 or ord(c) == 127 for c in tag):
+        raise InputError(f"tag {tag!r}: contains control characters", hint=HINT)
+    if tag.startswith("-"):
+        raise InputError(f"tag {tag!r}: starts with '-'; expected a name, not an option", hint=HINT)
+    if ".." in tag or tag.endswith((".lock", ".")) or len(tag) > 128 or not _SAFE.match(tag):
+        raise InputError(f"tag {tag!r}: not a valid release tag name", hint=HINT)
+    return tag
+
+
+def check_policy(tag: str, policy: Policy) -> str:
+    """The tag must match one of the policy's `tags` globs and its `tag_regex`."""
+    check_syntax(tag)
+    if not any(fnmatch.fnmatchcase(tag, glob) for glob in policy.tags):
+        raise InputError(
+            f"tag '{tag}': matches none of the policy's tags {policy.tags}",
+            hint="name the release after the policy's `tags` globs",
+        )
+    if policy.tag_regex and not re.match(policy.tag_regex, tag, re.ASCII):
+        raise InputError(
+            f"tag '{tag}': does not match the policy's tag_regex {policy.tag_regex!r}",
+            hint="name the release after the policy's `tag_regex`",
+        )
+    return tag
+
+
+def is_release_tag(tag: str, policy: Policy) -> bool:
+    """Whether `tag` names a release under this policy (no error)."""
+    try:
+        check_policy(tag, policy)
+    except InputError:
+        return False
+    return True

@@ -1,0 +1,41 @@
+"""The shipped policy templates (`policies/*.toml` of this project)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gatekeeper.errors import InputError
+
+PLACEHOLDER_NAME = 'name = "Your Name"'
+PLACEHOLDER_EMAIL = 'email = "you@example.com"'
+
+
+def _folder() -> Path:
+    installed = Path(__file__).parent / "templates"  # inside a built wheel
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parents[2] / "policies"  # an editable checkout
+
+
+def names() -> list[str]:
+    """Template names, e.g. minimal, standard, strict."""
+    return sorted(p.stem for p in _folder().glob("*.toml"))
+
+
+def text(name: str) -> str:
+    """The template's TOML text."""
+    if name not in names():
+        raise InputError(f"--template: unknown template '{name}'",
+                         hint=f"choose one of: {', '.join(names())}")
+    return (_folder() / f"{name}.toml").read_text(encoding="utf-8")
+
+
+def render(name: str, person_name: str, email: str) -> str:
+    """The template with its placeholder person replaced by the given identity."""
+    import json
+
+    return (
+        text(name)
+        .replace(PLACEHOLDER_NAME, f"name = {json.dumps(person_name, ensure_ascii=False)}")
+        .replace(PLACEHOLDER_EMAIL, f"email = {json.dumps(email)}")
+    )
