@@ -34,8 +34,9 @@ def check_release(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> 
     return evaluate(repo, tag, opts)[0]
 
 
-def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None
-             ) -> tuple[Report, Facts | None]:
+def evaluate(
+    repo: GitRepo, tag: str, opts: CheckOptions | None = None
+) -> tuple[Report, Facts | None]:
     """The report and the facts behind it (1: name, 2: history, 3: revision, ...)."""
     from gatekeeper.facts import build_facts
     from gatekeeper.identity import identify
@@ -48,11 +49,17 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None
     refuse_shallow(repo)  # 2. history is the evidence
     info = repo.tag(tag) if opts.rev is None else None
     revision, tag_result = _revision(repo, tag, info, opts.rev)  # 3. what is being released
-    policy_commit = repo.resolve_commit(opts.policy_ref, "--policy-ref") if opts.policy_ref else revision
+    policy_commit = (
+        repo.resolve_commit(opts.policy_ref, "--policy-ref") if opts.policy_ref else revision
+    )
     loaded = load_policy(repo, policy_commit)  # 4. the policy, from the trusted ref if given
     policy = loaded.policy
     tagname.check_policy(tag, policy)
-    records = read_release(repo, revision, policy.releases, tag)  # 5. the records, from objects
+    # 5. the records, from objects; post-release records are committed after the tag
+    records_at = revision
+    if opts.stage == "post-release" and info is not None and opts.rev is None:
+        records_at = repo.resolve_commit("HEAD")
+    records = read_release(repo, records_at, policy.releases, tag)
     warnings = _warnings(repo, policy.signatures, policy.releases, opts.rev, info)
     head: list[GateResult] = [tag_result] if tag_result else []
 
@@ -70,14 +77,20 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None
         )
 
     if records.request is None:
-        missing = GateResult("request", "Release request", False,
-                             (f"{records.request_path} not found at {revision[:12]}",),
-                             path=records.request_path)
+        missing = GateResult(
+            "request",
+            "Release request",
+            False,
+            (f"{records.request_path} not found at {revision[:12]}",),
+            path=records.request_path,
+        )
         return report(None, [missing]), None
     stale = stale_paths(repo, records.request.candidate, revision, policy.releases)  # 6. binding
     signers = identify(repo, policy, records)  # 7. who signed what
     reference = info.tagged_at if info and info.tagged_at else now
-    facts = build_facts(policy, records, signers, stale, reference)  # 8. what counts
+    facts = build_facts(
+        policy, records.request, records, signers=signers, stale=stale, reference_time=reference
+    )  # 8. what counts
     results = [_run(gate, facts, opts.stage, info, now) for gate in policy.all_gates()]  # 9. gates
     return report(records.request.candidate, results), facts
 
@@ -100,8 +113,9 @@ def stale_paths(repo: GitRepo, candidate: str, revision: str, releases: str) -> 
     return [p for p in repo.changed_paths(base, revision) if not p.startswith(f"{releases}/")]
 
 
-def _revision(repo: GitRepo, tag: str, info: TagInfo | None, rev: str | None
-              ) -> tuple[str, GateResult | None]:
+def _revision(
+    repo: GitRepo, tag: str, info: TagInfo | None, rev: str | None
+) -> tuple[str, GateResult | None]:
     if info is None:
         return repo.resolve_commit(rev or "HEAD", "--rev"), None
     problems = []
@@ -112,15 +126,22 @@ def _revision(repo: GitRepo, tag: str, info: TagInfo | None, rev: str | None
     if info.commit is None:
         problems.append(f"refs/tags/{tag} does not point at a commit")
     revision = info.commit or repo.resolve_commit("HEAD")
-    reasons = problems or [f"annotated tag on {revision[:12]}" + (", signed" if info.signed else "")]
-    return revision, GateResult("tag", "The release tag is well-formed", not problems, tuple(reasons))
+    reasons = problems or [
+        f"annotated tag on {revision[:12]}" + (", signed" if info.signed else "")
+    ]
+    return revision, GateResult(
+        "tag", "The release tag is well-formed", not problems, tuple(reasons)
+    )
 
 
-def _warnings(repo: GitRepo, signatures: str, releases: str, rev: str | None,
-              info: TagInfo | None) -> list[str]:
+def _warnings(
+    repo: GitRepo, signatures: str, releases: str, rev: str | None, info: TagInfo | None
+) -> list[str]:
     out = []
     if signatures == "none":
-        out.append("signatures = \"none\": sign-offs are attributed by commit author email, NOT verified")
+        out.append(
+            'signatures = "none": sign-offs are attributed by commit author email, NOT verified'
+        )
     if rev is None and info is None:
         dirty = repo.dirty([releases, POLICY_DIR])
         if dirty:
@@ -143,7 +164,9 @@ def not_applicable(gate: GateBase, request: Request, stage: str) -> str | None:
     return None
 
 
-def _run(gate: GateBase, facts: Facts, stage: str, info: TagInfo | None, now: datetime) -> GateResult:
+def _run(
+    gate: GateBase, facts: Facts, stage: str, info: TagInfo | None, now: datetime
+) -> GateResult:
     from gatekeeper.gates import GATE_TYPES
 
     title = gate.title or gate.id
@@ -156,8 +179,9 @@ def _run(gate: GateBase, facts: Facts, stage: str, info: TagInfo | None, now: da
     return GateResult(gate.id, title, passed, tuple(reasons), stage=gate.stage)
 
 
-def _deadline(gate: GateBase, info: TagInfo | None, now: datetime,
-              reasons: list[str]) -> tuple[bool, list[str]]:
+def _deadline(
+    gate: GateBase, info: TagInfo | None, now: datetime, reasons: list[str]
+) -> tuple[bool, list[str]]:
     """A post-release obligation fails only once it is overdue."""
     if info is None or info.tagged_at is None:
         return True, ["pending: the release is not tagged yet", *reasons]

@@ -36,8 +36,9 @@ def demo_policy() -> str:
     from gatekeeper import templates
 
     doc: dict[str, Any] = tomllib.loads(templates.text("standard"))
-    doc["people"] = {pid: {"name": name, "email": f"{pid}@demo.example"}
-                     for pid, (name, _) in PEOPLE.items()}
+    doc["people"] = {
+        pid: {"name": name, "email": f"{pid}@demo.example"} for pid, (name, _) in PEOPLE.items()
+    }
     for pid, (_, role) in PEOPLE.items():
         doc["roles"][role]["members"] = [pid]
     return tomli_w.dumps(doc)
@@ -71,8 +72,15 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     if root.exists() and any(root.iterdir()):
         raise InputError(f"{root}: not empty", hint="give a new or empty directory")
     root.mkdir(parents=True, exist_ok=True)
-    init_repo(root, {"user.name": "Demo", "user.email": "dave@demo.example",
-                     "commit.gpgsign": "false", "tag.gpgsign": "false"})
+    init_repo(
+        root,
+        {
+            "user.name": "Demo",
+            "user.email": "dave@demo.example",
+            "commit.gpgsign": "false",
+            "tag.gpgsign": "false",
+        },
+    )
     say(f"demo repository: {root}\n")
     (root / "policies").mkdir()
     (root / "policies" / "release.toml").write_text(demo_policy(), encoding="utf-8")
@@ -86,8 +94,15 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
             repo.commit_files(["policies/release.toml", "app.py"], "app and release policy")
             say("1. dave (ops) files the release request for the current commit")
             s = open_session(repo, tag)
-            file_request(s, tag, RequestFields("First release", summary="hello world",
-                                               rollback_plan="redeploy the previous build"))
+            file_request(
+                s,
+                tag,
+                RequestFields(
+                    "First release",
+                    summary="hello world",
+                    rollback_plan="redeploy the previous build",
+                ),
+            )
         say("\n2. gate check: nothing is approved yet, so it fails")
         say(render(check_release(repo, tag)))
         for pid in ("alice", "bob", "carol"):
@@ -99,10 +114,20 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
             say("\n4. dave attaches the test report, the backups and the environment check")
             attach(open_session(repo, tag), tag, "test-report", files / "report.xml", {})
             for target in ("database", "files"):
-                attach(open_session(repo, tag), tag, "backup", None,
-                       {"target": target, "location": f"s3://backups/{target}"})
-            attach(open_session(repo, tag), tag, "env-check", None,
-                   {"servers": "pass", "database": "pass"})
+                attach(
+                    open_session(repo, tag),
+                    tag,
+                    "backup",
+                    None,
+                    {"target": target, "location": f"s3://backups/{target}"},
+                )
+            attach(
+                open_session(repo, tag),
+                tag,
+                "env-check",
+                None,
+                {"servers": "pass", "database": "pass"},
+            )
         with acting_as("alice"):
             say("\n5. alice (product) publishes the launch notice")
             attach(open_session(repo, tag), tag, "launch-notice", files / "notice.md", {})

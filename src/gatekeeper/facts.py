@@ -57,26 +57,32 @@ class Facts:
     def stale_reason(self) -> str:
         """Why every record is stale: the paths that differ from the candidate."""
         shown = ", ".join(self.stale[:10]) + (" ..." if len(self.stale) > 10 else "")
-        return f"stale: the revision differs from candidate {self.request.candidate[:12]} in: {shown}"
+        return (
+            f"stale: the revision differs from candidate {self.request.candidate[:12]} in: {shown}"
+        )
 
 
 def build_facts(
     policy: Policy,
+    request: Request,
     records: ReleaseRecords,
+    *,
     signers: dict[str, Signer],
     stale: list[str],
     reference_time: datetime,
 ) -> Facts:
-    """Apply the release-level rules to the records."""
-    request = records.request
-    assert request is not None
+    """Apply the release-level rules to the records of `request`."""
     ignored: list[Ignored] = []
     requesters = {request.requester}
     request_signer = signers.get(records.request_path)
     if request_signer and request_signer.person:
         requesters.add(request_signer.person)
-    standing = _standing(policy, records, signers, frozenset(requesters), reference_time, ignored)
-    evidence = _evidence(records, signers, ignored)
+    binding = _Binding(records.tag, request.candidate, records.request_sha256 or "")
+    standing = _standing(
+        policy, records, signers, binding=binding, requesters=frozenset(requesters), ignored=ignored
+    )
+    standing = _unexpired(policy, standing, reference_time, ignored)
+    evidence = _evidence(records, signers, binding, ignored)
     return Facts(
         policy=policy,
         request=request,
@@ -90,38 +96,45 @@ def build_facts(
     )
 
 
-def _binding_problem(records: ReleaseRecords, release: str, candidate: str, digest: str) -> str | None:
-    request = records.request
-    assert request is not None
-    if release != records.tag:
-        return f"stale: signed for release '{release}', not '{records.tag}'"
-    if candidate != request.candidate:
-        return f"stale: signed for candidate {candidate[:12]}, the request names {request.candidate[:12]}"
-    if digest != records.request_sha256:
-        return "stale: request.toml was edited after this was signed"
-    return None
+@dataclass(frozen=True)
+class _Binding:
+    """What every record must have been made for."""
+
+    release: str
+    candidate: str
+    request_sha256: str
+
+    def problem(self, release: str, candidate: str, digest: str) -> str | None:
+        if release != self.release:
+            return f"stale: signed for release '{release}', not '{self.release}'"
+        if candidate != self.candidate:
+            return (
+                f"stale: signed for candidate {candidate[:12]}, "
+                f"the request names {self.candidate[:12]}"
+            )
+        if digest != self.request_sha256:
+            return "stale: request.toml was edited after this was signed"
+        return None
 
 
 def _standing(
     policy: Policy,
     records: ReleaseRecords,
     signers: dict[str, Signer],
+    *,
+    binding: _Binding,
     requesters: frozenset[str],
-    now: datetime,
     ignored: list[Ignored],
 ) -> list[Standing]:
     held: dict[str, str] = {}  # person -> the one role they hold in this release
     state: dict[tuple[str, str], Standing] = {}
     for path, s in sorted(records.signoffs, key=lambda item: (item[1].at, item[0])):
-        signer = signers[path]
-        problem = signer.problem or _binding_problem(
-            records, s.release, s.candidate, s.request_sha256
-        )
+        problem = signers[path].problem or binding.problem(s.release, s.candidate, s.request_sha256)
         if problem is None:
             problem = _role_problem(policy, s.person, s.role, held)
-        if problem is None and s.decision == "approve" and s.person in requesters:
-            if not policy.allow_self_approval:
-                problem = f"{s.person} requested this release and may not approve it"
+        self_approval = s.decision == "approve" and s.person in requesters
+        if problem is None and self_approval and not policy.allow_self_approval:
+            problem = f"{s.person} requested this release and may not approve it"
         if problem:
             ignored.append(Ignored(path, s.role, problem))
             continue
@@ -131,7 +144,7 @@ def _standing(
             state.pop(key, None)
         else:
             state[key] = Standing(path, s.person, s.role, s.decision, s.at, s.comment)
-    return _unexpired(policy, list(state.values()), now, ignored)
+    return list(state.values())
 
 
 def _role_problem(policy: Policy, person: str, role: str, held: dict[str, str]) -> str | None:
@@ -144,8 +157,9 @@ def _role_problem(policy: Policy, person: str, role: str, held: dict[str, str]) 
     return None
 
 
-def _unexpired(policy: Policy, standing: list[Standing], now: datetime,
-               ignored: list[Ignored]) -> list[Standing]:
+def _unexpired(
+    policy: Policy, standing: list[Standing], now: datetime, ignored: list[Ignored]
+) -> list[Standing]:
     ttl = policy.approval_ttl_days
     if ttl is None:
         return standing
@@ -153,19 +167,22 @@ def _unexpired(policy: Policy, standing: list[Standing], now: datetime,
     for item in standing:
         if item.decision == "approve" and now - item.at > timedelta(days=ttl):
             age = (now - item.at).days
-            ignored.append(Ignored(item.path, item.role, f"expired: {age} days old, TTL {ttl} days"))
+            ignored.append(
+                Ignored(item.path, item.role, f"expired: {age} days old, TTL {ttl} days")
+            )
         else:
             keep.append(item)
     return keep
 
 
-def _evidence(records: ReleaseRecords, signers: dict[str, Signer],
-              ignored: list[Ignored]) -> list[EvidenceItem]:
+def _evidence(
+    records: ReleaseRecords, signers: dict[str, Signer], binding: _Binding, ignored: list[Ignored]
+) -> list[EvidenceItem]:
     items = []
     for ev in records.evidence:
         m = ev.manifest
         signer = signers[ev.path]
-        problem = signer.problem or _binding_problem(records, m.release, m.candidate, m.request_sha256)
+        problem = signer.problem or binding.problem(m.release, m.candidate, m.request_sha256)
         if problem is None and ev.problems:
             problem = "; ".join(ev.problems)
         if problem or signer.person is None:

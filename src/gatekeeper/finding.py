@@ -32,6 +32,10 @@ def release_for_head(repo: GitRepo) -> str:
         return matches[0]
     shown = ", ".join(tags[-10:])
     if not matches:
-        raise InputError(f"no untagged release has HEAD as its candidate; releases: {shown}",
-                         hint="name one: `gate check TAG`")
-    raise InputError(f"several releases match HEAD: {', '.join(matches)}", hint="name one: `gate check TAG`")
+        raise InputError(
+            f"no untagged release has HEAD as its candidate; releases: {shown}",
+            hint="name one: `gate check TAG`",
+        )
+    raise InputError(
+        f"several releases match HEAD: {', '.join(matches)}", hint="name one: `gate check TAG`"
+    )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Signer:
-    """The person a record is attributed to, whether that is proven, or why it counts for nothing."""
+    """Who a record is attributed to, whether that is proven, or why it counts for nothing."""
 
     person: str | None
     verified: bool
@@ -62,7 +62,7 @@ def identify(repo: GitRepo, policy: Policy, records: ReleaseRecords) -> dict[str
     if verifier is None:
         raise PolicyError(
             f"policy: signatures = '{policy.signatures}' is not supported by this version",
-            hint="use signatures = \"none\" until ssh/commit verification lands",
+            hint='use signatures = "none" until ssh/commit verification lands',
         )
     paths = _record_paths(records)
     prov = provenance(repo, records.commit, records.folder, set(paths))
@@ -85,7 +85,9 @@ def _record_paths(records: ReleaseRecords) -> dict[str, str]:
     return out
 
 
-def _by_author_email(policy: Policy, records: ReleaseRecords, prov: Provenance) -> dict[str, Signer]:
+def _by_author_email(
+    policy: Policy, records: ReleaseRecords, prov: Provenance
+) -> dict[str, Signer]:
     signers = {}
     for path, named in _record_paths(records).items():
         change = prov.added.get(path)

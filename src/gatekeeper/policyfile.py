@@ -35,7 +35,8 @@ def parse_policy(data: bytes, path: str) -> Policy:
 def load_policy(repo: GitRepo, commit: str) -> LoadedPolicy:
     """The policy at `commit` (objects only, never the working tree)."""
     entries = [
-        e for e in repo.ls_tree(commit, POLICY_DIR)
+        e
+        for e in repo.ls_tree(commit, POLICY_DIR)
         if e.path.endswith(".toml") and e.path.count("/") == 1
     ]
     if not entries:

@@ -17,6 +17,7 @@ from gatekeeper.errors import IdentityError, InputError, RecordError
 
 if TYPE_CHECKING:
     from gatekeeper.models.base import Strict
+    from gatekeeper.models.records import Request
     from gatekeeper.policyfile import LoadedPolicy
     from gatekeeper.release import ReleaseRecords
     from gatekeeper.repo import GitRepo
@@ -89,63 +90,91 @@ def file_request(s: Session, tag: str, fields: RequestFields, *, commit: bool = 
 
     path = f"{s.releases}/{tag}/request.toml"
     if path in s.repo.paths(s.head, f"{s.releases}/{tag}") or (s.repo.root / path).exists():
-        raise InputError(f"{path}: release '{tag}' is already requested",
-                         hint="requests are append-only; file a new release tag instead")
+        raise InputError(
+            f"{path}: release '{tag}' is already requested",
+            hint="requests are append-only; file a new release tag instead",
+        )
     candidate = s.repo.resolve_commit(fields.candidate or "HEAD", "--candidate")
     doc = {
-        "schema": 1, "release": tag, "title": fields.title, "kind": fields.kind,
-        "risk": fields.risk, "component": fields.component, "planned_at": fields.planned_at,
-        "candidate": candidate, "summary": fields.summary, "rollback_plan": fields.rollback_plan,
-        "requester": s.person, "requested_at": s.now,
+        "schema": 1,
+        "release": tag,
+        "title": fields.title,
+        "kind": fields.kind,
+        "risk": fields.risk,
+        "component": fields.component,
+        "planned_at": fields.planned_at,
+        "candidate": candidate,
+        "summary": fields.summary,
+        "rollback_plan": fields.rollback_plan,
+        "requester": s.person,
+        "requested_at": s.now,
     }
     data = _dump(Request, doc, path, strict=False)
     message = f"gate: request {tag}: {fields.title}"
     return _write(s, {path: data}, message, commit)
 
 
-def sign_off(s: Session, tag: str, role: str, decision: str, comment: str = "",
-             *, commit: bool = True) -> Written:
+def sign_off(
+    s: Session, tag: str, role: str, decision: str, comment: str = "", *, commit: bool = True
+) -> Written:
     """Write one approve/reject/revoke record for the acting person in `role`."""
     from gatekeeper.models.records import Signoff
     from gatekeeper.tomlfile import did_you_mean
 
     policy = s.loaded.policy
     if role not in policy.roles:
-        raise InputError(f"--role: unknown role '{role}'" + did_you_mean(role, policy.roles),
-                         hint=f"roles in the policy: {', '.join(policy.roles)}")
+        raise InputError(
+            f"--role: unknown role '{role}'" + did_you_mean(role, policy.roles),
+            hint=f"roles in the policy: {', '.join(policy.roles)}",
+        )
     if s.person not in policy.roles[role].members:
-        raise IdentityError(f"--role {role}: {s.person} is not a member of role '{role}'",
-                            hint=f"members: {', '.join(policy.roles[role].members) or 'none'}")
-    records = _requested(s, tag)
-    assert records.request is not None
+        raise IdentityError(
+            f"--role {role}: {s.person} is not a member of role '{role}'",
+            hint=f"members: {', '.join(policy.roles[role].members) or 'none'}",
+        )
+    records, request = _requested(s, tag)
     stamp = _stamp(s.now)
     path = _free(s, f"{records.folder}/approvals/{stamp}-{s.person}-{role}-{decision}", ".toml")
     doc = {
-        "schema": 1, "release": tag, "role": role, "decision": decision, "person": s.person,
-        "candidate": records.request.candidate, "request_sha256": records.request_sha256,
-        "at": s.now, "comment": comment,
+        "schema": 1,
+        "release": tag,
+        "role": role,
+        "decision": decision,
+        "person": s.person,
+        "candidate": request.candidate,
+        "request_sha256": records.request_sha256,
+        "at": s.now,
+        "comment": comment,
     }
     data = _dump(Signoff, doc, path)
     verb = {"approve": "approves", "reject": "rejects", "revoke": "revokes"}[decision]
     return _write(s, {path: data}, f"gate: {s.person} {verb} {tag} as {role}", commit)
 
 
-def attach(s: Session, tag: str, kind: str, source: Path | None, sets: dict[str, str],
-           *, commit: bool = True) -> Written:
+def attach(
+    s: Session,
+    tag: str,
+    kind: str,
+    source: Path | None,
+    sets: dict[str, str],
+    *,
+    commit: bool = True,
+) -> Written:
     """Copy `source` beside a new evidence manifest of `kind`, pinned by sha256."""
     from gatekeeper.evidence import kind_named
     from gatekeeper.models.records import EvidenceManifest
 
     spec = kind_named(kind)
-    records = _requested(s, tag)
-    assert records.request is not None
+    records, request = _requested(s, tag)
     details = _details(spec.details_model, spec.details_from_cli(sets), kind)
     stem = _free(s, f"{records.folder}/evidence/{kind}-{_stamp(s.now)}-{s.person}", ".toml")
     files: dict[str, bytes] = {}
     attachments = []
     if spec.attachment_suffix and source is None:
-        raise InputError(f"{kind}: needs a FILE ({spec.attachment_suffix})",
-                         hint=f"gate attach {tag} {kind} PATH")
+        raise InputError(
+            f"{kind}: needs a FILE ({spec.attachment_suffix})",
+            hint=f"gate attach {tag} {kind} PATH",
+        )
     if source is not None:
         content = _read_source(source, spec.attachment_suffix)
         if kind == "test-report":
@@ -157,22 +186,30 @@ def attach(s: Session, tag: str, kind: str, source: Path | None, sets: dict[str,
         digest = hashlib.sha256(content).hexdigest()
         attachments.append({"path": name, "sha256": digest, "size": len(content)})
     doc = {
-        "schema": 1, "release": tag, "kind": kind, "person": s.person,
-        "candidate": records.request.candidate, "request_sha256": records.request_sha256,
-        "at": s.now, "attachments": attachments, "details": details,
+        "schema": 1,
+        "release": tag,
+        "kind": kind,
+        "person": s.person,
+        "candidate": request.candidate,
+        "request_sha256": records.request_sha256,
+        "at": s.now,
+        "attachments": attachments,
+        "details": details,
     }
     files[stem] = _dump(EvidenceManifest, doc, stem)
     return _write(s, files, f"gate: attach {kind} to {tag}", commit)
 
 
-def _requested(s: Session, tag: str) -> ReleaseRecords:
+def _requested(s: Session, tag: str) -> tuple[ReleaseRecords, Request]:
     from gatekeeper.release import read_release
 
     records = read_release(s.repo, s.head, s.releases, tag)
     if records.request is None:
-        raise InputError(f"{records.request_path}: release '{tag}' has no committed request",
-                         hint=f"gate request {tag} --title ...")
-    return records
+        raise InputError(
+            f"{records.request_path}: release '{tag}' has no committed request",
+            hint=f"gate request {tag} --title ...",
+        )
+    return records, records.request
 
 
 def _details(model: type[Strict], given: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -184,7 +221,9 @@ def _details(model: type[Strict], given: dict[str, Any], kind: str) -> dict[str,
         details = model.model_validate(given, strict=False)
     except ValidationError as exc:
         lines = [f"--set {format_loc(e['loc'])}: {e['msg']} (kind {kind})" for e in exc.errors()]
-        raise InputError(lines[0], lines=lines, hint=f"`gate schema evidence` lists {kind}'s fields") from None
+        raise InputError(
+            lines[0], lines=lines, hint=f"`gate schema evidence` lists {kind}'s fields"
+        ) from None
     return details.model_dump(mode="python", exclude_defaults=False)
 
 
@@ -195,8 +234,10 @@ def _read_source(source: Path, suffix: str | None) -> bytes:
         raise InputError(f"{source}: not a regular file", hint="attach a plain file, not a link")
     size = source.stat().st_size
     if size > MAX_ATTACHMENT_BYTES:
-        raise InputError(f"{source}: {size} bytes; expected at most {MAX_ATTACHMENT_BYTES}",
-                         hint="attach a summary and record the large artefact's digest instead")
+        raise InputError(
+            f"{source}: {size} bytes; expected at most {MAX_ATTACHMENT_BYTES}",
+            hint="attach a summary and record the large artefact's digest instead",
+        )
     return source.read_bytes()
 
 
@@ -213,7 +254,9 @@ def _dump(model: type[Strict], doc: dict[str, Any], path: str, *, strict: bool =
     except ValidationError as exc:
         lines = validation_lines(path, exc)
         raise RecordError(lines[0], lines=lines, hint="check the option values") from None
-    return tomli_w.dumps(record.model_dump(mode="python", by_alias=True, exclude_none=True)).encode()
+    return tomli_w.dumps(
+        record.model_dump(mode="python", by_alias=True, exclude_none=True)
+    ).encode()
 
 
 def _stamp(now: datetime) -> str:

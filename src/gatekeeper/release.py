@@ -73,7 +73,9 @@ def read_release(repo: GitRepo, commit: str, releases: str, tag: str) -> Release
     return records_from_blobs(tag, folder, commit, blobs)
 
 
-def records_from_blobs(tag: str, folder: str, commit: str, blobs: dict[str, bytes]) -> ReleaseRecords:
+def records_from_blobs(
+    tag: str, folder: str, commit: str, blobs: dict[str, bytes]
+) -> ReleaseRecords:
     """Parse a release's files (path -> content) into records."""
     from gatekeeper.models.records import Request, Signoff
 
@@ -81,7 +83,7 @@ def records_from_blobs(tag: str, folder: str, commit: str, blobs: dict[str, byte
     signoffs = []
     evidence = []
     for path in sorted(blobs):
-        rel = path[len(folder) + 1:]
+        rel = path[len(folder) + 1 :]
         data = blobs[path]
         if rel == REQUEST:
             request = parse_record(Request, data, path)
@@ -132,7 +134,7 @@ def release_tags(repo: GitRepo, commit: str, releases: str) -> list[str]:
     """Names of every release folder (those holding a request) at `commit`."""
     suffix = f"/{REQUEST}"
     return sorted(
-        path[len(releases) + 1: -len(suffix)]
+        path[len(releases) + 1 : -len(suffix)]
         for path in repo.paths(commit, releases)
         if path.endswith(suffix) and f"/{APPROVALS}/" not in path and f"/{EVIDENCE}/" not in path
     )

@@ -168,7 +168,9 @@ class GitRepo:
 
     def paths(self, commit: str, folder: str) -> list[str]:
         """Paths of every file under `folder` at `commit`."""
-        out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, "--", f"{folder}/")
+        out = self.run(
+            "ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, "--", f"{folder}/"
+        )
         return [path for path in out.split("\0") if path]
 
     def index_entries(self, folder: str) -> list[TreeEntry]:
@@ -187,8 +189,9 @@ class GitRepo:
         """(status, path) of staged changes under `folder` against HEAD (honours GIT_INDEX_FILE)."""
         if self.head() is None:
             return []
-        out = self.run("diff", "--cached", "--no-renames", "--name-status", "-z", "HEAD",
-                       "--", f"{folder}/")
+        out = self.run(
+            "diff", "--cached", "--no-renames", "--name-status", "-z", "HEAD", "--", f"{folder}/"
+        )
         tokens = out.split("\0")
         return [(tokens[i], tokens[i + 1]) for i in range(0, len(tokens) - 1, 2)]
 
@@ -212,10 +215,21 @@ class GitRepo:
 
     def history(self, rev: str, folder: str) -> Iterator[Change]:
         """Stream changes under `folder` reachable from `rev`, newest first; stop any time."""
-        args = ["git", "--literal-pathspecs", "log", "--no-renames", "--name-status", "-z",
-                "--format=%x1e%H%x00%ae%x00%aI", rev, "--", f"{folder}/"]
+        args = [
+            "git",
+            "--literal-pathspecs",
+            "log",
+            "--no-renames",
+            "--name-status",
+            "-z",
+            "--format=%x1e%H%x00%ae%x00%aI",
+            rev,
+            "--",
+            f"{folder}/",
+        ]
         with subprocess.Popen(args, cwd=self.root, stdout=subprocess.PIPE) as proc:
-            assert proc.stdout is not None
+            if proc.stdout is None:  # pragma: no cover - PIPE always gives a stream
+                raise GitError("git log: no output stream")
             try:
                 yield from _parse_log(_tokens(proc.stdout))
             finally:
@@ -236,14 +250,26 @@ class GitRepo:
 
     def dirty(self, folders: Sequence[str]) -> list[str]:
         """Uncommitted changes under `folders` (reported as a warning, never read)."""
-        out = self.run("status", "--porcelain", "-z", "--untracked-files=all", "--",
-                       *(f"{f}/" for f in folders))
+        out = self.run(
+            "status",
+            "--porcelain",
+            "-z",
+            "--untracked-files=all",
+            "--",
+            *(f"{f}/" for f in folders),
+        )
         return [rec[3:] for rec in out.split("\0") if len(rec) > 3]
 
     # -- writing ---------------------------------------------------------------------
 
-    def commit_files(self, paths: Sequence[str], message: str, *, commit: bool = True,
-                     author: Identity | None = None) -> str | None:
+    def commit_files(
+        self,
+        paths: Sequence[str],
+        message: str,
+        *,
+        commit: bool = True,
+        author: Identity | None = None,
+    ) -> str | None:
         """Stage `paths` and commit exactly them; undo the staging if git refuses."""
         self.run("add", "--", *paths)
         if not commit:
@@ -266,7 +292,9 @@ class GitRepo:
         """Push one tag to `remote`."""
         if remote.startswith("-") or not remote:
             raise InputError(f"--push: '{remote}' is not a remote name", hint="e.g. --push origin")
-        self.run("push", "--quiet", "--end-of-options", remote, f"refs/tags/{name}:refs/tags/{name}")
+        self.run(
+            "push", "--quiet", "--end-of-options", remote, f"refs/tags/{name}:refs/tags/{name}"
+        )
 
 
 def init_repo(path: Path, config: dict[str, str]) -> None:
@@ -331,8 +359,8 @@ def _parse_log(tokens: Iterator[str]) -> Iterator[Change]:
     # A state machine, not a split: a hostile path cannot pose as a commit header.
     commit = email = ""
     when: datetime | None = None
-    for token in tokens:
-        token = token.removeprefix("\n")
+    for raw in tokens:
+        token = raw.removeprefix("\n")
         if token.startswith("\x1e") and _SHA.match(token[1:]):
             commit, email, stamp = token[1:], next(tokens), next(tokens)
             when = datetime.fromisoformat(stamp)

@@ -7,13 +7,19 @@ from typing import Any
 
 def json_schema(which: str) -> dict[str, Any]:
     """The JSON Schema of `request`, `approval`, `evidence` or `policy`."""
+    from pydantic import BaseModel
+
     from gatekeeper.evidence import KINDS
     from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import EvidenceManifest, Request, Signoff
 
-    model = {"request": Request, "approval": Signoff, "evidence": EvidenceManifest,
-             "policy": Policy}[which]
-    schema = model.model_json_schema(by_alias=True)
+    models: dict[str, type[BaseModel]] = {
+        "request": Request,
+        "approval": Signoff,
+        "evidence": EvidenceManifest,
+        "policy": Policy,
+    }
+    schema = models[which].model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     if which == "evidence":
         schema["x-details-by-kind"] = {

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gatekeeper.facts import Facts
-    from gatekeeper.report import Report
     from gatekeeper.repo import GitRepo
+    from gatekeeper.report import Report
 
 STAGES = ("requested", "approved", "tagged", "launched", "verified", "rolled back", "rejected")
 
@@ -43,8 +43,9 @@ def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
 
 
 def statuses(repo: GitRepo) -> list[ReleaseStatus]:
-    """The stage of every release folder at HEAD (checked at its tag when tagged)."""
-    from gatekeeper.check import evaluate
+    """The stage of every release folder at HEAD; `failing` are pre-tag gates, or once
+    tagged, overdue post-release obligations."""
+    from gatekeeper.check import CheckOptions, evaluate
     from gatekeeper.errors import InputError
     from gatekeeper.policyfile import load_policy
     from gatekeeper.release import release_tags
@@ -55,13 +56,17 @@ def statuses(repo: GitRepo) -> list[ReleaseStatus]:
     policy = load_policy(repo, head).policy
     out = []
     for tag in release_tags(repo, head, policy.releases):
-        report, facts = evaluate(repo, tag)
-        tagged = report.tag_commit is not None
-        out.append(ReleaseStatus(
-            release=tag,
-            stage=derive_stage(report, facts, tagged),
-            passed=report.passed,
-            title=facts.request.title if facts else "",
-            failing=tuple(g.id for g in report.gates if not g.passed),
-        ))
+        tagged = repo.tag(tag) is not None
+        # Once tagged, what matters is the post-release records, committed after the tag.
+        stage = "post-release" if tagged else "pre-tag"
+        report, facts = evaluate(repo, tag, CheckOptions(stage=stage))
+        out.append(
+            ReleaseStatus(
+                release=tag,
+                stage=derive_stage(report, facts, tagged),
+                passed=report.passed,
+                title=facts.request.title if facts else "",
+                failing=tuple(g.id for g in report.gates if not g.passed),
+            )
+        )
     return out

@@ -25,8 +25,9 @@ def names() -> list[str]:
 def text(name: str) -> str:
     """The template's TOML text."""
     if name not in names():
-        raise InputError(f"--template: unknown template '{name}'",
-                         hint=f"choose one of: {', '.join(names())}")
+        raise InputError(
+            f"--template: unknown template '{name}'", hint=f"choose one of: {', '.join(names())}"
+        )
     return (_folder() / f"{name}.toml").read_text(encoding="utf-8")
 
 

@@ -113,5 +113,7 @@ def _message(err: Mapping[str, Any]) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """` (did you mean 'x'?)` or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1)
+    options = list(choices)
+    close = [c for c in options if c.startswith(word) or word.startswith(c)]
+    close = close or difflib.get_close_matches(word, options, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""

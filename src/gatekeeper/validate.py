@@ -49,13 +49,17 @@ def validate_files(root: Path, paths: list[str], releases: str = "releases") -> 
         if not is_relevant(relpath, releases):
             continue
         if full.is_symlink():
-            raise RecordError(f"{relpath}: is a symlink; expected a regular file",
-                              hint="release records must be plain files")
+            raise RecordError(
+                f"{relpath}: is a symlink; expected a regular file",
+                hint="release records must be plain files",
+            )
         if not full.exists():
             continue  # deleted: append-only checks see deletions in the index
         if full.stat().st_size > MAX_FILE_BYTES:
-            raise RecordError(f"{relpath}: {full.stat().st_size} bytes; expected at most "
-                              f"{MAX_FILE_BYTES}", hint="keep large artefacts out of git")
+            raise RecordError(
+                f"{relpath}: {full.stat().st_size} bytes; expected at most {MAX_FILE_BYTES}",
+                hint="keep large artefacts out of git",
+            )
         validate_blob(relpath, full.read_bytes(), releases)
         checked += 1
     return checked
@@ -72,14 +76,19 @@ def validate_index(repo: GitRepo, releases: str = "releases") -> int:
     return checked
 
 
-def validate_index_append_only(repo: GitRepo, releases: str) -> None:
+def validate_index_append_only(repo: GitRepo, releases: str = "releases") -> None:
     """A committed sign-off or evidence record may never be edited or deleted."""
     problems = [
         f"{path}: committed records are append-only; {'edited' if status == 'M' else 'deleted'}"
         for status, path in repo.staged_changes(releases)
-        if status in {"M", "D", "T"} and path.split("/")[-2:-1] and path.split("/")[-2] in APPEND_ONLY
+        if status in {"M", "D", "T"}
+        and path.split("/")[-2:-1]
+        and path.split("/")[-2] in APPEND_ONLY
     ]
     if problems:
-        raise InputError(problems[0], lines=problems,
-                         hint="add a new record instead (e.g. `gate revoke`); restore the file "
-                              "with `git restore --staged --worktree PATH`")
+        raise InputError(
+            problems[0],
+            lines=problems,
+            hint="add a new record instead (e.g. `gate revoke`); restore the file "
+            "with `git restore --staged --worktree PATH`",
+        )

@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
-_state = {"debug": False, "dir": Path(".")}
+_state = {"debug": False, "dir": Path()}
 
 
 class Format(enum.StrEnum):
@@ -46,7 +46,7 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     _state["debug"] = debug
-    _state["dir"] = directory or Path(".")
+    _state["dir"] = directory or Path()
 
 
 def repo_dir(directory: Path | None) -> Path:

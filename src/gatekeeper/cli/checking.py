@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.app import FormatOpt, Format, RepoDir, app, handled, out, repo_dir, say
+from gatekeeper.cli.app import Format, FormatOpt, RepoDir, app, handled, out, repo_dir, say
 from gatekeeper.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from gatekeeper.repo import GitRepo
+    from gatekeeper.report import Report
 
 Stage = Annotated[str, typer.Option("--stage", help="pre-tag (default) or post-release.")]
 
 
-def render(report: object, fmt: Format) -> str:
+def render(report: Report, fmt: Format) -> str:
     """The report in the chosen format."""
     from gatekeeper.render import json, markdown, text
-    from gatekeeper.report import Report
 
-    assert isinstance(report, Report)
-    return {Format.text: text.check, Format.json: json.check, Format.markdown: markdown.check}[
-        fmt
-    ](report)
+    return {Format.text: text.check, Format.json: json.check, Format.markdown: markdown.check}[fmt](
+        report
+    )
 
 
 @app.command()
@@ -29,9 +31,12 @@ def check(
     tag: Annotated[str | None, typer.Argument(help="Release tag to check.")] = None,
     tag_opt: Annotated[str | None, typer.Option("--tag", help="Same as TAG.")] = None,
     all_tags: Annotated[bool, typer.Option("--all-tags", help="Check every release tag.")] = False,
-    rev: Annotated[str | None, typer.Option("--rev", help="Check this revision, not the tag.")] = None,
-    policy_ref: Annotated[str | None, typer.Option(
-        "--policy-ref", help="Read the policy from this trusted ref.")] = None,
+    rev: Annotated[
+        str | None, typer.Option("--rev", help="Check this revision, not the tag.")
+    ] = None,
+    policy_ref: Annotated[
+        str | None, typer.Option("--policy-ref", help="Read the policy from this trusted ref.")
+    ] = None,
     stage: Stage = "pre-tag",
     fmt: FormatOpt = Format.text,
     directory: RepoDir = None,
@@ -43,7 +48,9 @@ def check(
     if tag and tag_opt and tag != tag_opt:
         raise InputError(f"TAG '{tag}' and --tag '{tag_opt}' disagree", hint="give one of them")
     if stage not in {"pre-tag", "post-release"}:
-        raise InputError(f"--stage: '{stage}'; expected pre-tag or post-release", hint="--stage pre-tag")
+        raise InputError(
+            f"--stage: '{stage}'; expected pre-tag or post-release", hint="--stage pre-tag"
+        )
     opts = CheckOptions(rev=rev, policy_ref=policy_ref, stage=stage)
     with open_repo(repo_dir(directory)) as repo:
         if all_tags:
@@ -54,28 +61,31 @@ def check(
     if fmt is Format.json and all_tags:
         from gatekeeper.render.json import dumps
 
-        out(dumps({"releases": [r.to_json() for r in reports], "passed": all(r.passed for r in reports)}))
+        out(
+            dumps(
+                {
+                    "releases": [r.to_json() for r in reports],
+                    "passed": all(r.passed for r in reports),
+                }
+            )
+        )
     else:
         out("\n\n".join(render(r, fmt) for r in reports))
     return 0 if all(r.passed for r in reports) else int(ExitCode.GATE_FAILED)
 
 
-def _release_tags(repo: object, policy_ref: str | None) -> list[str]:
+def _release_tags(repo: GitRepo, policy_ref: str | None) -> list[str]:
     from gatekeeper.policyfile import load_policy
-    from gatekeeper.repo import GitRepo
     from gatekeeper.tagname import is_release_tag
 
-    assert isinstance(repo, GitRepo)
     head = repo.resolve_commit(policy_ref or "HEAD", "--policy-ref")
     policy = load_policy(repo, head).policy
     return [t for t in repo.tag_names() if is_release_tag(t, policy)]
 
 
-def _release_at_head(repo: object) -> str:
+def _release_at_head(repo: GitRepo) -> str:
     from gatekeeper.finding import release_for_head
-    from gatekeeper.repo import GitRepo
 
-    assert isinstance(repo, GitRepo)
     return release_for_head(repo)
 
 
@@ -84,7 +94,9 @@ def _release_at_head(repo: object) -> str:
 def tag(
     name: Annotated[str, typer.Argument(metavar="TAG", help="Release tag to create.")],
     rev: Annotated[str, typer.Option("--rev", help="Commit to tag.")] = "HEAD",
-    sign: Annotated[bool, typer.Option("--sign", help="Sign the tag (git's signing config).")] = False,
+    sign: Annotated[
+        bool, typer.Option("--sign", help="Sign the tag (git's signing config).")
+    ] = False,
     push: Annotated[str | None, typer.Option("--push", metavar="REMOTE", help="Push it.")] = None,
     policy_ref: Annotated[str | None, typer.Option("--policy-ref")] = None,
     directory: RepoDir = None,

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gatekeeper.cli.app import NoCommit, RepoDir, app, handled, out, repo_dir
 from gatekeeper.errors import InputError
 
+if TYPE_CHECKING:
+    from gatekeeper.recording import Written
+
 Tag = Annotated[str, typer.Argument(help="Release tag, e.g. v1.4.0 or billing/v2.3.1.")]
 Role = Annotated[str, typer.Option("--role", help="The policy role you sign as.")]
 Comment = Annotated[str, typer.Option("--comment", help="Why; kept in the record.")]
 
 
-def _report(written: object) -> None:
-    from gatekeeper.recording import Written
-
-    assert isinstance(written, Written)
+def _report(written: Written) -> None:
     for path in written.paths:
         out(f"wrote {path}")
-    out(f"committed {written.commit[:12]}: {written.message}" if written.commit
-        else "staged, not committed (--no-commit)")
+    out(
+        f"committed {written.commit[:12]}: {written.message}"
+        if written.commit
+        else "staged, not committed (--no-commit)"
+    )
 
 
 @app.command()
@@ -34,8 +37,9 @@ def request(
     kind: Annotated[str, typer.Option(help="Release kind, e.g. server-upgrade.")] = "release",
     risk: Annotated[str, typer.Option(help="low, normal or major.")] = "normal",
     component: Annotated[str, typer.Option(help="Component released, if any.")] = "",
-    planned_at: Annotated[datetime | None, typer.Option(
-        "--planned-at", help="Planned release time (ISO 8601).")] = None,
+    planned_at: Annotated[
+        datetime | None, typer.Option("--planned-at", help="Planned release time (ISO 8601).")
+    ] = None,
     candidate: Annotated[str | None, typer.Option(help="Candidate commit (default HEAD).")] = None,
     summary: Annotated[str, typer.Option(help="Summary of the change.")] = "",
     rollback_plan: Annotated[str, typer.Option("--rollback-plan", help="How to roll back.")] = "",
@@ -50,14 +54,17 @@ def request(
 
     if planned_at is not None and planned_at.tzinfo is None:
         planned_at = planned_at.replace(tzinfo=UTC)
-    fields = RequestFields(title, kind, risk, component, planned_at, candidate, summary, rollback_plan)
+    fields = RequestFields(
+        title, kind, risk, component, planned_at, candidate, summary, rollback_plan
+    )
     with open_repo(repo_dir(directory)) as repo:
         _report(file_request(open_session(repo, tag), tag, fields, commit=not no_commit))
     return 0
 
 
-def _sign(decision: str, tag: str, role: str, comment: str, directory: Path | None,
-          no_commit: bool) -> int:
+def _sign(
+    decision: str, tag: str, role: str, comment: str, directory: Path | None, no_commit: bool
+) -> int:
     from gatekeeper.recording import open_session, sign_off
     from gatekeeper.repo import open_repo
 
@@ -69,24 +76,39 @@ def _sign(decision: str, tag: str, role: str, comment: str, directory: Path | No
 
 @app.command()
 @handled
-def approve(tag: Tag, role: Role, comment: Comment = "", directory: RepoDir = None,
-            no_commit: NoCommit = False) -> int:
+def approve(
+    tag: Tag,
+    role: Role,
+    comment: Comment = "",
+    directory: RepoDir = None,
+    no_commit: NoCommit = False,
+) -> int:
     """Approve a release in one of your roles."""
     return _sign("approve", tag, role, comment, directory, no_commit)
 
 
 @app.command()
 @handled
-def reject(tag: Tag, role: Role, comment: Comment = "", directory: RepoDir = None,
-           no_commit: NoCommit = False) -> int:
+def reject(
+    tag: Tag,
+    role: Role,
+    comment: Comment = "",
+    directory: RepoDir = None,
+    no_commit: NoCommit = False,
+) -> int:
     """Reject a release: it is blocked until you revoke the rejection."""
     return _sign("reject", tag, role, comment, directory, no_commit)
 
 
 @app.command()
 @handled
-def revoke(tag: Tag, role: Role, comment: Comment = "", directory: RepoDir = None,
-           no_commit: NoCommit = False) -> int:
+def revoke(
+    tag: Tag,
+    role: Role,
+    comment: Comment = "",
+    directory: RepoDir = None,
+    no_commit: NoCommit = False,
+) -> int:
     """Revoke your earlier approval or rejection."""
     return _sign("revoke", tag, role, comment, directory, no_commit)
 
@@ -96,9 +118,15 @@ def revoke(tag: Tag, role: Role, comment: Comment = "", directory: RepoDir = Non
 def attach(
     tag: Tag,
     kind: Annotated[str, typer.Argument(help="test-report, backup, env-check, launch-notice...")],
-    file: Annotated[Path | None, typer.Argument(help="File to attach (JUnit XML, Markdown).")] = None,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="key=value detail, repeatable (backup: target, location, taken_at).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="File to attach (JUnit XML, Markdown).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="key=value detail, repeatable (backup: target, location, taken_at)."
+        ),
+    ] = None,
     directory: RepoDir = None,
     no_commit: NoCommit = False,
 ) -> int:
@@ -111,7 +139,9 @@ def attach(
     for item in set_ or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise InputError(f"--set {item!r}: expected key=value", hint="e.g. --set target=database")
+            raise InputError(
+                f"--set {item!r}: expected key=value", hint="e.g. --set target=database"
+            )
         sets[key.strip()] = value
     with open_repo(repo_dir(directory)) as repo:
         session = open_session(repo, tag)

@@ -16,7 +16,9 @@ SCHEMAS = ("request", "approval", "evidence", "policy")
 @app.command()
 @handled
 def init(
-    template: Annotated[str, typer.Option("--template", help="minimal, standard or strict.")] = "standard",
+    template: Annotated[
+        str, typer.Option("--template", help="minimal, standard or strict.")
+    ] = "standard",
     directory: RepoDir = None,
     no_commit: NoCommit = False,
 ) -> int:
@@ -28,16 +30,20 @@ def init(
     with open_repo(repo_dir(directory)) as repo:
         target = repo.root / "policies" / "release.toml"
         if target.exists():
-            raise InputError(f"{target.relative_to(repo.root)}: already exists",
-                             hint="edit it, or remove it to start again")
+            raise InputError(
+                f"{target.relative_to(repo.root)}: already exists",
+                hint="edit it, or remove it to start again",
+            )
         me = repo.author()
         text = templates.render(template, me.name, me.email)
         target.parent.mkdir(exist_ok=True)
         target.write_text(text, encoding="utf-8")
         try:
-            sha = repo.commit_files(["policies/release.toml"],
-                                    f"gate: init policy from template '{template}'",
-                                    commit=not no_commit)
+            sha = repo.commit_files(
+                ["policies/release.toml"],
+                f"gate: init policy from template '{template}'",
+                commit=not no_commit,
+            )
         except BaseException:
             target.unlink()
             raise
@@ -50,7 +56,9 @@ def init(
 @app.command()
 @handled
 def demo(
-    directory: Annotated[Path | None, typer.Argument(metavar="DIR", help="Where (default: a temp dir).")] = None,
+    directory: Annotated[
+        Path | None, typer.Argument(metavar="DIR", help="Where (default: a temp dir).")
+    ] = None,
 ) -> int:
     """Build a throwaway repo and walk one release from request to tag."""
     from gatekeeper.demo import run_demo
@@ -69,7 +77,9 @@ def schema(
     from gatekeeper.schemas import json_schema
 
     if which not in SCHEMAS:
-        raise InputError(f"schema: unknown file type '{which}'", hint=f"one of: {', '.join(SCHEMAS)}")
+        raise InputError(
+            f"schema: unknown file type '{which}'", hint=f"one of: {', '.join(SCHEMAS)}"
+        )
     out(dumps(json_schema(which)))
     return 0
 

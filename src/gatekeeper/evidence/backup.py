@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal, cast
 
 from pydantic import AwareDatetime, Field
 
@@ -14,7 +15,7 @@ from gatekeeper.models.gates import EvidenceGate
 class BackupGate(EvidenceGate):
     """Every listed target backed up, each no older than `max_age_hours`."""
 
-    kind: Literal["backup"]  # type: ignore[assignment]
+    kind: Literal["backup"]
     targets: list[Name] = Field(min_length=1)
     max_age_hours: Count | None = None
 
@@ -32,12 +33,13 @@ def check(gate: BackupGate, items: list[EvidenceItem], ctx: CheckContext) -> lis
     """Each target needs a backup taken before the reference time and within the age limit."""
     reasons = []
     for target in gate.targets:
-        mine = [i for i in items if isinstance(i.details, BackupDetails) and i.details.target == target]
+        mine = [
+            i for i in items if isinstance(i.details, BackupDetails) and i.details.target == target
+        ]
         if not mine:
             reasons.append(f"no backup of target '{target}'")
             continue
-        details = newest(mine).details
-        assert isinstance(details, BackupDetails)
+        details = cast(BackupDetails, newest(mine).details)
         age_hours = (ctx.reference_time - details.taken_at).total_seconds() / 3600
         if age_hours < 0:
             reasons.append(f"backup of '{target}' is dated in the future ({details.taken_at})")
@@ -49,11 +51,11 @@ def check(gate: BackupGate, items: list[EvidenceItem], ctx: CheckContext) -> lis
     return reasons
 
 
-def details_from_cli(sets: dict[str, str]) -> dict[str, object]:
+def details_from_cli(sets: Mapping[str, str]) -> dict[str, Any]:
     """`--set target=database --set location=s3://...`; `taken_at` defaults to now."""
     from datetime import UTC, datetime
 
-    details: dict[str, object] = dict(sets)
+    details: dict[str, Any] = dict(sets)
     details.setdefault("taken_at", datetime.now(UTC).replace(microsecond=0).isoformat())
     return details
 

@@ -61,7 +61,9 @@ def newest(items: list[EvidenceItem]) -> EvidenceItem:
     return max(items, key=lambda item: item.manifest.at)
 
 
-def by_roles_reasons(by_roles: list[str], items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
+def by_roles_reasons(
+    by_roles: list[str], items: list[EvidenceItem], ctx: CheckContext
+) -> list[str]:
     """Reasons the items fail a `by_roles` restriction (empty when one item qualifies)."""
     if not by_roles or any(ctx.roles_of(item.person) & set(by_roles) for item in items):
         return []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal, cast
 
 from pydantic import Field
 
@@ -16,7 +17,7 @@ Outcome = Literal["pass", "fail"]
 class EnvCheckGate(EvidenceGate):
     """Every check in the newest record passed, and every check listed here is present."""
 
-    kind: Literal["env-check"]  # type: ignore[assignment]
+    kind: Literal["env-check"]
     checks: list[Name] = []
 
 
@@ -28,14 +29,13 @@ class EnvCheckDetails(Strict):
 
 def check(gate: EnvCheckGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
     """The newest environment check lists every required check, all passed."""
-    details = newest(items).details
-    assert isinstance(details, EnvCheckDetails)
+    details = cast(EnvCheckDetails, newest(items).details)
     reasons = [f"check '{name}' is missing" for name in gate.checks if name not in details.checks]
     reasons += [f"check '{name}' failed" for name, got in details.checks.items() if got != "pass"]
     return reasons
 
 
-def details_from_cli(sets: dict[str, str]) -> dict[str, object]:
+def details_from_cli(sets: Mapping[str, str]) -> dict[str, Any]:
     """`--set servers=pass --set database=pass`."""
     return {"checks": dict(sets)}
 

@@ -18,7 +18,7 @@ from gatekeeper.models.gates import EvidenceGate
 class LaunchNoticeGate(EvidenceGate):
     """Without a notice from the right office the release counts as not launched."""
 
-    kind: Literal["launch-notice"]  # type: ignore[assignment]
+    kind: Literal["launch-notice"]
     by_roles: list[Name] = []
 
 

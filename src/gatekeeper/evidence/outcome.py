@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from gatekeeper.evidence.base import CheckContext, EvidenceItem, EvidenceKind, newest
 from gatekeeper.models.base import Strict
@@ -19,25 +19,24 @@ class OutcomeDetails(Strict):
 class PerfTestGate(EvidenceGate):
     """上线后必须进行性能测试: a performance test that passed."""
 
-    kind: Literal["perf-test"]  # type: ignore[assignment]
+    kind: Literal["perf-test"]
 
 
 class PostCheckGate(EvidenceGate):
     """上线后检查: the post-release check passed."""
 
-    kind: Literal["post-check"]  # type: ignore[assignment]
+    kind: Literal["post-check"]
 
 
 class RollbackGate(EvidenceGate):
     """上线后回滚: a rollback was recorded (restore backup, revert code, why)."""
 
-    kind: Literal["rollback"]  # type: ignore[assignment]
+    kind: Literal["rollback"]
 
 
 def check(gate: EvidenceGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
     """The newest record's result is `pass`."""
-    details = newest(items).details
-    assert isinstance(details, OutcomeDetails)
+    details = cast(OutcomeDetails, newest(items).details)
     return [] if details.result == "pass" else [f"{gate.kind} result is 'fail': {details.summary}"]
 
 

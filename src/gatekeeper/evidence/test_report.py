@@ -14,7 +14,7 @@ from gatekeeper.models.gates import EvidenceGate
 class TestReportGate(EvidenceGate):
     """Tests must have run, with at most `max_failures` failed or errored cases."""
 
-    kind: Literal["test-report"]  # type: ignore[assignment]
+    kind: Literal["test-report"]
     max_failures: Count = 0
     min_tests: Count = 1
 
@@ -50,7 +50,9 @@ def parse_junit(data: bytes, path: str) -> JunitCounts:
             hint="produce the report with pytest --junitxml (no DOCTYPE)",
         ) from None
     except ElementTree.ParseError as exc:
-        raise RecordError(f"{path}: not well-formed XML ({exc})", hint="attach a JUnit XML report") from None
+        raise RecordError(
+            f"{path}: not well-formed XML ({exc})", hint="attach a JUnit XML report"
+        ) from None
     if root.tag not in {"testsuites", "testsuite"}:
         raise RecordError(
             f"{path}: root element is <{root.tag}>; expected <testsuites> or <testsuite>",
@@ -58,7 +60,7 @@ def parse_junit(data: bytes, path: str) -> JunitCounts:
         )
     tests = failures = errors = skipped = 0
     for elem in root.iter("testcase"):
-        results = TestCase.fromelem(elem).result
+        results = TestCase.fromelem(elem).result  # type: ignore[no-untyped-call]
         tests += 1
         if any(isinstance(r, Error) for r in results):
             errors += 1

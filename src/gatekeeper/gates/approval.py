@@ -14,7 +14,8 @@ def evaluate(gate: ApprovalGate, facts: Facts) -> tuple[bool, list[str]]:
     mine = [s for s in facts.standing if s.role in gate.roles]
     reasons = [
         f"rejected by {s.person} as {s.role}" + (f": {s.comment}" if s.comment else "")
-        for s in mine if s.decision == "reject"
+        for s in mine
+        if s.decision == "reject"
     ]
     approvers: dict[str, str] = {}  # person -> role; a person counts once per gate
     for s in mine:
@@ -31,7 +32,8 @@ def evaluate(gate: ApprovalGate, facts: Facts) -> tuple[bool, list[str]]:
     elif len(approvers) < (gate.min or 0):
         short.append(f"{len(approvers)} of {gate.min} approvals from {', '.join(gate.roles)}")
     reasons += short
-    reasons += [f"{i.path}: not counted: {i.reason}" for i in facts.ignored if i.role_or_kind in gate.roles]
+    reasons += [
+        f"{i.path}: not counted: {i.reason}" for i in facts.ignored if i.role_or_kind in gate.roles
+    ]
     passed = not short and not any(s.decision == "reject" for s in mine)
     return passed, reasons
-

@@ -13,7 +13,9 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> tuple[bool, list[str]]:
     if facts.stale:
         return False, [facts.stale_reason()]
     items = [item for item in facts.evidence if item.manifest.kind == gate.kind]
-    ignored = [f"{i.path}: not counted: {i.reason}" for i in facts.ignored if i.role_or_kind == gate.kind]
+    ignored = [
+        f"{i.path}: not counted: {i.reason}" for i in facts.ignored if i.role_or_kind == gate.kind
+    ]
     if not items:
         return False, [f"no valid {gate.kind} evidence", *ignored]
     ctx = CheckContext(facts.reference_time, facts.policy.roles_of)

@@ -1,0 +1,211 @@
+"""Real git, real files: temp repos with an isolated git config and a few helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+PEOPLE = {
+    "alice": "product",
+    "bob": "rnd",
+    "carol": "pm",
+    "dave": "ops",
+    "erin": "leadership",
+    "mallory": None,  # in the policy, in no role
+}
+
+POLICY = """
+schema = 1
+tags = ["v*"]
+signatures = "none"
+{extra}
+
+[people.alice]
+email = "alice@example.com"
+[people.bob]
+email = "bob@example.com"
+[people.carol]
+email = "carol@example.com"
+[people.dave]
+email = "dave@example.com"
+[people.erin]
+email = "erin@example.com"
+[people.mallory]
+email = "mallory@example.com"
+
+[roles.product]
+title = "产品 / Product"
+members = ["alice"]
+[roles.rnd]
+members = ["bob"]
+[roles.pm]
+members = ["carol"]
+[roles.ops]
+members = ["dave"]
+[roles.leadership]
+members = ["erin"]
+
+[[gates]]
+id = "acceptance"
+type = "approval"
+roles = ["product", "rnd"]
+min_each = 1
+{gates}
+"""
+
+JUNIT_OK = b"""<?xml version="1.0"?>
+<testsuite name="s" tests="2"><testcase name="a"/><testcase name="b"/></testsuite>
+"""
+JUNIT_FAIL = b"""<?xml version="1.0"?>
+<testsuite name="s" tests="2" failures="0"><testcase name="a"/>
+<testcase name="b"><failure message="boom"/></testcase></testsuite>
+"""
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No user or system git config leaks in; signing is off unless a test turns it on."""
+    home = tmp_path_factory.mktemp("home")
+    config = home / "gitconfig"
+    config.write_text(
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n"
+        "[user]\n\tname = Nobody\n\temail = nobody@example.com\n"
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("HOME", str(home))
+    for var in list(os.environ):
+        if var.startswith(("GIT_AUTHOR", "GIT_COMMITTER", "GIT_DIR", "GIT_INDEX", "GATE_")):
+            monkeypatch.delenv(var)
+
+
+@dataclass
+class Result:
+    """What a `gate` run printed and returned."""
+
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Repo:
+    """A temp git repository and helpers to write, commit and run gate as someone."""
+
+    path: Path
+
+    def git(self, *args: str, env: dict[str, str] | None = None) -> str:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+        assert proc.returncode == 0, f"git {args}: {proc.stderr}"
+        return proc.stdout.strip()
+
+    def write(self, rel: str, content: str | bytes) -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+        return target
+
+    def commit(self, message: str = "change", who: str = "dave") -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message, env=identity(who))
+        return self.git("rev-parse", "HEAD")
+
+    def gate(self, *args: str, who: str = "dave") -> Result:
+        with acting(who):
+            result = CliRunner().invoke(app(), ["-C", str(self.path), *args])
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    def state(self) -> tuple[str, ...]:
+        """Everything a refused command must leave untouched."""
+        head = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", "HEAD"],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return (
+            head,
+            self.git("status", "--porcelain", "--untracked-files=all"),
+            self.git("tag", "-l"),
+            self.git("ls-files", "-s"),
+        )
+
+
+def identity(who: str) -> dict[str, str]:
+    email = f"{who}@example.com"
+    return {
+        "GIT_AUTHOR_NAME": who,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": who,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+
+
+@contextmanager
+def acting(who: str) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(identity(who))
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def app():  # type: ignore[no-untyped-def]
+    from gatekeeper.cli.app import app as typer_app
+
+    return typer_app
+
+
+def policy_text(extra: str = "", gates: str = "") -> str:
+    return POLICY.format(extra=extra, gates=gates)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    """A repository with code and the test policy committed (no release yet)."""
+    r = Repo(tmp_path / "repo")
+    r.path.mkdir()
+    r.git("init", "-q", "-b", "main")
+    r.write("app.py", "print('v1')\n")
+    r.write("policies/release.toml", policy_text())
+    r.commit("initial")
+    return r
+
+
+def make_repo(tmp_path: Path, extra: str = "", gates: str = "") -> Repo:
+    """A repository with a custom policy."""
+    r = Repo(tmp_path / "custom")
+    r.path.mkdir()
+    r.git("init", "-q", "-b", "main")
+    r.write("app.py", "print('v1')\n")
+    r.write("policies/release.toml", policy_text(extra, gates))
+    r.commit("initial")
+    return r
+
+
+def approve_all(r: Repo, tag: str = "v1.0.0", roles: tuple[str, ...] = ("alice", "bob")) -> None:
+    for who in roles:
+        res = r.gate("approve", tag, "--role", PEOPLE[who] or "", who=who)
+        assert res.code == 0, res.err
