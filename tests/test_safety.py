@@ -107,8 +107,9 @@ def test_control_characters_in_record_names_are_refused(repo: Repo) -> None:
 def test_shallow_clone_is_refused(repo: Repo, tmp_path: Path) -> None:
     _approved(repo)
     clone = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone)],
-                   check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone)], check=True
+    )
     res = Repo(clone).gate("check", "v1.0.0")
     assert res.code == 2 and "shallow clone" in res.err and "unshallow" in res.err
 

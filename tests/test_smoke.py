@@ -12,32 +12,51 @@ GATE = Path(sys.executable).with_name("gate")
 def test_gate_help_and_module() -> None:
     out = subprocess.run([str(GATE), "--help"], capture_output=True, text=True, check=True).stdout
     assert "request" in out and "check" in out
-    mod = subprocess.run([sys.executable, "-m", "gatekeeper", "schema", "approval"],
-                         capture_output=True, text=True, check=True).stdout
+    mod = subprocess.run(
+        [sys.executable, "-m", "gatekeeper", "schema", "approval"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert '"decision"' in mod
 
 
 def test_demo_walks_a_release_to_its_tag(tmp_path: Path) -> None:
     target = tmp_path / "demo"
-    proc = subprocess.run([str(GATE), "demo", str(target)], capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [str(GATE), "demo", str(target)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert "gate check: every gate passes" in proc.stdout
-    tags = subprocess.run(["git", "-C", str(target), "tag", "-l"], capture_output=True, text=True,
-                          check=True).stdout
+    tags = subprocess.run(
+        ["git", "-C", str(target), "tag", "-l"], capture_output=True, text=True, check=True
+    ).stdout
     assert tags.strip() == "v1.0.0"
-    check = subprocess.run([str(GATE), "-C", str(target), "check", "v1.0.0"], capture_output=True,
-                           text=True, check=False)
+    check = subprocess.run(
+        [str(GATE), "-C", str(target), "check", "v1.0.0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert check.returncode == 0, check.stdout
-    again = subprocess.run([str(GATE), "demo", str(target)], capture_output=True, text=True,
-                           check=False)
+    again = subprocess.run(
+        [str(GATE), "demo", str(target)], capture_output=True, text=True, check=False
+    )
     assert again.returncode == 2 and "not empty" in again.stderr and "Traceback" not in again.stderr
 
 
 def test_unexpected_failure_has_no_traceback_without_debug(tmp_path: Path) -> None:
-    proc = subprocess.run([str(GATE), "-C", str(tmp_path), "check", "v1.0.0"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(GATE), "-C", str(tmp_path), "check", "v1.0.0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    debug = subprocess.run([str(GATE), "--debug", "-C", str(tmp_path), "check", "v1.0.0"],
-                           capture_output=True, text=True, check=False)
+    debug = subprocess.run(
+        [str(GATE), "--debug", "-C", str(tmp_path), "check", "v1.0.0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert debug.returncode != 0 and "Traceback" in debug.stderr

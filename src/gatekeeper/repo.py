@@ -186,11 +186,9 @@ class GitRepo:
         return entries
 
     def staged_changes(self, folder: str) -> list[tuple[str, str]]:
-        """(status, path) of staged changes under `folder` against HEAD (honours GIT_INDEX_FILE)."""
-        if self.head() is None:
-            return []
+        """(status, path) of staged changes under `folder` (honours GIT_INDEX_FILE)."""
         out = self.run(
-            "diff", "--cached", "--no-renames", "--name-status", "-z", "HEAD", "--", f"{folder}/"
+            "diff", "--cached", "--no-renames", "--name-status", "-z", "--", f"{folder}/"
         )
         tokens = out.split("\0")
         return [(tokens[i], tokens[i + 1]) for i in range(0, len(tokens) - 1, 2)]
@@ -295,6 +293,22 @@ class GitRepo:
         self.run(
             "push", "--quiet", "--end-of-options", remote, f"refs/tags/{name}:refs/tags/{name}"
         )
+
+
+def staged_paths(cwd: Path) -> list[str] | None:
+    """Paths staged for the next commit, without loading GitPython (the hook's fast path).
+
+    None when git cannot tell (not a repository); the caller then takes the full path.
+    """
+    proc = subprocess.run(
+        ["git", "diff", "--cached", "--name-only", "--no-renames", "-z"],
+        cwd=cwd,
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
 def init_repo(path: Path, config: dict[str, str]) -> None:

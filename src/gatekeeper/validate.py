@@ -15,6 +15,19 @@ APPEND_ONLY = ("approvals", "evidence")
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
+def releases_folder(root: Path) -> str | None:
+    """The `releases` folder named by the policy files on disk (None when unreadable)."""
+    import tomllib
+
+    folder = "releases"
+    try:
+        for path in (root / POLICY_DIR).glob("*.toml"):
+            folder = tomllib.loads(path.read_text(encoding="utf-8")).get("releases", folder)
+    except (OSError, ValueError):
+        return None
+    return folder if isinstance(folder, str) else None
+
+
 def is_relevant(path: str, releases: str = "releases") -> bool:
     """Whether `gate validate` has anything to say about `path`."""
     return path.startswith((f"{POLICY_DIR}/", f"{releases}/"))
@@ -65,11 +78,20 @@ def validate_files(root: Path, paths: list[str], releases: str = "releases") -> 
     return checked
 
 
-def validate_index(repo: GitRepo, releases: str = "releases") -> int:
-    """Validate every staged policy and record file, and refuse edits of committed records."""
+def validate_index(repo: GitRepo, releases: str = "releases", *, everything: bool = False) -> int:
+    """Validate staged policy and record files (or, with `everything`, all of them in the
+    index), and refuse edits of committed records."""
+    changed = (
+        None
+        if everything
+        else {path for _, path in repo.staged_changes(POLICY_DIR)}
+        | {path for _, path in repo.staged_changes(releases)}
+    )
     checked = 0
     for folder in (POLICY_DIR, releases):
         for entry in repo.index_entries(folder):
+            if changed is not None and entry.path not in changed:
+                continue
             validate_blob(entry.path, repo.read_blob(entry), releases)
             checked += 1
     validate_index_append_only(repo, releases)

@@ -1,16 +1,22 @@
 """The `gate` command line. It resolves inputs, calls one core function, renders, exits.
 
-Heavy imports (GitPython, pydantic) happen inside the commands so the hook path stays fast.
+Heavy imports (typer, GitPython, pydantic) happen only once a command needs them: the
+hook path (`gate validate` with nothing relevant) answers before importing any of them.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run `gate`; returns the exit code (0 pass, 1 a gate failed, 2 bad input)."""
     args = sys.argv[1:] if argv is None else argv
+    if _nothing_to_validate(args):
+        return 0
+    os.environ.setdefault("TYPER_USE_RICH", "0")  # plain errors, and 100 ms less start-up
     from gatekeeper.cli.app import app
 
     try:
@@ -19,3 +25,20 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 2)
     return 0
+
+
+def _nothing_to_validate(args: list[str]) -> bool:
+    """`[-C DIR] validate [PATH...]` where no path (given or staged) is a policy or record."""
+    where = Path()
+    if args[:1] == ["-C"] and len(args) >= 2:
+        where, args = Path(args[1]), args[2:]
+    if args[:1] != ["validate"] or any(a.startswith("-") for a in args[1:]):
+        return False
+    from gatekeeper.repo import staged_paths
+    from gatekeeper.validate import is_relevant, releases_folder
+
+    paths = args[1:] or staged_paths(where)
+    if paths is None:
+        return False
+    releases = releases_folder(where)
+    return releases is not None and not any(is_relevant(p, releases) for p in paths)

@@ -88,9 +88,10 @@ def schema(
 @handled
 def validate(
     paths: Annotated[list[str] | None, typer.Argument(metavar="[PATH]...")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every file in the index.")] = False,
     directory: RepoDir = None,
 ) -> int:
-    """Schema-check policy and record files (default: everything staged) and append-only rules."""
+    """Schema-check policy and record files (default: what is staged) and append-only rules."""
     from gatekeeper import validate as v
     from gatekeeper.repo import open_repo
 
@@ -99,6 +100,6 @@ def validate(
             count = v.validate_files(repo.root, paths)
             v.validate_index_append_only(repo)
         else:
-            count = v.validate_index(repo)
+            count = v.validate_index(repo, everything=everything)
     out(f"ok: {count} file(s) valid")
     return 0
