@@ -1,7 +1,13 @@
 """Who made each record, per the policy's `signatures` mode.
 
-`none` takes the adding commit's author email at its word (marked unverified);
-`ssh` and `commit` plug in here as further verifiers.
+- `ssh`: the record's detached signature verifies against the keys the trusted
+  policy lists for the person the record names.
+- `commit`: the commit that added the record carries a good git signature (`%G?` =
+  `G`) whose principal, from allowed signers generated from the trusted policy, is
+  that person.
+- `none`: the adding commit's author email is taken at its word (unverified).
+
+Whatever the mode, a record edited after the commit that added it counts for nothing.
 """
 
 from __future__ import annotations
@@ -10,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gatekeeper.errors import PolicyError
-
 if TYPE_CHECKING:
+    from gatekeeper.models.base import Strict
     from gatekeeper.models.policy import Policy
     from gatekeeper.release import ReleaseRecords
     from gatekeeper.repo import Change, GitRepo
@@ -35,6 +40,15 @@ class Provenance:
     edited: dict[str, Change]
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A record, and the person it says made it."""
+
+    person: str
+    record: Strict
+    signature: str | None
+
+
 def provenance(repo: GitRepo, rev: str, folder: str, paths: set[str]) -> Provenance:
     """Walk history under `folder` newest-first; stop once every path's add is found."""
     added: dict[str, Change] = {}
@@ -53,57 +67,105 @@ def provenance(repo: GitRepo, rev: str, folder: str, paths: set[str]) -> Provena
     return Provenance(added, edited)
 
 
-Verifier = Callable[["Policy", "ReleaseRecords", Provenance], dict[str, Signer]]
+Verify = Callable[["GitRepo", "Policy", dict[str, Claim], Provenance], dict[str, "Signer"]]
 
 
 def identify(repo: GitRepo, policy: Policy, records: ReleaseRecords) -> dict[str, Signer]:
     """A signer for every record (request, sign-offs, evidence manifests) by path."""
-    verifier = _VERIFIERS.get(policy.signatures)
-    if verifier is None:
-        raise PolicyError(
-            f"policy: signatures = '{policy.signatures}' is not supported by this version",
-            hint='use signatures = "none" until ssh/commit verification lands',
-        )
-    paths = _record_paths(records)
-    prov = provenance(repo, records.commit, records.folder, set(paths))
-    signers = verifier(policy, records, prov)
-    for path in paths:  # whatever the mode, an edited record counts for nothing
-        if path in prov.edited:
-            change = prov.edited[path]
-            signers[path] = Signer(
-                None, False, f"edited after it was committed (commit {change.commit[:12]})"
-            )
+    claims = claims_of(records)
+    prov = provenance(repo, records.commit, records.folder, set(claims))
+    signers = _MODES[policy.signatures](repo, policy, claims, prov)
+    for path in claims:
+        change = prov.edited.get(path)
+        if change is not None:
+            problem = f"edited after it was committed (commit {change.commit[:12]})"
+            signers[path] = Signer(None, False, problem)
+        elif path not in prov.added:
+            signers[path] = Signer(None, False, "not found in history (uncommitted?)")
     return signers
 
 
-def _record_paths(records: ReleaseRecords) -> dict[str, str]:
-    """Record path -> the person the record names."""
-    out = {path: s.person for path, s in records.signoffs}
-    out.update({e.path: e.manifest.person for e in records.evidence})
+def claims_of(records: ReleaseRecords) -> dict[str, Claim]:
+    """Record path -> the person it names and the record itself."""
+    out = {path: Claim(s.person, s, s.signature) for path, s in records.signoffs}
+    out.update(
+        {
+            e.path: Claim(e.manifest.person, e.manifest, e.manifest.signature)
+            for e in records.evidence
+        }
+    )
     if records.request:
-        out[records.request_path] = records.request.requester
+        req = records.request
+        out[records.request_path] = Claim(req.requester, req, req.signature)
     return out
 
 
 def _by_author_email(
-    policy: Policy, records: ReleaseRecords, prov: Provenance
+    repo: GitRepo, policy: Policy, claims: dict[str, Claim], prov: Provenance
 ) -> dict[str, Signer]:
     signers = {}
-    for path, named in _record_paths(records).items():
+    for path, claim in claims.items():
         change = prov.added.get(path)
         if change is None:
-            signers[path] = Signer(None, False, "not found in history (uncommitted?)")
             continue
         person = policy.person_by_email(change.author_email)
         if person is None:
             problem = f"committed by {change.author_email}, who is not a person in the policy"
             signers[path] = Signer(None, False, problem)
-        elif person != named:
-            problem = f"names '{named}' but was committed by {change.author_email} ({person})"
+        elif person != claim.person:
+            problem = (
+                f"names '{claim.person}' but was committed by {change.author_email} ({person})"
+            )
             signers[path] = Signer(None, False, problem)
         else:
             signers[path] = Signer(person, False)
     return signers
 
 
-_VERIFIERS: dict[str, Verifier] = {"none": _by_author_email}
+def _by_ssh_signature(
+    repo: GitRepo, policy: Policy, claims: dict[str, Claim], prov: Provenance
+) -> dict[str, Signer]:
+    from gatekeeper.signing import Verifier
+
+    signers = {}
+    with Verifier(policy) as verifier:
+        for path, claim in claims.items():
+            problem = verifier.problem(claim.person, claim.record, claim.signature)
+            signers[path] = Signer(None if problem else claim.person, problem is None, problem)
+    return signers
+
+
+def _by_commit_signature(
+    repo: GitRepo, policy: Policy, claims: dict[str, Claim], prov: Provenance
+) -> dict[str, Signer]:
+    from gatekeeper.signing import allowed_signers_file
+
+    signers = {}
+    with allowed_signers_file(policy, namespace="git") as allowed:
+        for path, claim in claims.items():
+            change = prov.added.get(path)
+            if change is None:
+                continue
+            status, principal = repo.commit_signature(change.commit, allowed)
+            if status != "G":
+                problem = (
+                    f"commit {change.commit[:12]} that added it has no good signature "
+                    f"from a key in the trusted policy (%G? = {status or 'N'})"
+                )
+                signers[path] = Signer(None, False, problem)
+            elif principal != claim.person:
+                problem = (
+                    f"names '{claim.person}' but commit {change.commit[:12]} is signed "
+                    f"by {principal}'s key"
+                )
+                signers[path] = Signer(None, False, problem)
+            else:
+                signers[path] = Signer(claim.person, True)
+    return signers
+
+
+_MODES: dict[str, Verify] = {
+    "none": _by_author_email,
+    "ssh": _by_ssh_signature,
+    "commit": _by_commit_signature,
+}

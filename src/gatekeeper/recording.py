@@ -17,10 +17,12 @@ from gatekeeper.errors import IdentityError, InputError, RecordError
 
 if TYPE_CHECKING:
     from gatekeeper.models.base import Strict
+    from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
     from gatekeeper.policyfile import LoadedPolicy
     from gatekeeper.release import ReleaseRecords
     from gatekeeper.repo import GitRepo
+    from gatekeeper.signing import SigningKey
 
 MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024
 
@@ -56,6 +58,7 @@ class Session:
     head: str
     loaded: LoadedPolicy
     person: str
+    key: SigningKey | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -64,8 +67,8 @@ class Session:
         return self.loaded.policy.releases
 
 
-def open_session(repo: GitRepo, tag: str) -> Session:
-    """Resolve HEAD, the policy and who is acting; exit 2 when any is missing."""
+def open_session(repo: GitRepo, tag: str, key: Path | None = None) -> Session:
+    """Resolve HEAD, the policy, who is acting and their key; exit 2 when any is missing."""
     from gatekeeper.policyfile import load_policy
 
     tagname.check_syntax(tag)
@@ -81,7 +84,36 @@ def open_session(repo: GitRepo, tag: str) -> Session:
             f"{email}: not a person in the policy (people.*.email)",
             hint="add yourself under [people.<id>] in the policy, or set git's user.email",
         )
-    return Session(repo, head, loaded, person)
+    signing = (
+        _signing_key(repo, loaded.policy, person, key)
+        if loaded.policy.signatures == "ssh"
+        else None
+    )
+    return Session(repo, head, loaded, person, signing)
+
+
+def _signing_key(repo: GitRepo, policy: Policy, person: str, given: Path | None) -> SigningKey:
+    """`--key`, else GATE_SIGNING_KEY, else `git config user.signingkey`; listed for `person`."""
+    import os
+
+    from gatekeeper.signing import SigningKey, key_material
+
+    where = given or os.environ.get("GATE_SIGNING_KEY") or repo.config("user.signingkey")
+    if not where:
+        raise IdentityError(
+            f'{person}: no signing key (the policy has signatures = "ssh")',
+            hint="pass --key ~/.ssh/id_ed25519, or set GATE_SIGNING_KEY or user.signingkey",
+        )
+    key = SigningKey(Path(str(where)).expanduser())
+    if not key.path.exists():
+        raise IdentityError(f"--key {key.path}: no such file", hint="give the path of your SSH key")
+    listed = {key_material(k) for k in policy.people[person].keys}
+    if key.public() not in listed:
+        raise IdentityError(
+            f"--key {key.path}: this key is not listed for '{person}' in the policy",
+            hint=f"add its public key to people.{person}.keys (`ssh-keygen -y -f KEY`)",
+        )
+    return key
 
 
 def file_request(s: Session, tag: str, fields: RequestFields, *, commit: bool = True) -> Written:
@@ -109,7 +141,7 @@ def file_request(s: Session, tag: str, fields: RequestFields, *, commit: bool = 
         "requester": s.person,
         "requested_at": s.now,
     }
-    data = _dump(Request, doc, path, strict=False)
+    data = _dump(Request, doc, path, s.key, strict=False)
     message = f"gate: request {tag}: {fields.title}"
     return _write(s, {path: data}, message, commit)
 
@@ -146,7 +178,7 @@ def sign_off(
         "at": s.now,
         "comment": comment,
     }
-    data = _dump(Signoff, doc, path)
+    data = _dump(Signoff, doc, path, s.key)
     verb = {"approve": "approves", "reject": "rejects", "revoke": "revokes"}[decision]
     return _write(s, {path: data}, f"gate: {s.person} {verb} {tag} as {role}", commit)
 
@@ -196,7 +228,7 @@ def attach(
         "attachments": attachments,
         "details": details,
     }
-    files[stem] = _dump(EvidenceManifest, doc, stem)
+    files[stem] = _dump(EvidenceManifest, doc, stem, s.key)
     return _write(s, files, f"gate: attach {kind} to {tag}", commit)
 
 
@@ -241,8 +273,15 @@ def _read_source(source: Path, suffix: str | None) -> bytes:
     return source.read_bytes()
 
 
-def _dump(model: type[Strict], doc: dict[str, Any], path: str, *, strict: bool = True) -> bytes:
-    """Validate before writing: gatekeeper never writes a record it would refuse to read."""
+def _dump(
+    model: type[Strict],
+    doc: dict[str, Any],
+    path: str,
+    key: SigningKey | None,
+    *,
+    strict: bool = True,
+) -> bytes:
+    """Validate (and sign) before writing: gatekeeper never writes a record it would refuse."""
     import tomli_w
     from pydantic import ValidationError
 
@@ -254,6 +293,10 @@ def _dump(model: type[Strict], doc: dict[str, Any], path: str, *, strict: bool =
     except ValidationError as exc:
         lines = validation_lines(path, exc)
         raise RecordError(lines[0], lines=lines, hint="check the option values") from None
+    if key is not None:
+        from gatekeeper.signing import payload
+
+        record = record.model_copy(update={"signature": key.sign(payload(record))})
     return tomli_w.dumps(
         record.model_dump(mode="python", by_alias=True, exclude_none=True)
     ).encode()
@@ -284,7 +327,8 @@ def _write(s: Session, files: dict[str, bytes], message: str, commit: bool) -> W
             with target.open("xb") as fh:
                 created.append(target)
                 fh.write(data)
-        sha = s.repo.commit_files(list(files), message, commit=commit)
+        sign = s.loaded.policy.signatures == "commit"
+        sha = s.repo.commit_files(list(files), message, commit=commit, sign=sign)
     except BaseException:
         for path in reversed(created):
             path.unlink() if path.is_file() else path.rmdir()

@@ -233,6 +233,23 @@ class GitRepo:
             finally:
                 proc.kill()
 
+    def commit_signature(self, commit: str, allowed_signers: Path) -> tuple[str, str]:
+        """(`%G?`, principal) of a commit, verified against an allowed-signers file."""
+        out = self.run(
+            "-c",
+            f"gpg.ssh.allowedSignersFile={allowed_signers}",
+            "show",
+            "-s",
+            "--format=%G?%x00%GS",
+            commit,
+        )
+        status, _, principal = out.strip().partition("\0")
+        return status, principal
+
+    def config(self, key: str) -> str | None:
+        """A git config value, or None."""
+        return self._try("config", "--get", key)
+
     # -- identity and working tree -----------------------------------------------------
 
     def author(self) -> Identity:
@@ -266,15 +283,13 @@ class GitRepo:
         message: str,
         *,
         commit: bool = True,
-        author: Identity | None = None,
+        sign: bool = False,
     ) -> str | None:
         """Stage `paths` and commit exactly them; undo the staging if git refuses."""
         self.run("add", "--", *paths)
         if not commit:
             return None
-        args = ["commit", "--quiet", "-m", message]
-        if author:
-            args.append(f"--author={author.name} <{author.email}>")
+        args = ["commit", "--quiet", "-m", message, *(["-S"] if sign else [])]
         try:
             self.run(*args, "--only", "--", *paths)
         except GitError:

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 Tag = Annotated[str, typer.Argument(help="Release tag, e.g. v1.4.0 or billing/v2.3.1.")]
 Role = Annotated[str, typer.Option("--role", help="The policy role you sign as.")]
 Comment = Annotated[str, typer.Option("--comment", help="Why; kept in the record.")]
+Key = Annotated[
+    Path | None,
+    typer.Option("--key", help="SSH key to sign with (else GATE_SIGNING_KEY, user.signingkey)."),
+]
 
 
 def _report(written: Written) -> None:
@@ -45,6 +49,7 @@ def request(
     rollback_plan: Annotated[str, typer.Option("--rollback-plan", help="How to roll back.")] = "",
     directory: RepoDir = None,
     no_commit: NoCommit = False,
+    key: Key = None,
 ) -> int:
     """File a release request for a candidate commit."""
     from datetime import UTC
@@ -58,18 +63,24 @@ def request(
         title, kind, risk, component, planned_at, candidate, summary, rollback_plan
     )
     with open_repo(repo_dir(directory)) as repo:
-        _report(file_request(open_session(repo, tag), tag, fields, commit=not no_commit))
+        _report(file_request(open_session(repo, tag, key), tag, fields, commit=not no_commit))
     return 0
 
 
 def _sign(
-    decision: str, tag: str, role: str, comment: str, directory: Path | None, no_commit: bool
+    decision: str,
+    tag: str,
+    role: str,
+    comment: str,
+    directory: Path | None,
+    no_commit: bool,
+    key: Path | None,
 ) -> int:
     from gatekeeper.recording import open_session, sign_off
     from gatekeeper.repo import open_repo
 
     with open_repo(repo_dir(directory)) as repo:
-        session = open_session(repo, tag)
+        session = open_session(repo, tag, key)
         _report(sign_off(session, tag, role, decision, comment, commit=not no_commit))
     return 0
 
@@ -82,9 +93,10 @@ def approve(
     comment: Comment = "",
     directory: RepoDir = None,
     no_commit: NoCommit = False,
+    key: Key = None,
 ) -> int:
     """Approve a release in one of your roles."""
-    return _sign("approve", tag, role, comment, directory, no_commit)
+    return _sign("approve", tag, role, comment, directory, no_commit, key)
 
 
 @app.command()
@@ -95,9 +107,10 @@ def reject(
     comment: Comment = "",
     directory: RepoDir = None,
     no_commit: NoCommit = False,
+    key: Key = None,
 ) -> int:
     """Reject a release: it is blocked until you revoke the rejection."""
-    return _sign("reject", tag, role, comment, directory, no_commit)
+    return _sign("reject", tag, role, comment, directory, no_commit, key)
 
 
 @app.command()
@@ -108,9 +121,10 @@ def revoke(
     comment: Comment = "",
     directory: RepoDir = None,
     no_commit: NoCommit = False,
+    key: Key = None,
 ) -> int:
     """Revoke your earlier approval or rejection."""
-    return _sign("revoke", tag, role, comment, directory, no_commit)
+    return _sign("revoke", tag, role, comment, directory, no_commit, key)
 
 
 @app.command()
@@ -129,6 +143,7 @@ def attach(
     ] = None,
     directory: RepoDir = None,
     no_commit: NoCommit = False,
+    key: Key = None,
 ) -> int:
     """Record a piece of evidence, its file copied beside it and pinned by sha256."""
     from gatekeeper.recording import attach as attach_evidence
@@ -137,13 +152,13 @@ def attach(
 
     sets = {}
     for item in set_ or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
             raise InputError(
                 f"--set {item!r}: expected key=value", hint="e.g. --set target=database"
             )
-        sets[key.strip()] = value
+        sets[name.strip()] = value
     with open_repo(repo_dir(directory)) as repo:
-        session = open_session(repo, tag)
+        session = open_session(repo, tag, key)
         _report(attach_evidence(session, tag, kind, file, sets, commit=not no_commit))
     return 0

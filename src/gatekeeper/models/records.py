@@ -27,6 +27,7 @@ class Request(Strict):
     rollback_plan: str = ""
     requester: Name
     requested_at: AwareDatetime
+    signature: str | None = None
 
 
 class Signoff(Strict):

@@ -1,0 +1,146 @@
+"""Detached SSH signatures over a canonical payload (`ssh-keygen -Y`, our own namespace).
+
+A signature survives squash and rebase merges, which drop commit signatures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gatekeeper.errors import IdentityError
+
+if TYPE_CHECKING:
+    from gatekeeper.models.base import Strict
+    from gatekeeper.models.policy import Policy
+
+NAMESPACE = "gatekeeper-release@v1"  # never "git": a commit signature cannot pose as a sign-off
+_HEADER = b"gatekeeper-record-v1\n"
+
+
+def payload(record: Strict) -> bytes:
+    """What is signed: every field of the record except the signature, as canonical JSON."""
+    fields = record.model_dump(mode="json", by_alias=True, exclude={"signature"})
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _HEADER + text.encode()
+
+
+def key_material(key: str) -> str:
+    """`ssh-ed25519 AAAA...` without the comment: what identifies a public key."""
+    return " ".join(key.split()[:2])
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A private key file (or a public key whose private half is in ssh-agent)."""
+
+    path: Path
+
+    def public(self) -> str:
+        """The public key, read from `KEY.pub`, the file itself, or derived with `ssh-keygen -y`."""
+        for candidate in (self.path.with_name(self.path.name + ".pub"), self.path):
+            if candidate.suffix == ".pub" and candidate.is_file():
+                return key_material(candidate.read_text(encoding="utf-8"))
+        proc = _ssh_keygen(["-y", "-f", str(self.path)])
+        return key_material(proc.stdout.decode())
+
+    def sign(self, data: bytes) -> str:
+        """An armored SSH signature of `data`."""
+        proc = _ssh_keygen(["-Y", "sign", "-q", "-f", str(self.path), "-n", NAMESPACE], data)
+        return proc.stdout.decode().strip()
+
+
+def _ssh_keygen(args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    try:
+        proc = subprocess.run(
+            ["ssh-keygen", *args], input=data, capture_output=True, check=False, timeout=60
+        )
+    except FileNotFoundError:
+        raise IdentityError(
+            'ssh-keygen: not found; signatures = "ssh" needs OpenSSH 8.2 or newer',
+            hint="install openssh-client",
+        ) from None
+    if proc.returncode != 0:
+        detail = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise IdentityError(
+            f"ssh-keygen {args[0]} {args[1] if args[0] == '-Y' else ''}: "
+            f"{detail[-1] if detail else 'failed'}",
+            hint="check the key path (--key, GATE_SIGNING_KEY or git config user.signingkey)",
+        )
+    return proc
+
+
+@contextmanager
+def allowed_signers_file(policy: Policy, namespace: str = NAMESPACE) -> Iterator[Path]:
+    """An allowed-signers file generated from the policy: principal = person id."""
+    with tempfile.TemporaryDirectory(prefix="gate-signers-") as folder:
+        path = Path(folder) / "allowed_signers"
+        lines = [
+            f'{pid} namespaces="{namespace}" {key_material(key)}'
+            for pid, person in policy.people.items()
+            for key in person.keys
+        ]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        yield path
+
+
+class Verifier:
+    """Verifies signatures against the keys a (trusted) policy lists for each person."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Verifier:
+        self._allowed = self._stack.enter_context(allowed_signers_file(self._policy))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def problem(self, person: str, record: Strict, signature: str | None) -> str | None:
+        """None when `signature` is `person`'s over `record`; else why it counts for nothing."""
+        if not signature:
+            return 'not signed (signatures = "ssh" requires a signature)'
+        if person not in self._policy.people or not self._policy.people[person].keys:
+            return f"the trusted policy lists no key for '{person}'"
+        sig = self._allowed.with_name("record.sig")
+        sig.write_text(signature + "\n", encoding="utf-8")
+        data = payload(record)
+        proc = subprocess.run(
+            [
+                "ssh-keygen",
+                "-Y",
+                "verify",
+                "-f",
+                str(self._allowed),
+                "-I",
+                person,
+                "-n",
+                NAMESPACE,
+                "-s",
+                str(sig),
+            ],
+            input=data,
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        if proc.returncode == 0:
+            return None
+        found = subprocess.run(
+            ["ssh-keygen", "-Y", "find-principals", "-f", str(self._allowed), "-s", str(sig)],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        owner = found.stdout.decode().split()
+        if found.returncode == 0 and owner and person not in owner:
+            return f"signed with {owner[0]}'s key, not {person}'s"
+        return f"signature does not verify against {person}'s keys in the trusted policy"
