@@ -109,17 +109,26 @@ def test_evidence_flow_with_test_report(tmp_path) -> None:  # type: ignore[no-un
     assert r.gate("check", "v1.0.0").code == 0
 
 
-def test_init_writes_template_with_me(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_init_writes_template_with_me_and_my_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
     r = Repo(tmp_path / "fresh")
     r.path.mkdir()
     r.git("init", "-q")
     r.write("app.py", "x = 1\n")
     r.commit("code")
+    key = tmp_path / "id_alice"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    r.git("config", "user.signingkey", str(key))
     res = r.gate("init", "--template", "standard", who="alice")
     assert res.code == 0, res.err
     text = (r.path / "policies/release.toml").read_text()
     assert 'email = "alice@example.com"' in text and "双重验收" in text
+    pub = " ".join(key.with_name("id_alice.pub").read_text().split()[:2])
+    assert f'keys = ["{pub}"]' in text and 'signatures = "ssh"' in text
     assert r.gate("request", "v1.0.0", "--title", "x", who="alice").code == 0
+    request = (r.path / "releases/v1.0.0/request.toml").read_text()
+    assert "-----BEGIN SSH SIGNATURE-----" in request
     again = r.gate("init", who="alice")
     assert again.code == 2 and "already exists" in again.err
 

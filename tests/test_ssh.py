@@ -20,8 +20,9 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {}
     for who in (*SIGNERS, "outsider"):
         path = folder / who
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f", str(path)],
-                       check=True)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f", str(path)], check=True
+        )
         out[who] = path
     return out
 
@@ -33,8 +34,10 @@ def _pub(key: Path) -> str:
 def ssh_policy(keys: dict[str, Path]) -> str:
     text = policy_text().replace('signatures = "none"', 'signatures = "ssh"')
     for who in SIGNERS:
-        text = text.replace(f'email = "{who}@example.com"\n',
-                            f'email = "{who}@example.com"\nkeys = ["{_pub(keys[who])}"]\n')
+        text = text.replace(
+            f'email = "{who}@example.com"\n',
+            f'email = "{who}@example.com"\nkeys = ["{_pub(keys[who])}"]\n',
+        )
     return text
 
 
@@ -69,7 +72,7 @@ def test_good_signed_flow_passes_and_is_verified(signed: Repo, keys: dict[str, P
     assert res.code == 0, res.out
     data = json.loads(res.out)
     assert data["verified"] is True and data["signatures"] == "ssh"
-    assert "approved by alice as product" in data["gates"][0]["reasons"]
+    assert "approved by alice as product (verified: ssh)" in data["gates"][0]["reasons"]
 
 
 def test_missing_key_is_exit_2_with_hint(signed: Repo) -> None:
@@ -83,8 +86,9 @@ def test_key_not_listed_for_the_person_is_refused(signed: Repo, keys: dict[str, 
     _run(signed, keys, "dave", "request", "v1.0.0", "--title", "t")
     before = signed.state()
     # Mallory sets alice's email but signs with her own key.
-    res = signed.gate("approve", "v1.0.0", "--role", "product", "--key", str(keys["mallory"]),
-                      who="alice")
+    res = signed.gate(
+        "approve", "v1.0.0", "--role", "product", "--key", str(keys["mallory"]), who="alice"
+    )
     assert res.code == 2 and "not listed for 'alice'" in res.err
     assert signed.state() == before
 
@@ -113,8 +117,11 @@ def test_outsider_key_claiming_an_insider(signed: Repo, keys: dict[str, Path]) -
     forged = record.model_copy(update={"person": "alice", "role": "product", "signature": None})
     for who in ("outsider", "mallory"):
         sig = SigningKey(keys[who]).sign(payload(forged))
-        text = f.read_text().replace('person = "bob"', 'person = "alice"').replace(
-            'role = "rnd"', 'role = "product"')
+        text = (
+            f.read_text()
+            .replace('person = "bob"', 'person = "alice"')
+            .replace('role = "rnd"', 'role = "product"')
+        )
         text = text[: text.index("signature")] + f'signature = """\n{sig}"""\n'
         signed.write(f"releases/v1.0.0/approvals/forged-{who}.toml", text)
     signed.commit("forgeries", who="alice")
@@ -147,14 +154,19 @@ def test_weakened_policy_on_a_branch_gains_nothing_with_policy_ref(
         f'email = "bob@example.com"\nkeys = ["{_pub(keys["bob"])}"]',
         f'email = "bob@example.com"\nkeys = ["{_pub(keys["bob"])}", "{_pub(keys["outsider"])}"]',
     ).replace('roles = ["product", "rnd"]', 'roles = ["product"]')
-    signed.write("policies/release.toml", weakened.replace(
-        f'email = "mallory@example.com"\nkeys = ["{_pub(keys["mallory"])}"]',
-        'email = "mallory@example.com"'))
+    signed.write(
+        "policies/release.toml",
+        weakened.replace(
+            f'email = "mallory@example.com"\nkeys = ["{_pub(keys["mallory"])}"]',
+            'email = "mallory@example.com"',
+        ),
+    )
     signed.commit("weaken", who="mallory")
     _run(signed, keys, "dave", "request", "v1.0.0", "--title", "t")
     _run(signed, keys, "alice", "approve", "v1.0.0", "--role", "product")
-    res = signed.gate("approve", "v1.0.0", "--role", "rnd", "--key", str(keys["outsider"]),
-                      who="bob")
+    res = signed.gate(
+        "approve", "v1.0.0", "--role", "rnd", "--key", str(keys["outsider"]), who="bob"
+    )
     assert res.code == 0, res.err
     assert signed.gate("check", "v1.0.0").code == 0  # the branch's own policy is satisfied
     trusted = signed.gate("check", "v1.0.0", "--policy-ref", "main", "--format", "json")
@@ -170,8 +182,10 @@ def test_commit_mode_signatures(tmp_path: Path, keys: dict[str, Path]) -> None:
     r = Repo(tmp_path / "commits")
     r.path.mkdir()
     r.git("init", "-q", "-b", "main")
-    r.write("policies/release.toml",
-            ssh_policy(keys).replace('signatures = "ssh"', 'signatures = "commit"'))
+    r.write(
+        "policies/release.toml",
+        ssh_policy(keys).replace('signatures = "ssh"', 'signatures = "commit"'),
+    )
     r.commit("initial")
     r.git("config", "gpg.format", "ssh")
 

@@ -29,15 +29,36 @@ JUNIT = b"""<?xml version="1.0" encoding="utf-8"?>
 NOTICE = "# 上线通告 / Launch notice\n\nv1.0.0 goes live tonight at 22:00. 产品部\n"
 
 
-def demo_policy() -> str:
-    """The standard template with five demo people, one per role."""
+def demo_keys(folder: Path) -> dict[str, Path]:
+    """A throwaway ed25519 key per demo person (never use these for anything else)."""
+    import subprocess
+
+    keys = {}
+    for pid in PEOPLE:
+        path = folder / pid
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{pid}@demo", "-f", str(path)],
+            check=True,
+        )
+        keys[pid] = path
+    return keys
+
+
+def demo_policy(keys: dict[str, Path]) -> str:
+    """The standard template, signatures = "ssh", with five demo people, one per role."""
     import tomli_w
 
     from gatekeeper import templates
 
     doc: dict[str, Any] = tomllib.loads(templates.text("standard"))
+    doc["signatures"] = "ssh"
     doc["people"] = {
-        pid: {"name": name, "email": f"{pid}@demo.example"} for pid, (name, _) in PEOPLE.items()
+        pid: {
+            "name": name,
+            "email": f"{pid}@demo.example",
+            "keys": [keys[pid].with_name(pid + ".pub").read_text().strip()],
+        }
+        for pid, (name, _) in PEOPLE.items()
     }
     for pid, (_, role) in PEOPLE.items():
         doc["roles"][role]["members"] = [pid]
@@ -82,18 +103,20 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
         },
     )
     say(f"demo repository: {root}\n")
-    (root / "policies").mkdir()
-    (root / "policies" / "release.toml").write_text(demo_policy(), encoding="utf-8")
-    (root / "app.py").write_text("print('hello, release')\n", encoding="utf-8")
     files = Path(tempfile.mkdtemp(prefix="gate-demo-files-"))
+    keys = demo_keys(files)
+    say(f"throwaway SSH keys for alice, bob, carol, dave, erin: {files}\n")
+    (root / "policies").mkdir()
+    (root / "policies" / "release.toml").write_text(demo_policy(keys), encoding="utf-8")
+    (root / "app.py").write_text("print('hello, release')\n", encoding="utf-8")
     (files / "report.xml").write_bytes(JUNIT)
     (files / "notice.md").write_text(NOTICE, encoding="utf-8")
     tag = "v1.0.0"
     with open_repo(root) as repo:
         with acting_as("dave"):
             repo.commit_files(["policies/release.toml", "app.py"], "app and release policy")
-            say("1. dave (ops) files the release request for the current commit")
-            s = open_session(repo, tag)
+            say("1. dave (ops) files the release request for the current commit, signed")
+            s = open_session(repo, tag, keys["dave"])
             file_request(
                 s,
                 tag,
@@ -108,29 +131,22 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
         for pid in ("alice", "bob", "carol"):
             role = PEOPLE[pid][1]
             with acting_as(pid):
-                say(f"\n3. {pid} approves as {role}")
-                sign_off(open_session(repo, tag), tag, role, "approve", "looks good")
+                say(f"\n3. {pid} approves as {role} (an ssh-keygen -Y signature in the file)")
+                sign_off(open_session(repo, tag, keys[pid]), tag, role, "approve", "looks good")
         with acting_as("dave"):
             say("\n4. dave attaches the test report, the backups and the environment check")
-            attach(open_session(repo, tag), tag, "test-report", files / "report.xml", {})
-            for target in ("database", "files"):
-                attach(
-                    open_session(repo, tag),
-                    tag,
-                    "backup",
-                    None,
-                    {"target": target, "location": f"s3://backups/{target}"},
-                )
-            attach(
-                open_session(repo, tag),
-                tag,
-                "env-check",
-                None,
-                {"servers": "pass", "database": "pass"},
-            )
+            evidence = [
+                ("test-report", files / "report.xml", {}),
+                ("backup", None, {"target": "database", "location": "s3://backups/db"}),
+                ("backup", None, {"target": "files", "location": "s3://backups/files"}),
+                ("env-check", None, {"servers": "pass", "database": "pass"}),
+            ]
+            for kind, source, sets in evidence:
+                attach(open_session(repo, tag, keys["dave"]), tag, kind, source, sets)
         with acting_as("alice"):
             say("\n5. alice (product) publishes the launch notice")
-            attach(open_session(repo, tag), tag, "launch-notice", files / "notice.md", {})
+            notice = files / "notice.md"
+            attach(open_session(repo, tag, keys["alice"]), tag, "launch-notice", notice, {})
         report = check_release(repo, tag)
         say("\n6. gate check: every gate passes")
         say(render(report))

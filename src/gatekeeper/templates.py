@@ -8,6 +8,7 @@ from gatekeeper.errors import InputError
 
 PLACEHOLDER_NAME = 'name = "Your Name"'
 PLACEHOLDER_EMAIL = 'email = "you@example.com"'
+PLACEHOLDER_KEYS = "keys = []"
 
 
 def _folder() -> Path:
@@ -31,12 +32,13 @@ def text(name: str) -> str:
     return (_folder() / f"{name}.toml").read_text(encoding="utf-8")
 
 
-def render(name: str, person_name: str, email: str) -> str:
-    """The template with its placeholder person replaced by the given identity."""
+def render(name: str, person_name: str, email: str, key: str | None) -> str:
+    """The template with its placeholder person replaced by the given identity and key."""
     import json
 
     return (
         text(name)
-        .replace(PLACEHOLDER_NAME, f"name = {json.dumps(person_name, ensure_ascii=False)}")
-        .replace(PLACEHOLDER_EMAIL, f"email = {json.dumps(email)}")
+        .replace(PLACEHOLDER_NAME, f"name = {json.dumps(person_name, ensure_ascii=False)}", 1)
+        .replace(PLACEHOLDER_EMAIL, f"email = {json.dumps(email)}", 1)
+        .replace(PLACEHOLDER_KEYS, f"keys = [{json.dumps(key)}]" if key else PLACEHOLDER_KEYS, 1)
     )

@@ -35,7 +35,8 @@ def init(
                 hint="edit it, or remove it to start again",
             )
         me = repo.author()
-        text = templates.render(template, me.name, me.email)
+        key = _my_public_key(repo.config("user.signingkey"))
+        text = templates.render(template, me.name, me.email, key)
         target.parent.mkdir(exist_ok=True)
         target.write_text(text, encoding="utf-8")
         try:
@@ -48,9 +49,23 @@ def init(
             target.unlink()
             raise
     out(f"wrote policies/release.toml (template '{template}'); you are person 'you'")
+    out(f"your key: {key}" if key else "no SSH public key found: add yours to people.you.keys")
     out(f"committed {sha[:12]}" if sha else "staged, not committed (--no-commit)")
     out("next: add your colleagues under [people] and [roles], then `gate request TAG --title ...`")
     return 0
+
+
+def _my_public_key(signingkey: str | None) -> str | None:
+    """The public half of `user.signingkey`, else ~/.ssh/id_ed25519.pub, if readable."""
+    candidates = []
+    if signingkey:
+        path = Path(signingkey).expanduser()
+        candidates.append(path if path.suffix == ".pub" else path.with_name(path.name + ".pub"))
+    candidates.append(Path.home() / ".ssh" / "id_ed25519.pub")
+    for path in candidates:
+        if path.is_file():
+            return " ".join(path.read_text(encoding="utf-8").split()[:2])
+    return None
 
 
 @app.command()
