@@ -74,7 +74,7 @@ def identify(repo: GitRepo, policy: Policy, records: ReleaseRecords) -> dict[str
     """A signer for every record (request, sign-offs, evidence manifests) by path."""
     claims = claims_of(records)
     prov = provenance(repo, records.commit, records.folder, set(claims))
-    signers = _MODES[policy.signatures](repo, policy, claims, prov)
+    signers = verify_claims(repo, policy, claims, prov)
     for path in claims:
         change = prov.edited.get(path)
         if change is not None:
@@ -83,6 +83,13 @@ def identify(repo: GitRepo, policy: Policy, records: ReleaseRecords) -> dict[str
         elif path not in prov.added:
             signers[path] = Signer(None, False, "not found in history (uncommitted?)")
     return signers
+
+
+def verify_claims(
+    repo: GitRepo, policy: Policy, claims: dict[str, Claim], prov: Provenance
+) -> dict[str, Signer]:
+    """Attribute each claim per the policy's mode (paths missing from `prov.added` are skipped)."""
+    return _MODES[policy.signatures](repo, policy, claims, prov)
 
 
 def claims_of(records: ReleaseRecords) -> dict[str, Claim]:

@@ -211,6 +211,14 @@ class GitRepo:
         out = self.run("diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
         return [path for path in out.split("\0") if path]
 
+    def blob_at(self, commit: str, path: str) -> bytes:
+        """A file's content at a commit (for records since deleted or edited)."""
+        out = self.run("ls-tree", "-z", "-l", "--full-tree", commit, "--", path)
+        entries = [_tree_entry(record) for record in out.split("\0") if record]
+        if len(entries) != 1:
+            raise GitError(f"{path}: not a file at {commit[:12]}")
+        return self.read_blob(entries[0])
+
     def history(self, rev: str, folder: str) -> Iterator[Change]:
         """Stream changes under `folder` reachable from `rev`, newest first; stop any time."""
         args = [

@@ -150,3 +150,45 @@ def status(fmt: FormatOpt = Format.text, directory: RepoDir = None) -> int:
         if not rows:
             out("no releases yet; start one with `gate request TAG --title ...`")
     return 0
+
+
+@app.command()
+@handled
+def audit(
+    tag: Annotated[str | None, typer.Argument(help="One release (default: all).")] = None,
+    policy_ref: Annotated[str | None, typer.Option("--policy-ref")] = None,
+    fmt: FormatOpt = Format.text,
+    output: Annotated[str | None, typer.Option("--output", help="Write to FILE.")] = None,
+    directory: RepoDir = None,
+) -> int:
+    """The approval log from git history: sign-offs, their commits, verification, anomalies."""
+    from pathlib import Path
+
+    from gatekeeper import tagname
+    from gatekeeper.audit import audit as build
+    from gatekeeper.check import refuse_shallow
+    from gatekeeper.policyfile import load_policy
+    from gatekeeper.render import markdown, text
+    from gatekeeper.render.json import dumps
+    from gatekeeper.repo import open_repo
+
+    if tag is not None:
+        tagname.check_syntax(tag)
+    with open_repo(repo_dir(directory)) as repo:
+        refuse_shallow(repo)
+        head = repo.resolve_commit("HEAD", "HEAD")
+        policy_commit = repo.resolve_commit(policy_ref, "--policy-ref") if policy_ref else head
+        policy = load_policy(repo, policy_commit).policy
+        logs = build(repo, head, policy, tag)
+    if fmt is Format.json:
+        result = dumps({"releases": [log.to_json() for log in logs]})
+    elif fmt is Format.markdown:
+        result = markdown.audit(logs, policy.signatures)
+    else:
+        result = text.audit(logs, policy.signatures)
+    if output:
+        Path(output).write_text(result + "\n", encoding="utf-8")
+        say(f"wrote {output}")
+    else:
+        out(result)
+    return 0

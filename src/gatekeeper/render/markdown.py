@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gatekeeper.report import Report
+
+if TYPE_CHECKING:
+    from gatekeeper.audit import ReleaseLog
 
 
 def _cell(text: str) -> str:
@@ -25,4 +30,30 @@ def check(report: Report) -> str:
         result = "skipped" if not gate.applies else ("✅ pass" if gate.passed else "❌ fail")
         reasons = "<br>".join(_cell(r) for r in gate.reasons)
         lines.append(f"| `{gate.id}` {_cell(gate.title)} | {result} | {reasons} |")
+    return "\n".join(lines)
+
+
+def audit(logs: list[ReleaseLog], signatures: str) -> str:
+    """A section per release: a sign-off table and the anomalies."""
+    lines = ["# Release approval log", ""]
+    for log in logs:
+        badge = "⚠️ anomalies" if log.anomalies else "✅ clean"
+        lines += [
+            f"## `{log.release}` — {badge}",
+            "",
+            f"Requested by {log.requester or '?'} in `{(log.request_commit or '?')[:12]}`.",
+            "",
+            "| time | decision | person | role | commit | verified |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for a in log.approvals:
+            ok = f"yes ({signatures})" if a.verified else "**no**"
+            lines.append(
+                f"| {a.time} | {a.decision} | {a.person} | {a.role} | `{a.commit[:12]}` | {ok} |"
+            )
+        for x in log.anomalies:
+            lines.append(
+                f"\n- **{x.kind}** `{_cell(x.path)}` (`{x.commit[:12]}`): {_cell(x.message)}"
+            )
+        lines.append("")
     return "\n".join(lines)
