@@ -61,6 +61,12 @@ def test_gate_type_and_member_errors() -> None:
     )
 
 
+def test_signed_modes_need_a_trust_store() -> None:
+    for mode in ("ssh", "commit"):
+        lines = _lines(f'signatures = "{mode}"\n' + BASE)
+        assert f"signatures: '{mode}' needs keys, but no person lists any" in lines[0]
+
+
 def test_one_key_under_two_people() -> None:
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOoq alice@laptop"
     text = (

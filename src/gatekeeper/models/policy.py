@@ -135,6 +135,11 @@ class Policy(Strict):
                             + did_you_mean(role, self.roles)
                         )
         out += self._duplicate_identities()
+        if self.signatures != "none" and not any(p.keys for p in self.people.values()):
+            out.append(
+                f"signatures: '{self.signatures}' needs keys, but no person lists any "
+                "(people.<id>.keys); without a trust store nothing could be verified"
+            )
         return out
 
     def _duplicate_identities(self) -> list[str]:
