@@ -254,6 +254,10 @@ class GitRepo:
         status, _, principal = out.strip().partition("\0")
         return status, principal
 
+    def hooks_dir(self) -> Path:
+        """Where git looks for hooks (`core.hooksPath` or `.git/hooks`)."""
+        return self.root / self.run("rev-parse", "--git-path", "hooks").strip()
+
     def config(self, key: str) -> str | None:
         """A git config value, or None."""
         return self._try("config", "--get", key)

@@ -11,11 +11,16 @@ PLACEHOLDER_EMAIL = 'email = "you@example.com"'
 PLACEHOLDER_KEYS = "keys = []"
 
 
-def _folder() -> Path:
-    installed = Path(__file__).parent / "templates"  # inside a built wheel
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[2] / "policies"  # an editable checkout
+def _folder(installed: str = "templates", checkout: str = "policies") -> Path:
+    packaged = Path(__file__).parent / installed  # inside a built wheel
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / checkout  # an editable checkout
+
+
+def hook_script(name: str) -> str:
+    """The plain git hook script `hooks/NAME` of this project."""
+    return (_folder("hookscripts", "hooks") / name).read_text(encoding="utf-8")
 
 
 def names() -> list[str]:

@@ -16,8 +16,16 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if _nothing_to_validate(args):
         return 0
+    pre_push = _pre_push_input(args)
+    if pre_push == "":
+        return 0
     os.environ.setdefault("TYPER_USE_RICH", "0")  # plain errors, and 100 ms less start-up
     from gatekeeper.cli.app import app
+
+    if pre_push is not None:
+        from gatekeeper.cli.hooks import PRE_PUSH_INPUT
+
+        PRE_PUSH_INPUT[:] = [pre_push]
 
     try:
         app(args=args, prog_name="gate")
@@ -25,6 +33,22 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 2)
     return 0
+
+
+def _pre_push_input(args: list[str]) -> str | None:
+    """For `gate hook pre-push`: git's stdin, or "" when the push publishes no tag."""
+    if args[:2] != ["hook", "pre-push"]:
+        return None
+    if os.environ.get("PRE_COMMIT_LOCAL_BRANCH"):  # pre-commit read git's stdin already
+        refs = (
+            os.environ["PRE_COMMIT_LOCAL_BRANCH"],
+            os.environ.get("PRE_COMMIT_REMOTE_BRANCH", ""),
+        )
+        return None if any(ref.startswith("refs/tags/") for ref in refs) else ""
+    from gatekeeper.pushing import parse_pre_push, touches_tags
+
+    text = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    return text if touches_tags(parse_pre_push(text)) else ""
 
 
 def _nothing_to_validate(args: list[str]) -> bool:

@@ -93,4 +93,4 @@ def out(text: str) -> None:
 
 
 # Register the commands (each module adds its own to `app`).
-from gatekeeper.cli import checking, records, setup  # noqa: E402, F401
+from gatekeeper.cli import checking, hooks, records, setup  # noqa: E402, F401

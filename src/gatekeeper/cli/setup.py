@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gatekeeper.cli.app import NoCommit, RepoDir, app, handled, out, repo_dir
 from gatekeeper.errors import InputError
+
+if TYPE_CHECKING:
+    from gatekeeper.repo import GitRepo
 
 SCHEMAS = ("request", "approval", "evidence", "policy")
 
@@ -19,6 +22,7 @@ def init(
     template: Annotated[
         str, typer.Option("--template", help="minimal, standard or strict.")
     ] = "standard",
+    hooks: Annotated[bool, typer.Option("--hooks", help="Install the plain git hooks.")] = False,
     directory: RepoDir = None,
     no_commit: NoCommit = False,
 ) -> int:
@@ -29,6 +33,10 @@ def init(
     text = templates.text(template)
     with open_repo(repo_dir(directory)) as repo:
         target = repo.root / "policies" / "release.toml"
+        if hooks:
+            _install_hooks(repo)
+            if target.exists():
+                return 0
         if target.exists():
             raise InputError(
                 f"{target.relative_to(repo.root)}: already exists",
@@ -53,6 +61,33 @@ def init(
     out(f"committed {sha[:12]}" if sha else "staged, not committed (--no-commit)")
     out("next: add your colleagues under [people] and [roles], then `gate request TAG --title ...`")
     return 0
+
+
+def _install_hooks(repo: GitRepo) -> None:
+    """Copy hooks/pre-commit and hooks/pre-push into git's hooks folder, never overwriting."""
+    from gatekeeper import templates
+
+    custom = repo.config("core.hooksPath")
+    if custom:
+        raise InputError(
+            f"core.hooksPath is set to '{custom}'; not installing into another tool's hooks",
+            hint='add `gate validate` and `gate hook pre-push "$@"` to those hooks, or use '
+            "pre-commit (see README)",
+        )
+    folder = repo.hooks_dir()
+    scripts = {name: templates.hook_script(name) for name in ("pre-commit", "pre-push")}
+    for name, text in scripts.items():
+        target = folder / name
+        if target.exists() and target.read_text(encoding="utf-8") != text:
+            raise InputError(
+                f"{target}: a different hook is already installed",
+                hint="merge it by hand: call `gate validate` / `gate hook pre-push`",
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in scripts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).chmod(0o755)
+        out(f"installed {folder / name}")
 
 
 def _my_public_key(signingkey: str | None) -> str | None:

@@ -1,0 +1,63 @@
+"""`gate hook pre-push`: which release tags a push would publish, and whether they may go."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ZERO = "0" * 40
+TAGS = "refs/tags/"
+
+
+@dataclass(frozen=True)
+class PushedRef:
+    """One line of git's pre-push input."""
+
+    local_ref: str
+    local_sha: str
+    remote_ref: str
+    remote_sha: str
+
+
+def parse_pre_push(text: str) -> list[PushedRef]:
+    """`<local ref> SP <local sha> SP <remote ref> SP <remote sha>` per line."""
+    refs = []
+    for line in text.splitlines():
+        parts = line.rsplit(maxsplit=3)
+        if len(parts) == 4:
+            refs.append(PushedRef(*parts))
+    return refs
+
+
+def from_pre_commit(env: Mapping[str, str]) -> list[PushedRef] | None:
+    """The one ref pre-commit reports in `PRE_COMMIT_*` variables (it consumes git's stdin)."""
+    local = env.get("PRE_COMMIT_LOCAL_BRANCH")
+    if not local:
+        return None
+    # pre-commit runs no hook for deletions, and sets no TO_REF when the push brings the
+    # root commit: the ref is being published either way.
+    pushed = env.get("PRE_COMMIT_TO_REF") or local
+    remote = env.get("PRE_COMMIT_REMOTE_BRANCH") or local
+    return [PushedRef(local, pushed, remote, env.get("PRE_COMMIT_FROM_REF") or ZERO)]
+
+
+def touches_tags(refs: list[PushedRef]) -> bool:
+    """Whether any pushed ref creates or moves a tag (deletions and branches pass)."""
+    return any(r.remote_ref.startswith(TAGS) and r.local_sha != ZERO for r in refs)
+
+
+def pushed_tags(refs: list[PushedRef]) -> tuple[list[str], list[str]]:
+    """(tag names to check, refusals) for refs that publish a tag."""
+    names, refusals = [], []
+    for ref in refs:
+        if not ref.remote_ref.startswith(TAGS) or ref.local_sha == ZERO:
+            continue
+        name = ref.remote_ref.removeprefix(TAGS)
+        if ref.local_ref != ref.remote_ref:
+            refusals.append(
+                f"{ref.remote_ref}: pushed from {ref.local_ref}; push release tags "
+                "under their own name"
+            )
+        else:
+            names.append(name)
+    return names, refusals
