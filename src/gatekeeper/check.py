@@ -91,7 +91,10 @@ def evaluate(
     facts = build_facts(
         policy, records.request, records, signers=signers, stale=stale, reference_time=reference
     )  # 8. what counts
-    results = [_run(gate, facts, opts.stage, info, now) for gate in policy.all_gates()]  # 9. gates
+    results = [  # 9. gates
+        _run(gate, facts, opts.stage, info, now, path=records.request_path)
+        for gate in policy.all_gates()
+    ]
     return report(records.request.candidate, results), facts
 
 
@@ -165,7 +168,7 @@ def not_applicable(gate: GateBase, request: Request, stage: str) -> str | None:
 
 
 def _run(
-    gate: GateBase, facts: Facts, stage: str, info: TagInfo | None, now: datetime
+    gate: GateBase, facts: Facts, stage: str, info: TagInfo | None, now: datetime, *, path: str
 ) -> GateResult:
     from gatekeeper.gates import GATE_TYPES
 
@@ -176,7 +179,7 @@ def _run(
     passed, reasons = GATE_TYPES[gate.type](gate, facts)  # type: ignore[attr-defined]
     if not passed and gate.stage == "post-release":
         passed, reasons = _deadline(gate, info, now, reasons)
-    return GateResult(gate.id, title, passed, tuple(reasons), stage=gate.stage)
+    return GateResult(gate.id, title, passed, tuple(reasons), stage=gate.stage, path=path)
 
 
 def _deadline(

@@ -31,6 +31,7 @@ class Format(enum.StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    github = "github"
 
 
 RepoDir = Annotated[

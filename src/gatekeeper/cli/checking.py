@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,11 +19,15 @@ Stage = Annotated[str, typer.Option("--stage", help="pre-tag (default) or post-r
 
 def render(report: Report, fmt: Format) -> str:
     """The report in the chosen format."""
-    from gatekeeper.render import json, markdown, text
+    from gatekeeper.render import github, json, markdown, text
 
-    return {Format.text: text.check, Format.json: json.check, Format.markdown: markdown.check}[fmt](
-        report
-    )
+    renderers = {
+        Format.text: text.check,
+        Format.json: json.check,
+        Format.markdown: markdown.check,
+        Format.github: github.check,
+    }
+    return renderers[fmt](report)
 
 
 @app.command()
@@ -39,6 +44,9 @@ def check(
     ] = None,
     stage: Stage = "pre-tag",
     fmt: FormatOpt = Format.text,
+    report_json: Annotated[
+        Path | None, typer.Option("--report-json", help="Also write the JSON report to FILE.")
+    ] = None,
     directory: RepoDir = None,
 ) -> int:
     """May this release be tagged? Exit 0 pass, 1 a gate failed, 2 bad input."""
@@ -58,20 +66,34 @@ def check(
         else:
             tags = [tag or tag_opt or _release_at_head(repo)]
         reports = [check_release(repo, name, opts) for name in tags]
-    if fmt is Format.json and all_tags:
-        from gatekeeper.render.json import dumps
+    from gatekeeper.render.json import dumps
 
-        out(
-            dumps(
-                {
-                    "releases": [r.to_json() for r in reports],
-                    "passed": all(r.passed for r in reports),
-                }
-            )
-        )
+    data = (
+        {"releases": [r.to_json() for r in reports], "passed": all(r.passed for r in reports)}
+        if all_tags
+        else reports[0].to_json()
+    )
+    if report_json:
+        report_json.write_text(dumps(data) + "\n", encoding="utf-8")
+    if fmt is Format.json:
+        out(dumps(data))
     else:
         out("\n\n".join(render(r, fmt) for r in reports))
+    if fmt is Format.github:
+        _step_summary(reports)
     return 0 if all(r.passed for r in reports) else int(ExitCode.GATE_FAILED)
+
+
+def _step_summary(reports: list[Report]) -> None:
+    """Append the gates table to the job summary GitHub Actions provides."""
+    import os
+
+    from gatekeeper.render.github import summary
+
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as fh:
+            fh.write(summary(reports))
 
 
 def _release_tags(repo: GitRepo, policy_ref: str | None) -> list[str]:
@@ -162,8 +184,6 @@ def audit(
     directory: RepoDir = None,
 ) -> int:
     """The approval log from git history: sign-offs, their commits, verification, anomalies."""
-    from pathlib import Path
-
     from gatekeeper import tagname
     from gatekeeper.audit import audit as build
     from gatekeeper.check import refuse_shallow
