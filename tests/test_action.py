@@ -145,7 +145,7 @@ def test_unapproved_tag_fails_and_is_deleted(origin: tuple[Repo, Path], tmp_path
     repo.git("tag", "-a", "-m", "sneaky", "v2.0.0")
     repo.git("push", "-q", "origin", "v2.0.0")
     clone = _clone(remote, tmp_path)
-    code, log, outputs, summary = run_action(
+    code, log, outputs, _summary = run_action(
         clone, tmp_path, "refs/tags/v2.0.0", {"on-fail": "fail"}
     )
     assert code == 1 and outputs["passed"] == "false"
@@ -163,7 +163,7 @@ def test_scheduled_recheck_of_all_tags(origin: tuple[Repo, Path], tmp_path: Path
         repo.git("tag", "-a", "-m", "bot", name)
     repo.git("push", "-q", "origin", "--tags")
     clone = _clone(remote, tmp_path)
-    code, log, outputs, _ = run_action(
+    code, _log, outputs, _ = run_action(
         clone, tmp_path, "refs/heads/main", {"all-tags": "true", "on-fail": "delete-tag"}
     )
     assert code == 1 and outputs["passed"] == "false"
@@ -176,7 +176,7 @@ def test_hostile_tag_name_executes_nothing(origin: tuple[Repo, Path], tmp_path: 
     repo.git("tag", "-a", "-m", "x", hostile)
     repo.git("push", "-q", "origin", f"refs/tags/{hostile}")
     clone = _clone(remote, tmp_path)
-    code, log, outputs, _ = run_action(
+    code, _log, outputs, _ = run_action(
         clone, tmp_path, f"refs/tags/{hostile}", {"on-fail": "delete-tag"}
     )
     assert code == 2 and outputs["passed"] == "false"
