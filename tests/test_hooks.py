@@ -65,6 +65,12 @@ def test_plain_hooks_refuse_edits_and_unapproved_tags(repo: Repo, tmp_path: Path
     assert refused.returncode != 0 and "append-only" in refused.stderr
     assert repo.git("rev-parse", "HEAD") == head
     repo.git("checkout", "HEAD", "--", ".")
+    # `git commit PATH` commits through a temporary index (GIT_INDEX_FILE): still refused.
+    f.write_text(f.read_text().replace('comment = ""', 'comment = "y"'))
+    only = sh(repo, "commit", "-m", "edit approval", "--", str(f.relative_to(repo.path)))
+    assert only.returncode != 0 and "append-only" in only.stderr
+    assert repo.git("rev-parse", "HEAD") == head
+    repo.git("checkout", "HEAD", "--", ".")
     # A tag nobody approved, on a commit the remote already has: refused.
     repo.gate("request", "v2.0.0", "--title", "t2")
     assert sh(repo, "push", "-q", "origin", "main").returncode == 0

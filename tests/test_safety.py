@@ -13,6 +13,12 @@ def _approved(repo: Repo) -> None:
     approve_all(repo)
 
 
+def _commit_entry(repo: Repo, mode: str, sha: str, path: str) -> None:
+    """Commit an index entry git's porcelain would not make (gitlinks, odd names, big blobs)."""
+    repo.git("update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}")
+    repo.git("commit", "-q", "-m", f"add {path!r}")
+
+
 def test_lightweight_tag_fails(repo: Repo) -> None:
     _approved(repo)
     repo.git("tag", "v1.0.0")
@@ -65,8 +71,7 @@ def test_symlink_in_release_folder_is_refused(repo: Repo) -> None:
 def test_submodule_in_release_folder_is_refused(repo: Repo) -> None:
     _approved(repo)
     head = repo.git("rev-parse", "HEAD")
-    repo.git("update-index", "--add", "--cacheinfo", f"160000,{head},releases/v1.0.0/sub")
-    repo.git("commit", "-q", "-m", "gitlink")
+    _commit_entry(repo, "160000", head, "releases/v1.0.0/sub")
     res = repo.gate("check", "v1.0.0")
     assert res.code == 2 and "submodule" in res.err
 
@@ -77,8 +82,7 @@ def test_oversized_file_is_refused_before_reading(repo: Repo, tmp_path: Path) ->
     with big.open("wb") as fh:
         fh.truncate(17 * 1024 * 1024)
     blob = repo.git("hash-object", "-w", str(big))
-    repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},releases/v1.0.0/big.xml")
-    repo.git("commit", "-q", "-m", "big")
+    _commit_entry(repo, "100644", blob, "releases/v1.0.0/big.xml")
     res = repo.gate("check", "v1.0.0")
     assert res.code == 2 and "expected at most 16777216" in res.err
 
@@ -98,8 +102,7 @@ def test_control_characters_in_record_names_are_refused(repo: Repo) -> None:
     _approved(repo)
     blob = repo.git("hash-object", "-w", "--stdin")
     name = "releases/v1.0.0/approvals/evil\x1e" + "a" * 40 + ".toml"
-    repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{name}")
-    repo.git("commit", "-q", "-m", "odd name")
+    _commit_entry(repo, "100644", blob, name)
     res = repo.gate("check", "v1.0.0")
     assert res.code == 2 and "control characters" in res.err
 

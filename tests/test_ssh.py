@@ -207,3 +207,17 @@ def test_commit_mode_signatures(tmp_path: Path, keys: dict[str, Path]) -> None:
     res = r.gate("check", "v1.0.0", "--format", "json")
     assert res.code == 0, res.out
     assert json.loads(res.out)["verified"] is True
+
+
+def test_gate_tag_sign_makes_a_signed_tag(signed: Repo, keys: dict[str, Path]) -> None:
+    _approved(signed, keys)
+    signed.git("config", "gpg.format", "ssh")
+    signed.git("config", "user.signingkey", str(keys["dave"]))
+    res = signed.gate("tag", "v1.0.0", "--sign")
+    assert res.code == 0, res.err
+    assert "-----BEGIN SSH SIGNATURE-----" in signed.git("cat-file", "tag", "v1.0.0")
+    check = signed.gate("check", "v1.0.0")
+    assert (
+        check.code == 0
+        and f"annotated tag on {signed.git('rev-parse', 'HEAD')[:12]}, signed" in check.out
+    )

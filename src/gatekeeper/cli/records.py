@@ -67,64 +67,32 @@ def request(
     return 0
 
 
-def _sign(
-    decision: str,
-    tag: str,
-    role: str,
-    comment: str,
-    directory: Path | None,
-    no_commit: bool,
-    key: Path | None,
-) -> int:
-    from gatekeeper.recording import open_session, sign_off
-    from gatekeeper.repo import open_repo
+def _decision_command(decision: str, doc: str) -> None:
+    """Register `gate approve|reject|revoke`: one command per decision, one body."""
 
-    with open_repo(repo_dir(directory)) as repo:
-        session = open_session(repo, tag, key)
-        _report(sign_off(session, tag, role, decision, comment, commit=not no_commit))
-    return 0
+    def command(
+        tag: Tag,
+        role: Role,
+        comment: Comment = "",
+        directory: RepoDir = None,
+        no_commit: NoCommit = False,
+        key: Key = None,
+    ) -> int:
+        from gatekeeper.recording import open_session, sign_off
+        from gatekeeper.repo import open_repo
 
+        with open_repo(repo_dir(directory)) as repo:
+            session = open_session(repo, tag, key)
+            _report(sign_off(session, tag, role, decision, comment, commit=not no_commit))
+        return 0
 
-@app.command()
-@handled
-def approve(
-    tag: Tag,
-    role: Role,
-    comment: Comment = "",
-    directory: RepoDir = None,
-    no_commit: NoCommit = False,
-    key: Key = None,
-) -> int:
-    """Approve a release in one of your roles."""
-    return _sign("approve", tag, role, comment, directory, no_commit, key)
+    command.__doc__ = doc
+    app.command(name=decision)(handled(command))
 
 
-@app.command()
-@handled
-def reject(
-    tag: Tag,
-    role: Role,
-    comment: Comment = "",
-    directory: RepoDir = None,
-    no_commit: NoCommit = False,
-    key: Key = None,
-) -> int:
-    """Reject a release: it is blocked until you revoke the rejection."""
-    return _sign("reject", tag, role, comment, directory, no_commit, key)
-
-
-@app.command()
-@handled
-def revoke(
-    tag: Tag,
-    role: Role,
-    comment: Comment = "",
-    directory: RepoDir = None,
-    no_commit: NoCommit = False,
-    key: Key = None,
-) -> int:
-    """Revoke your earlier approval or rejection."""
-    return _sign("revoke", tag, role, comment, directory, no_commit, key)
+_decision_command("approve", "Approve a release in one of your roles.")
+_decision_command("reject", "Reject a release: it is blocked until you revoke the rejection.")
+_decision_command("revoke", "Revoke your earlier approval or rejection.")
 
 
 @app.command()
