@@ -52,9 +52,15 @@ def main() -> None:
         ("gate --help", [GATE, "--help"]),
         ("gate validate (a non-release path: hook fast path)", [GATE, "validate", "src/m1.py"]),
         ("gate validate (nothing staged)", [GATE, "validate"]),
-        ("gate hook pre-push (a branch push: fast path)",
-         ["sh", "-c", f"echo 'refs/heads/main {'1' * 40} refs/heads/main {'0' * 40}' | {GATE} "
-          "hook pre-push origin url"]),
+        (
+            "gate hook pre-push (a branch push: fast path)",
+            [
+                "sh",
+                "-c",
+                f"echo 'refs/heads/main {'1' * 40} refs/heads/main {'0' * 40}' | {GATE} "
+                "hook pre-push origin url",
+            ],
+        ),
         (f"gate check {tags[-1]} (newest release)", [GATE, "check", tags[-1]]),
         (f"gate check {tags[0]} (oldest release)", [GATE, "check", tags[0]]),
         (f"gate check {tags[-1]} --rev HEAD", [GATE, "check", tags[-1], "--rev", "HEAD"]),
