@@ -12,8 +12,11 @@ from gatekeeper.report import GateResult, Report
 
 if TYPE_CHECKING:
     from gatekeeper.facts import Facts
+    from gatekeeper.identity import Signer
     from gatekeeper.models.gates import GateBase
     from gatekeeper.models.records import Request
+    from gatekeeper.policyfile import LoadedPolicy
+    from gatekeeper.release import ReleaseRecords
     from gatekeeper.repo import GitRepo, TagInfo
 
 POLICY_DIR = "policies"
@@ -29,14 +32,23 @@ class CheckOptions:
     now: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """A check's report and everything behind it (for status, receipts and audits)."""
+
+    report: Report
+    facts: Facts | None
+    records: ReleaseRecords
+    signers: dict[str, Signer]
+    policy: LoadedPolicy
+
+
 def check_release(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Report:
     """Evaluate every gate of the policy for `tag`."""
-    return evaluate(repo, tag, opts)[0]
+    return evaluate(repo, tag, opts).report
 
 
-def evaluate(
-    repo: GitRepo, tag: str, opts: CheckOptions | None = None
-) -> tuple[Report, Facts | None]:
+def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evaluation:
     """The report and the facts behind it (1: name, 2: history, 3: revision, ...)."""
     from gatekeeper.facts import build_facts
     from gatekeeper.identity import identify
@@ -84,7 +96,7 @@ def evaluate(
             (f"{records.request_path} not found at {revision[:12]}",),
             path=records.request_path,
         )
-        return report(None, [missing]), None
+        return Evaluation(report(None, [missing]), None, records, {}, loaded)
     stale = stale_paths(repo, records.request.candidate, revision, policy.releases)  # 6. binding
     signers = identify(repo, policy, records)  # 7. who signed what
     reference = info.tagged_at if info and info.tagged_at else now
@@ -95,7 +107,7 @@ def evaluate(
         _run(gate, facts, opts.stage, info, now, path=records.request_path)
         for gate in policy.all_gates()
     ]
-    return report(records.request.candidate, results), facts
+    return Evaluation(report(records.request.candidate, results), facts, records, signers, loaded)
 
 
 def refuse_shallow(repo: GitRepo) -> None:

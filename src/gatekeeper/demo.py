@@ -85,9 +85,11 @@ def acting_as(pid: str) -> Iterator[None]:
 def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     """Walk one release end to end, printing each step; returns the repository path."""
     from gatekeeper.check import check_release
+    from gatekeeper.receipt import verify
     from gatekeeper.recording import RequestFields, attach, file_request, open_session, sign_off
     from gatekeeper.render.text import check as render
     from gatekeeper.repo import init_repo, open_repo
+    from gatekeeper.tagging import create_release_tag
 
     root = directory or Path(tempfile.mkdtemp(prefix="gate-demo-"))
     if root.exists() and any(root.iterdir()):
@@ -147,11 +149,15 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
             say("\n5. alice (product) publishes the launch notice")
             notice = files / "notice.md"
             attach(open_session(repo, tag, keys["alice"]), tag, "launch-notice", notice, {})
-        report = check_release(repo, tag)
         say("\n6. gate check: every gate passes")
-        say(render(report))
-        if report.passed:
-            repo.create_tag(tag, report.revision, f"Release {tag}\n", sign=False)
-            say(f"\n7. gate tag {tag}: tagged {report.revision[:12]}")
-    say(f"\nexplore it: cd {root} && gate status && gate check {tag}")
+        say(render(check_release(repo, tag)))
+        report, created = create_release_tag(repo, tag, "HEAD", None, sign=False)
+        if created:
+            say(
+                f"\n7. gate tag {tag}: tagged {report.revision[:12]}, with a receipt (in-toto "
+                "Statement, SLSA verification summary) in the tag message"
+            )
+            ok, bad = verify(repo, tag)
+            say(f"\n8. gate verify-receipt {tag}: {len(ok)} checks hold, {len(bad)} fail")
+    say(f"\nexplore it: cd {root} && gate status && gate check {tag} && gate audit")
     return root

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gatekeeper.errors import RecordError
@@ -35,6 +35,15 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class RecordFile:
+    """One file of the release folder: its git blob id and sha256."""
+
+    path: str
+    blob: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ReleaseRecords:
     """Everything under `releases/<tag>/` at `commit`."""
 
@@ -46,6 +55,7 @@ class ReleaseRecords:
     signoffs: tuple[tuple[str, Signoff], ...] = ()
     evidence: tuple[Evidence, ...] = ()
     paths: tuple[str, ...] = field(default=())
+    files: tuple[RecordFile, ...] = field(default=())
 
     @property
     def request_path(self) -> str:
@@ -70,7 +80,10 @@ def read_release(repo: GitRepo, commit: str, releases: str, tag: str) -> Release
     folder = f"{releases}/{tag}"
     entries = repo.ls_tree(commit, folder)
     blobs = {e.path: repo.read_blob(e) for e in entries}  # refuses symlinks, submodules, big files
-    return records_from_blobs(tag, folder, commit, blobs)
+    files = tuple(
+        RecordFile(e.path, e.sha, hashlib.sha256(blobs[e.path]).hexdigest()) for e in entries
+    )
+    return replace(records_from_blobs(tag, folder, commit, blobs), files=files)
 
 
 def records_from_blobs(

@@ -154,6 +154,10 @@ class GitRepo:
             signed="-----BEGIN " in message,
         )
 
+    def tag_message(self, object_sha: str) -> str:
+        """The message of an annotated tag object (signature included)."""
+        return self.run("cat-file", "tag", object_sha).partition("\n\n")[2]
+
     def tag_names(self) -> list[str]:
         """Every tag name in the repository."""
         out = self.run("for-each-ref", "--format=%(refname)", "refs/tags/")

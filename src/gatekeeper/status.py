@@ -59,7 +59,8 @@ def statuses(repo: GitRepo) -> list[ReleaseStatus]:
         tagged = repo.tag(tag) is not None
         # Once tagged, what matters is the post-release records, committed after the tag.
         stage = "post-release" if tagged else "pre-tag"
-        report, facts = evaluate(repo, tag, CheckOptions(stage=stage))
+        result = evaluate(repo, tag, CheckOptions(stage=stage))
+        report, facts = result.report, result.facts
         out.append(
             ReleaseStatus(
                 release=tag,

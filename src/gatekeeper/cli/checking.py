@@ -124,21 +124,16 @@ def tag(
     directory: RepoDir = None,
 ) -> int:
     """Create the annotated release tag, only if every gate passes."""
-    from gatekeeper.check import CheckOptions, check_release
     from gatekeeper.render.text import check as text_check
     from gatekeeper.repo import open_repo
+    from gatekeeper.tagging import create_release_tag
 
     with open_repo(repo_dir(directory)) as repo:
-        if repo.tag(name) is not None:
-            raise InputError(f"tag '{name}' already exists", hint="release tags are never moved")
-        report = check_release(repo, name, CheckOptions(rev=rev, policy_ref=policy_ref))
-        if not report.passed:
+        report, created = create_release_tag(repo, name, rev, policy_ref, sign=sign)
+        if not created:
             out(text_check(report))
             say(f"refused: '{name}' fails its gates; no tag was created")
             return int(ExitCode.GATE_FAILED)
-        passed = ", ".join(g.id for g in report.gates if g.applies)
-        message = f"Release {name}\n\ngate check passed: {passed}\npolicy: {report.policy_ref}\n"
-        repo.create_tag(name, report.revision, message, sign=sign)
         out(f"tagged {name} at {report.revision[:12]}")
         if push:
             repo.push_tag(push, name)
@@ -212,3 +207,25 @@ def audit(
     else:
         out(result)
     return 0
+
+
+@app.command("verify-receipt")
+@handled
+def verify_receipt(
+    name: Annotated[str, typer.Argument(metavar="TAG", help="Release tag to verify.")],
+    directory: RepoDir = None,
+) -> int:
+    """Re-check a tag's receipt offline: every digest, where the tag points, the policy."""
+    from gatekeeper import tagname
+    from gatekeeper.receipt import verify
+    from gatekeeper.repo import open_repo
+
+    tagname.check_syntax(name)
+    with open_repo(repo_dir(directory)) as repo:
+        ok, bad = verify(repo, name)
+    for line in ok:
+        out(f"ok    {line}")
+    for line in bad:
+        out(f"FAIL  {line}")
+    out(f"receipt of {name}: " + ("VERIFIED" if not bad else "DOES NOT MATCH"))
+    return 0 if not bad else int(ExitCode.GATE_FAILED)

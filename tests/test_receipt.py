@@ -1,0 +1,75 @@
+"""Receipts: written by `gate tag`, re-verified offline; tampering is caught."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import Repo, approve_all
+from gatekeeper.receipt import BEGIN, END, VSA, extract
+
+
+def _tagged(repo: Repo) -> dict:  # type: ignore[type-arg]
+    repo.gate("request", "v1.0.0", "--title", "t")
+    approve_all(repo)
+    assert repo.gate("tag", "v1.0.0").code == 0
+    message = repo.git("cat-file", "tag", "v1.0.0")
+    receipt = extract(message)
+    assert receipt is not None
+    return receipt
+
+
+def _retag(repo: Repo, message: str, target: str = "v1.0.0^{commit}") -> None:
+    path = repo.path.parent / "message.txt"
+    path.write_text(message)
+    commit = repo.git("rev-parse", target)
+    repo.git("tag", "-f", "-a", "-F", str(path), "--cleanup=verbatim", "v1.0.0", commit)
+
+
+def test_receipt_round_trip(repo: Repo) -> None:
+    receipt = _tagged(repo)
+    assert receipt["_type"] == "https://in-toto.io/Statement/v1"
+    assert receipt["predicateType"] == VSA
+    commit = repo.git("rev-parse", "v1.0.0^{commit}")
+    assert receipt["subject"] == [{"name": "refs/tags/v1.0.0", "digest": {"gitCommit": commit}}]
+    pred = receipt["predicate"]
+    assert pred["verificationResult"] == "PASSED"
+    assert pred["policy"]["digest"]["gitCommit"] == commit
+    uris = {item["uri"] for item in pred["inputAttestations"]}
+    assert "releases/v1.0.0/request.toml" in uris and len(uris) == 3
+    signed = [i for i in pred["inputAttestations"] if "approvals/" in i["uri"]]
+    assert {i["signer"]["person"] for i in signed} == {"alice", "bob"}
+    assert {g["id"]: g["passed"] for g in pred["gatekeeper"]["gates"]}["acceptance"] is True
+    res = repo.gate("verify-receipt", "v1.0.0")
+    assert res.code == 0, res.out
+    assert "receipt of v1.0.0: VERIFIED" in res.out
+    assert f"refs/tags/v1.0.0 still points at {commit}" in res.out
+
+
+def test_tampered_receipt_digest(repo: Repo) -> None:
+    receipt = _tagged(repo)
+    receipt["predicate"]["inputAttestations"][0]["digest"]["sha256"] = "0" * 64
+    _retag(repo, f"Release v1.0.0\n\n{BEGIN}\n{json.dumps(receipt)}\n{END}\n")
+    res = repo.gate("verify-receipt", "v1.0.0")
+    assert res.code == 1 and "content differs from the receipt" in res.out
+
+
+def test_tag_moved_with_its_receipt(repo: Repo) -> None:
+    _tagged(repo)
+    message = repo.git("cat-file", "tag", "v1.0.0").partition("\n\n")[2]
+    repo.write("app.py", "print('other')\n")
+    repo.commit("other code")
+    _retag(repo, message, "HEAD")
+    res = repo.gate("verify-receipt", "v1.0.0")
+    assert res.code == 1 and "the tag points at" in res.out
+
+
+def test_tampered_policy_digest_and_missing_receipt(repo: Repo) -> None:
+    receipt = _tagged(repo)
+    receipt["predicate"]["policy"]["digest"]["sha256"] = "f" * 64
+    _retag(repo, f"x\n\n{BEGIN}\n{json.dumps(receipt)}\n{END}\n")
+    res = repo.gate("verify-receipt", "v1.0.0")
+    assert res.code == 1 and "digest differs" in res.out
+    _retag(repo, "no receipt here\n")
+    res = repo.gate("verify-receipt", "v1.0.0")
+    assert res.code == 1 and "carries no gatekeeper receipt" in res.out
+    assert repo.gate("verify-receipt", "v9.9.9").code == 2
