@@ -22,6 +22,9 @@ def test_request_approve_check_tag(repo: Repo) -> None:
     tagged = repo.gate("tag", "v1.0.0")
     assert tagged.code == 0, tagged.err
     assert repo.git("cat-file", "-t", "v1.0.0") == "tag"
+    at_tag = repo.gate("check", "v1.0.0")
+    assert at_tag.code == 0 and "annotated tag on" in at_tag.out and ", signed" not in at_tag.out
+    assert repo.gate("tag", "v1.0.0").code == 2  # release tags are never moved
     assert repo.gate("status").out.split()[:2] == ["v1.0.0", "tagged"]
 
 

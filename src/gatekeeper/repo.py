@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 MAX_BLOB_BYTES = 16 * 1024 * 1024
+# How git's own signature blocks start (gpg, ssh, x509); anything else is just text.
+_SIGNATURE_MARKERS = (
+    "-----BEGIN PGP SIGNATURE-----",
+    "-----BEGIN SSH SIGNATURE-----",
+    "-----BEGIN SIGNED MESSAGE-----",
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class Change:
     authored_at: datetime
     status: str
     path: str
+    blob: str = ""  # the content after the change (zeros for a deletion)
+    merge: bool = False  # the change is a merge's difference to its first parent
 
 
 @dataclass(frozen=True)
@@ -151,12 +159,70 @@ class GitRepo:
             commit=commit,
             tagger_email=match.group(1) if match else None,
             tagged_at=when,
-            signed="-----BEGIN " in message,
+            signed=any(marker in message for marker in _SIGNATURE_MARKERS),
         )
 
     def tag_message(self, object_sha: str) -> str:
         """The message of an annotated tag object (signature included)."""
         return self.run("cat-file", "tag", object_sha).partition("\n\n")[2]
+
+    def tags(self) -> dict[str, TagInfo]:
+        """Every tag, in one `for-each-ref` call."""
+        fmt = (
+            "%00".join(
+                [
+                    "%(refname)",
+                    "%(objecttype)",
+                    "%(objectname)",
+                    "%(*objectname)",
+                    "%(tag)",
+                    "%(taggeremail)",
+                    "%(taggerdate:iso-strict)",
+                    "%(contents:signature)",
+                ]
+            )
+            + "%00%1e"
+        )
+        out = self.run("for-each-ref", f"--format={fmt}", "refs/tags/")
+        result = {}
+        for record in out.split("\0\x1e"):
+            fields = record.lstrip("\n").split("\0")
+            if len(fields) < 8:
+                continue
+            ref, kind, obj, peeled, name, email, date, signature = fields[:8]
+            annotated = kind == "tag"
+            result[ref.removeprefix("refs/tags/")] = TagInfo(
+                ref=ref,
+                object_sha=obj,
+                annotated=annotated,
+                name_in_object=name if annotated else None,
+                commit=(peeled or None) if annotated else (obj if kind == "commit" else None),
+                tagger_email=email.strip("<>") or None,
+                tagged_at=datetime.fromisoformat(date) if date else None,
+                signed=bool(signature.strip()),
+            )
+        return result
+
+    def trees(self, commits: Sequence[str], folder: str) -> dict[str, str | None]:
+        """The tree id of `folder` at each commit (None where it does not exist), in one call."""
+        if not commits:
+            return {}
+        proc = subprocess.run(
+            ["git", "rev-parse", *(f"{c}:{folder}" for c in commits)],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        lines = proc.stdout.split()
+        if proc.returncode == 0 and len(lines) == len(commits):
+            return dict(zip(commits, lines, strict=True))
+        return {c: self._try("rev-parse", "--verify", "--quiet", f"{c}:{folder}") for c in commits}
+
+    def first_parent_commits(self, rev: str, folder: str) -> list[str]:
+        """Commits on `rev`'s first-parent line that touched `folder`."""
+        out = self.run("log", "--first-parent", "--format=%H", rev, "--", f"{folder}/")
+        return out.split()
 
     def tag_names(self) -> list[str]:
         """Every tag name in the repository."""
@@ -223,20 +289,25 @@ class GitRepo:
             raise GitError(f"{path}: not a file at {commit[:12]}")
         return self.read_blob(entries[0])
 
-    def history(self, rev: str, folder: str) -> Iterator[Change]:
-        """Stream changes under `folder` reachable from `rev`, newest first; stop any time."""
+    def history(self, rev: str, *folders: str, merges: bool = False) -> Iterator[Change]:
+        """Stream changes under `folders` reachable from `rev`, newest first; stop any time.
+
+        With `merges`, a merge also shows what it changed against its first parent (so a
+        record rewritten while merging is seen), in topological order.
+        """
         args = [
             "git",
             "--literal-pathspecs",
             "log",
             "--no-renames",
-            "--name-status",
+            "--raw",
+            "--no-abbrev",
             "-z",
-            "--format=%x1e%H%x00%ae%x00%aI",
-            rev,
-            "--",
-            f"{folder}/",
+            "--format=%x1e%H%x00%P%x00%ae%x00%aI",
         ]
+        if merges:
+            args += ["--diff-merges=first-parent", "--topo-order"]
+        args += [rev, "--", *(f"{folder}/" for folder in folders)]
         with subprocess.Popen(args, cwd=self.root, stdout=subprocess.PIPE) as proc:
             if proc.stdout is None:  # pragma: no cover - PIPE always gives a stream
                 raise GitError("git log: no output stream")
@@ -403,14 +474,17 @@ def _tokens(stream: object) -> Iterator[str]:
 def _parse_log(tokens: Iterator[str]) -> Iterator[Change]:
     # A state machine, not a split: a hostile path cannot pose as a commit header.
     commit = email = ""
+    merge = False
     when: datetime | None = None
     for raw in tokens:
         token = raw.removeprefix("\n")
         if token.startswith("\x1e") and _SHA.match(token[1:]):
-            commit, email, stamp = token[1:], next(tokens), next(tokens)
-            when = datetime.fromisoformat(stamp)
-        elif token and when is not None:
-            yield Change(commit, email, when, token[0], next(tokens))
+            commit, parents = token[1:], next(tokens)
+            email, when = next(tokens), datetime.fromisoformat(next(tokens))
+            merge = len(parents.split()) > 1
+        elif token.startswith(":") and when is not None:
+            meta = token.split()
+            yield Change(commit, email, when, meta[-1][0], next(tokens), meta[3], merge)
 
 
 def _epoch(seconds: str, offset: str) -> datetime:
