@@ -333,6 +333,10 @@ class GitRepo:
         """Where git looks for hooks (`core.hooksPath` or `.git/hooks`)."""
         return self.root / self.run("rev-parse", "--git-path", "hooks").strip()
 
+    def has_ref(self, ref: str) -> bool:
+        """Whether `ref` (a full ref name) exists."""
+        return self._try("rev-parse", "--verify", "--quiet", "--end-of-options", ref) is not None
+
     def config(self, key: str) -> str | None:
         """A git config value, or None."""
         return self._try("config", "--get", key)

@@ -94,4 +94,4 @@ def out(text: str) -> None:
 
 
 # Register the commands (each module adds its own to `app`).
-from gatekeeper.cli import checking, hooks, records, setup  # noqa: E402, F401
+from gatekeeper.cli import auditing, checking, hooks, records, setup  # noqa: E402, F401

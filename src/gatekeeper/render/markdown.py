@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from gatekeeper.report import Report
 
 if TYPE_CHECKING:
-    from gatekeeper.audit import ReleaseLog
+    from gatekeeper.audit import AuditLog
 
 
 def _cell(text: str) -> str:
@@ -33,27 +33,39 @@ def check(report: Report) -> str:
     return "\n".join(lines)
 
 
-def audit(logs: list[ReleaseLog], signatures: str) -> str:
-    """A section per release: a sign-off table and the anomalies."""
-    lines = ["# Release approval log", ""]
-    for log in logs:
-        badge = "⚠️ anomalies" if log.anomalies else "✅ clean"
+def audit(log: AuditLog) -> str:
+    """A section per release: its timeline as a table, then its anomalies."""
+    lines = [
+        "# Release approval log",
+        "",
+        f"History at `{log.head[:12]}`, signatures `{log.signatures}`.",
+        "",
+    ]
+    for rel in log.releases:
+        badge = f"⚠️ {len(rel.anomalies)} anomalies" if rel.anomalies else "✅ clean"
         lines += [
-            f"## `{log.release}` — {badge}",
+            f"## `{rel.release}` — {badge}",
             "",
-            f"Requested by {log.requester or '?'} in `{(log.request_commit or '?')[:12]}`.",
-            "",
-            "| time | decision | person | role | commit | verified |",
+            "| time | event | person | detail | commit | verified |",
             "| --- | --- | --- | --- | --- | --- |",
         ]
-        for a in log.approvals:
-            ok = f"yes ({signatures})" if a.verified else "**no**"
-            lines.append(
-                f"| {a.time} | {a.decision} | {a.person} | {a.role} | `{a.commit[:12]}` | {ok} |"
+        for e in rel.events:
+            ok = (
+                ""
+                if e.verified is None
+                else (f"yes ({log.signatures})" if e.verified else "**no**")
             )
-        for x in log.anomalies:
             lines.append(
-                f"\n- **{x.kind}** `{_cell(x.path)}` (`{x.commit[:12]}`): {_cell(x.message)}"
+                f"| {e.time.isoformat()} | {e.kind} | {e.person or ''} | "
+                f"{_cell(e.detail)} | `{e.commit[:12]}` | {ok} |"
             )
-        lines.append("")
+        lines += (
+            [""]
+            + [
+                f"- **{x.kind}** `{_cell(x.path)}` (`{x.commit[:12]}`): {_cell(x.message)}"
+                for x in rel.anomalies
+            ]
+            + [""]
+        )
+    lines += [f"- **{x.kind}** `{_cell(x.path)}`: {_cell(x.message)}" for x in log.anomalies]
     return "\n".join(lines)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from gatekeeper.report import Report
 
 if TYPE_CHECKING:
-    from gatekeeper.audit import ReleaseLog
+    from gatekeeper.audit import AuditLog
 
 
 def check(report: Report) -> str:
@@ -27,19 +27,30 @@ def check(report: Report) -> str:
     return "\n".join(lines)
 
 
-def audit(logs: list[ReleaseLog], signatures: str) -> str:
-    """Per release: who signed what, in which commit, verified or not; then anomalies."""
-    lines = []
-    for log in logs:
-        lines.append(
-            f"release {log.release}  requested by {log.requester or '?'}"
-            f" in {(log.request_commit or '?')[:12]}"
-        )
-        for a in log.approvals:
-            mark = f"verified ({signatures})" if a.verified else "UNVERIFIED"
-            lines.append(
-                f"  {a.time}  {a.decision:<7} {a.person} as {a.role}  commit {a.commit}  {mark}"
+def audit(log: AuditLog) -> str:
+    """Per release: a timeline (who, what, which commit, verified or not), then anomalies."""
+    lines = [
+        f"audit of {log.head[:12]}  signatures {log.signatures}"
+        + (f"  since {log.since.date()}" if log.since else "")
+        + (f"  until {log.until.date()}" if log.until else "")
+    ]
+    for rel in log.releases:
+        badge = f"{len(rel.anomalies)} ANOMALIES" if rel.anomalies else "clean"
+        lines.append(f"\nrelease {rel.release}  [{badge}]")
+        for e in rel.events:
+            mark = (
+                ""
+                if e.verified is None
+                else (f"  verified ({log.signatures})" if e.verified else "  UNVERIFIED")
             )
-        for x in log.anomalies:
+            lines.append(
+                f"  {e.time.isoformat()}  {e.kind:<12} {e.person or '-':<10} "
+                f"{e.detail}  {e.commit[:12]}{mark}"
+            )
+        for x in rel.anomalies:
             lines.append(f"  ANOMALY {x.kind}: {x.path} (commit {x.commit[:12]}): {x.message}")
-    return "\n".join(lines) or "no release records in history"
+    for x in log.anomalies:
+        lines.append(f"ANOMALY {x.kind}: {x.path} (commit {x.commit[:12]}): {x.message}")
+    if not log.releases and not log.anomalies:
+        lines.append("no release records in this period")
+    return "\n".join(lines)

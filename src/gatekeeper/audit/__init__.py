@@ -1,0 +1,191 @@
+"""`gate audit`: the git history of the release records, read as an approval log.
+
+One streamed `git log` over `releases/` and `policies/` (merges shown against their
+first parent, so a record rewritten while merging is seen); memory grows with the
+number of records, not commits. Each sign-off is verified under the policy in force
+at the commit that added it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from gatekeeper.audit.model import Anomaly, AuditLog, Event, ReleaseLog
+
+if TYPE_CHECKING:
+    from gatekeeper.models.policy import Policy
+    from gatekeeper.repo import Change, GitRepo, TagInfo
+
+MARKERS = ("request.toml", "approvals", "evidence")
+POLICY_DIR = "policies"
+
+__all__ = ["AuditLog", "ReleaseLog", "audit", "release_of"]
+
+
+def release_of(path: str, releases: str) -> str | None:
+    """`releases/billing/v2.3.1/approvals/x.toml` -> `billing/v2.3.1`."""
+    parts = path.split("/")
+    if parts[0] != releases:
+        return None
+    for i, part in enumerate(parts[1:], start=1):
+        if part in MARKERS:
+            return "/".join(parts[1:i]) or None
+    return None
+
+
+@dataclass
+class _History:
+    """What the one log pass collected."""
+
+    per_path: dict[str, list[Change]] = field(default_factory=dict)  # oldest change first
+    policy_changes: list[Change] = field(default_factory=list)
+    position: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def seq(self, change: Change) -> int:
+        """Where `change` stands in history: bigger is newer."""
+        return self.position.get((change.commit, change.path), 0)
+
+
+def audit(
+    repo: GitRepo,
+    rev: str,
+    policy: Policy,
+    *,
+    only: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    default_branch: str | None = None,
+) -> AuditLog:
+    """Walk history once; build each release's timeline and anomalies."""
+    from gatekeeper.audit.records import changes_anomalies, record_event
+    from gatekeeper.audit.tags import tag_events
+    from gatekeeper.tagname import is_release_tag
+
+    history = _walk(repo, rev, policy.releases, only)
+    added: dict[str, Change] = {}
+    logs: dict[str, ReleaseLog] = {}
+    for path, changes in history.per_path.items():
+        tag = release_of(path, policy.releases) or ""
+        log = logs.setdefault(tag, ReleaseLog(tag))
+        first, anomalies = changes_anomalies(path, changes)
+        log.anomalies += anomalies
+        if first is not None:
+            added[path] = first
+    policies = _policies_at(repo, [c.commit for c in added.values()])
+    # Requests first (sign-offs look at the requester), then in the order of history.
+    for path, change in sorted(
+        added.items(), key=lambda i: (_not_request(i[0]), history.seq(i[1]))
+    ):
+        log = logs[release_of(path, policy.releases) or ""]
+        record_event(repo, policies.get(change.commit), log, path, change, seq=history.seq(change))
+    tags = repo.tags()
+    default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
+    for tag, log in logs.items():
+        info = tags.get(tag)
+        if info is not None:
+            tag_events(
+                repo,
+                log,
+                info,
+                policy,
+                default_policy_trees=default_trees,
+                tag_policy_tree=tag_trees.get(tag),
+            )
+        _policy_events(log, history)
+        log.events.sort(key=lambda e: (e.time, e.seq))
+        order = {e.path: (e.time, e.seq) for e in log.events}
+        log.approvals.sort(key=lambda a: order.get(a.path, (log.events[0].time, 0)))
+    orphans = [
+        Anomaly(
+            "tag-without-release",
+            f"{policy.releases}/{name}/",
+            info.commit or "",
+            f"release tag {name} has no release folder in history",
+        )
+        for name, info in sorted(tags.items())
+        if name not in logs and (only is None or name == only) and is_release_tag(name, policy)
+    ]
+    kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
+    head = repo.resolve_commit(rev, "HEAD")
+    return AuditLog(head, policy.signatures, kept, since, until, orphans)
+
+
+def _not_request(path: str) -> bool:
+    return not path.endswith("/request.toml")
+
+
+def _walk(repo: GitRepo, rev: str, releases: str, only: str | None) -> _History:
+    """One streamed log pass: changes per record path, policy changes, positions."""
+    history = _History()
+    for n, change in enumerate(repo.history(rev, releases, POLICY_DIR, merges=True)):
+        history.position.setdefault((change.commit, change.path), -n)
+        if change.path.startswith(f"{POLICY_DIR}/"):
+            history.policy_changes.append(change)
+            continue
+        tag = release_of(change.path, releases)
+        if tag is not None and (only is None or tag == only):
+            history.per_path.setdefault(change.path, []).append(change)
+    for changes in history.per_path.values():
+        changes.reverse()
+    return history
+
+
+def _policies_at(repo: GitRepo, commits: list[str]) -> dict[str, Policy | None]:
+    """The policy in force at each commit, loaded once per distinct `policies/` tree."""
+    from gatekeeper.errors import GateError
+    from gatekeeper.policyfile import load_policy
+
+    unique = list(dict.fromkeys(commits))
+    trees = repo.trees(unique, POLICY_DIR)
+    by_tree: dict[str | None, Policy | None] = {None: None}
+    out: dict[str, Policy | None] = {}
+    for commit in unique:
+        tree = trees.get(commit)
+        if tree not in by_tree:
+            try:
+                by_tree[tree] = load_policy(repo, commit).policy
+            except GateError:
+                by_tree[tree] = None
+        out[commit] = by_tree[tree]
+    return out
+
+
+def _policy_trees(
+    repo: GitRepo, default_branch: str | None, tags: dict[str, TagInfo], logs: dict[str, ReleaseLog]
+) -> tuple[set[str], dict[str, str | None]]:
+    """`policies/` trees ever on the default branch, and the one at each release tag."""
+    if default_branch is None:
+        return set(), {}
+    branch = repo.resolve_commit(default_branch, "--default-branch")
+    on_default = repo.first_parent_commits(branch, POLICY_DIR)
+    default_trees = {t for t in repo.trees(on_default, POLICY_DIR).values() if t}
+    tagged = {name: tags[name].commit or "" for name in logs if name in tags}
+    commit_trees = repo.trees([c for c in tagged.values() if c], POLICY_DIR)
+    return default_trees, {name: commit_trees.get(c) for name, c in tagged.items()}
+
+
+def _policy_events(log: ReleaseLog, history: _History) -> None:
+    """Policy changes after the request and before the tag (or now) affected this release."""
+    request = next((e for e in log.events if e.kind == "request"), None)
+    if request is None:
+        return
+    end = datetime.fromisoformat(log.tag["time"]) if log.tag and log.tag.get("time") else None
+    seen = set()
+    for change in history.policy_changes:
+        after = (change.authored_at, history.seq(change)) > (request.time, request.seq)
+        if after and (end is None or change.authored_at <= end) and change.commit not in seen:
+            seen.add(change.commit)
+            log.events.append(
+                Event(
+                    change.authored_at,
+                    "policy",
+                    change.path,
+                    change.commit,
+                    change.author_email,
+                    f"policy {change.status}",
+                    None,
+                    history.seq(change),
+                )
+            )

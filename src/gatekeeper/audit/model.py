@@ -1,0 +1,111 @@
+"""What an audit finds: per release, a timeline of events and the anomalies."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened to a release, from history."""
+
+    time: datetime
+    kind: str  # request | signoff | evidence | post-release | rollback | policy | tag
+    path: str
+    commit: str
+    person: str | None
+    detail: str
+    verified: bool | None = None
+    seq: int = 0  # order in history (bigger is newer): breaks ties between equal times
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """A sign-off as history shows it, verified under the policy in force when it was added."""
+
+    path: str
+    role: str
+    person: str
+    decision: str
+    commit: str
+    author: str
+    time: str
+    verified: bool
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """Something an auditor must look at."""
+
+    kind: str
+    path: str
+    commit: str
+    message: str
+
+
+@dataclass
+class ReleaseLog:
+    """Everything history says about one release."""
+
+    release: str
+    requester: str | None = None
+    request_commit: str | None = None
+    requested_at: datetime | None = None
+    candidate: str | None = None
+    tag: dict[str, Any] | None = None
+    approvals: list[AuditEntry] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+
+    def in_period(self, since: datetime | None, until: datetime | None) -> bool:
+        """Requested or tagged within [since, until]."""
+        times = [self.requested_at]
+        if self.tag and self.tag.get("time"):
+            times.append(datetime.fromisoformat(self.tag["time"]))
+        return any(
+            t is not None and (since is None or t >= since) and (until is None or t <= until)
+            for t in times
+        ) or (since is None and until is None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape documented in docs/json.md."""
+        return {
+            "release": self.release,
+            "requester": self.requester,
+            "request_commit": self.request_commit,
+            "requested_at": self.requested_at.isoformat() if self.requested_at else None,
+            "candidate": self.candidate,
+            "tag": self.tag,
+            "approvals": [asdict(a) for a in self.approvals],
+            "events": [
+                {k: v for k, v in asdict(e).items() if k != "seq"} | {"time": e.time.isoformat()}
+                for e in self.events
+            ],
+            "anomalies": [asdict(a) for a in self.anomalies],
+        }
+
+
+@dataclass
+class AuditLog:
+    """The whole audit: which history, under which policy mode, and the releases."""
+
+    head: str
+    signatures: str
+    releases: list[ReleaseLog]
+    since: datetime | None = None
+    until: datetime | None = None
+    anomalies: list[Anomaly] = field(default_factory=list)  # not tied to a release folder
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"releases": [...]}` plus what was audited."""
+        return {
+            "head": self.head,
+            "signatures": self.signatures,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "releases": [r.to_json() for r in self.releases],
+            "anomalies": [asdict(a) for a in self.anomalies],
+        }

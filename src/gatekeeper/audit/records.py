@@ -1,0 +1,191 @@
+"""One record's history: its add, later edits, deletions and merge rewrites, its signer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gatekeeper.audit.model import Anomaly, AuditEntry, Event, ReleaseLog
+
+if TYPE_CHECKING:
+    from gatekeeper.models.base import Strict
+    from gatekeeper.models.policy import Policy
+    from gatekeeper.models.records import EvidenceManifest, Signoff
+    from gatekeeper.repo import Change, GitRepo
+
+POST_RELEASE_KINDS = frozenset({"post-check", "perf-test", "rollback"})
+
+
+def changes_anomalies(path: str, changes: list[Change]) -> tuple[Change | None, list[Anomaly]]:
+    """The adding change (oldest first) and anomalies for every later change of the file.
+
+    A merge that brings the same content in is not a change; a merge that brings
+    different content is a rewrite hidden in a merge.
+    """
+    anomalies: list[Anomaly] = []
+    added: Change | None = None
+    blob = ""
+    for change in changes:
+        if added is None:
+            if change.status == "A":
+                added, blob = change, change.blob
+            continue
+        if change.merge and change.blob == blob:
+            continue
+        if change.merge:
+            kind, verb = "record-rewritten-in-merge", "rewritten in a merge"
+        else:
+            kind, verb = {
+                "D": ("record-deleted", "deleted"),
+                "A": ("record-re-added", "re-added"),
+            }.get(change.status, ("record-edited", "edited"))
+        anomalies.append(
+            Anomaly(
+                kind,
+                path,
+                change.commit,
+                f"{verb} by {change.author_email} after it was added in {added.commit[:12]}",
+            )
+        )
+        blob = change.blob
+    return added, anomalies
+
+
+def record_event(
+    repo: GitRepo, policy: Policy | None, log: ReleaseLog, path: str, added: Change, *, seq: int = 0
+) -> None:
+    """Parse the record as added, verify its signer under `policy`, add events/anomalies."""
+    from gatekeeper.errors import GateError
+    from gatekeeper.models.records import EvidenceManifest, Request, Signoff
+    from gatekeeper.release import parse_record
+
+    models: dict[str, type[Strict]] = {
+        "request": Request,
+        "approvals": Signoff,
+        "evidence": EvidenceManifest,
+    }
+    kind = _kind_of(path)
+    if kind is None:
+        return
+    try:
+        record = parse_record(models[kind], repo.blob_at(added.commit, path), path)
+    except GateError as exc:
+        log.anomalies.append(Anomaly("record-invalid", path, added.commit, exc.message))
+        return
+    if isinstance(record, Request):
+        log.requester, log.request_commit = record.requester, added.commit
+        log.requested_at, log.candidate = added.authored_at, record.candidate
+        log.events.append(
+            Event(
+                added.authored_at,
+                "request",
+                path,
+                added.commit,
+                record.requester,
+                f"{record.kind}, risk {record.risk}: {record.title}",
+                seq=seq,
+            )
+        )
+        return
+    if not isinstance(record, Signoff | EvidenceManifest):
+        return
+    verified, problem = _verify(repo, policy, path, record, added)
+    if isinstance(record, Signoff):
+        _signoff(policy, log, path, record, added, verified=verified, problem=problem, seq=seq)
+    else:
+        event_kind = (
+            "rollback"
+            if record.kind == "rollback"
+            else ("post-release" if record.kind in POST_RELEASE_KINDS else "evidence")
+        )
+        log.events.append(
+            Event(
+                added.authored_at,
+                event_kind,
+                path,
+                added.commit,
+                record.person,
+                record.kind,
+                verified,
+                seq,
+            )
+        )
+    if problem:
+        log.anomalies.append(Anomaly("signer-unverified", path, added.commit, problem))
+
+
+def _kind_of(path: str) -> str | None:
+    parts = path.split("/")
+    if parts[-1] == "request.toml":
+        return "request"
+    if len(parts) >= 2 and parts[-2] in {"approvals", "evidence"} and path.endswith(".toml"):
+        return parts[-2]
+    return None
+
+
+def _verify(
+    repo: GitRepo,
+    policy: Policy | None,
+    path: str,
+    record: Signoff | EvidenceManifest,
+    added: Change,
+) -> tuple[bool, str | None]:
+    from gatekeeper.identity import Claim, Provenance, verify_claims
+
+    if policy is None:
+        return False, "no valid policy was in force when it was added"
+    claim = Claim(record.person, record, record.signature)
+    signer = verify_claims(repo, policy, {path: claim}, Provenance({path: added}, {}))[path]
+    return signer.problem is None and signer.verified, signer.problem
+
+
+def _signoff(
+    policy: Policy | None,
+    log: ReleaseLog,
+    path: str,
+    s: Signoff,
+    added: Change,
+    *,
+    verified: bool,
+    problem: str | None,
+    seq: int,
+) -> None:
+    log.approvals.append(
+        AuditEntry(
+            path,
+            s.role,
+            s.person,
+            s.decision,
+            added.commit,
+            added.author_email,
+            added.authored_at.isoformat(),
+            verified,
+            problem,
+        )
+    )
+    log.events.append(
+        Event(
+            added.authored_at,
+            "signoff",
+            path,
+            added.commit,
+            s.person,
+            f"{s.decision} as {s.role}",
+            verified,
+            seq,
+        )
+    )
+    role = policy.roles.get(s.role) if policy else None
+    if role is None or s.person not in role.members:
+        log.anomalies.append(
+            Anomaly(
+                "signer-not-in-role",
+                path,
+                added.commit,
+                f"{s.person} was not a member of '{s.role}' when it was added",
+            )
+        )
+    allowed = policy.allow_self_approval if policy else False
+    if s.decision == "approve" and s.person == log.requester and not allowed:
+        log.anomalies.append(
+            Anomaly("self-approval", path, added.commit, f"{s.person} approved their own request")
+        )

@@ -1,0 +1,91 @@
+"""Anomalies about release tags: what the tag says against what the records say."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gatekeeper.audit.model import Anomaly, Event, ReleaseLog
+from gatekeeper.audit.records import POST_RELEASE_KINDS
+
+if TYPE_CHECKING:
+    from gatekeeper.models.policy import Policy
+    from gatekeeper.repo import GitRepo, TagInfo
+
+
+def tag_events(
+    repo: GitRepo,
+    log: ReleaseLog,
+    info: TagInfo,
+    policy: Policy,
+    *,
+    default_policy_trees: set[str],
+    tag_policy_tree: str | None,
+) -> None:
+    """The tag as an event, and the anomalies between it and the release's records."""
+    from gatekeeper.check import check_release, stale_paths
+    from gatekeeper.errors import GateError
+
+    commit = info.commit or ""
+    path = f"refs/tags/{log.release}"
+    log.tag = {
+        "commit": info.commit,
+        "tagger": info.tagger_email,
+        "signed": info.signed,
+        "annotated": info.annotated,
+        "time": info.tagged_at.isoformat() if info.tagged_at else None,
+    }
+    if info.tagged_at:
+        kind = (
+            "signed annotated tag"
+            if info.signed
+            else ("annotated tag" if info.annotated else "lightweight tag")
+        )
+        log.events.append(
+            Event(info.tagged_at, "tag", path, commit, info.tagger_email, kind, None, 1)
+        )
+        for event in list(log.events):
+            late = event.kind in {"signoff", "evidence"} and event.time > info.tagged_at
+            if late and event.detail not in POST_RELEASE_KINDS:
+                log.anomalies.append(
+                    Anomaly(
+                        "record-after-tag",
+                        event.path,
+                        event.commit,
+                        f"added {event.time.isoformat()}, after the tag "
+                        f"({info.tagged_at.isoformat()})",
+                    )
+                )
+    candidate = log.candidate
+    stale = stale_paths(repo, candidate, commit, policy.releases) if candidate and commit else []
+    if stale:
+        log.anomalies.append(
+            Anomaly(
+                "tag-tree-differs",
+                path,
+                commit,
+                "the tagged tree differs from the candidate in: " + ", ".join(stale[:10]),
+            )
+        )
+    elif commit:
+        try:
+            failing = [g.id for g in check_release(repo, log.release).gates if not g.passed]
+        except GateError as exc:
+            failing = [f"(could not check: {exc.message})"]
+        if failing:
+            log.anomalies.append(
+                Anomaly(
+                    "tag-before-gates",
+                    path,
+                    commit,
+                    "at the tagged commit these gates fail: " + ", ".join(failing),
+                )
+            )
+    if tag_policy_tree and default_policy_trees and tag_policy_tree not in default_policy_trees:
+        log.anomalies.append(
+            Anomaly(
+                "policy-off-default-branch",
+                path,
+                commit,
+                "the policy at the tagged commit never was on the default branch",
+            )
+        )

@@ -1,0 +1,151 @@
+"""Commands for auditors: the approval log and release receipts."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gatekeeper.cli.app import RepoDir, app, handled, out, repo_dir, say
+from gatekeeper.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from gatekeeper.audit import AuditLog
+    from gatekeeper.repo import GitRepo
+
+
+class AuditFormat(enum.StrEnum):
+    """Audit report formats."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+    intoto = "intoto"
+
+
+@app.command()
+@handled
+def audit(
+    tag: Annotated[str | None, typer.Argument(help="One release (default: all).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="From DATE (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Up to DATE (ISO 8601).")] = None,
+    policy_ref: Annotated[str | None, typer.Option("--policy-ref")] = None,
+    default_branch: Annotated[
+        str | None,
+        typer.Option(
+            "--default-branch",
+            help="Branch a policy must come from (default: origin/HEAD or main).",
+        ),
+    ] = None,
+    fmt: Annotated[AuditFormat, typer.Option("--format")] = AuditFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", help="Write to FILE.")] = None,
+    directory: RepoDir = None,
+) -> int:
+    """The approval log from git history: timelines, verification, anomalies."""
+    from gatekeeper import tagname
+    from gatekeeper.audit import audit as build
+    from gatekeeper.check import refuse_shallow
+    from gatekeeper.policyfile import load_policy
+    from gatekeeper.repo import open_repo
+
+    if tag is not None:
+        tagname.check_syntax(tag)
+    start, end = _day(since, "--since", end=False), _day(until, "--until", end=True)
+    with open_repo(repo_dir(directory)) as repo:
+        refuse_shallow(repo)
+        head = repo.resolve_commit("HEAD", "HEAD")
+        policy_commit = repo.resolve_commit(policy_ref, "--policy-ref") if policy_ref else head
+        policy = load_policy(repo, policy_commit).policy
+        branch = default_branch or _default_branch(repo)
+        log = build(repo, head, policy, only=tag, since=start, until=end, default_branch=branch)
+        statements = _statements(repo, log) if fmt is AuditFormat.intoto else []
+    result = _render_audit(log, fmt, statements)
+    if output:
+        output.write_text(result + "\n", encoding="utf-8")
+        say(f"wrote {output}")
+    else:
+        out(result)
+    return 0
+
+
+def _render_audit(log: AuditLog, fmt: AuditFormat, statements: list[dict[str, object]]) -> str:
+    from gatekeeper.render import html, markdown, text
+    from gatekeeper.render.json import dumps
+
+    if fmt is AuditFormat.json:
+        return dumps(log.to_json())
+    if fmt is AuditFormat.intoto:
+        return dumps(statements)
+    if fmt is AuditFormat.markdown:
+        return markdown.audit(log)
+    if fmt is AuditFormat.html:
+        return html.audit(log)
+    return text.audit(log)
+
+
+def _statements(repo: GitRepo, log: AuditLog) -> list[dict[str, object]]:
+    """The receipts (in-toto Statements) the release tags carry."""
+    from gatekeeper.receipt import extract
+
+    found = []
+    for rel in log.releases:
+        info = repo.tag(rel.release)
+        if info is not None and info.annotated:
+            statement = extract(repo.tag_message(info.object_sha))
+            if statement is not None:
+                found.append(statement)
+    return found
+
+
+def _day(value: str | None, option: str, *, end: bool) -> datetime | None:
+    """An ISO date or datetime; a bare date means the start (or, for --until, the end) of it."""
+    from datetime import UTC, datetime, time
+
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.fromisoformat(value).date()
+            return datetime.combine(day, time.max if end else time.min, UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{option} {value!r}: expected an ISO 8601 date, e.g. 2026-07-01",
+            hint=f"{option} 2026-07-01",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _default_branch(repo: GitRepo) -> str | None:
+    """origin/HEAD's branch, else main or master, else None (the check is then skipped)."""
+    for ref in ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master"):
+        if repo.has_ref(ref):
+            return ref
+    return None
+
+
+@app.command("verify-receipt")
+@handled
+def verify_receipt(
+    name: Annotated[str, typer.Argument(metavar="TAG", help="Release tag to verify.")],
+    directory: RepoDir = None,
+) -> int:
+    """Re-check a tag's receipt offline: every digest, where the tag points, the policy."""
+    from gatekeeper import tagname
+    from gatekeeper.receipt import verify
+    from gatekeeper.repo import open_repo
+
+    tagname.check_syntax(name)
+    with open_repo(repo_dir(directory)) as repo:
+        ok, bad = verify(repo, name)
+    for line in ok:
+        out(f"ok    {line}")
+    for line in bad:
+        out(f"FAIL  {line}")
+    out(f"receipt of {name}: " + ("VERIFIED" if not bad else "DOES NOT MATCH"))
+    return 0 if not bad else int(ExitCode.GATE_FAILED)
