@@ -43,16 +43,20 @@ def tag_events(
         log.events.append(
             Event(info.tagged_at, "tag", path, commit, info.tagger_email, kind, None, 1)
         )
+    if commit:
+        # Pre-tag records the tagged commit does not hold were added after the tag.
+        at_tag = set(repo.paths(commit, f"{policy.releases}/{log.release}"))
         for event in list(log.events):
-            late = event.kind in {"signoff", "evidence"} and event.time > info.tagged_at
-            if late and event.detail not in POST_RELEASE_KINDS:
+            pre_tag = (
+                event.kind in {"signoff", "evidence"} and event.detail not in POST_RELEASE_KINDS
+            )
+            if pre_tag and event.path not in at_tag:
                 log.anomalies.append(
                     Anomaly(
                         "record-after-tag",
                         event.path,
                         event.commit,
-                        f"added {event.time.isoformat()}, after the tag "
-                        f"({info.tagged_at.isoformat()})",
+                        "added after the tag: the tagged commit does not hold it",
                     )
                 )
     candidate = log.candidate

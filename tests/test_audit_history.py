@@ -1,0 +1,172 @@
+"""Histories built to contain each anomaly the audit must report; HTML in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Repo, approve_all
+
+
+def _audit(repo: Repo, *args: str) -> dict:  # type: ignore[type-arg]
+    res = repo.gate("audit", *args, "--format", "json")
+    assert res.code == 0, res.err
+    return json.loads(res.out)  # type: ignore[no-any-return]
+
+
+def _kinds(data: dict, release: str = "v1.0.0") -> set[str]:  # type: ignore[type-arg]
+    rel = next(r for r in data["releases"] if r["release"] == release)
+    return {a["kind"] for a in rel["anomalies"]}
+
+
+def test_json_fields_and_timeline(repo: Repo) -> None:
+    repo.gate("request", "v1.0.0", "--title", "t", "--risk", "major")
+    approve_all(repo)
+    assert repo.gate("tag", "v1.0.0").code == 0
+    data = _audit(repo)
+    assert data["signatures"] == "none" and data["head"] == repo.git("rev-parse", "HEAD")
+    (rel,) = data["releases"]
+    assert rel["candidate"] == repo.git("rev-parse", "HEAD~3")
+    assert rel["request_commit"] == repo.git("rev-parse", "HEAD~2")
+    assert rel["tag"]["commit"] == repo.git("rev-parse", "HEAD")
+    assert rel["tag"]["annotated"] is True and rel["tag"]["signed"] is False
+    assert rel["tag"]["tagger"] == "dave@example.com"  # who ran `gate tag`
+    assert [e["kind"] for e in rel["events"]] == ["request", "signoff", "signoff", "tag"]
+    assert rel["events"][0]["detail"] == "release, risk major: t"
+    assert rel["events"][1]["person"] == "alice" and rel["events"][1]["verified"] is False
+    assert rel["anomalies"] == [] and data["anomalies"] == []
+
+
+def test_tag_before_approval(repo: Repo) -> None:
+    repo.gate("request", "v1.0.0", "--title", "t")
+    repo.git("tag", "-a", "-m", "too early", "v1.0.0")
+    approve_all(repo)
+    kinds = _kinds(_audit(repo))
+    assert {"tag-before-gates", "record-after-tag"} <= kinds
+
+
+def test_tag_moved_onto_other_code(repo: Repo) -> None:
+    repo.gate("request", "v1.0.0", "--title", "t")
+    approve_all(repo)
+    repo.write("app.py", "print('late change')\n")
+    repo.commit("late change")
+    repo.git("tag", "-a", "-m", "moved", "v1.0.0")
+    data = _audit(repo)
+    assert "tag-tree-differs" in _kinds(data)
+    rel = data["releases"][0]
+    assert any("app.py" in a["message"] for a in rel["anomalies"])
+
+
+def test_merge_that_rewrites_a_record(repo: Repo) -> None:
+    repo.gate("request", "v1.0.0", "--title", "t")
+    repo.git("checkout", "-q", "-b", "approvals")
+    approve_all(repo)
+    repo.git("checkout", "-q", "main")
+    repo.write("notes.txt", "main moves on\n")
+    repo.commit("unrelated")
+    repo.git("merge", "-q", "--no-ff", "--no-commit", "approvals")
+    f = next((repo.path / "releases/v1.0.0/approvals").glob("*alice*"))
+    f.write_text(f.read_text().replace('comment = ""', 'comment = "rewritten in merge"'))
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "merge approvals")
+    data = _audit(repo)
+    rel = data["releases"][0]
+    rewrites = [a for a in rel["anomalies"] if a["kind"] == "record-rewritten-in-merge"]
+    assert len(rewrites) == 1 and "alice" in rewrites[0]["path"]
+    assert rewrites[0]["commit"] == repo.git("rev-parse", "HEAD")
+    # bob's approval merged unchanged is not an anomaly
+    assert not any("bob" in a["path"] for a in rel["anomalies"])
+
+
+def test_role_membership_judged_by_the_policy_at_the_time(repo: Repo) -> None:
+    repo.gate("request", "v1.0.0", "--title", "t")
+    approve_all(repo)
+    # mallory approves as product while not a member; later she is added to the role.
+    text = next((repo.path / "releases/v1.0.0/approvals").glob("*alice*")).read_text()
+    repo.write("releases/v1.0.0/approvals/mallory.toml", text.replace('"alice"', '"mallory"'))
+    outsider = repo.commit("mallory signs", who="mallory")
+    policy = (repo.path / "policies/release.toml").read_text()
+    repo.write(
+        "policies/release.toml",
+        policy.replace('members = ["alice"]', 'members = ["alice", "mallory"]'),
+    )
+    repo.commit("mallory joins product later")
+    rel = _audit(repo)["releases"][0]
+    flagged = [a for a in rel["anomalies"] if a["kind"] == "signer-not-in-role"]
+    assert [a["commit"] for a in flagged] == [outsider]
+    assert "policy" in [e["kind"] for e in rel["events"]]  # the policy changed mid-way
+
+
+def test_policy_from_a_side_branch_used_for_a_release(repo: Repo) -> None:
+    repo.git("checkout", "-q", "-b", "release")
+    policy = (repo.path / "policies/release.toml").read_text()
+    repo.write("policies/release.toml", policy.replace("min_each = 1", 'min_each = 1\ntitle = "x"'))
+    repo.commit("policy tweak only on the release branch")
+    repo.gate("request", "v1.0.0", "--title", "t")
+    approve_all(repo)
+    assert repo.gate("tag", "v1.0.0").code == 0
+    data = _audit(repo, "--default-branch", "main")
+    assert "policy-off-default-branch" in _kinds(data)
+
+
+def test_release_tag_without_release_folder_and_period(repo: Repo) -> None:
+    repo.git("tag", "-a", "-m", "x", "v0.9.0")
+    data = _audit(repo)
+    assert [a["kind"] for a in data["anomalies"]] == ["tag-without-release"]
+    repo.gate("request", "v1.0.0", "--title", "t")
+    assert [r["release"] for r in _audit(repo, "--since", "2000-01-01")["releases"]] == ["v1.0.0"]
+    assert _audit(repo, "--until", "2000-12-31")["releases"] == []
+    bad = repo.gate("audit", "--since", "last tuesday")
+    assert bad.code == 2 and "expected an ISO 8601 date" in bad.err
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+def test_html_report_renders_in_headless_chromium(repo: Repo, tmp_path: Path) -> None:
+    repo.gate("request", "v1.0.0", "--title", "First release")
+    approve_all(repo)
+    assert repo.gate("tag", "v1.0.0").code == 0
+    repo.gate("request", "v1.1.0", "--title", "Second", who="alice")
+    approve_all(repo, "v1.1.0")  # alice self-approves: an anomaly
+    report = tmp_path / "audit.html"
+    assert repo.gate("audit", "--format", "html", "--output", str(report)).code == 0
+    html = report.read_text()
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1200,900",
+    ]
+    dom = subprocess.run(
+        [str(CHROMIUM), *flags, "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    assert "✓ clean" in dom and "anomalies" in dom and "self-approval" in dom
+    shot = tmp_path / "audit.png"
+    subprocess.run(
+        [str(CHROMIUM), *flags, f"--screenshot={shot}", report.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 20_000  # a blank page compresses to a few KB; this one has tables
