@@ -281,6 +281,12 @@ class GitRepo:
         out = self.run("diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
         return [path for path in out.split("\0") if path]
 
+    def read_object(self, sha: str, path: str, limit: int = MAX_BLOB_BYTES) -> bytes:
+        """A blob by id (from history), size-checked before it is read."""
+        if not _SHA.match(sha):
+            raise GitError(f"{path}: no blob id {sha!r}")
+        return self.read_blob(TreeEntry("100644", "blob", sha, None, path), limit)
+
     def blob_at(self, commit: str, path: str) -> bytes:
         """A file's content at a commit (for records since deleted or edited)."""
         out = self.run("ls-tree", "-z", "-l", "--full-tree", commit, "--", path)

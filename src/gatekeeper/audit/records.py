@@ -67,7 +67,7 @@ def record_event(
     if kind is None:
         return
     try:
-        record = parse_record(models[kind], repo.blob_at(added.commit, path), path)
+        record = parse_record(models[kind], repo.read_object(added.blob, path), path)
     except GateError as exc:
         log.anomalies.append(Anomaly("record-invalid", path, added.commit, exc.message))
         return

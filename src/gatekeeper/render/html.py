@@ -47,7 +47,13 @@ def audit(log: AuditLog) -> str:
         f"<style>{STYLE}</style></head><body>"
         "<h1>Release approval log 上线日志</h1>"
         f'<p class="meta">Period: {escape(period)} · history at <code>{log.head[:12]}</code>'
-        f" · signatures <code>{escape(log.signatures)}</code></p>"
+        f" · signatures <code>{escape(log.signatures)}</code>"
+        + (
+            " — sign-offs are attributed by commit email and <strong>not verified</strong>"
+            if log.signatures == "none"
+            else ""
+        )
+        + "</p>"
         "<table><thead><tr><th>Release</th><th>Status</th><th>Requested by</th>"
         "<th>Tag</th><th>Sign-offs</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>{orphans}{details}</body></html>"
@@ -56,7 +62,8 @@ def audit(log: AuditLog) -> str:
 
 def _badge(rel: ReleaseLog) -> str:
     if rel.anomalies:
-        return f'<span class="badge bad">⚠ {len(rel.anomalies)} anomalies</span>'
+        n = len(rel.anomalies)
+        return f'<span class="badge bad">⚠ {n} {"anomaly" if n == 1 else "anomalies"}</span>'
     return '<span class="badge ok">✓ clean</span>'
 
 

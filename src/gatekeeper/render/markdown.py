@@ -42,7 +42,11 @@ def audit(log: AuditLog) -> str:
         "",
     ]
     for rel in log.releases:
-        badge = f"⚠️ {len(rel.anomalies)} anomalies" if rel.anomalies else "✅ clean"
+        badge = (
+            "⚠️ " + _count(len(rel.anomalies), "anomaly", "anomalies")
+            if rel.anomalies
+            else "✅ clean"
+        )
         lines += [
             f"## `{rel.release}` — {badge}",
             "",
@@ -69,3 +73,7 @@ def audit(log: AuditLog) -> str:
         )
     lines += [f"- **{x.kind}** `{_cell(x.path)}`: {_cell(x.message)}" for x in log.anomalies]
     return "\n".join(lines)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

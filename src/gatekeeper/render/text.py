@@ -35,7 +35,7 @@ def audit(log: AuditLog) -> str:
         + (f"  until {log.until.date()}" if log.until else "")
     ]
     for rel in log.releases:
-        badge = f"{len(rel.anomalies)} ANOMALIES" if rel.anomalies else "clean"
+        badge = _count(len(rel.anomalies), "ANOMALY", "ANOMALIES") if rel.anomalies else "clean"
         lines.append(f"\nrelease {rel.release}  [{badge}]")
         for e in rel.events:
             mark = (
@@ -54,3 +54,7 @@ def audit(log: AuditLog) -> str:
     if not log.releases and not log.anomalies:
         lines.append("no release records in this period")
     return "\n".join(lines)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
