@@ -31,6 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("repo", type=Path)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--audit", action="store_true", help="also time gate audit (slow)")
     args = parser.parse_args()
     tags = subprocess.run(
         ["git", "tag", "-l", "--sort=creatordate"],
@@ -85,6 +86,39 @@ def main() -> None:
     for label, argv in cases:
         ms, code = timed(argv, args.repo, args.runs)
         print(f"| {label} | {ms:.0f} | {code} |")
+    if args.audit:
+        audit_cases(args.repo, tags)
+
+
+def audit_cases(repo: Path, tags: list[str]) -> None:
+    """`gate audit` against one raw `git log --name-status` pass over the same paths."""
+    recent = subprocess.run(
+        [
+            "git",
+            "for-each-ref",
+            "--format=%(taggerdate:short)",
+            f"refs/tags/{tags[-len(tags) // 10]}",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    raw = ["git", "log", "--no-renames", "--name-status", "--", "releases/", "policies/"]
+    floor, _ = timed(raw, repo, 1)
+    print(f"\n| audit | ms | × raw log ({floor:.0f} ms) |\n| --- | --- | --- |")
+    for label, argv in (
+        (
+            "gate audit --format json (every release, every tag checked)",
+            [GATE, "audit", "--format", "json"],
+        ),
+        (
+            f"gate audit --since {recent} (tags checked for the last tenth)",
+            [GATE, "audit", "--since", recent, "--format", "json"],
+        ),
+    ):
+        ms, _ = timed(argv, repo, 1)
+        print(f"| {label} | {ms:.0f} | {ms / floor:.1f} |")
 
 
 if __name__ == "__main__":

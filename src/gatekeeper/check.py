@@ -30,6 +30,7 @@ class CheckOptions:
     policy_ref: str | None = None
     stage: str = "pre-tag"
     now: datetime | None = None
+    tag_info: TagInfo | None = None  # already read (the audit reads every tag in one call)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evalu
     now = opts.now or datetime.now(UTC)
     tagname.check_syntax(tag)  # 1. nothing hostile reaches git
     refuse_shallow(repo)  # 2. history is the evidence
-    info = repo.tag(tag) if opts.rev is None else None
+    info = (opts.tag_info or repo.tag(tag)) if opts.rev is None else None
     revision, tag_result = _revision(repo, tag, info, opts.rev)  # 3. what is being released
     policy_commit = (
         repo.resolve_commit(opts.policy_ref, "--policy-ref") if opts.policy_ref else revision

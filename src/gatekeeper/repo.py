@@ -267,7 +267,8 @@ class GitRepo:
         """The content of a regular file entry; its size is checked before it is read."""
         refuse_unsafe(entry)
         binsha = bytes.fromhex(entry.sha)
-        size = self._repo.odb.info(binsha).size
+        # `ls-tree -l` already told the size; otherwise ask (`cat-file --batch-check`).
+        size = entry.size if entry.size is not None else self._repo.odb.info(binsha).size
         if size > limit:
             raise UnsafePathError(
                 f"{entry.path}: {size} bytes; expected at most {limit}",

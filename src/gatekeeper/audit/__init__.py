@@ -84,6 +84,10 @@ def audit(
     default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
     for tag, log in logs.items():
         info = tags.get(tag)
+        if info is not None and info.tagged_at:
+            log.tag = {"time": info.tagged_at.isoformat()}  # for the period filter below
+        if not log.in_period(since, until):
+            continue  # the expensive per-tag checks run only for releases in the period
         if info is not None:
             tag_events(
                 repo,

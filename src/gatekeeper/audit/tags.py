@@ -8,8 +8,10 @@ from gatekeeper.audit.model import Anomaly, Event, ReleaseLog
 from gatekeeper.audit.records import POST_RELEASE_KINDS
 
 if TYPE_CHECKING:
+    from gatekeeper.facts import Facts
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import GitRepo, TagInfo
+    from gatekeeper.report import GateResult
 
 
 def tag_events(
@@ -22,7 +24,7 @@ def tag_events(
     tag_policy_tree: str | None,
 ) -> None:
     """The tag as an event, and the anomalies between it and the release's records."""
-    from gatekeeper.check import check_release, stale_paths
+    from gatekeeper.check import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
     commit = info.commit or ""
@@ -59,31 +61,13 @@ def tag_events(
                         "added after the tag: the tagged commit does not hold it",
                     )
                 )
-    candidate = log.candidate
-    stale = stale_paths(repo, candidate, commit, policy.releases) if candidate and commit else []
-    if stale:
-        log.anomalies.append(
-            Anomaly(
-                "tag-tree-differs",
-                path,
-                commit,
-                "the tagged tree differs from the candidate in: " + ", ".join(stale[:10]),
-            )
-        )
-    elif commit:
+    if commit:
         try:
-            failing = [g.id for g in check_release(repo, log.release).gates if not g.passed]
+            result = evaluate(repo, log.release, CheckOptions(tag_info=info))
         except GateError as exc:
-            failing = [f"(could not check: {exc.message})"]
-        if failing:
-            log.anomalies.append(
-                Anomaly(
-                    "tag-before-gates",
-                    path,
-                    commit,
-                    "at the tagged commit these gates fail: " + ", ".join(failing),
-                )
-            )
+            log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))
+        else:
+            _verdict(log, path, commit, result.report.gates, result.facts)
     if tag_policy_tree and default_policy_trees and tag_policy_tree not in default_policy_trees:
         log.anomalies.append(
             Anomaly(
@@ -91,5 +75,31 @@ def tag_events(
                 path,
                 commit,
                 "the policy at the tagged commit never was on the default branch",
+            )
+        )
+
+
+def _verdict(
+    log: ReleaseLog, path: str, commit: str, gates: tuple[GateResult, ...], facts: Facts | None
+) -> None:
+    """What the check at the tagged commit says: a tree that moved, or gates that fail."""
+    if facts is not None and facts.stale:
+        log.anomalies.append(
+            Anomaly(
+                "tag-tree-differs",
+                path,
+                commit,
+                "the tagged tree differs from the candidate in: " + ", ".join(facts.stale[:10]),
+            )
+        )
+        return
+    failing = [g.id for g in gates if not g.passed]
+    if failing:
+        log.anomalies.append(
+            Anomaly(
+                "tag-before-gates",
+                path,
+                commit,
+                "at the tagged commit these gates fail: " + ", ".join(failing),
             )
         )
