@@ -142,3 +142,34 @@ def test_schema_commands() -> None:
     for which in ("request", "approval", "evidence", "policy"):
         assert main(["schema", which]) == 0
     assert main(["schema", "nope"]) == 2
+
+
+def test_status_derives_every_stage(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    notice_gate = '[[gates]]\nid = "notice"\ntype = "evidence"\nkind = "launch-notice"\n'
+    r = make_repo(tmp_path, gates=notice_gate)
+    notice = tmp_path / "notice.md"
+    notice.write_text("# 上线通告\n")
+    for tag in ("v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0", "v1.5.0"):
+        assert r.gate("request", tag, "--title", tag).code == 0
+    for tag in ("v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0", "v1.5.0"):
+        approve_all(r, tag)
+        assert r.gate("attach", tag, "launch-notice", str(notice), who="alice").code == 0
+    for tag in ("v1.2.0", "v1.3.0", "v1.4.0"):
+        assert r.gate("tag", tag).code == 0
+    r.gate("attach", "v1.3.0", "post-check", "--set", "result=pass")
+    r.gate("attach", "v1.4.0", "rollback", "--set", "result=pass", "--set", "summary=db slow")
+    r.gate("reject", "v1.5.0", "--role", "pm", who="carol")
+    stages = {
+        row["release"]: row["stage"]
+        for row in json.loads(r.gate("status", "--format", "json").out)["releases"]
+    }
+    assert stages == {
+        "v1.0.0": "requested",
+        "v1.1.0": "approved",
+        "v1.2.0": "launched",
+        "v1.3.0": "verified",
+        "v1.4.0": "rolled back",
+        "v1.5.0": "rejected",
+    }
