@@ -28,20 +28,22 @@ def test_self_approval_allowed_by_policy(tmp_path: Path) -> None:
     assert r.gate("check", "v1.0.0").code == 0
 
 
+def _forge_bobs_approval(repo: Repo, *, person: str, committer: str) -> None:
+    """A hand-written copy of bob's approval naming `person` as product, committed by
+    `committer`."""
+    text = next((repo.path / "releases/v1.0.0/approvals").iterdir()).read_text()
+    forged = text.replace('person = "bob"', f'person = "{person}"')
+    repo.write("releases/v1.0.0/approvals/forged.toml", forged.replace('"rnd"', '"product"'))
+    repo.commit("forged", who=committer)
+
+
 def test_outsider_is_refused_at_approve_and_named_at_check(repo: Repo) -> None:
     _requested(repo)
     res = repo.gate("approve", "v1.0.0", "--role", "product", who="mallory")
     assert res.code == 2 and "mallory is not a member of role 'product'" in res.err
     # A hand-written approval by mallory, committed by mallory.
-    good = (repo.path / "releases/v1.0.0").exists()
-    assert good
     approve_all(repo, roles=("bob",))
-    text = next((repo.path / "releases/v1.0.0/approvals").iterdir()).read_text()
-    forged = text.replace('person = "bob"', 'person = "mallory"').replace(
-        'role = "rnd"', 'role = "product"'
-    )
-    repo.write("releases/v1.0.0/approvals/forged.toml", forged)
-    repo.commit("forged", who="mallory")
+    _forge_bobs_approval(repo, person="mallory", committer="mallory")
     res = repo.gate("check", "v1.0.0")
     assert res.code == 1
     assert "mallory is not a member of role 'product'" in res.out
@@ -50,12 +52,7 @@ def test_outsider_is_refused_at_approve_and_named_at_check(repo: Repo) -> None:
 def test_file_naming_someone_else_does_not_count(repo: Repo) -> None:
     _requested(repo)
     approve_all(repo, roles=("bob",))
-    text = next((repo.path / "releases/v1.0.0/approvals").iterdir()).read_text()
-    forged = text.replace('person = "bob"', 'person = "alice"').replace(
-        'role = "rnd"', 'role = "product"'
-    )
-    repo.write("releases/v1.0.0/approvals/forged.toml", forged)
-    repo.commit("forged by bob", who="bob")
+    _forge_bobs_approval(repo, person="alice", committer="bob")
     res = repo.gate("check", "v1.0.0")
     assert res.code == 1
     assert "names 'alice' but was committed by bob@example.com (bob)" in res.out

@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from gatekeeper.render import count
+
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog, ReleaseLog
 
@@ -62,8 +64,9 @@ def audit(log: AuditLog) -> str:
 
 def _badge(rel: ReleaseLog) -> str:
     if rel.anomalies:
-        n = len(rel.anomalies)
-        return f'<span class="badge bad">⚠ {n} {"anomaly" if n == 1 else "anomalies"}</span>'
+        return (
+            f'<span class="badge bad">⚠ {count(len(rel.anomalies), "anomaly", "anomalies")}</span>'
+        )
     return '<span class="badge ok">✓ clean</span>'
 
 

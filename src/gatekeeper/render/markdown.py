@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gatekeeper.render import count
 from gatekeeper.report import Report
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def audit(log: AuditLog) -> str:
     ]
     for rel in log.releases:
         badge = (
-            "⚠️ " + _count(len(rel.anomalies), "anomaly", "anomalies")
+            "⚠️ " + count(len(rel.anomalies), "anomaly", "anomalies")
             if rel.anomalies
             else "✅ clean"
         )
@@ -73,7 +74,3 @@ def audit(log: AuditLog) -> str:
         )
     lines += [f"- **{x.kind}** `{_cell(x.path)}`: {_cell(x.message)}" for x in log.anomalies]
     return "\n".join(lines)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gatekeeper.render import count
 from gatekeeper.report import Report
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def audit(log: AuditLog) -> str:
         + (f"  until {log.until.date()}" if log.until else "")
     ]
     for rel in log.releases:
-        badge = _count(len(rel.anomalies), "ANOMALY", "ANOMALIES") if rel.anomalies else "clean"
+        badge = count(len(rel.anomalies), "ANOMALY", "ANOMALIES") if rel.anomalies else "clean"
         lines.append(f"\nrelease {rel.release}  [{badge}]")
         for e in rel.events:
             mark = (
@@ -54,7 +55,3 @@ def audit(log: AuditLog) -> str:
     if not log.releases and not log.anomalies:
         lines.append("no release records in this period")
     return "\n".join(lines)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
