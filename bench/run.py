@@ -106,7 +106,7 @@ def audit_cases(repo: Path, tags: list[str]) -> None:
     ).stdout.strip()
     raw = ["git", "log", "--no-renames", "--name-status", "--", "releases/", "policies/"]
     floor, _ = timed(raw, repo, 1)
-    print(f"\n| audit | ms | × raw log ({floor:.0f} ms) |\n| --- | --- | --- |")
+    print(f"\n| audit | ms | × raw log ({floor:.0f} ms) | exit |\n| --- | --- | --- | --- |")
     for label, argv in (
         (
             "gate audit --format json (every release, every tag checked)",
@@ -117,8 +117,8 @@ def audit_cases(repo: Path, tags: list[str]) -> None:
             [GATE, "audit", "--since", recent, "--format", "json"],
         ),
     ):
-        ms, _ = timed(argv, repo, 1)
-        print(f"| {label} | {ms:.0f} | {ms / floor:.1f} |")
+        ms, code = timed(argv, repo, 1)
+        print(f"| {label} | {ms:.0f} | {ms / floor:.1f} | {code} |")
 
 
 if __name__ == "__main__":

@@ -204,20 +204,17 @@ class GitRepo:
         return result
 
     def trees(self, commits: Sequence[str], folder: str) -> dict[str, str | None]:
-        """The tree id of `folder` at each commit (None where it does not exist), in one call."""
+        """The tree id of `folder` at each commit (None where it does not exist), in one
+        `cat-file --batch-check` (commit lists can be longer than a command line)."""
         if not commits:
             return {}
-        proc = subprocess.run(
-            ["git", "rev-parse", *(f"{c}:{folder}" for c in commits)],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        lines = proc.stdout.split()
-        if proc.returncode == 0 and len(lines) == len(commits):
-            return dict(zip(commits, lines, strict=True))
-        return {c: self._try("rev-parse", "--verify", "--quiet", f"{c}:{folder}") for c in commits}
+        query = "".join(f"{c}:{folder}\n" for c in commits).encode()
+        out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype)", stdin=query)
+        answers = out.splitlines()
+        return {
+            commit: answer.split()[0] if answer.endswith(" tree") else None
+            for commit, answer in zip(commits, answers, strict=True)
+        }
 
     def first_parent_commits(self, rev: str, folder: str) -> list[str]:
         """Commits on `rev`'s first-parent line that touched `folder`."""
