@@ -1,0 +1,55 @@
+"""The git adapter against real repositories: history parsing, merges, tags, big inputs."""
+
+from __future__ import annotations
+
+from conftest import Repo
+from gatekeeper.repo import open_repo
+
+
+def test_history_reports_blobs_and_merge_rewrites(repo: Repo) -> None:
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("releases/v1/approvals/a.toml", "x = 1\n")
+    side = repo.commit("side adds a record")
+    repo.git("checkout", "-q", "main")
+    repo.write("other.txt", "o\n")
+    repo.commit("main moves")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "side")
+    with open_repo(repo.path) as git:
+        plain = list(git.history("HEAD", "releases"))
+        merged = list(git.history("HEAD", "releases", merges=True))
+    assert [(c.commit, c.status, c.merge) for c in plain] == [(side, "A", False)]
+    assert [c.merge for c in merged] == [True, False]  # the merge shows it against main
+    assert (
+        merged[0].blob
+        == merged[1].blob
+        == repo.git("rev-parse", "HEAD:releases/v1/approvals/a.toml")
+    )
+
+
+def test_hostile_path_cannot_pose_as_a_commit_header(repo: Repo) -> None:
+    name = "releases/v1/\x1e" + "a" * 40
+    blob = repo.git("hash-object", "-w", "--stdin")
+    repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{name}")
+    repo.git("commit", "-q", "-m", "odd")
+    with open_repo(repo.path) as git:
+        changes = list(git.history("HEAD", "releases"))
+    assert [c.path for c in changes] == [name]
+
+
+def test_trees_for_more_commits_than_a_command_line_holds(repo: Repo) -> None:
+    head = repo.git("rev-parse", "HEAD")
+    with open_repo(repo.path) as git:
+        trees = git.trees([head] * 60_000 + ["0" * 40], "policies")
+    assert trees[head] == repo.git("rev-parse", "HEAD:policies")
+    assert trees["0" * 40] is None
+
+
+def test_tags_in_one_call(repo: Repo) -> None:
+    repo.git("tag", "light")
+    repo.git("tag", "-a", "-m", "annotated", "v1.0.0")
+    with open_repo(repo.path) as git:
+        tags = git.tags()
+    head = repo.git("rev-parse", "HEAD")
+    assert tags["light"].annotated is False and tags["light"].commit == head
+    assert tags["v1.0.0"].annotated and tags["v1.0.0"].commit == head
+    assert tags["v1.0.0"].name_in_object == "v1.0.0" and tags["v1.0.0"].signed is False
