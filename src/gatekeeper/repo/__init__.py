@@ -1,4 +1,4 @@
-"""The one module that talks to git. It hands out small frozen value objects.
+"""The one package that talks to git. It hands out small frozen value objects.
 
 Every value that came from a user reaches git after `--end-of-options`, as a full
 SHA, or under `--literal-pathspecs`, so it can never be read as an option.
@@ -6,108 +6,35 @@ SHA, or under `--literal-pathspecs`, so it can never be read as an option.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GitError, InputError, UnsafePathError
+from gatekeeper.repo.parse import SHA, parse_log, refuse_unsafe, tokens, tree_entry
+from gatekeeper.repo.tags import TagsMixin
+from gatekeeper.repo.values import Change, Identity, TagInfo, TreeEntry
 
-if TYPE_CHECKING:
-    import git
+__all__ = [
+    "Change",
+    "GitRepo",
+    "Identity",
+    "TagInfo",
+    "TreeEntry",
+    "init_repo",
+    "open_repo",
+    "refuse_unsafe",
+    "staged_paths",
+]
 
-_SHA = re.compile(r"^[0-9a-f]{40}$")
 MAX_BLOB_BYTES = 16 * 1024 * 1024
-# How git's own signature blocks start (gpg, ssh, x509); anything else is just text.
-_SIGNATURE_MARKERS = (
-    "-----BEGIN PGP SIGNATURE-----",
-    "-----BEGIN SSH SIGNATURE-----",
-    "-----BEGIN SIGNED MESSAGE-----",
-)
 
 
-@dataclass(frozen=True)
-class TreeEntry:
-    """One file of a tree: mode, object type, blob id, size in bytes, path."""
-
-    mode: str
-    type: str
-    sha: str
-    size: int | None
-    path: str
-
-
-@dataclass(frozen=True)
-class TagInfo:
-    """What `refs/tags/<name>` is: annotated or not, the name inside it, where it peels to."""
-
-    ref: str
-    object_sha: str
-    annotated: bool
-    name_in_object: str | None
-    commit: str | None
-    tagger_email: str | None
-    tagged_at: datetime | None
-    signed: bool
-
-
-@dataclass(frozen=True)
-class Change:
-    """One path changed by one commit (`A`dded, `M`odified, `D`eleted...)."""
-
-    commit: str
-    author_email: str
-    authored_at: datetime
-    status: str
-    path: str
-    blob: str = ""  # the content after the change (zeros for a deletion)
-    merge: bool = False  # the change is a merge's difference to its first parent
-
-
-@dataclass(frozen=True)
-class Identity:
-    """The author identity git would use for a commit now."""
-
-    name: str
-    email: str
-
-
-class GitRepo:
+class GitRepo(TagsMixin):
     """A repository opened for reading objects and making gatekeeper's own commits."""
-
-    def __init__(self, repo: git.Repo) -> None:
-        self._repo = repo
-        self.root = Path(repo.working_tree_dir or repo.git_dir)
-
-    # -- running git ---------------------------------------------------------------
-
-    def run(self, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
-        """Run `git --literal-pathspecs ARGS` in the repository and return stdout."""
-        proc = subprocess.run(
-            ["git", "--literal-pathspecs", *args],
-            cwd=self.root,
-            input=stdin,
-            capture_output=True,
-            env={**os.environ, **(env or {})},
-            check=False,
-        )
-        if proc.returncode != 0:
-            detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(
-                f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}"
-            )
-        return proc.stdout.decode("utf-8", "surrogateescape")
-
-    def _try(self, *args: str) -> str | None:
-        try:
-            return self.run(*args).strip()
-        except GitError:
-            return None
 
     # -- revisions -----------------------------------------------------------------
 
@@ -116,7 +43,7 @@ class GitRepo:
         if not rev or any(ord(c) < 32 for c in rev):
             raise InputError(f"{what}: {rev!r} is not a revision", hint="give a branch, tag or SHA")
         sha = self._try("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
-        if not sha or not _SHA.match(sha):
+        if not sha or not SHA.match(sha):
             raise InputError(
                 f"{what}: '{rev}' does not name a commit in {self.root}",
                 hint="check the name with `git rev-parse`",
@@ -126,7 +53,7 @@ class GitRepo:
     def head(self) -> str | None:
         """The commit HEAD points at, or None in a repository without commits."""
         sha = self._try("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-        return sha if sha and _SHA.match(sha) else None
+        return sha if sha and SHA.match(sha) else None
 
     def is_shallow(self) -> bool:
         """Whether this clone lacks history (history is the evidence, so we refuse it)."""
@@ -135,73 +62,6 @@ class GitRepo:
     def commit_time(self, sha: str) -> datetime:
         """The committer time of a commit."""
         return datetime.fromisoformat(self.run("show", "-s", "--format=%cI", sha).strip())
-
-    def tag(self, name: str) -> TagInfo | None:
-        """`refs/tags/<name>` only (a branch of the same name is never picked up)."""
-        ref = f"refs/tags/{name}"
-        target = self._try("rev-parse", "--verify", "--quiet", "--end-of-options", ref)
-        if not target:
-            return None
-        commit = self._try("rev-parse", "--verify", "--quiet", f"{target}^{{commit}}")
-        if self.run("cat-file", "-t", target).strip() != "tag":
-            return TagInfo(ref, target, False, None, commit, None, None, False)
-        body = self.run("cat-file", "tag", target)
-        head, _, message = body.partition("\n\n")
-        fields = dict(line.split(" ", 1) for line in head.splitlines() if " " in line)
-        tagger = fields.get("tagger", "")
-        match = re.match(r"^.*<([^>]*)> (\d+) ([+-]\d{4})$", tagger)
-        when = _epoch(match.group(2), match.group(3)) if match else None
-        return TagInfo(
-            ref=ref,
-            object_sha=target,
-            annotated=True,
-            name_in_object=fields.get("tag"),
-            commit=commit,
-            tagger_email=match.group(1) if match else None,
-            tagged_at=when,
-            signed=any(marker in message for marker in _SIGNATURE_MARKERS),
-        )
-
-    def tag_message(self, object_sha: str) -> str:
-        """The message of an annotated tag object (signature included)."""
-        return self.run("cat-file", "tag", object_sha).partition("\n\n")[2]
-
-    def tags(self) -> dict[str, TagInfo]:
-        """Every tag, in one `for-each-ref` call."""
-        fmt = (
-            "%00".join(
-                [
-                    "%(refname)",
-                    "%(objecttype)",
-                    "%(objectname)",
-                    "%(*objectname)",
-                    "%(tag)",
-                    "%(taggeremail)",
-                    "%(taggerdate:iso-strict)",
-                    "%(contents:signature)",
-                ]
-            )
-            + "%00%1e"
-        )
-        out = self.run("for-each-ref", f"--format={fmt}", "refs/tags/")
-        result = {}
-        for record in out.split("\0\x1e"):
-            fields = record.lstrip("\n").split("\0")
-            if len(fields) < 8:
-                continue
-            ref, kind, obj, peeled, name, email, date, signature = fields[:8]
-            annotated = kind == "tag"
-            result[ref.removeprefix("refs/tags/")] = TagInfo(
-                ref=ref,
-                object_sha=obj,
-                annotated=annotated,
-                name_in_object=name if annotated else None,
-                commit=(peeled or None) if annotated else (obj if kind == "commit" else None),
-                tagger_email=email.strip("<>") or None,
-                tagged_at=datetime.fromisoformat(date) if date else None,
-                signed=bool(signature.strip()),
-            )
-        return result
 
     def trees(self, commits: Sequence[str], folder: str) -> dict[str, str | None]:
         """The tree id of `folder` at each commit (None where it does not exist), in one
@@ -221,17 +81,12 @@ class GitRepo:
         out = self.run("log", "--first-parent", "--format=%H", rev, "--", f"{folder}/")
         return out.split()
 
-    def tag_names(self) -> list[str]:
-        """Every tag name in the repository."""
-        out = self.run("for-each-ref", "--format=%(refname)", "refs/tags/")
-        return [line.removeprefix("refs/tags/") for line in out.splitlines() if line]
-
     # -- reading objects -------------------------------------------------------------
 
     def ls_tree(self, commit: str, folder: str) -> list[TreeEntry]:
         """Every entry under `folder` at `commit`, recursively (one subtree, not the repo)."""
         out = self.run("ls-tree", "-r", "-z", "-l", "--full-tree", commit, "--", f"{folder}/")
-        return [_tree_entry(record) for record in out.split("\0") if record]
+        return [tree_entry(record) for record in out.split("\0") if record]
 
     def paths(self, commit: str, folder: str) -> list[str]:
         """Paths of every file under `folder` at `commit`."""
@@ -281,14 +136,14 @@ class GitRepo:
 
     def read_object(self, sha: str, path: str, limit: int = MAX_BLOB_BYTES) -> bytes:
         """A blob by id (from history), size-checked before it is read."""
-        if not _SHA.match(sha):
+        if not SHA.match(sha):
             raise GitError(f"{path}: no blob id {sha!r}")
         return self.read_blob(TreeEntry("100644", "blob", sha, None, path), limit)
 
     def blob_at(self, commit: str, path: str) -> bytes:
         """A file's content at a commit (for records since deleted or edited)."""
         out = self.run("ls-tree", "-z", "-l", "--full-tree", commit, "--", path)
-        entries = [_tree_entry(record) for record in out.split("\0") if record]
+        entries = [tree_entry(record) for record in out.split("\0") if record]
         if len(entries) != 1:
             raise GitError(f"{path}: not a file at {commit[:12]}")
         return self.read_blob(entries[0])
@@ -316,7 +171,7 @@ class GitRepo:
             if proc.stdout is None:  # pragma: no cover - PIPE always gives a stream
                 raise GitError("git log: no output stream")
             try:
-                yield from _parse_log(_tokens(proc.stdout))
+                yield from parse_log(tokens(proc.stdout))
             finally:
                 proc.kill()
 
@@ -392,18 +247,6 @@ class GitRepo:
             raise
         return self.head()
 
-    def create_tag(self, name: str, commit: str, message: str, *, sign: bool) -> None:
-        """Create an annotated (or signed) tag `name` on `commit`."""
-        self.run("tag", "-s" if sign else "-a", "-m", message, "--end-of-options", name, commit)
-
-    def push_tag(self, remote: str, name: str) -> None:
-        """Push one tag to `remote`."""
-        if remote.startswith("-") or not remote:
-            raise InputError(f"--push: '{remote}' is not a remote name", hint="e.g. --push origin")
-        self.run(
-            "push", "--quiet", "--end-of-options", remote, f"refs/tags/{name}:refs/tags/{name}"
-        )
-
 
 def staged_paths(cwd: Path) -> list[str] | None:
     """Paths staged for the next commit, without loading GitPython (the hook's fast path).
@@ -441,63 +284,3 @@ def open_repo(path: str | Path = ".") -> Iterator[GitRepo]:
         ) from None
     with repo:
         yield GitRepo(repo)
-
-
-def refuse_unsafe(entry: TreeEntry) -> None:
-    """Symlinks, submodules, `..`, absolute paths and control characters are refused."""
-    bad = None
-    if entry.mode == "120000":
-        bad = "is a symlink"
-    elif entry.mode == "160000" or entry.type != "blob":
-        bad = "is a submodule or not a regular file"
-    elif entry.path.startswith("/") or ".." in entry.path.split("/"):
-        bad = "is not a plain relative path"
-    elif any(ord(c) < 32 or ord(c) == 127 for c in entry.path):
-        bad = "has control characters in its name"
-    if bad:
-        raise UnsafePathError(
-            f"{entry.path!r}: {bad}; expected a regular file",
-            hint="release records must be plain files; remove it from the release folder",
-        )
-
-
-def _tree_entry(record: str) -> TreeEntry:
-    meta, path = record.split("\t", 1)
-    mode, kind, sha, size = meta.split()
-    return TreeEntry(mode, kind, sha, None if size == "-" else int(size), path)
-
-
-def _tokens(stream: object) -> Iterator[str]:
-    buf = b""
-    read = stream.read1  # type: ignore[attr-defined]
-    while chunk := read(65536):
-        buf += chunk
-        *done, buf = buf.split(b"\0")
-        for token in done:
-            yield token.decode("utf-8", "surrogateescape")
-    if buf:
-        yield buf.decode("utf-8", "surrogateescape")
-
-
-def _parse_log(tokens: Iterator[str]) -> Iterator[Change]:
-    # A state machine, not a split: a hostile path cannot pose as a commit header.
-    commit = email = ""
-    merge = False
-    when: datetime | None = None
-    for raw in tokens:
-        token = raw.removeprefix("\n")
-        if token.startswith("\x1e") and _SHA.match(token[1:]):
-            commit, parents = token[1:], next(tokens)
-            email, when = next(tokens), datetime.fromisoformat(next(tokens))
-            merge = len(parents.split()) > 1
-        elif token.startswith(":") and when is not None:
-            meta = token.split()
-            yield Change(commit, email, when, meta[-1][0], next(tokens), meta[3], merge)
-
-
-def _epoch(seconds: str, offset: str) -> datetime:
-    from datetime import timedelta, timezone
-
-    sign = -1 if offset.startswith("-") else 1
-    tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
-    return datetime.fromtimestamp(int(seconds), tz)

@@ -1,0 +1,83 @@
+"""Who is writing, with which key, against which policy: resolved before anything is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gatekeeper import tagname
+from gatekeeper.errors import IdentityError, InputError
+
+if TYPE_CHECKING:
+    from gatekeeper.models.policy import Policy
+    from gatekeeper.policyfile import LoadedPolicy
+    from gatekeeper.repo import GitRepo
+    from gatekeeper.signing import SigningKey
+
+
+@dataclass(frozen=True)
+class Session:
+    """A repository, its policy at HEAD and the acting person, resolved before writing."""
+
+    repo: GitRepo
+    head: str
+    loaded: LoadedPolicy
+    person: str
+    key: SigningKey | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def releases(self) -> str:
+        """The policy's release folder."""
+        return self.loaded.policy.releases
+
+
+def open_session(repo: GitRepo, tag: str, key: Path | None = None) -> Session:
+    """Resolve HEAD, the policy, who is acting and their key; exit 2 when any is missing."""
+    from gatekeeper.policyfile import load_policy
+
+    tagname.check_syntax(tag)
+    head = repo.head()
+    if head is None:
+        raise InputError(f"{repo.root}: no commits yet", hint="commit your code and policy first")
+    loaded = load_policy(repo, head)
+    tagname.check_policy(tag, loaded.policy)
+    email = repo.author().email
+    person = loaded.policy.person_by_email(email)
+    if person is None:
+        raise IdentityError(
+            f"{email}: not a person in the policy (people.*.email)",
+            hint="add yourself under [people.<id>] in the policy, or set git's user.email",
+        )
+    signing = (
+        _signing_key(repo, loaded.policy, person, key)
+        if loaded.policy.signatures == "ssh"
+        else None
+    )
+    return Session(repo, head, loaded, person, signing)
+
+
+def _signing_key(repo: GitRepo, policy: Policy, person: str, given: Path | None) -> SigningKey:
+    """`--key`, else GATE_SIGNING_KEY, else `git config user.signingkey`; listed for `person`."""
+    import os
+
+    from gatekeeper.signing import SigningKey, key_material
+
+    where = given or os.environ.get("GATE_SIGNING_KEY") or repo.config("user.signingkey")
+    if not where:
+        raise IdentityError(
+            f'{person}: no signing key (the policy has signatures = "ssh")',
+            hint="pass --key ~/.ssh/id_ed25519, or set GATE_SIGNING_KEY or user.signingkey",
+        )
+    key = SigningKey(Path(str(where)).expanduser())
+    if not key.path.exists():
+        raise IdentityError(f"--key {key.path}: no such file", hint="give the path of your SSH key")
+    listed = {key_material(k) for k in policy.people[person].keys}
+    if key.public() not in listed:
+        raise IdentityError(
+            f"--key {key.path}: this key is not listed for '{person}' in the policy",
+            hint=f"add its public key to people.{person}.keys (`ssh-keygen -y -f KEY`)",
+        )
+    return key
