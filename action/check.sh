@@ -27,7 +27,7 @@ fi
 
 report="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/gate-report.json"
 if [ "${INPUT_ALL_TAGS:-false}" = "true" ]; then
-  gate check --all-tags --policy-ref "$policy_ref" --format github --report-json "$report"
+  gate check --all-tags --policy-ref="$policy_ref" --format github --report-json "$report"
   code=$?
 else
   tag="${INPUT_TAG:-}"
@@ -38,7 +38,7 @@ else
     echo "::error title=gatekeeper::no tag to check: run on a tag push or set the 'tag' input"
     exit 2
   fi
-  gate check --tag "$tag" --policy-ref "$policy_ref" --format github --report-json "$report"
+  gate check --tag="$tag" --policy-ref="$policy_ref" --format github --report-json "$report"
   code=$?
 fi
 
