@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from gatekeeper import tagname
 from gatekeeper.errors import InputError
+from gatekeeper.policyfile import POLICY_DIR
 from gatekeeper.report import GateResult, Report
 
 if TYPE_CHECKING:
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from gatekeeper.policyfile import LoadedPolicy
     from gatekeeper.release import ReleaseRecords
     from gatekeeper.repo import GitRepo, TagInfo
-
-POLICY_DIR = "policies"
 
 
 @dataclass(frozen=True)

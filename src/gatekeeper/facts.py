@@ -52,7 +52,15 @@ class Facts:
     ignored: tuple[Ignored, ...]
     stale: tuple[str, ...]
     reference_time: datetime
-    verified: bool
+
+    @property
+    def verified(self) -> bool:
+        """Whether signers were proven (false in `signatures = "none"`)."""
+        return self.policy.signatures != "none"
+
+    def mark(self) -> str:
+        """What every counted record's reason says about its signer."""
+        return f" (verified: {self.policy.signatures})" if self.verified else " (unverified)"
 
     def stale_reason(self) -> str:
         """Why every record is stale: the paths that differ from the candidate."""
@@ -92,7 +100,6 @@ def build_facts(
         ignored=tuple(ignored),
         stale=tuple(stale),
         reference_time=reference_time,
-        verified=policy.signatures != "none",
     )
 
 

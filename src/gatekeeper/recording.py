@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import IdentityError, InputError
+from gatekeeper.repo import MAX_BLOB_BYTES
 from gatekeeper.session import Session, open_session
 from gatekeeper.writing import Written, dump, free_path, stamp, write
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from gatekeeper.models.records import Request
     from gatekeeper.release import ReleaseRecords
 
-MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024
 
 __all__ = [
     "RequestFields",
@@ -197,9 +197,9 @@ def _read_source(source: Path, suffix: str | None) -> bytes:
     if source.is_symlink() or not source.is_file():
         raise InputError(f"{source}: not a regular file", hint="attach a plain file, not a link")
     size = source.stat().st_size
-    if size > MAX_ATTACHMENT_BYTES:
+    if size > MAX_BLOB_BYTES:
         raise InputError(
-            f"{source}: {size} bytes; expected at most {MAX_ATTACHMENT_BYTES}",
+            f"{source}: {size} bytes; expected at most {MAX_BLOB_BYTES}",
             hint="attach a summary and record the large artefact's digest instead",
         )
     return source.read_bytes()

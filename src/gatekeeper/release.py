@@ -54,7 +54,6 @@ class ReleaseRecords:
     request_sha256: str | None = None
     signoffs: tuple[tuple[str, Signoff], ...] = ()
     evidence: tuple[Evidence, ...] = ()
-    paths: tuple[str, ...] = field(default=())
     files: tuple[RecordFile, ...] = field(default=())
 
     @property
@@ -104,13 +103,13 @@ def records_from_blobs(
         elif rel.startswith(f"{APPROVALS}/") and rel.endswith(".toml"):
             signoffs.append((path, parse_record(Signoff, data, path)))
         elif rel.startswith(f"{EVIDENCE}/") and rel.endswith(".toml"):
-            evidence.append(_evidence(path, data, blobs))
+            evidence.append(parse_evidence(path, data, blobs))
     return ReleaseRecords(
-        tag, folder, commit, request, request_sha, tuple(signoffs), tuple(evidence), tuple(blobs)
+        tag, folder, commit, request, request_sha, tuple(signoffs), tuple(evidence)
     )
 
 
-def _evidence(path: str, data: bytes, blobs: dict[str, bytes]) -> Evidence:
+def parse_evidence(path: str, data: bytes, blobs: dict[str, bytes]) -> Evidence:
     from gatekeeper.evidence import kind_named
     from gatekeeper.models.records import EvidenceManifest
 

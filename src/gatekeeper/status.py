@@ -10,8 +10,6 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
     from gatekeeper.report import Report
 
-STAGES = ("requested", "approved", "tagged", "launched", "verified", "rolled back", "rejected")
-
 
 @dataclass(frozen=True)
 class ReleaseStatus:

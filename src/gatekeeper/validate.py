@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import InputError, RecordError
+from gatekeeper.policyfile import POLICY_DIR
+from gatekeeper.repo import MAX_BLOB_BYTES
 
 if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
-POLICY_DIR = "policies"
 APPEND_ONLY = ("approvals", "evidence")
-MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 def releases_folder(root: Path) -> str | None:
@@ -37,7 +37,7 @@ def validate_blob(path: str, data: bytes, releases: str) -> None:
     """Validate one file by where it lives; exit 2 naming each problem."""
     from gatekeeper.models.records import Request, Signoff
     from gatekeeper.policyfile import parse_policy
-    from gatekeeper.release import _evidence, parse_record
+    from gatekeeper.release import parse_evidence, parse_record
 
     parts = path.split("/")
     if path.startswith(f"{POLICY_DIR}/") and len(parts) == 2 and path.endswith(".toml"):
@@ -49,7 +49,7 @@ def validate_blob(path: str, data: bytes, releases: str) -> None:
     elif len(parts) >= 3 and parts[-2] == "approvals":
         parse_record(Signoff, data, path)
     elif len(parts) >= 3 and parts[-2] == "evidence":
-        _evidence(path, data, {})
+        parse_evidence(path, data, {})
 
 
 def validate_files(root: Path, paths: list[str], releases: str = "releases") -> int:
@@ -68,9 +68,9 @@ def validate_files(root: Path, paths: list[str], releases: str = "releases") -> 
             )
         if not full.exists():
             continue  # deleted: append-only checks see deletions in the index
-        if full.stat().st_size > MAX_FILE_BYTES:
+        if full.stat().st_size > MAX_BLOB_BYTES:
             raise RecordError(
-                f"{relpath}: {full.stat().st_size} bytes; expected at most {MAX_FILE_BYTES}",
+                f"{relpath}: {full.stat().st_size} bytes; expected at most {MAX_BLOB_BYTES}",
                 hint="keep large artefacts out of git",
             )
         validate_blob(relpath, full.read_bytes(), releases)

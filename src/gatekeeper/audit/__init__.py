@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, AuditLog, Event, ReleaseLog
+from gatekeeper.policyfile import POLICY_DIR
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import Change, GitRepo, TagInfo
 
 MARKERS = ("request.toml", "approvals", "evidence")
-POLICY_DIR = "policies"
 
 __all__ = ["AuditLog", "ReleaseLog", "audit", "release_of"]
 

@@ -45,29 +45,28 @@ def tag_events(
         log.events.append(
             Event(info.tagged_at, "tag", path, commit, info.tagger_email, kind, None, 1)
         )
-    if commit:
-        # Pre-tag records the tagged commit does not hold were added after the tag.
+    if not commit:
+        return
+    try:
+        result = evaluate(repo, log.release, CheckOptions(tag_info=info))
+    except GateError as exc:
+        log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))
         at_tag = set(repo.paths(commit, f"{policy.releases}/{log.release}"))
-        for event in list(log.events):
-            pre_tag = (
-                event.kind in {"signoff", "evidence"} and event.detail not in POST_RELEASE_KINDS
-            )
-            if pre_tag and event.path not in at_tag:
-                log.anomalies.append(
-                    Anomaly(
-                        "record-after-tag",
-                        event.path,
-                        event.commit,
-                        "added after the tag: the tagged commit does not hold it",
-                    )
+    else:
+        _verdict(log, path, commit, result.report.gates, result.facts)
+        at_tag = {f.path for f in result.records.files}
+    # Pre-tag records the tagged commit does not hold were added after the tag.
+    for event in list(log.events):
+        pre_tag = event.kind in {"signoff", "evidence"} and event.detail not in POST_RELEASE_KINDS
+        if pre_tag and event.path not in at_tag:
+            log.anomalies.append(
+                Anomaly(
+                    "record-after-tag",
+                    event.path,
+                    event.commit,
+                    "added after the tag: the tagged commit does not hold it",
                 )
-    if commit:
-        try:
-            result = evaluate(repo, log.release, CheckOptions(tag_info=info))
-        except GateError as exc:
-            log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))
-        else:
-            _verdict(log, path, commit, result.report.gates, result.facts)
+            )
     if tag_policy_tree and default_policy_trees and tag_policy_tree not in default_policy_trees:
         log.anomalies.append(
             Anomaly(

@@ -10,7 +10,7 @@ def evaluate(gate: ApprovalGate, facts: Facts) -> tuple[bool, list[str]]:
     """Count standing approvals per role (one person counts once) against `min_each`/`min`."""
     if facts.stale:
         return False, [facts.stale_reason()]
-    mark = f" (verified: {facts.policy.signatures})" if facts.verified else " (unverified)"
+    mark = facts.mark()
     mine = [s for s in facts.standing if s.role in gate.roles]
     reasons = [
         f"rejected by {s.person} as {s.role}" + (f": {s.comment}" if s.comment else "")

@@ -22,5 +22,5 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> tuple[bool, list[str]]:
     problems = kind_named(gate.kind).check(gate, items, ctx)
     if problems:
         return False, problems + ignored
-    mark = f" (verified: {facts.policy.signatures})" if facts.verified else " (unverified)"
+    mark = facts.mark()
     return True, [f"{item.path} by {item.person}{mark}" for item in items] + ignored

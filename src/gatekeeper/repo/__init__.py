@@ -10,7 +10,6 @@ import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from gatekeeper.errors import GitError, InputError, UnsafePathError
@@ -58,10 +57,6 @@ class GitRepo(TagsMixin):
     def is_shallow(self) -> bool:
         """Whether this clone lacks history (history is the evidence, so we refuse it)."""
         return self.run("rev-parse", "--is-shallow-repository").strip() == "true"
-
-    def commit_time(self, sha: str) -> datetime:
-        """The committer time of a commit."""
-        return datetime.fromisoformat(self.run("show", "-s", "--format=%cI", sha).strip())
 
     def trees(self, commits: Sequence[str], folder: str) -> dict[str, str | None]:
         """The tree id of `folder` at each commit (None where it does not exist), in one
