@@ -38,7 +38,8 @@ else
     echo "::error title=gatekeeper::no tag to check: run on a tag push or set the 'tag' input"
     exit 2
   fi
-  gate check --tag="$tag" --policy-ref="$policy_ref" --format github --report-json "$report"
+  # A tag push is judged now, not at the tagger date the pusher wrote (TTLs, backup ages).
+  gate check --tag="$tag" --policy-ref="$policy_ref" --at now --format github --report-json "$report"
   code=$?
 fi
 

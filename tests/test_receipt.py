@@ -39,7 +39,10 @@ def test_receipt_round_trip(repo: Repo) -> None:
     signed = [i for i in pred["inputAttestations"] if "approvals/" in i["uri"]]
     assert {i["signer"]["person"] for i in signed} == {"alice", "bob"}
     assert {g["id"]: g["passed"] for g in pred["gatekeeper"]["gates"]}["acceptance"] is True
+    # Unsigned, the receipt alone proves nothing about who made it: exit 1 by default.
     res = repo.gate("verify-receipt", "v1.0.0")
+    assert res.code == 1 and "the receipt is unsigned" in res.out
+    res = repo.gate("verify-receipt", "v1.0.0", "--allow-unsigned")
     assert res.code == 0, res.out
     assert "receipt of v1.0.0: VERIFIED" in res.out
     assert f"refs/tags/v1.0.0 still points at {commit}" in res.out
@@ -49,8 +52,8 @@ def test_tampered_receipt_digest(repo: Repo) -> None:
     receipt = _tagged(repo)
     receipt["predicate"]["inputAttestations"][0]["digest"]["sha256"] = "0" * 64
     _retag(repo, f"Release v1.0.0\n\n{BEGIN}\n{json.dumps(receipt)}\n{END}\n")
-    res = repo.gate("verify-receipt", "v1.0.0")
-    assert res.code == 1 and "content differs from the receipt" in res.out
+    res = repo.gate("verify-receipt", "v1.0.0", "--allow-unsigned")
+    assert res.code == 1 and "record digests differ from the tagged commit" in res.out
 
 
 def test_tag_moved_with_its_receipt(repo: Repo) -> None:
@@ -59,7 +62,7 @@ def test_tag_moved_with_its_receipt(repo: Repo) -> None:
     repo.write("app.py", "print('other')\n")
     repo.commit("other code")
     _retag(repo, message, "HEAD")
-    res = repo.gate("verify-receipt", "v1.0.0")
+    res = repo.gate("verify-receipt", "v1.0.0", "--allow-unsigned")
     assert res.code == 1 and "the tag points at" in res.out
 
 
@@ -67,9 +70,9 @@ def test_tampered_policy_digest_and_missing_receipt(repo: Repo) -> None:
     receipt = _tagged(repo)
     receipt["predicate"]["policy"]["digest"]["sha256"] = "f" * 64
     _retag(repo, f"x\n\n{BEGIN}\n{json.dumps(receipt)}\n{END}\n")
-    res = repo.gate("verify-receipt", "v1.0.0")
-    assert res.code == 1 and "digest differs" in res.out
+    res = repo.gate("verify-receipt", "v1.0.0", "--allow-unsigned")
+    assert res.code == 1 and "not the trusted policy" in res.out
     _retag(repo, "no receipt here\n")
-    res = repo.gate("verify-receipt", "v1.0.0")
+    res = repo.gate("verify-receipt", "v1.0.0", "--allow-unsigned")
     assert res.code == 1 and "carries no gatekeeper receipt" in res.out
     assert repo.gate("verify-receipt", "v9.9.9").code == 2

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import PEOPLE, Repo, policy_text
+from conftest import PEOPLE, Repo, identity, policy_text
 
 SIGNERS = ("alice", "bob", "dave", "mallory")
 
@@ -58,6 +59,10 @@ def _run(r: Repo, keys: dict[str, Path], who: str, *args: str, key: str | None =
     return res.code
 
 
+def _gate(data: dict[str, Any], gate_id: str) -> dict[str, Any]:
+    return next(g for g in data["gates"] if g["id"] == gate_id)
+
+
 def _approved(r: Repo, keys: dict[str, Path]) -> None:
     assert _run(r, keys, "dave", "request", "v1.0.0", "--title", "t") == 0
     for who in ("alice", "bob"):
@@ -72,7 +77,7 @@ def test_good_signed_flow_passes_and_is_verified(signed: Repo, keys: dict[str, P
     assert res.code == 0, res.out
     data = json.loads(res.out)
     assert data["verified"] is True and data["signatures"] == "ssh"
-    assert "approved by alice as product (verified: ssh)" in data["gates"][0]["reasons"]
+    assert "approved by alice as product (verified: ssh)" in _gate(data, "acceptance")["reasons"]
 
 
 def test_missing_key_is_exit_2_with_hint(signed: Repo) -> None:
@@ -173,7 +178,7 @@ def test_weakened_policy_on_a_branch_gains_nothing_with_policy_ref(
     data = json.loads(trusted.out)
     assert trusted.code == 1
     assert data["policy_ref"] == signed.git("rev-parse", "main")
-    reasons = " ".join(data["gates"][0]["reasons"])
+    reasons = " ".join(_gate(data, "acceptance")["reasons"])
     assert "role 'rnd' has 0 of 1 approvals" in reasons
     assert "signature does not verify against bob's keys" in reasons
 
@@ -195,14 +200,34 @@ def test_commit_mode_signatures(tmp_path: Path, keys: dict[str, Path]) -> None:
 
     assert as_("dave", "dave", "request", "v1.0.0", "--title", "t") == 0
     assert as_("alice", "alice", "approve", "v1.0.0", "--role", "product") == 0
-    # Bob's approval committed with mallory's key: a good signature from the wrong person.
-    assert as_("bob", "mallory", "approve", "v1.0.0", "--role", "rnd") == 0
+    # gate refuses to commit bob's approval with a key the policy does not list for him.
+    before = r.state()
+    assert as_("bob", "mallory", "approve", "v1.0.0", "--role", "rnd") == 2
+    assert r.state() == before
+
+    def by_hand(key: str) -> None:
+        # Bob's sign-off written by gate, committed by hand with another key.
+        r.git("config", "user.signingkey", str(keys["bob"]))
+        assert r.gate("approve", "v1.0.0", "--role", "rnd", "--no-commit", who="bob").code == 0
+        r.git(
+            "-c",
+            f"user.signingkey={keys[key]}",
+            "commit",
+            "-q",
+            "-S",
+            "-m",
+            "bob",
+            env=identity("bob"),
+        )
+
+    # A good signature from the wrong person.
+    by_hand("mallory")
     res = r.gate("check", "v1.0.0")
-    assert res.code == 1 and "is signed by mallory's key" in res.out
-    # An unknown key: git says the signature is good but cannot map it to anyone.
-    assert as_("bob", "outsider", "approve", "v1.0.0", "--role", "rnd") == 0
+    assert res.code == 1 and "signed with mallory's key" in res.out
+    # An unknown key: a valid signature that maps to nobody in the trusted policy.
+    by_hand("outsider")
     res = r.gate("check", "v1.0.0")
-    assert res.code == 1 and "no good signature from a key in the trusted policy" in res.out
+    assert res.code == 1 and "signature does not verify against bob's keys" in res.out
     assert as_("bob", "bob", "approve", "v1.0.0", "--role", "rnd") == 0
     res = r.gate("check", "v1.0.0", "--format", "json")
     assert res.code == 0, res.out

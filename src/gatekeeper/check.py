@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,9 @@ from gatekeeper.report import GateResult, Report
 if TYPE_CHECKING:
     from gatekeeper.facts import Facts
     from gatekeeper.identity import Signer
+    from gatekeeper.lineage import Lineage
     from gatekeeper.models.gates import GateBase
+    from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
     from gatekeeper.policyfile import LoadedPolicy
     from gatekeeper.release import ReleaseRecords
@@ -28,7 +30,8 @@ class CheckOptions:
     rev: str | None = None
     policy_ref: str | None = None
     stage: str = "pre-tag"
-    now: datetime | None = None
+    now: datetime | None = None  # the clock (tests and `--at DATE` set it)
+    at: str | None = None  # "now" | "tag": what TTLs and ages are judged against
     tag_info: TagInfo | None = None  # already read (the audit reads every tag in one call)
 
 
@@ -49,10 +52,8 @@ def check_release(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> 
 
 
 def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evaluation:
-    """The report and the facts behind it (1: name, 2: history, 3: revision, ...)."""
-    from gatekeeper.facts import build_facts
-    from gatekeeper.identity import identify
-    from gatekeeper.policyfile import load_policy
+    """The report and the facts behind it, as a numbered checklist."""
+    from gatekeeper.policyfile import policy_in_force
     from gatekeeper.release import read_release
 
     opts = opts or CheckOptions()
@@ -60,24 +61,44 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evalu
     tagname.check_syntax(tag)  # 1. nothing hostile reaches git
     refuse_shallow(repo)  # 2. history is the evidence
     info = (opts.tag_info or repo.tag(tag)) if opts.rev is None else None
-    revision, tag_result = _revision(repo, tag, info, opts.rev)  # 3. what is being released
-    policy_commit = (
-        repo.resolve_commit(opts.policy_ref, "--policy-ref") if opts.policy_ref else revision
-    )
-    loaded = load_policy(repo, policy_commit)  # 4. the policy, from the trusted ref if given
-    policy = loaded.policy
-    tagname.check_policy(tag, policy)
+    revision = _revision(repo, info, opts.rev)  # 3. what is being released
+    loaded = policy_in_force(repo, revision, opts.policy_ref)  # 4. the trusted policy
+    tagname.check_policy(tag, loaded.policy)
     # 5. the records, from objects; post-release records are committed after the tag
     records_at = revision
     if opts.stage == "post-release" and info is not None and opts.rev is None:
         records_at = repo.resolve_commit("HEAD")
-    records = read_release(repo, records_at, policy.releases, tag)
-    warnings = _warnings(repo, policy.signatures, policy.releases, opts.rev, info)
-    head: list[GateResult] = [tag_result] if tag_result else []
+    records = read_release(repo, records_at, loaded.policy.releases, tag)
+    return _judge(repo, records, loaded, info=info, revision=revision, opts=opts, now=now)
+
+
+def _judge(
+    repo: GitRepo,
+    records: ReleaseRecords,
+    loaded: LoadedPolicy,
+    *,
+    info: TagInfo | None,
+    revision: str,
+    opts: CheckOptions,
+    now: datetime,
+) -> Evaluation:
+    from gatekeeper.facts import build_facts
+    from gatekeeper.gates import builtin
+    from gatekeeper.identity import identify
+    from gatekeeper.lineage import lineage, request_chain
+
+    policy = loaded.policy
+    lin = lineage(repo, records.commit, records.layout)  # 6. append-only, from history
+    head = [builtin.records_gate(lin)]
+    if info is not None:  # 7. the tag, and when it claims to have been made
+        tagged = records if records.commit == revision else _tagged_records(repo, records, revision)
+        commit = repo.commit_info(info.commit) if info.commit else None
+        head.insert(0, builtin.tag_gate(records.tag, info, commit, tagged, now))
+    reference = _reference_time(opts, info, now)
 
     def report(candidate: str | None, gates: list[GateResult]) -> Report:
         return Report(
-            release=tag,
+            release=records.tag,
             candidate=candidate,
             tag_commit=info.commit if info else None,
             revision=revision,
@@ -85,29 +106,92 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evalu
             signatures=policy.signatures,
             stage=opts.stage,
             gates=tuple(head + gates),
-            warnings=tuple(warnings),
+            warnings=tuple(_warnings(repo, policy.signatures, policy.releases, opts.rev, info)),
+            at=reference,
         )
 
+    signers = identify(repo, policy, records, lin)  # 8. who signed what
     if records.request is None:
-        missing = GateResult(
-            "request",
-            "Release request",
-            False,
-            (f"{records.request_path} not found at {revision[:12]}",),
-            path=records.request_path,
-        )
-        return Evaluation(report(None, [missing]), None, records, {}, loaded)
-    stale = stale_paths(repo, records.request.candidate, revision, policy.releases)  # 6. binding
-    signers = identify(repo, policy, records)  # 7. who signed what
-    reference = info.tagged_at if info and info.tagged_at else now
-    facts = build_facts(
-        policy, records.request, records, signers=signers, stale=stale, reference_time=reference
-    )  # 8. what counts
-    results = [  # 9. gates
+        missing = builtin.request_gate(records, policy, None, None)
+        return Evaluation(report(None, [missing]), None, records, signers, loaded)
+    current = repo.blob_at(records.commit, records.request_path)
+    chain = request_chain(repo, lin.request_versions, current)  # 9. the request's revisions
+    request_signer = signers.get(records.request_path)
+    head.append(builtin.request_gate(records, policy, chain, request_signer))
+    stale = stale_paths(repo, records.request.candidate, revision, policy.releases)  # 10. binding
+    facts = build_facts(  # 11. what counts
+        policy,
+        records.request,
+        records,
+        signers=signers,
+        stale=stale,
+        reference_time=reference,
+        requesters=chain.requesters | _committers(repo, policy, lin, records),
+    )
+    results = [  # 12. the policy's gates
         _run(gate, facts, opts.stage, info, now, path=records.request_path)
         for gate in policy.all_gates()
     ]
     return Evaluation(report(records.request.candidate, results), facts, records, signers, loaded)
+
+
+def _tagged_records(repo: GitRepo, records: ReleaseRecords, revision: str) -> ReleaseRecords:
+    from gatekeeper.release import read_release
+
+    return read_release(repo, revision, records.layout.releases, records.tag)
+
+
+def _reference_time(opts: CheckOptions, info: TagInfo | None, now: datetime) -> datetime:
+    """What TTLs and ages are judged against: `--at now`, else the tagger date (never
+    later than now) when there is a tag."""
+    if opts.at == "now" or info is None or info.tagged_at is None:
+        return now
+    return min(info.tagged_at, now)
+
+
+def _committers(
+    repo: GitRepo, policy: Policy, lin: Lineage, records: ReleaseRecords
+) -> frozenset[str]:
+    """Whoever committed the request's current version (they may not approve it either)."""
+    change = lin.added.get(records.request_path)
+    if change is None:
+        return frozenset()
+    person = policy.person_by_email(change.author_email)
+    return frozenset({person} if person else ())
+
+
+def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
+    """Every release tag, each judged on its own: a tag that cannot be judged fails
+    (with the reason), and never stops the others from being judged."""
+    from gatekeeper.errors import GateError
+    from gatekeeper.gates.builtin import unreadable_gate
+    from gatekeeper.policyfile import policy_in_force
+    from gatekeeper.tagname import is_release_tag
+
+    refuse_shallow(repo)
+    head = repo.resolve_commit("HEAD", "HEAD")
+    loaded = policy_in_force(repo, head, opts.policy_ref)
+    reports = []
+    for name, info in sorted(repo.tags().items()):
+        if not is_release_tag(name, loaded.policy):
+            continue
+        try:
+            reports.append(check_release(repo, name, replace(opts, tag_info=info)))
+        except GateError as exc:
+            gate = unreadable_gate(f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message)
+            reports.append(
+                Report(
+                    release=name,
+                    candidate=None,
+                    tag_commit=info.commit,
+                    revision=info.commit or "",
+                    policy_ref=loaded.commit,
+                    signatures=loaded.policy.signatures,
+                    stage=opts.stage,
+                    gates=(gate,),
+                )
+            )
+    return reports
 
 
 def refuse_shallow(repo: GitRepo) -> None:
@@ -128,25 +212,11 @@ def stale_paths(repo: GitRepo, candidate: str, revision: str, releases: str) -> 
     return [p for p in repo.changed_paths(base, revision) if not p.startswith(f"{releases}/")]
 
 
-def _revision(
-    repo: GitRepo, tag: str, info: TagInfo | None, rev: str | None
-) -> tuple[str, GateResult | None]:
-    if info is None:
-        return repo.resolve_commit(rev or "HEAD", "--rev"), None
-    problems = []
-    if not info.annotated:
-        problems.append(f"refs/tags/{tag} is a lightweight tag; release tags must be annotated")
-    elif info.name_in_object != tag:
-        problems.append(f"the tag object is named '{info.name_in_object}', not '{tag}'")
-    if info.commit is None:
-        problems.append(f"refs/tags/{tag} does not point at a commit")
-    revision = info.commit or repo.resolve_commit("HEAD")
-    reasons = problems or [
-        f"annotated tag on {revision[:12]}" + (", signed" if info.signed else "")
-    ]
-    return revision, GateResult(
-        "tag", "The release tag is well-formed", not problems, tuple(reasons)
-    )
+def _revision(repo: GitRepo, info: TagInfo | None, rev: str | None) -> str:
+    """The commit being released: the tag's, `--rev`, or HEAD."""
+    if info is not None and info.commit is not None:
+        return info.commit
+    return repo.resolve_commit(rev or "HEAD", "--rev")
 
 
 def _warnings(

@@ -95,6 +95,8 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     if root.exists() and any(root.iterdir()):
         raise InputError(f"{root}: not empty", hint="give a new or empty directory")
     root.mkdir(parents=True, exist_ok=True)
+    files = Path(tempfile.mkdtemp(prefix="gate-demo-files-"))
+    keys = demo_keys(files)
     init_repo(
         root,
         {
@@ -102,11 +104,11 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
             "user.email": "dave@demo.example",
             "commit.gpgsign": "false",
             "tag.gpgsign": "false",
+            "gpg.format": "ssh",  # dave signs the release tag, and so its receipt
+            "user.signingkey": str(keys["dave"]),
         },
     )
     say(f"demo repository: {root}\n")
-    files = Path(tempfile.mkdtemp(prefix="gate-demo-files-"))
-    keys = demo_keys(files)
     say(f"throwaway SSH keys for alice, bob, carol, dave, erin: {files}\n")
     (root / "policies").mkdir()
     (root / "policies" / "release.toml").write_text(demo_policy(keys), encoding="utf-8")
@@ -151,13 +153,13 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
             attach(open_session(repo, tag, keys["alice"]), tag, "launch-notice", notice, {})
         say("\n6. gate check: every gate passes")
         say(render(check_release(repo, tag)))
-        report, created = create_release_tag(repo, tag, "HEAD", None, sign=False)
+        report, created = create_release_tag(repo, tag, "HEAD", None, sign=True)
         if created:
             say(
-                f"\n7. gate tag {tag}: tagged {report.revision[:12]}, with a receipt (in-toto "
-                "Statement, SLSA verification summary) in the tag message"
+                f"\n7. gate tag {tag} --sign: tagged {report.revision[:12]}, with a receipt "
+                "(in-toto Statement, SLSA verification summary) in the signed tag message"
             )
-            ok, bad = verify(repo, tag)
+            ok, bad = verify(repo, tag, None)
             say(f"\n8. gate verify-receipt {tag}: {len(ok)} checks hold, {len(bad)} fail")
     say(f"\nexplore it: cd {root} && gate status && gate check {tag} && gate audit")
     return root

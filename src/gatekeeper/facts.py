@@ -1,21 +1,27 @@
 """Release-level rules applied once, before any gate looks: what counts and why not.
 
 The steps, in order: binding (release, candidate, request digest), signer, role
-membership, one role per person, self-approval, revoke, TTL.
+membership, one role per person, self-approval, revoke, TTL, not dated in the future.
+
+Negative records are harder to lose than positive ones: a rejection by a person of the
+policy stands, whatever its binding or signature, until a revoke that *is* attributed
+to that person cancels it; only such a revoke frees the role.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gatekeeper.evidence.base import EvidenceItem
 
+SKEW = timedelta(minutes=5)  # clocks differ; a record may be this far in the future
+
 if TYPE_CHECKING:
     from gatekeeper.identity import Signer
     from gatekeeper.models.policy import Policy
-    from gatekeeper.models.records import Request
+    from gatekeeper.models.records import Request, Signoff
     from gatekeeper.release import ReleaseRecords
 
 
@@ -29,6 +35,7 @@ class Standing:
     decision: str
     at: datetime
     comment: str
+    note: str = ""  # why a standing rejection could not be verified or bound
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class Facts:
 
     def mark(self) -> str:
         """What every counted record's reason says about its signer."""
-        return f" (verified: {self.policy.signatures})" if self.verified else " (unverified)"
+        return signer_mark(self.policy.signatures)
 
     def stale_reason(self) -> str:
         """Why every record is stale: the paths that differ from the candidate."""
@@ -68,6 +75,11 @@ class Facts:
         return (
             f"stale: the revision differs from candidate {self.request.candidate[:12]} in: {shown}"
         )
+
+
+def signer_mark(signatures: str) -> str:
+    """What a counted record's reason says about its signer in this signature mode."""
+    return f" (verified: {signatures})" if signatures != "none" else " (unverified)"
 
 
 def build_facts(
@@ -78,23 +90,23 @@ def build_facts(
     signers: dict[str, Signer],
     stale: list[str],
     reference_time: datetime,
+    requesters: frozenset[str] = frozenset(),
 ) -> Facts:
     """Apply the release-level rules to the records of `request`."""
     ignored: list[Ignored] = []
-    requesters = {request.requester}
     request_signer = signers.get(records.request_path)
-    if request_signer and request_signer.person:
-        requesters.add(request_signer.person)
+    signer = {request_signer.person} if request_signer and request_signer.person else set()
+    requesters = frozenset({request.requester, *requesters, *signer})
     binding = _Binding(records.tag, request.candidate, records.request_sha256 or "")
     standing = _standing(
-        policy, records, signers, binding=binding, requesters=frozenset(requesters), ignored=ignored
+        policy, records, signers, binding=binding, requesters=requesters, ignored=ignored
     )
-    standing = _unexpired(policy, standing, reference_time, ignored)
-    evidence = _evidence(records, signers, binding, ignored)
+    standing = _current(policy, standing, reference_time, ignored)
+    evidence = _evidence(records, signers, binding, ignored, reference_time)
     return Facts(
         policy=policy,
         request=request,
-        requesters=frozenset(requesters),
+        requesters=requesters,
         standing=tuple(standing),
         evidence=tuple(evidence),
         ignored=tuple(ignored),
@@ -124,6 +136,30 @@ class _Binding:
         return None
 
 
+@dataclass
+class _Ledger:
+    """Sign-offs applied in time order: who holds which role, what stands."""
+
+    held: dict[str, str] = field(default_factory=dict)  # person -> their one role
+    approvals: dict[tuple[str, str], Standing] = field(default_factory=dict)
+    rejects: dict[tuple[str, str], Standing] = field(default_factory=dict)  # approvals don't lift
+
+    def reject(self, item: Standing, role_ok: bool) -> None:
+        self.rejects[(item.person, item.role)] = item
+        if role_ok:
+            self.held.setdefault(item.person, item.role)
+
+    def revoke(self, person: str, role: str) -> None:
+        self.approvals.pop((person, role), None)
+        self.rejects.pop((person, role), None)
+        if not any(p == person for p, _ in self.approvals | self.rejects):
+            self.held.pop(person, None)  # a revoke frees the role
+
+    def approve(self, item: Standing) -> None:
+        self.held.setdefault(item.person, item.role)
+        self.approvals[(item.person, item.role)] = item
+
+
 def _standing(
     policy: Policy,
     records: ReleaseRecords,
@@ -133,25 +169,45 @@ def _standing(
     requesters: frozenset[str],
     ignored: list[Ignored],
 ) -> list[Standing]:
-    held: dict[str, str] = {}  # person -> the one role they hold in this release
-    state: dict[tuple[str, str], Standing] = {}
+    ledger = _Ledger()
     for path, s in sorted(records.signoffs, key=lambda item: (item[1].at, item[0])):
-        problem = signers[path].problem or binding.problem(s.release, s.candidate, s.request_sha256)
-        if problem is None:
-            problem = _role_problem(policy, s.person, s.role, held)
-        self_approval = s.decision == "approve" and s.person in requesters
-        if problem is None and self_approval and not policy.allow_self_approval:
-            problem = f"{s.person} requested this release and may not approve it"
+        item = Standing(path, s.person, s.role, s.decision, s.at, s.comment)
+        if s.decision == "reject" and s.person in policy.people:
+            note = signers[path].problem or binding.problem(*_bound(s)) or ""
+            role_ok = _role_problem(policy, s.person, s.role, ledger.held) is None
+            ledger.reject(replace(item, note=note), role_ok)
+            continue
+        problem = signers[path].problem
+        if problem is None and s.decision != "revoke":
+            problem = _approval_problem(
+                policy, s, binding=binding, requesters=requesters, held=ledger.held
+            )
         if problem:
             ignored.append(Ignored(path, s.role, problem))
-            continue
-        held.setdefault(s.person, s.role)
-        key = (s.person, s.role)
-        if s.decision == "revoke":
-            state.pop(key, None)
+        elif s.decision == "revoke":
+            ledger.revoke(s.person, s.role)
         else:
-            state[key] = Standing(path, s.person, s.role, s.decision, s.at, s.comment)
-    return list(state.values())
+            ledger.approve(item)
+    return [*ledger.rejects.values(), *ledger.approvals.values()]
+
+
+def _bound(s: Signoff) -> tuple[str, str, str]:
+    return s.release, s.candidate, s.request_sha256
+
+
+def _approval_problem(
+    policy: Policy,
+    s: Signoff,
+    *,
+    binding: _Binding,
+    requesters: frozenset[str],
+    held: dict[str, str],
+) -> str | None:
+    """Why an approval by a proven signer counts for nothing: binding, role, self-approval."""
+    problem = binding.problem(*_bound(s)) or _role_problem(policy, s.person, s.role, held)
+    if problem is None and s.person in requesters and not policy.allow_self_approval:
+        problem = f"{s.person} requested this release and may not approve it"
+    return problem
 
 
 def _role_problem(policy: Policy, person: str, role: str, held: dict[str, str]) -> str | None:
@@ -164,32 +220,39 @@ def _role_problem(policy: Policy, person: str, role: str, held: dict[str, str]) 
     return None
 
 
-def _unexpired(
+def _current(
     policy: Policy, standing: list[Standing], now: datetime, ignored: list[Ignored]
 ) -> list[Standing]:
+    """Approvals expire after the TTL and count only once made; rejections always stand."""
     ttl = policy.approval_ttl_days
-    if ttl is None:
-        return standing
     keep = []
     for item in standing:
-        if item.decision == "approve" and now - item.at > timedelta(days=ttl):
-            age = (now - item.at).days
-            ignored.append(
-                Ignored(item.path, item.role, f"expired: {age} days old, TTL {ttl} days")
-            )
+        problem = None
+        if item.decision == "approve" and item.at > now + SKEW:
+            problem = f"dated {item.at.isoformat()}, after the time judged ({now.isoformat()})"
+        elif item.decision == "approve" and ttl is not None and now - item.at > timedelta(days=ttl):
+            problem = f"expired: {(now - item.at).days} days old, TTL {ttl} days"
+        if problem:
+            ignored.append(Ignored(item.path, item.role, problem))
         else:
             keep.append(item)
     return keep
 
 
 def _evidence(
-    records: ReleaseRecords, signers: dict[str, Signer], binding: _Binding, ignored: list[Ignored]
+    records: ReleaseRecords,
+    signers: dict[str, Signer],
+    binding: _Binding,
+    ignored: list[Ignored],
+    now: datetime,
 ) -> list[EvidenceItem]:
     items = []
     for ev in records.evidence:
         m = ev.manifest
         signer = signers[ev.path]
         problem = signer.problem or binding.problem(m.release, m.candidate, m.request_sha256)
+        if problem is None and m.at > now + SKEW:
+            problem = f"dated {m.at.isoformat()}, after the time judged ({now.isoformat()})"
         if problem is None and ev.problems:
             problem = "; ".join(ev.problems)
         if problem or signer.person is None:

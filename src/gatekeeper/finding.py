@@ -13,11 +13,11 @@ if TYPE_CHECKING:
 def release_for_head(repo: GitRepo) -> str:
     """The one untagged release whose candidate has HEAD's tree outside the release folder."""
     from gatekeeper.check import stale_paths
-    from gatekeeper.policyfile import load_policy
+    from gatekeeper.policyfile import policy_in_force
     from gatekeeper.release import read_release, release_tags
 
     head = repo.resolve_commit("HEAD", "HEAD")
-    policy = load_policy(repo, head).policy
+    policy = policy_in_force(repo, head, None).policy
     tags = release_tags(repo, head, policy.releases)
     if not tags:
         raise InputError("no release at HEAD", hint="start one with `gate request TAG --title ...`")

@@ -2,12 +2,12 @@
 
 - `ssh`: the record's detached signature verifies against the keys the trusted
   policy lists for the person the record names.
-- `commit`: the commit that added the record carries a good git signature (`%G?` =
-  `G`) whose principal, from allowed signers generated from the trusted policy, is
-  that person.
+- `commit`: a commit that added exactly this content carries an SSH signature that
+  verifies, against the keys the trusted policy lists, as that person. Keys are never
+  looked up in this machine's keyrings; GPG and X.509 signatures never count.
 - `none`: the adding commit's author email is taken at its word (unverified).
 
-Whatever the mode, a record edited after the commit that added it counts for nothing.
+Whatever the mode, a record changed after the commit that added it counts for nothing.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from gatekeeper.lineage import Lineage
     from gatekeeper.models.base import Strict
     from gatekeeper.models.policy import Policy
     from gatekeeper.release import ReleaseRecords
-    from gatekeeper.repo import Change, GitRepo
+    from gatekeeper.repo import GitRepo
+    from gatekeeper.signing import Verifier
 
 
 @dataclass(frozen=True)
@@ -33,63 +35,53 @@ class Signer:
 
 
 @dataclass(frozen=True)
-class Provenance:
-    """For each record path: the commit that added it and, if any, a later edit or deletion."""
-
-    added: dict[str, Change]
-    edited: dict[str, Change]
-
-
-@dataclass(frozen=True)
 class Claim:
-    """A record, and the person it says made it."""
+    """A record, the person it says made it, and the commits that added its content."""
 
     person: str
     record: Strict
     signature: str | None
+    adders: tuple[str, ...] = ()  # commits that added exactly this content, oldest first
 
 
-def provenance(repo: GitRepo, rev: str, folder: str, paths: set[str]) -> Provenance:
-    """Walk history under `folder` newest-first; stop once every path's add is found."""
-    added: dict[str, Change] = {}
-    edited: dict[str, Change] = {}
-    pending = set(paths)
+def adders(repo: GitRepo, rev: str, folder: str, lin: Lineage) -> dict[str, tuple[str, ...]]:
+    """For each record: the non-merge commits (any branch) that added its current content,
+    oldest first, else the first-parent commit that brought it (a merge that wrote it)."""
+    wanted = {path: change.blob for path, change in lin.added.items()}
+    found: dict[str, list[str]] = {}
     for change in repo.history(rev, folder):
-        if change.path not in pending:
-            continue
-        if change.status == "A":
-            added[change.path] = change
-            pending.discard(change.path)
-            if not pending:
-                break
-        else:
-            edited.setdefault(change.path, change)
-    return Provenance(added, edited)
+        if change.status == "A" and wanted.get(change.path) == change.blob:
+            found.setdefault(change.path, []).insert(0, change.commit)
+    return {path: tuple(found.get(path) or [lin.added[path].commit]) for path in wanted}
 
 
-Verify = Callable[["GitRepo", "Policy", dict[str, Claim], Provenance], dict[str, "Signer"]]
+Verify = Callable[["GitRepo", "Policy", dict[str, Claim]], dict[str, "Signer"]]
 
 
-def identify(repo: GitRepo, policy: Policy, records: ReleaseRecords) -> dict[str, Signer]:
+def identify(
+    repo: GitRepo, policy: Policy, records: ReleaseRecords, lin: Lineage
+) -> dict[str, Signer]:
     """A signer for every record (request, sign-offs, evidence manifests) by path."""
-    claims = claims_of(records)
-    prov = provenance(repo, records.commit, records.folder, set(claims))
-    signers = verify_claims(repo, policy, claims, prov)
+    needs_commits = policy.signatures != "ssh"
+    found = adders(repo, records.commit, records.folder, lin) if needs_commits else {}
+    claims = {
+        path: Claim(c.person, c.record, c.signature, found.get(path, ()))
+        for path, c in claims_of(records).items()
+    }
+    signers = attribute(repo, policy, claims)
+    changed = {v.path: v for v in lin.violations}
     for path in claims:
-        change = prov.edited.get(path)
-        if change is not None:
-            problem = f"edited after it was committed (commit {change.commit[:12]})"
-            signers[path] = Signer(None, False, problem)
-        elif path not in prov.added:
+        if path in changed:
+            signers[path] = Signer(None, False, changed[path].reason())
+        elif path not in lin.added:
             signers[path] = Signer(None, False, "not found in history (uncommitted?)")
     return signers
 
 
-def verify_claims(
-    repo: GitRepo, policy: Policy, claims: dict[str, Claim], prov: Provenance
-) -> dict[str, Signer]:
-    """Attribute each claim per the policy's mode (paths missing from `prov.added` are skipped)."""
-    return _MODES[policy.signatures](repo, policy, claims, prov)
+def attribute(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) -> dict[str, Signer]:
+    """Attribute each claim per the policy's mode (claims without adders are skipped in
+    `commit` and `none` modes)."""
+    return _MODES[policy.signatures](repo, policy, claims)
 
 
 def claims_of(records: ReleaseRecords) -> dict[str, Claim]:
@@ -107,31 +99,25 @@ def claims_of(records: ReleaseRecords) -> dict[str, Claim]:
     return out
 
 
-def _by_author_email(
-    repo: GitRepo, policy: Policy, claims: dict[str, Claim], prov: Provenance
-) -> dict[str, Signer]:
+def _by_author_email(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) -> dict[str, Signer]:
     signers = {}
     for path, claim in claims.items():
-        change = prov.added.get(path)
-        if change is None:
+        if not claim.adders:
             continue
-        person = policy.person_by_email(change.author_email)
+        email = repo.commit_info(claim.adders[0]).author_email
+        person = policy.person_by_email(email)
         if person is None:
-            problem = f"committed by {change.author_email}, who is not a person in the policy"
+            problem = f"committed by {email}, who is not a person in the policy"
             signers[path] = Signer(None, False, problem)
         elif person != claim.person:
-            problem = (
-                f"names '{claim.person}' but was committed by {change.author_email} ({person})"
-            )
+            problem = f"names '{claim.person}' but was committed by {email} ({person})"
             signers[path] = Signer(None, False, problem)
         else:
             signers[path] = Signer(person, False)
     return signers
 
 
-def _by_ssh_signature(
-    repo: GitRepo, policy: Policy, claims: dict[str, Claim], prov: Provenance
-) -> dict[str, Signer]:
+def _by_ssh_signature(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) -> dict[str, Signer]:
     from gatekeeper.signing import Verifier
 
     signers = {}
@@ -143,32 +129,27 @@ def _by_ssh_signature(
 
 
 def _by_commit_signature(
-    repo: GitRepo, policy: Policy, claims: dict[str, Claim], prov: Provenance
+    repo: GitRepo, policy: Policy, claims: dict[str, Claim]
 ) -> dict[str, Signer]:
-    from gatekeeper.signing import allowed_signers_file
+    from gatekeeper.signing import Verifier
 
     signers = {}
-    with allowed_signers_file(policy, namespace="git") as allowed:
+    with Verifier(policy, namespace="git") as verifier:
         for path, claim in claims.items():
-            change = prov.added.get(path)
-            if change is None:
-                continue
-            status, principal = repo.commit_signature(change.commit, allowed)
-            if status != "G":
-                problem = (
-                    f"commit {change.commit[:12]} that added it has no good signature "
-                    f"from a key in the trusted policy (%G? = {status or 'N'})"
-                )
-                signers[path] = Signer(None, False, problem)
-            elif principal != claim.person:
-                problem = (
-                    f"names '{claim.person}' but commit {change.commit[:12]} is signed "
-                    f"by {principal}'s key"
-                )
-                signers[path] = Signer(None, False, problem)
-            else:
+            problems = [_commit_problem(repo, verifier, claim, sha) for sha in claim.adders]
+            if claim.adders and None in problems:
                 signers[path] = Signer(claim.person, True)
+            elif claim.adders:
+                signers[path] = Signer(None, False, next(p for p in problems if p))
     return signers
+
+
+def _commit_problem(repo: GitRepo, verifier: Verifier, claim: Claim, sha: str) -> str | None:
+    commit = repo.commit_info(sha)
+    if commit.signature is None:
+        return f"commit {sha[:12]} that added it is not signed"
+    problem = verifier.data_problem(claim.person, commit.payload, commit.signature)
+    return f"commit {sha[:12]} that added it: {problem}" if problem else None
 
 
 _MODES: dict[str, Verify] = {

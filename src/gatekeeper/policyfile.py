@@ -55,6 +55,13 @@ def load_policy(repo: GitRepo, commit: str) -> LoadedPolicy:
     return LoadedPolicy(policy, commit, tuple(p for p, _ in docs), digest.hexdigest())
 
 
+def policy_in_force(repo: GitRepo, revision: str, policy_ref: str | None) -> LoadedPolicy:
+    """The one answer to "which policy decides?": the trusted ref when one is given
+    (resolved exactly, never guessed), else the policy at the revision being judged."""
+    commit = repo.resolve_trusted(policy_ref, "--policy-ref") if policy_ref else revision
+    return load_policy(repo, commit)
+
+
 def _validate(docs: list[tuple[str, dict[str, Any]]], where: str) -> Policy:
     from pydantic import ValidationError
 

@@ -7,12 +7,13 @@ and committed as one commit, or removed again if git refuses.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import IdentityError, InputError
+from gatekeeper.layout import ReleaseLayout
 from gatekeeper.repo import MAX_BLOB_BYTES
 from gatekeeper.session import Session, open_session
 from gatekeeper.writing import Written, dump, free_path, stamp, write
@@ -36,46 +37,94 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RequestFields:
-    """`gate request` options."""
+    """`gate request` options; None means "not given" (a revision keeps the old value)."""
 
-    title: str
-    kind: str = "release"
-    risk: str = "normal"
-    component: str = ""
+    title: str | None = None
+    kind: str | None = None
+    risk: str | None = None
+    component: str | None = None
     planned_at: datetime | None = None
     candidate: str | None = None
-    summary: str = ""
-    rollback_plan: str = ""
+    summary: str | None = None
+    rollback_plan: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The fields given, by record key (the candidate is resolved separately)."""
+        return {k: v for k, v in asdict(self).items() if v is not None and k != "candidate"}
 
 
-def file_request(s: Session, tag: str, fields: RequestFields, *, commit: bool = True) -> Written:
-    """Write `releases/<tag>/request.toml` for the candidate commit."""
+_NEW_REQUEST = {
+    "kind": "release",
+    "risk": "normal",
+    "component": "",
+    "summary": "",
+    "rollback_plan": "",
+}
+
+
+def file_request(
+    s: Session, tag: str, fields: RequestFields, *, revise: bool = False, commit: bool = True
+) -> Written:
+    """Write `releases/<tag>/request.toml` for the candidate commit, or, with `revise`,
+    its next revision: `revision = N+1`, `supersedes` = sha256 of revision N."""
     from gatekeeper.models.records import Request
 
-    path = f"{s.releases}/{tag}/request.toml"
-    if path in s.repo.paths(s.head, f"{s.releases}/{tag}") or (s.repo.root / path).exists():
+    layout = ReleaseLayout(s.releases, tag)
+    previous = _previous_request(s, layout, revise=revise)
+    if previous is None:
+        if fields.title is None:
+            raise InputError(
+                "--title: required for a new request", hint=f"gate request {tag} --title ..."
+            )
+        doc: dict[str, Any] = {"schema": 1, "release": tag, **_NEW_REQUEST, "revision": 1}
+    else:
+        request, data = previous
+        doc = request.model_dump(mode="python", by_alias=True, exclude={"signature"})
+        doc |= {"revision": request.revision + 1, "supersedes": hashlib.sha256(data).hexdigest()}
+    doc |= fields.given()
+    if fields.candidate or previous is None:
+        doc["candidate"] = s.repo.resolve_commit(fields.candidate or "HEAD", "--candidate")
+    doc |= {"requester": s.person, "requested_at": s.now}
+    undeclared = s.loaded.policy.undeclared(doc["kind"], doc["component"])
+    if undeclared:
         raise InputError(
-            f"{path}: release '{tag}' is already requested",
-            hint="requests are append-only; file a new release tag instead",
+            f"{layout.request}: {undeclared[0]}",
+            lines=[f"{layout.request}: {line}" for line in undeclared],
+            hint="use a kind / component the policy declares in `kinds` / `components`",
         )
-    candidate = s.repo.resolve_commit(fields.candidate or "HEAD", "--candidate")
-    doc = {
-        "schema": 1,
-        "release": tag,
-        "title": fields.title,
-        "kind": fields.kind,
-        "risk": fields.risk,
-        "component": fields.component,
-        "planned_at": fields.planned_at,
-        "candidate": candidate,
-        "summary": fields.summary,
-        "rollback_plan": fields.rollback_plan,
-        "requester": s.person,
-        "requested_at": s.now,
-    }
-    data = dump(Request, doc, path, s.key, strict=False)
-    message = f"gate: request {tag}: {fields.title}"
-    return write(s, {path: data}, message, commit)
+    data = dump(Request, doc, layout.request, s.record_key, strict=False)
+    verb = f"revise {tag} (revision {doc['revision']})" if previous else f"request {tag}"
+    return write(s, {layout.request: data}, f"gate: {verb}: {doc['title']}", commit)
+
+
+def _previous_request(
+    s: Session, layout: ReleaseLayout, *, revise: bool
+) -> tuple[Request, bytes] | None:
+    """The committed request a revision supersedes (None for a new request)."""
+    from gatekeeper.release import read_release
+
+    records = read_release(s.repo, s.head, s.releases, layout.tag)
+    on_disk = s.repo.root / layout.request
+    if not revise:
+        if records.request is not None or on_disk.exists():
+            raise InputError(
+                f"{layout.request}: release '{layout.tag}' is already requested",
+                hint=f"change it with `gate request {layout.tag} --revise --title ...` "
+                "(approvals must then be given again)",
+            )
+        return None
+    if records.request is None:
+        raise InputError(
+            f"{layout.request}: release '{layout.tag}' has no committed request to revise",
+            hint=f"file it first: gate request {layout.tag} --title ...",
+        )
+    data = s.repo.blob_at(s.head, layout.request)
+    if not on_disk.is_file() or on_disk.read_bytes() != data:
+        raise InputError(
+            f"{layout.request}: differs from the committed version",
+            hint=f"restore it (`git restore {layout.request}`); revise only with --revise",
+        )
+    return records.request, data
 
 
 def sign_off(
@@ -98,7 +147,8 @@ def sign_off(
         )
     records, request = _requested(s, tag)
     when = stamp(s.now)
-    path = free_path(s, f"{records.folder}/approvals/{when}-{s.person}-{role}-{decision}", ".toml")
+    name = f"{when}-{s.person}-{role}-{decision}"
+    path = free_path(s, records.layout.record("approval", name), ".toml")
     doc = {
         "schema": 1,
         "release": tag,
@@ -110,7 +160,7 @@ def sign_off(
         "at": s.now,
         "comment": comment,
     }
-    data = dump(Signoff, doc, path, s.key)
+    data = dump(Signoff, doc, path, s.record_key)
     verb = {"approve": "approves", "reject": "rejects", "revoke": "revokes"}[decision]
     return write(s, {path: data}, f"gate: {s.person} {verb} {tag} as {role}", commit)
 
@@ -131,7 +181,8 @@ def attach(
     spec = kind_named(kind)
     records, request = _requested(s, tag)
     details = _details(spec.details_model, spec.details_from_cli(sets), kind)
-    stem = free_path(s, f"{records.folder}/evidence/{kind}-{stamp(s.now)}-{s.person}", ".toml")
+    name = f"{kind}-{stamp(s.now)}-{s.person}"
+    stem = free_path(s, records.layout.record("evidence", name), ".toml")
     files: dict[str, bytes] = {}
     attachments = []
     if spec.attachment_suffix and source is None:
@@ -160,7 +211,7 @@ def attach(
         "attachments": attachments,
         "details": details,
     }
-    files[stem] = dump(EvidenceManifest, doc, stem, s.key)
+    files[stem] = dump(EvidenceManifest, doc, stem, s.record_key)
     return write(s, files, f"gate: attach {kind} to {tag}", commit)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gatekeeper.errors import RecordError
+from gatekeeper.layout import ReleaseLayout, classify
 from gatekeeper.tomlfile import parse_toml, validation_lines
 
 if TYPE_CHECKING:
@@ -18,9 +19,6 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound="BaseModel")
 HINT = "fix the record (see `gate schema request|approval|evidence`) and commit the fix"
-REQUEST = "request.toml"
-APPROVALS = "approvals"
-EVIDENCE = "evidence"
 
 
 @dataclass(frozen=True)
@@ -47,8 +45,7 @@ class RecordFile:
 class ReleaseRecords:
     """Everything under `releases/<tag>/` at `commit`."""
 
-    tag: str
-    folder: str
+    layout: ReleaseLayout
     commit: str
     request: Request | None = None
     request_sha256: str | None = None
@@ -57,9 +54,19 @@ class ReleaseRecords:
     files: tuple[RecordFile, ...] = field(default=())
 
     @property
+    def tag(self) -> str:
+        """The release."""
+        return self.layout.tag
+
+    @property
+    def folder(self) -> str:
+        """The release folder."""
+        return self.layout.folder
+
+    @property
     def request_path(self) -> str:
         """Where the request lives."""
-        return f"{self.folder}/{REQUEST}"
+        return self.layout.request
 
 
 def parse_record(model: type[M], data: bytes, path: str) -> M:
@@ -76,17 +83,17 @@ def parse_record(model: type[M], data: bytes, path: str) -> M:
 
 def read_release(repo: GitRepo, commit: str, releases: str, tag: str) -> ReleaseRecords:
     """Read one release folder from git objects: one subtree, whatever the repo's size."""
-    folder = f"{releases}/{tag}"
-    entries = repo.ls_tree(commit, folder)
+    layout = ReleaseLayout(releases, tag)
+    entries = repo.ls_tree(commit, layout.folder)
     blobs = {e.path: repo.read_blob(e) for e in entries}  # refuses symlinks, submodules, big files
     files = tuple(
         RecordFile(e.path, e.sha, hashlib.sha256(blobs[e.path]).hexdigest()) for e in entries
     )
-    return replace(records_from_blobs(tag, folder, commit, blobs), files=files)
+    return replace(records_from_blobs(layout, commit, blobs), files=files)
 
 
 def records_from_blobs(
-    tag: str, folder: str, commit: str, blobs: dict[str, bytes]
+    layout: ReleaseLayout, commit: str, blobs: dict[str, bytes]
 ) -> ReleaseRecords:
     """Parse a release's files (path -> content) into records."""
     from gatekeeper.models.records import Request, Signoff
@@ -95,18 +102,16 @@ def records_from_blobs(
     signoffs = []
     evidence = []
     for path in sorted(blobs):
-        rel = path[len(folder) + 1 :]
+        kind = layout.kind_of(path)
         data = blobs[path]
-        if rel == REQUEST:
+        if kind == "request":
             request = parse_record(Request, data, path)
             request_sha = hashlib.sha256(data).hexdigest()
-        elif rel.startswith(f"{APPROVALS}/") and rel.endswith(".toml"):
+        elif kind == "approval":
             signoffs.append((path, parse_record(Signoff, data, path)))
-        elif rel.startswith(f"{EVIDENCE}/") and rel.endswith(".toml"):
+        elif kind == "evidence":
             evidence.append(parse_evidence(path, data, blobs))
-    return ReleaseRecords(
-        tag, folder, commit, request, request_sha, tuple(signoffs), tuple(evidence)
-    )
+    return ReleaseRecords(layout, commit, request, request_sha, tuple(signoffs), tuple(evidence))
 
 
 def parse_evidence(path: str, data: bytes, blobs: dict[str, bytes]) -> Evidence:
@@ -144,9 +149,5 @@ def _details(model: type[Strict], details: dict[str, Any], path: str) -> Strict:
 
 def release_tags(repo: GitRepo, commit: str, releases: str) -> list[str]:
     """Names of every release folder (those holding a request) at `commit`."""
-    suffix = f"/{REQUEST}"
-    return sorted(
-        path[len(releases) + 1 : -len(suffix)]
-        for path in repo.paths(commit, releases)
-        if path.endswith(suffix) and f"/{APPROVALS}/" not in path and f"/{EVIDENCE}/" not in path
-    )
+    found = (classify(path, releases) for path in repo.paths(commit, releases))
+    return sorted(r.tag for r in found if r is not None and r.kind == "request")

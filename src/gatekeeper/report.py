@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -32,6 +33,7 @@ class Report:
     stage: str
     gates: tuple[GateResult, ...]
     warnings: tuple[str, ...] = field(default=())
+    at: datetime | None = None  # what TTLs and ages were judged against
 
     @property
     def passed(self) -> bool:
@@ -57,4 +59,5 @@ class Report:
             "passed": self.passed,
             "gates": [asdict(g) | {"reasons": list(g.reasons)} for g in self.gates],
             "warnings": list(self.warnings),
+            "at": self.at.isoformat() if self.at else None,
         }

@@ -29,6 +29,11 @@ class Session:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
+    def record_key(self) -> SigningKey | None:
+        """The key that signs the record itself (`ssh` mode only)."""
+        return self.key if self.loaded.policy.signatures == "ssh" else None
+
+    @property
     def releases(self) -> str:
         """The policy's release folder."""
         return self.loaded.policy.releases
@@ -36,13 +41,13 @@ class Session:
 
 def open_session(repo: GitRepo, tag: str, key: Path | None = None) -> Session:
     """Resolve HEAD, the policy, who is acting and their key; exit 2 when any is missing."""
-    from gatekeeper.policyfile import load_policy
+    from gatekeeper.policyfile import policy_in_force
 
     tagname.check_syntax(tag)
     head = repo.head()
     if head is None:
         raise InputError(f"{repo.root}: no commits yet", hint="commit your code and policy first")
-    loaded = load_policy(repo, head)
+    loaded = policy_in_force(repo, head, None)
     tagname.check_policy(tag, loaded.policy)
     email = repo.author().email
     person = loaded.policy.person_by_email(email)
@@ -51,9 +56,11 @@ def open_session(repo: GitRepo, tag: str, key: Path | None = None) -> Session:
             f"{email}: not a person in the policy (people.*.email)",
             hint="add yourself under [people.<id>] in the policy, or set git's user.email",
         )
+    # In both signed modes the key must be one the policy lists for the acting person:
+    # `ssh` signs the record with it, `commit` signs the commit with exactly it.
     signing = (
         _signing_key(repo, loaded.policy, person, key)
-        if loaded.policy.signatures == "ssh"
+        if loaded.policy.signatures != "none"
         else None
     )
     return Session(repo, head, loaded, person, signing)
@@ -68,7 +75,7 @@ def _signing_key(repo: GitRepo, policy: Policy, person: str, given: Path | None)
     where = given or os.environ.get("GATE_SIGNING_KEY") or repo.config("user.signingkey")
     if not where:
         raise IdentityError(
-            f'{person}: no signing key (the policy has signatures = "ssh")',
+            f'{person}: no signing key (the policy has signatures = "{policy.signatures}")',
             hint="pass --key ~/.ssh/id_ed25519, or set GATE_SIGNING_KEY or user.signingkey",
         )
     key = SigningKey(Path(str(where)).expanduser())

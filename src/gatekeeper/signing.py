@@ -90,15 +90,29 @@ def allowed_signers_file(policy: Policy, namespace: str = NAMESPACE) -> Iterator
         yield path
 
 
-class Verifier:
-    """Verifies signatures against the keys a (trusted) policy lists for each person."""
+SSH_ARMOR = "-----BEGIN SSH SIGNATURE-----"
+NOT_SSH = (
+    "signed with a non-SSH (GPG or X.509) signature; only SSH signatures from keys the "
+    "trusted policy lists count, never a key from this machine's keyrings"
+)
 
-    def __init__(self, policy: Policy) -> None:
+
+class Verifier:
+    """Verifies signatures against the keys a (trusted) policy lists for each person.
+
+    Only the policy's keys are consulted: an allowed-signers file is generated from it,
+    and ssh-keygen is run directly, never through git's or gpg's configuration.
+    """
+
+    def __init__(self, policy: Policy, namespace: str = NAMESPACE) -> None:
         self._policy = policy
+        self._namespace = namespace
         self._stack = ExitStack()
 
     def __enter__(self) -> Verifier:
-        self._allowed = self._stack.enter_context(allowed_signers_file(self._policy))
+        self._allowed = self._stack.enter_context(
+            allowed_signers_file(self._policy, self._namespace)
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -108,39 +122,54 @@ class Verifier:
         """None when `signature` is `person`'s over `record`; else why it counts for nothing."""
         if not signature:
             return 'not signed (signatures = "ssh" requires a signature)'
+        return self.data_problem(person, payload(record), signature)
+
+    def data_problem(self, person: str, data: bytes, signature: str) -> str | None:
+        """None when `signature` is `person`'s over `data`; else why it counts for nothing."""
+        if SSH_ARMOR not in signature:
+            return NOT_SSH
         if person not in self._policy.people or not self._policy.people[person].keys:
             return f"the trusted policy lists no key for '{person}'"
-        sig = self._allowed.with_name("record.sig")
-        sig.write_text(signature + "\n", encoding="utf-8")
-        data = payload(record)
-        proc = subprocess.run(
-            [
-                "ssh-keygen",
-                "-Y",
-                "verify",
-                "-f",
-                str(self._allowed),
-                "-I",
-                person,
-                "-n",
-                NAMESPACE,
-                "-s",
-                str(sig),
-            ],
-            input=data,
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-        if proc.returncode == 0:
+        if self._verify(person, data, signature):
             return None
-        found = subprocess.run(
-            ["ssh-keygen", "-Y", "find-principals", "-f", str(self._allowed), "-s", str(sig)],
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-        owner = found.stdout.decode().split()
-        if found.returncode == 0 and owner and person not in owner:
-            return f"signed with {owner[0]}'s key, not {person}'s"
+        owner = self.owner(signature)
+        if owner and owner != person:
+            return f"signed with {owner}'s key, not {person}'s"
         return f"signature does not verify against {person}'s keys in the trusted policy"
+
+    def signer(self, data: bytes, signature: str) -> str | None:
+        """The policy person whose key made a good `signature` over `data`, or None."""
+        owner = self.owner(signature) if SSH_ARMOR in signature else None
+        return owner if owner and self._verify(owner, data, signature) else None
+
+    def owner(self, signature: str) -> str | None:
+        """The policy person whose key the signature names (not yet checked over data)."""
+        sig = self._write_sig(signature)
+        found = _run_keygen(["-Y", "find-principals", "-f", str(self._allowed), "-s", str(sig)])
+        names = found.stdout.decode("utf-8", "replace").split()
+        return names[0] if found.returncode == 0 and names else None
+
+    def _verify(self, person: str, data: bytes, signature: str) -> bool:
+        sig = self._write_sig(signature)
+        args = ["-Y", "verify", "-f", str(self._allowed), "-I", person, "-n", self._namespace]
+        return _run_keygen([*args, "-s", str(sig)], data).returncode == 0
+
+    def _write_sig(self, signature: str) -> Path:
+        sig = self._allowed.with_name("record.sig")
+        sig.write_text(signature.strip() + "\n", encoding="utf-8")
+        return sig
+
+
+def _run_keygen(args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["ssh-keygen", *args], input=data, capture_output=True, check=False, timeout=60
+    )
+
+
+def split_signed_tag(raw: bytes) -> tuple[bytes, str | None]:
+    """(what a tag's signature covers, the signature) of a raw tag object, as git splits it."""
+    for marker in (SSH_ARMOR.encode(), b"-----BEGIN PGP SIGNATURE-----"):
+        at = raw.rfind(b"\n" + marker)
+        if at >= 0:
+            return raw[: at + 1], raw[at + 1 :].decode("utf-8", "replace")
+    return raw, None

@@ -45,13 +45,13 @@ def statuses(repo: GitRepo) -> list[ReleaseStatus]:
     tagged, overdue post-release obligations."""
     from gatekeeper.check import CheckOptions, evaluate
     from gatekeeper.errors import InputError
-    from gatekeeper.policyfile import load_policy
+    from gatekeeper.policyfile import policy_in_force
     from gatekeeper.release import release_tags
 
     head = repo.head()
     if head is None:
         raise InputError(f"{repo.root}: no commits yet", hint="run `gate init` and commit")
-    policy = load_policy(repo, head).policy
+    policy = policy_in_force(repo, head, None).policy
     out = []
     for tag in release_tags(repo, head, policy.releases):
         tagged = repo.tag(tag) is not None

@@ -1,18 +1,31 @@
-"""`gate validate`: schema checks of policy and record files, and append-only records."""
+"""`gate validate`: schema checks of policy and record files, and append-only records.
+
+This is the hook's early warning; `gate check` enforces the same rules from history,
+because a hook can be skipped. The release folder is the one the policy names, read
+from HEAD and from the index alike, so a policy change staged in the same commit
+cannot hide record edits from it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gatekeeper.errors import InputError, RecordError
+from gatekeeper.errors import GateError, InputError, RecordError
+from gatekeeper.layout import classify, is_record_path
 from gatekeeper.policyfile import POLICY_DIR
 from gatekeeper.repo import MAX_BLOB_BYTES
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from gatekeeper.layout import RecordPath
     from gatekeeper.repo import GitRepo
 
-APPEND_ONLY = ("approvals", "evidence")
+HINT = (
+    "add a new record instead (e.g. `gate revoke`, `gate request TAG --revise`); restore "
+    "the file with `git restore --staged --worktree PATH`"
+)
 
 
 def releases_folder(root: Path) -> str | None:
@@ -29,37 +42,70 @@ def releases_folder(root: Path) -> str | None:
 
 
 def is_relevant(path: str, releases: str = "releases") -> bool:
-    """Whether `gate validate` has anything to say about `path`."""
-    return path.startswith((f"{POLICY_DIR}/", f"{releases}/"))
+    """Whether `gate validate` has anything to say about `path` (a policy, or anything
+    shaped like a release record, whichever folder it is in)."""
+    return path.startswith((f"{POLICY_DIR}/", f"{releases}/")) or is_record_path(path)
 
 
-def validate_blob(path: str, data: bytes, releases: str) -> None:
+def release_folders(repo: GitRepo) -> tuple[str, ...]:
+    """The release folders named by the policy at HEAD and by the policy in the index."""
+    import tomllib
+
+    folders = set()
+    head = repo.head()
+    if head is not None:
+        try:
+            from gatekeeper.policyfile import policy_in_force
+
+            folders.add(policy_in_force(repo, head, None).policy.releases)
+        except GateError:
+            pass  # an unreadable committed policy: the staged one is validated below
+    for entry in repo.index_entries(POLICY_DIR):
+        try:
+            value = tomllib.loads(repo.read_blob(entry).decode("utf-8")).get("releases")
+        except (GateError, ValueError):
+            continue
+        if isinstance(value, str):
+            folders.add(value)
+    return tuple(sorted(folders or {"releases"}))
+
+
+def _where(path: str, folders: Sequence[str]) -> RecordPath | None:
+    for folder in folders:
+        found = classify(path, folder)
+        if found is not None:
+            return found
+    return None
+
+
+def validate_blob(path: str, data: bytes, folders: Sequence[str]) -> None:
     """Validate one file by where it lives; exit 2 naming each problem."""
     from gatekeeper.models.records import Request, Signoff
     from gatekeeper.policyfile import parse_policy
     from gatekeeper.release import parse_evidence, parse_record
 
-    parts = path.split("/")
-    if path.startswith(f"{POLICY_DIR}/") and len(parts) == 2 and path.endswith(".toml"):
+    if path.startswith(f"{POLICY_DIR}/") and path.count("/") == 1 and path.endswith(".toml"):
         parse_policy(data, path)
-    elif not path.startswith(f"{releases}/") or not path.endswith(".toml"):
         return
-    elif parts[-1] == "request.toml" and "approvals" not in parts and "evidence" not in parts:
+    found = _where(path, folders)
+    if found is None:
+        return
+    if found.kind == "request":
         parse_record(Request, data, path)
-    elif len(parts) >= 3 and parts[-2] == "approvals":
+    elif found.kind == "approval":
         parse_record(Signoff, data, path)
-    elif len(parts) >= 3 and parts[-2] == "evidence":
+    elif found.kind == "evidence":
         parse_evidence(path, data, {})
 
 
-def validate_files(root: Path, paths: list[str], releases: str = "releases") -> int:
+def validate_files(root: Path, paths: list[str], folders: Sequence[str] = ("releases",)) -> int:
     """Validate files on disk (what pre-commit hands over); returns how many were checked."""
     checked = 0
     for name in paths:
         rel = Path(name)
         full = rel if rel.is_absolute() else root / rel
         relpath = full.resolve().relative_to(root.resolve()).as_posix() if full.exists() else name
-        if not is_relevant(relpath, releases):
+        if not any(is_relevant(relpath, folder) for folder in folders):
             continue
         if full.is_symlink():
             raise RecordError(
@@ -73,44 +119,61 @@ def validate_files(root: Path, paths: list[str], releases: str = "releases") -> 
                 f"{relpath}: {full.stat().st_size} bytes; expected at most {MAX_BLOB_BYTES}",
                 hint="keep large artefacts out of git",
             )
-        validate_blob(relpath, full.read_bytes(), releases)
+        validate_blob(relpath, full.read_bytes(), folders)
         checked += 1
     return checked
 
 
-def validate_index(repo: GitRepo, releases: str = "releases", *, everything: bool = False) -> int:
+def validate_index(repo: GitRepo, folders: Sequence[str], *, everything: bool = False) -> int:
     """Validate staged policy and record files (or, with `everything`, all of them in the
     index), and refuse edits of committed records."""
-    changed = (
-        None
-        if everything
-        else {path for _, path in repo.staged_changes(POLICY_DIR)}
-        | {path for _, path in repo.staged_changes(releases)}
-    )
+    changed = None
+    if not everything:
+        changed = {path for f in (POLICY_DIR, *folders) for _, path in repo.staged_changes(f)}
     checked = 0
-    for folder in (POLICY_DIR, releases):
+    for folder in (POLICY_DIR, *folders):
         for entry in repo.index_entries(folder):
             if changed is not None and entry.path not in changed:
                 continue
-            validate_blob(entry.path, repo.read_blob(entry), releases)
+            validate_blob(entry.path, repo.read_blob(entry), folders)
             checked += 1
-    validate_index_append_only(repo, releases)
+    validate_index_append_only(repo, folders)
     return checked
 
 
-def validate_index_append_only(repo: GitRepo, releases: str = "releases") -> None:
-    """A committed sign-off or evidence record may never be edited or deleted."""
-    problems = [
-        f"{path}: committed records are append-only; {'edited' if status == 'M' else 'deleted'}"
-        for status, path in repo.staged_changes(releases)
-        if status in {"M", "D", "T"}
-        and path.split("/")[-2:-1]
-        and path.split("/")[-2] in APPEND_ONLY
-    ]
+def validate_index_append_only(repo: GitRepo, folders: Sequence[str]) -> None:
+    """A committed record may never be edited or deleted; a request only revised."""
+    problems = []
+    for folder in folders:
+        for status, path in repo.staged_changes(folder):
+            found = classify(path, folder)
+            if status not in {"M", "D", "T"} or found is None:
+                continue
+            if found.kind == "request" and status == "M":
+                problems += _revision_problem(repo, path)
+            else:
+                what = {"M": "edited", "D": "deleted", "T": "replaced"}[status]
+                problems.append(f"{path}: committed records are append-only; {what}")
     if problems:
-        raise InputError(
-            problems[0],
-            lines=problems,
-            hint="add a new record instead (e.g. `gate revoke`); restore the file "
-            "with `git restore --staged --worktree PATH`",
-        )
+        raise InputError(problems[0], lines=problems, hint=HINT)
+
+
+def _revision_problem(repo: GitRepo, path: str) -> list[str]:
+    """A staged request.toml must be the next revision of the committed one."""
+    import hashlib
+
+    from gatekeeper.lineage import link_problem
+    from gatekeeper.models.records import Request
+    from gatekeeper.release import parse_record
+
+    head = repo.head()
+    staged = [e for e in repo.index_entries(path.rsplit("/", 1)[0]) if e.path == path]
+    if head is None or len(staged) != 1:
+        return []
+    old = repo.blob_at(head, path)
+    new = parse_record(Request, repo.read_blob(staged[0]), path)
+    previous = parse_record(Request, old, path)
+    if new.revision == previous.revision + 1 and new.supersedes == hashlib.sha256(old).hexdigest():
+        return []
+    problem = link_problem(new, previous.revision + 1, old) or "is not the next revision"
+    return [f"{path}: {problem}; change a request only with `gate request TAG --revise`"]

@@ -68,7 +68,10 @@ def free_path(s: Session, stem: str, suffix: str) -> str:
 
 
 def write(s: Session, files: dict[str, bytes], message: str, commit: bool) -> Written:
+    """Write `files` (a file that exists is replaced, and restored if anything fails), then
+    stage and commit exactly them."""
     created: list[Path] = []
+    replaced: dict[Path, bytes] = {}
     try:
         for rel, data in files.items():
             target = s.repo.root / rel
@@ -76,13 +79,19 @@ def write(s: Session, files: dict[str, bytes], message: str, commit: bool) -> Wr
                 if not parent.exists() and s.repo.root in parent.parents:
                     parent.mkdir()
                     created.append(parent)
-            with target.open("xb") as fh:
+            if target.is_file() and not target.is_symlink():
+                replaced[target] = target.read_bytes()
+            else:
                 created.append(target)
+            with target.open("wb" if target in replaced else "xb") as fh:
                 fh.write(data)
-        sign = s.loaded.policy.signatures == "commit"
-        sha = s.repo.commit_files(list(files), message, commit=commit, sign=sign)
+        signing = s.key.path if s.loaded.policy.signatures == "commit" and s.key else None
+        sha = s.repo.commit_files(list(files), message, commit=commit, signing_key=signing)
     except BaseException:
+        for path, old in replaced.items():
+            path.write_bytes(old)
         for path in reversed(created):
-            path.unlink() if path.is_file() else path.rmdir()
+            if path.exists():
+                path.unlink() if path.is_file() else path.rmdir()
         raise
     return Written(tuple(files), sha, message)

@@ -13,26 +13,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, AuditLog, Event, ReleaseLog
+from gatekeeper.layout import release_of
 from gatekeeper.policyfile import POLICY_DIR
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import Change, GitRepo, TagInfo
 
-MARKERS = ("request.toml", "approvals", "evidence")
-
-__all__ = ["AuditLog", "ReleaseLog", "audit", "release_of"]
-
-
-def release_of(path: str, releases: str) -> str | None:
-    """`releases/billing/v2.3.1/approvals/x.toml` -> `billing/v2.3.1`."""
-    parts = path.split("/")
-    if parts[0] != releases:
-        return None
-    for i, part in enumerate(parts[1:], start=1):
-        if part in MARKERS:
-            return "/".join(parts[1:i]) or None
-    return None
+__all__ = ["AuditLog", "ReleaseLog", "audit"]
 
 
 @dataclass

@@ -129,12 +129,12 @@ def _verify(
     record: Signoff | EvidenceManifest,
     added: Change,
 ) -> tuple[bool, str | None]:
-    from gatekeeper.identity import Claim, Provenance, verify_claims
+    from gatekeeper.identity import Claim, attribute
 
     if policy is None:
         return False, "no valid policy was in force when it was added"
-    claim = Claim(record.person, record, record.signature)
-    signer = verify_claims(repo, policy, {path: claim}, Provenance({path: added}, {}))[path]
+    claim = Claim(record.person, record, record.signature, (added.commit,))
+    signer = attribute(repo, policy, {path: claim})[path]
     return signer.problem is None and signer.verified, signer.problem
 
 

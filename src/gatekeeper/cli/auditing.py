@@ -50,7 +50,7 @@ def audit(
     from gatekeeper import tagname
     from gatekeeper.audit import audit as build
     from gatekeeper.check import refuse_shallow
-    from gatekeeper.policyfile import load_policy
+    from gatekeeper.policyfile import policy_in_force
     from gatekeeper.repo import open_repo
 
     if tag is not None:
@@ -59,8 +59,7 @@ def audit(
     with open_repo(repo_dir(directory)) as repo:
         refuse_shallow(repo)
         head = repo.resolve_commit("HEAD", "HEAD")
-        policy_commit = repo.resolve_commit(policy_ref, "--policy-ref") if policy_ref else head
-        policy = load_policy(repo, policy_commit).policy
+        policy = policy_in_force(repo, head, policy_ref).policy
         branch = default_branch or _default_branch(repo)
         log = build(repo, head, policy, only=tag, since=start, until=end, default_branch=branch)
         statements = _statements(repo, log) if fmt is AuditFormat.intoto else []
@@ -133,16 +132,24 @@ def _default_branch(repo: GitRepo) -> str | None:
 @handled
 def verify_receipt(
     name: Annotated[str, typer.Argument(metavar="TAG", help="Release tag to verify.")],
+    policy_ref: Annotated[
+        str | None,
+        typer.Option("--policy-ref", help="Trusted ref to re-evaluate under (e.g. main)."),
+    ] = None,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option("--allow-unsigned", help="Accept a receipt whose tag is not signed."),
+    ] = False,
     directory: RepoDir = None,
 ) -> int:
-    """Re-check a tag's receipt offline: every digest, where the tag points, the policy."""
+    """Re-evaluate the release under the trusted policy and compare the tag's receipt."""
     from gatekeeper import tagname
     from gatekeeper.receipt import verify
     from gatekeeper.repo import open_repo
 
     tagname.check_syntax(name)
     with open_repo(repo_dir(directory)) as repo:
-        ok, bad = verify(repo, name)
+        ok, bad = verify(repo, name, policy_ref, allow_unsigned=allow_unsigned)
     for line in ok:
         out(f"ok    {line}")
     for line in bad:

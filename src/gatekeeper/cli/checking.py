@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -43,6 +43,14 @@ def check(
         str | None, typer.Option("--policy-ref", help="Read the policy from this trusted ref.")
     ] = None,
     stage: Stage = "pre-tag",
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Judge TTLs and ages at: now, tag (the tagger date; default for a tag) "
+            "or an ISO 8601 time.",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.text,
     report_json: Annotated[
         Path | None, typer.Option("--report-json", help="Also write the JSON report to FILE.")
@@ -50,7 +58,7 @@ def check(
     directory: RepoDir = None,
 ) -> int:
     """May this release be tagged? Exit 0 pass, 1 a gate failed, 2 bad input."""
-    from gatekeeper.check import CheckOptions, check_release
+    from gatekeeper.check import CheckOptions, check_each, check_release
     from gatekeeper.repo import open_repo
 
     if tag and tag_opt and tag != tag_opt:
@@ -59,13 +67,12 @@ def check(
         raise InputError(
             f"--stage: '{stage}'; expected pre-tag or post-release", hint="--stage pre-tag"
         )
-    opts = CheckOptions(rev=rev, policy_ref=policy_ref, stage=stage)
+    opts = CheckOptions(rev=rev, policy_ref=policy_ref, stage=stage, **_at(at))
     with open_repo(repo_dir(directory)) as repo:
         if all_tags:
-            tags = _release_tags(repo, policy_ref)
+            reports = check_each(repo, opts)
         else:
-            tags = [tag or tag_opt or _release_at_head(repo)]
-        reports = [check_release(repo, name, opts) for name in tags]
+            reports = [check_release(repo, tag or tag_opt or _release_at_head(repo), opts)]
     from gatekeeper.render.json import dumps
 
     data = (
@@ -96,13 +103,20 @@ def _step_summary(reports: list[Report]) -> None:
             fh.write(summary(reports))
 
 
-def _release_tags(repo: GitRepo, policy_ref: str | None) -> list[str]:
-    from gatekeeper.policyfile import load_policy
-    from gatekeeper.tagname import is_release_tag
+def _at(value: str | None) -> dict[str, Any]:
+    """`--at now|tag|ISO`: an ISO time sets the clock the check judges by."""
+    from datetime import UTC, datetime
 
-    head = repo.resolve_commit(policy_ref or "HEAD", "--policy-ref")
-    policy = load_policy(repo, head).policy
-    return [t for t in repo.tag_names() if is_release_tag(t, policy)]
+    if value is None or value in {"now", "tag"}:
+        return {"at": value}
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"--at {value!r}: expected now, tag or an ISO 8601 time",
+            hint="--at now, or --at 2026-07-01T09:00:00+08:00",
+        ) from None
+    return {"at": "now", "now": moment if moment.tzinfo else moment.replace(tzinfo=UTC)}
 
 
 def _release_at_head(repo: GitRepo) -> str:

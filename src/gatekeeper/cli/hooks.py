@@ -27,7 +27,7 @@ def pre_push(
 ) -> int:
     """Refuse pushing any release tag whose check fails; branch pushes pass through."""
     from gatekeeper.check import check_release
-    from gatekeeper.policyfile import load_policy
+    from gatekeeper.policyfile import policy_in_force
     from gatekeeper.pushing import from_pre_commit, parse_pre_push, pushed_tags
     from gatekeeper.render.text import check as render
     from gatekeeper.repo import open_repo
@@ -40,7 +40,7 @@ def pre_push(
     failed = list(refusals)
     with open_repo(repo_dir(directory)) as repo:
         head = repo.head()
-        policy = load_policy(repo, head).policy if head and names else None
+        policy = policy_in_force(repo, head, None).policy if head and names else None
         for name in names:
             if policy is None or not is_release_tag(name, policy):
                 continue

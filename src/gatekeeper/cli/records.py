@@ -37,21 +37,33 @@ def _report(written: Written) -> None:
 @handled
 def request(
     tag: Tag,
-    title: Annotated[str, typer.Option(help="One line saying what ships.")],
-    kind: Annotated[str, typer.Option(help="Release kind, e.g. server-upgrade.")] = "release",
-    risk: Annotated[str, typer.Option(help="low, normal or major.")] = "normal",
-    component: Annotated[str, typer.Option(help="Component released, if any.")] = "",
+    title: Annotated[str | None, typer.Option(help="One line saying what ships.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Release kind, e.g. server-upgrade (default: release).")
+    ] = None,
+    risk: Annotated[str | None, typer.Option(help="low, normal (default) or major.")] = None,
+    component: Annotated[str | None, typer.Option(help="Component released, if any.")] = None,
     planned_at: Annotated[
         datetime | None, typer.Option("--planned-at", help="Planned release time (ISO 8601).")
     ] = None,
     candidate: Annotated[str | None, typer.Option(help="Candidate commit (default HEAD).")] = None,
-    summary: Annotated[str, typer.Option(help="Summary of the change.")] = "",
-    rollback_plan: Annotated[str, typer.Option("--rollback-plan", help="How to roll back.")] = "",
+    summary: Annotated[str | None, typer.Option(help="Summary of the change.")] = None,
+    rollback_plan: Annotated[
+        str | None, typer.Option("--rollback-plan", help="How to roll back.")
+    ] = None,
+    revise: Annotated[
+        bool,
+        typer.Option(
+            "--revise",
+            help="Write the next revision of the request (the options given replace the "
+            "old values); earlier approvals become stale.",
+        ),
+    ] = False,
     directory: RepoDir = None,
     no_commit: NoCommit = False,
     key: Key = None,
 ) -> int:
-    """File a release request for a candidate commit."""
+    """File a release request for a candidate commit (or, with --revise, revise it)."""
     from datetime import UTC
 
     from gatekeeper.recording import RequestFields, file_request, open_session
@@ -63,7 +75,8 @@ def request(
         title, kind, risk, component, planned_at, candidate, summary, rollback_plan
     )
     with open_repo(repo_dir(directory)) as repo:
-        _report(file_request(open_session(repo, tag, key), tag, fields, commit=not no_commit))
+        session = open_session(repo, tag, key)
+        _report(file_request(session, tag, fields, revise=revise, commit=not no_commit))
     return 0
 
 

@@ -146,10 +146,11 @@ def validate(
     from gatekeeper.repo import open_repo
 
     with open_repo(repo_dir(directory)) as repo:
+        folders = v.release_folders(repo)
         if paths:
-            count = v.validate_files(repo.root, paths)
-            v.validate_index_append_only(repo)
+            count = v.validate_files(repo.root, paths, folders)
+            v.validate_index_append_only(repo, folders)
         else:
-            count = v.validate_index(repo, everything=everything)
+            count = v.validate_index(repo, folders, everything=everything)
     out(f"ok: {count} file(s) valid")
     return 0

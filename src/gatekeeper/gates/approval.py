@@ -13,7 +13,9 @@ def evaluate(gate: ApprovalGate, facts: Facts) -> tuple[bool, list[str]]:
     mark = facts.mark()
     mine = [s for s in facts.standing if s.role in gate.roles]
     reasons = [
-        f"rejected by {s.person} as {s.role}" + (f": {s.comment}" if s.comment else "")
+        f"rejected by {s.person} as {s.role}"
+        + (f" (stands until {s.person} revokes it; {s.note})" if s.note else "")
+        + (f": {s.comment}" if s.comment else "")
         for s in mine
         if s.decision == "reject"
     ]

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 Sha1 = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+# ASCII only: a look-alike letter (Cyrillic і for i) can never dodge a `when`.
+Component = Annotated[str, Field(pattern=r"^([a-z0-9][a-z0-9_.-]{0,63})?$")]
 Risk = Literal["low", "normal", "major"]
 Decision = Literal["approve", "reject", "revoke"]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]

@@ -12,9 +12,9 @@ from gatekeeper.models.base import Count, Name, Risk, Strict
 class When(Strict):
     """A gate applies only when every given matcher matches the request."""
 
-    kind: list[str] | None = None
+    kind: list[Name] | None = None
     risk: list[Risk] | None = None
-    component: list[str] | None = None
+    component: list[Name] | None = None
 
 
 class GateBase(Strict):

@@ -71,6 +71,12 @@ class Policy(Strict):
     signatures: Literal["ssh", "commit", "none"] = "ssh"
     approval_ttl_days: Count | None = None
     allow_self_approval: bool = False
+    kinds: list[Name] | None = Field(
+        default=None, description="the release kinds a request may name (declared vocabulary)"
+    )
+    components: list[Name] | None = Field(
+        default=None, description="the components a request may name (declared vocabulary)"
+    )
     people: dict[Name, Person] = {}
     roles: dict[Name, Role] = {}
     gates: list[Gate] = []
@@ -134,12 +140,38 @@ class Policy(Strict):
                             f"gates[{g}].{key}[{i}]: unknown role '{role}'"
                             + did_you_mean(role, self.roles)
                         )
+        out += self._undeclared_when()
         out += self._duplicate_identities()
         if self.signatures != "none" and not any(p.keys for p in self.people.values()):
             out.append(
                 f"signatures: '{self.signatures}' needs keys, but no person lists any "
                 "(people.<id>.keys); without a trust store nothing could be verified"
             )
+        return out
+
+    def undeclared(self, kind: str, component: str) -> list[str]:
+        """A request's kind / component that the declared vocabulary does not hold."""
+        out = []
+        if self.kinds is not None and kind not in self.kinds:
+            out.append(f"kind '{kind}' is not declared" + did_you_mean(kind, self.kinds))
+        if self.components is not None and component and component not in self.components:
+            out.append(
+                f"component '{component}' is not declared"
+                + did_you_mean(component, self.components)
+            )
+        return out
+
+    def _undeclared_when(self) -> list[str]:
+        out = []
+        for g, gate in enumerate(self.all_gates()):
+            for key, declared in (("kind", self.kinds), ("component", self.components)):
+                values = getattr(gate.when, key, None) if gate.when else None
+                for i, value in enumerate(values or []):
+                    if declared is not None and value not in declared:
+                        out.append(
+                            f"gates[{g}].when.{key}[{i}]: '{value}' is not in `{key}s`"
+                            + did_you_mean(value, declared)
+                        )
         return out
 
     def _duplicate_identities(self) -> list[str]:

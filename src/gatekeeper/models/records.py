@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from gatekeeper.models.base import Decision, Name, Risk, Sha1, Sha256, Strict
+from gatekeeper.models.base import Component, Decision, Name, Risk, Sha1, Sha256, Strict
 
 SCHEMA = 1
 FileName = str
@@ -20,13 +20,17 @@ class Request(Strict):
     title: str = Field(min_length=1, max_length=200)
     kind: Name = "release"
     risk: Risk = "normal"
-    component: str = ""
+    component: Component = ""
     planned_at: AwareDatetime | None = None
     candidate: Sha1
     summary: str = ""
     rollback_plan: str = ""
     requester: Name
     requested_at: AwareDatetime
+    revision: int = Field(default=1, ge=1, le=10_000)
+    supersedes: Sha256 | None = Field(
+        default=None, description="sha256 of the previous revision's request.toml"
+    )
     signature: str | None = None
 
 

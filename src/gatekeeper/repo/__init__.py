@@ -13,12 +13,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gatekeeper.errors import GitError, InputError, UnsafePathError
-from gatekeeper.repo.parse import SHA, parse_log, refuse_unsafe, tokens, tree_entry
+from gatekeeper.repo.base import GIT, git_env, git_failure, run_git
+from gatekeeper.repo.parse import (
+    OBJECT_ID,
+    parse_commit,
+    parse_log,
+    refuse_unsafe,
+    tokens,
+    tree_entry,
+)
 from gatekeeper.repo.tags import TagsMixin
-from gatekeeper.repo.values import Change, Identity, TagInfo, TreeEntry
+from gatekeeper.repo.values import Change, CommitInfo, Identity, TagInfo, TreeEntry
 
 __all__ = [
     "Change",
+    "CommitInfo",
     "GitRepo",
     "Identity",
     "TagInfo",
@@ -37,22 +46,10 @@ class GitRepo(TagsMixin):
 
     # -- revisions -----------------------------------------------------------------
 
-    def resolve_commit(self, rev: str, what: str = "--rev") -> str:
-        """The full SHA of the commit `rev` names; exit 2 when it names none."""
-        if not rev or any(ord(c) < 32 for c in rev):
-            raise InputError(f"{what}: {rev!r} is not a revision", hint="give a branch, tag or SHA")
-        sha = self._try("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
-        if not sha or not SHA.match(sha):
-            raise InputError(
-                f"{what}: '{rev}' does not name a commit in {self.root}",
-                hint="check the name with `git rev-parse`",
-            )
-        return sha
-
     def head(self) -> str | None:
         """The commit HEAD points at, or None in a repository without commits."""
         sha = self._try("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-        return sha if sha and SHA.match(sha) else None
+        return sha if sha and OBJECT_ID.match(sha) else None
 
     def is_shallow(self) -> bool:
         """Whether this clone lacks history (history is the evidence, so we refuse it)."""
@@ -131,7 +128,7 @@ class GitRepo(TagsMixin):
 
     def read_object(self, sha: str, path: str, limit: int = MAX_BLOB_BYTES) -> bytes:
         """A blob by id (from history), size-checked before it is read."""
-        if not SHA.match(sha):
+        if not OBJECT_ID.match(sha):
             raise GitError(f"{path}: no blob id {sha!r}")
         return self.read_blob(TreeEntry("100644", "blob", sha, None, path), limit)
 
@@ -143,53 +140,48 @@ class GitRepo(TagsMixin):
             raise GitError(f"{path}: not a file at {commit[:12]}")
         return self.read_blob(entries[0])
 
-    def history(self, rev: str, *folders: str, merges: bool = False) -> Iterator[Change]:
+    def history(
+        self, rev: str, *folders: str, merges: bool = False, first_parent: bool = False
+    ) -> Iterator[Change]:
         """Stream changes under `folders` reachable from `rev`, newest first; stop any time.
 
         With `merges`, a merge also shows what it changed against its first parent (so a
-        record rewritten while merging is seen), in topological order.
+        record rewritten while merging is seen), in topological order. With
+        `first_parent`, only the first-parent line of `rev` is walked: the history that
+        was released, where a merge is one change against what came before it.
         """
-        args = [
-            "git",
-            "--literal-pathspecs",
-            "log",
-            "--no-renames",
-            "--raw",
-            "--no-abbrev",
-            "-z",
-            "--format=%x1e%H%x00%P%x00%ae%x00%aI",
-        ]
-        if merges:
+        args = [*GIT, "log", "--no-renames", "--raw", "--no-abbrev", "-z", "--date=raw"]
+        args.append("--format=%x1e%H%x00%P%x00%ae%x00%ad")
+        if merges or first_parent:
             args += ["--diff-merges=first-parent", "--topo-order"]
-        args += [rev, "--", *(f"{folder}/" for folder in folders)]
-        with subprocess.Popen(args, cwd=self.root, stdout=subprocess.PIPE) as proc:
-            if proc.stdout is None:  # pragma: no cover - PIPE always gives a stream
+        if first_parent:
+            args.append("--first-parent")
+        args += ["--end-of-options", rev, "--", *(f"{folder}/" for folder in folders)]
+        with subprocess.Popen(
+            args, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env()
+        ) as proc:
+            if proc.stdout is None or proc.stderr is None:  # pragma: no cover - PIPE given
                 raise GitError("git log: no output stream")
+            done = False
             try:
                 yield from parse_log(tokens(proc.stdout))
+                done = True
             finally:
-                proc.kill()
+                if not done:
+                    proc.kill()
+            code = proc.wait()
+            if code != 0:
+                raise git_failure(args[len(GIT) :], code, proc.stderr.read())
 
-    def commit_signature(self, commit: str, allowed_signers: Path) -> tuple[str, str]:
-        """(`%G?`, principal) of a commit, verified against an allowed-signers file."""
-        out = self.run(
-            "-c",
-            f"gpg.ssh.allowedSignersFile={allowed_signers}",
-            "show",
-            "-s",
-            "--format=%G?%x00%GS",
-            commit,
-        )
-        status, _, principal = out.strip().partition("\0")
-        return status, principal
+    def commit_info(self, commit: str) -> CommitInfo:
+        """A commit's parents, author, committer date and signature, from its raw object."""
+        if not OBJECT_ID.match(commit):
+            raise GitError(f"{commit!r}: not a commit id")
+        return parse_commit(commit, self.run_bytes("cat-file", "commit", commit))
 
     def hooks_dir(self) -> Path:
         """Where git looks for hooks (`core.hooksPath` or `.git/hooks`)."""
         return self.root / self.run("rev-parse", "--git-path", "hooks").strip()
-
-    def has_ref(self, ref: str) -> bool:
-        """Whether `ref` (a full ref name) exists."""
-        return self._try("rev-parse", "--verify", "--quiet", "--end-of-options", ref) is not None
 
     def config(self, key: str) -> str | None:
         """A git config value, or None."""
@@ -228,17 +220,21 @@ class GitRepo(TagsMixin):
         message: str,
         *,
         commit: bool = True,
-        sign: bool = False,
+        signing_key: Path | None = None,
     ) -> str | None:
-        """Stage `paths` and commit exactly them; undo the staging if git refuses."""
+        """Stage `paths` and commit exactly them (signed with exactly `signing_key`, an SSH
+        key, when given); undo the staging if git refuses."""
         self.run("add", "--", *paths)
-        if not commit:
+        if not commit:  # left staged on purpose (--no-commit)
             return None
-        args = ["commit", "--quiet", "-m", message, *(["-S"] if sign else [])]
+        args = ["commit", "--quiet", "-m", message]
+        if signing_key is not None:
+            key = f"user.signingKey={signing_key}"
+            args = ["-c", "gpg.format=ssh", "-c", key, *args, "-S"]
         try:
             self.run(*args, "--only", "--", *paths)
         except GitError:
-            self.run("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
+            self.run("reset", "--quiet", "HEAD", "--", *paths)  # the index as it was
             raise
         return self.head()
 
@@ -249,9 +245,10 @@ def staged_paths(cwd: Path) -> list[str] | None:
     None when git cannot tell (not a repository); the caller then takes the full path.
     """
     proc = subprocess.run(
-        ["git", "diff", "--cached", "--name-only", "--no-renames", "-z"],
+        [*GIT, "diff", "--cached", "--name-only", "--no-renames", "-z"],
         cwd=cwd,
         capture_output=True,
+        env=git_env(),
         check=False,
     )
     if proc.returncode != 0:
@@ -261,9 +258,10 @@ def staged_paths(cwd: Path) -> list[str] | None:
 
 def init_repo(path: Path, config: dict[str, str]) -> None:
     """`git init -b main` at `path` with repository-local config (for the demo)."""
-    subprocess.run(["git", "init", "--quiet", "-b", "main", "--", str(path)], check=True)
+    path.mkdir(parents=True, exist_ok=True)
+    run_git(["init", "--quiet", "-b", "main"], path)
     for key, value in config.items():
-        subprocess.run(["git", "-C", str(path), "config", key, value], check=True)
+        run_git(["config", "--end-of-options", key, value], path)
 
 
 @contextmanager

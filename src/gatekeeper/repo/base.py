@@ -1,16 +1,71 @@
-"""Running git in an opened repository: the one place a git process is started for it."""
+"""Running git: the one place a git process is started.
+
+Every git process gets the same argv prefix and environment: replace refs and grafts
+are ignored (an insider's `git replace` must not change what a check reads), user
+values reach git only as literal pathspecs, and git's own stderr is kept whole in the
+error it raises.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gatekeeper.errors import GitError
+from gatekeeper.errors import GitError, InputError
+from gatekeeper.repo.parse import OBJECT_ID
 
 if TYPE_CHECKING:
     import git
+
+GIT = ("git", "--no-replace-objects", "--literal-pathspecs")
+
+
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of every git process: no replace objects, no grafts."""
+    return {
+        **os.environ,
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        "GIT_GRAFT_FILE": os.devnull,
+        "GIT_TERMINAL_PROMPT": "0",
+        **(extra or {}),
+    }
+
+
+def run_git(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    stdin: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> bytes:
+    """Run `git ARGS` in `cwd` and return stdout; a failure raises GitError with git's words."""
+    proc = subprocess.run(
+        [*GIT, *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env=git_env(env),
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise git_failure(args, proc.returncode, proc.stderr)
+    return proc.stdout
+
+
+def git_failure(args: Sequence[str], code: int, stderr: bytes) -> GitError:
+    """git's stderr, whole: the first line is the message, every line is kept."""
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    hints = [line.removeprefix("hint:").strip() for line in lines if line.startswith("hint:")]
+    said = [line for line in lines if not line.startswith("hint:")] or [f"exit {code}"]
+    message = f"git {args[0] if args else ''} failed: {said[0]}"
+    return GitError(
+        message,
+        hint=" ".join(hints) or None,
+        lines=[message, *(f"  {line}" for line in lines[1:] if line != said[0])],
+    )
 
 
 class RepoBase:
@@ -19,28 +74,37 @@ class RepoBase:
     def __init__(self, repo: git.Repo) -> None:
         self._repo = repo
         self.root = Path(repo.working_tree_dir or repo.git_dir)
+        # GitPython's own persistent `cat-file` must not see replace refs or grafts either.
+        repo.git.update_environment(
+            GIT_NO_REPLACE_OBJECTS="1", GIT_GRAFT_FILE=os.devnull, GIT_TERMINAL_PROMPT="0"
+        )
 
     # -- running git ---------------------------------------------------------------
 
     def run(self, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
-        """Run `git --literal-pathspecs ARGS` in the repository and return stdout."""
-        proc = subprocess.run(
-            ["git", "--literal-pathspecs", *args],
-            cwd=self.root,
-            input=stdin,
-            capture_output=True,
-            env={**os.environ, **(env or {})},
-            check=False,
-        )
-        if proc.returncode != 0:
-            detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(
-                f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}"
-            )
-        return proc.stdout.decode("utf-8", "surrogateescape")
+        """Run `git ARGS` in the repository and return stdout as text."""
+        return run_git(args, self.root, stdin=stdin, env=env).decode("utf-8", "surrogateescape")
+
+    def run_bytes(self, *args: str, stdin: bytes | None = None) -> bytes:
+        """Run `git ARGS` in the repository and return stdout as bytes."""
+        return run_git(args, self.root, stdin=stdin)
 
     def _try(self, *args: str) -> str | None:
         try:
             return self.run(*args).strip()
         except GitError:
             return None
+
+    # -- revisions -------------------------------------------------------------------
+
+    def resolve_commit(self, rev: str, what: str = "--rev") -> str:
+        """The full SHA of the commit `rev` names; exit 2 when it names none."""
+        if not rev or any(ord(c) < 32 for c in rev):
+            raise InputError(f"{what}: {rev!r} is not a revision", hint="give a branch, tag or SHA")
+        sha = self._try("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+        if not sha or not OBJECT_ID.match(sha):
+            raise InputError(
+                f"{what}: '{rev}' does not name a commit in {self.root}",
+                hint="check the name with `git rev-parse`",
+            )
+        return sha

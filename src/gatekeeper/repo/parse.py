@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from gatekeeper.errors import UnsafePathError
-from gatekeeper.repo.values import Change, TreeEntry
+from gatekeeper.repo.values import Change, CommitInfo, TreeEntry
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
+OBJECT_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
 def refuse_unsafe(entry: TreeEntry) -> None:
@@ -55,9 +56,10 @@ def parse_log(stream: Iterator[str]) -> Iterator[Change]:
     when: datetime | None = None
     for raw in stream:
         token = raw.removeprefix("\n")
-        if token.startswith("\x1e") and SHA.match(token[1:]):
+        if token.startswith("\x1e") and OBJECT_ID.match(token[1:]):
             commit, parents = token[1:], next(stream)
-            email, when = next(stream), datetime.fromisoformat(next(stream))
+            email, (seconds, _, offset) = next(stream), next(stream).partition(" ")
+            when = epoch(seconds, offset)
             merge = len(parents.split()) > 1
         elif token.startswith(":") and when is not None:
             meta = token.split()
@@ -65,8 +67,53 @@ def parse_log(stream: Iterator[str]) -> Iterator[Change]:
 
 
 def epoch(seconds: str, offset: str) -> datetime:
-    from datetime import timedelta, timezone
+    """A git timestamp. The instant is the seconds; an offset git accepts but no clock
+    has (`+9999`) is only a display matter, so the instant is kept in UTC."""
+    from datetime import UTC, timedelta, timezone
 
     sign = -1 if offset.startswith("-") else 1
-    tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
-    return datetime.fromtimestamp(int(seconds), tz)
+    hours, minutes = int(offset[1:3]), int(offset[3:5])
+    instant = datetime.fromtimestamp(int(seconds), UTC)
+    if hours > 23 or minutes > 59:
+        return instant
+    return instant.astimezone(timezone(sign * timedelta(hours=hours, minutes=minutes)))
+
+
+_IDENT = re.compile(rb"^.*<([^>]*)> (\d{1,12}) ([+-]\d{4})$")
+
+
+def parse_commit(sha: str, raw: bytes) -> CommitInfo:
+    """A raw commit object: parents, author, committer date, and the signature with the
+    exact bytes it signs (the object without its `gpgsig` header, as git verifies it)."""
+    head, sep, message = raw.partition(b"\n\n")
+    kept: list[bytes] = []
+    signature: list[bytes] = []
+    parents: list[str] = []
+    author = b""
+    committed_at = None
+    in_sig = False
+    for line in head.split(b"\n"):
+        if in_sig and line.startswith(b" "):
+            signature.append(line[1:])
+            continue
+        in_sig = line.startswith((b"gpgsig ", b"gpgsig-sha256 "))
+        if in_sig:
+            signature.append(line.split(b" ", 1)[1])
+            continue
+        kept.append(line)
+        key, _, value = line.partition(b" ")
+        if key == b"parent":
+            parents.append(value.decode("ascii", "replace"))
+        elif key in {b"author", b"committer"} and (match := _IDENT.match(value)):
+            if key == b"author":
+                author = match.group(1)
+            else:
+                committed_at = epoch(match.group(2).decode(), match.group(3).decode())
+    return CommitInfo(
+        sha=sha,
+        parents=tuple(parents),
+        author_email=author.decode("utf-8", "replace"),
+        committed_at=committed_at,
+        signature=b"\n".join(signature).decode("utf-8", "replace") if signature else None,
+        payload=b"\n".join(kept) + sep + message,
+    )

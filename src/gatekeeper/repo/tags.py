@@ -1,97 +1,100 @@
-"""Tags: reading them (one or all in one call) and creating and pushing release tags."""
+"""Refs, read exactly: `for-each-ref` semantics, never rev-parse's guessing.
+
+A release tag is only `refs/tags/<name>`; a trusted ref is a branch, a remote-tracking
+branch, a full ref or an object id. One reader serves one tag and all tags alike.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from gatekeeper.errors import InputError
 from gatekeeper.repo.base import RepoBase
-from gatekeeper.repo.parse import epoch
+from gatekeeper.repo.parse import OBJECT_ID, epoch
 from gatekeeper.repo.values import TagInfo
 
-# How git's own signature blocks start (gpg, ssh, x509); anything else is just text.
-SIGNATURE_MARKERS = (
-    "-----BEGIN PGP SIGNATURE-----",
-    "-----BEGIN SSH SIGNATURE-----",
-    "-----BEGIN SIGNED MESSAGE-----",
+_FIELDS = (
+    "%(refname)",
+    "%(objecttype)",
+    "%(objectname)",
+    "%(*objecttype)",
+    "%(*objectname)",
+    "%(tag)",
+    "%(taggeremail)",
+    "%(taggerdate:raw)",
+    "%(contents:signature)",
 )
+_FORMAT = "%00".join(_FIELDS) + "%00%1e"
+_RAW_DATE = re.compile(r"^(\d{1,12}) ([+-]\d{4})$")
 
 
 class TagsMixin(RepoBase):
-    """Release tags: `refs/tags/<name>` only, never a branch of the same name."""
+    """Release tags and trusted refs."""
 
-    def tag(self, name: str) -> TagInfo | None:
-        """`refs/tags/<name>` only (a branch of the same name is never picked up)."""
-        ref = f"refs/tags/{name}"
-        target = self._try("rev-parse", "--verify", "--quiet", "--end-of-options", ref)
-        if not target:
-            return None
-        commit = self._try("rev-parse", "--verify", "--quiet", f"{target}^{{commit}}")
-        if self.run("cat-file", "-t", target).strip() != "tag":
-            return TagInfo(ref, target, False, None, commit, None, None, False)
-        body = self.run("cat-file", "tag", target)
-        head, _, message = body.partition("\n\n")
-        fields = dict(line.split(" ", 1) for line in head.splitlines() if " " in line)
-        tagger = fields.get("tagger", "")
-        match = re.match(r"^.*<([^>]*)> (\d+) ([+-]\d{4})$", tagger)
-        when = epoch(match.group(2), match.group(3)) if match else None
-        return TagInfo(
-            ref=ref,
-            object_sha=target,
-            annotated=True,
-            name_in_object=fields.get("tag"),
-            commit=commit,
-            tagger_email=match.group(1) if match else None,
-            tagged_at=when,
-            signed=any(marker in message for marker in SIGNATURE_MARKERS),
-        )
-
-    def tag_message(self, object_sha: str) -> str:
-        """The message of an annotated tag object (signature included)."""
-        return self.run("cat-file", "tag", object_sha).partition("\n\n")[2]
-
-    def tags(self) -> dict[str, TagInfo]:
-        """Every tag, in one `for-each-ref` call."""
-        fmt = (
-            "%00".join(
-                [
-                    "%(refname)",
-                    "%(objecttype)",
-                    "%(objectname)",
-                    "%(*objectname)",
-                    "%(tag)",
-                    "%(taggeremail)",
-                    "%(taggerdate:iso-strict)",
-                    "%(contents:signature)",
-                ]
-            )
-            + "%00%1e"
-        )
-        out = self.run("for-each-ref", f"--format={fmt}", "refs/tags/")
-        result = {}
+    def _refs(self, pattern: str) -> dict[str, TagInfo]:
+        out = self.run("for-each-ref", f"--format={_FORMAT}", "--end-of-options", pattern)
+        found = {}
         for record in out.split("\0\x1e"):
             fields = record.lstrip("\n").split("\0")
-            if len(fields) < 8:
-                continue
-            ref, kind, obj, peeled, name, email, date, signature = fields[:8]
-            annotated = kind == "tag"
-            result[ref.removeprefix("refs/tags/")] = TagInfo(
-                ref=ref,
-                object_sha=obj,
-                annotated=annotated,
-                name_in_object=name if annotated else None,
-                commit=(peeled or None) if annotated else (obj if kind == "commit" else None),
-                tagger_email=email.strip("<>") or None,
-                tagged_at=datetime.fromisoformat(date) if date else None,
-                signed=bool(signature.strip()),
-            )
-        return result
+            if len(fields) >= len(_FIELDS):
+                info = _tag_info(fields)
+                found[info.ref] = info
+        return found
+
+    def tag(self, name: str) -> TagInfo | None:
+        """`refs/tags/<name>` exactly (a branch or another ref of that name never counts)."""
+        return self._refs(f"refs/tags/{name}").get(f"refs/tags/{name}")
+
+    def tags(self) -> dict[str, TagInfo]:
+        """Every tag by name, in one `for-each-ref` call."""
+        return {
+            ref.removeprefix("refs/tags/"): info for ref, info in self._refs("refs/tags/").items()
+        }
 
     def tag_names(self) -> list[str]:
         """Every tag name in the repository."""
-        out = self.run("for-each-ref", "--format=%(refname)", "refs/tags/")
-        return [line.removeprefix("refs/tags/") for line in out.splitlines() if line]
+        return list(self.tags())
+
+    def ref_commit(self, ref: str) -> str | None:
+        """The commit the full ref `ref` names (peeling one annotated tag), or None."""
+        info = self._refs(ref).get(ref)
+        return info.commit if info else None
+
+    def has_ref(self, ref: str) -> bool:
+        """Whether the full ref `ref` exists."""
+        return ref in self._refs(ref)
+
+    def resolve_trusted(self, name: str, what: str = "--policy-ref") -> str:
+        """`refs/heads/NAME`, `refs/remotes/NAME`, a full ref or an object id; exit 2 when it
+        names nothing, or more than one of these."""
+        if not name or name.startswith("-") or any(ord(c) < 33 for c in name):
+            raise InputError(f"{what}: {name!r} is not a ref", hint=f"e.g. {what} main")
+        if OBJECT_ID.match(name):
+            return self.resolve_commit(name, what)
+        candidates = (
+            [name] if name.startswith("refs/") else [f"refs/heads/{name}", f"refs/remotes/{name}"]
+        )
+        found = {ref: sha for ref in candidates if (sha := self.ref_commit(ref))}
+        if len(found) > 1:
+            raise InputError(
+                f"{what} {name}: ambiguous; both {' and '.join(found)} exist",
+                hint=f"give the full ref, e.g. {what} {next(iter(found))}",
+            )
+        if not found:
+            wanted = " or ".join(candidates)
+            raise InputError(
+                f"{what} {name}: no commit at {wanted}",
+                hint="give a branch, a remote-tracking branch (origin/main), a full ref or a SHA",
+            )
+        return next(iter(found.values()))
+
+    def tag_object(self, object_sha: str) -> bytes:
+        """The raw annotated tag object (headers, message and signature)."""
+        return self.run_bytes("cat-file", "tag", object_sha)
+
+    def tag_message(self, object_sha: str) -> str:
+        """The message of an annotated tag object (signature included)."""
+        return self.tag_object(object_sha).decode("utf-8", "surrogateescape").partition("\n\n")[2]
 
     def create_tag(self, name: str, commit: str, message: str, *, sign: bool) -> None:
         """Create an annotated (or signed) tag `name` on `commit`."""
@@ -104,3 +107,24 @@ class TagsMixin(RepoBase):
         self.run(
             "push", "--quiet", "--end-of-options", remote, f"refs/tags/{name}:refs/tags/{name}"
         )
+
+
+def _tag_info(fields: list[str]) -> TagInfo:
+    ref, kind, obj, peeled_kind, peeled, name, email, date, signature = fields[: len(_FIELDS)]
+    annotated = kind == "tag"
+    if annotated:
+        commit = peeled if peeled_kind == "commit" else None
+    else:
+        commit = obj if kind == "commit" else None
+    raw = _RAW_DATE.match(date.strip())
+    return TagInfo(
+        ref=ref,
+        object_sha=obj,
+        annotated=annotated,
+        name_in_object=name if annotated else None,
+        commit=commit,
+        tagger_email=email.strip("<>") or None,
+        tagged_at=epoch(raw.group(1), raw.group(2)) if raw else None,
+        signed=bool(signature.strip()),
+        target_type=peeled_kind if annotated else kind,
+    )

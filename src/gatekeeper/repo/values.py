@@ -29,6 +29,7 @@ class TagInfo:
     tagger_email: str | None
     tagged_at: datetime | None
     signed: bool
+    target_type: str = "commit"  # what the tag object points at (a release needs a commit)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,18 @@ class Change:
     path: str
     blob: str = ""  # the content after the change (zeros for a deletion)
     merge: bool = False  # the change is a merge's difference to its first parent
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit read from its raw object: who, when, and its signature if any."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_email: str
+    committed_at: datetime | None
+    signature: str | None  # the armored `gpgsig` header, if the commit is signed
+    payload: bytes  # what the signature covers: the object without its `gpgsig` header
 
 
 @dataclass(frozen=True)
