@@ -238,6 +238,42 @@ def test_evil_merge_rewrites_a_reject(repo: Repo) -> None:
 # --- 3. refs are exact ---------------------------------------------------------------------
 
 
+def test_foxtrot_merge_drops_a_reject_from_the_first_parent_line(repo: Repo) -> None:
+    # main gets bob's reject; a branch forked before it merges main in, drops the reject
+    # while merging, and main is fast-forwarded to that merge: on the new first-parent
+    # line the reject was never added, so only the whole history shows it was dropped.
+    requested(repo)
+    approve_all(repo)
+    fork = repo.git("rev-parse", "HEAD")
+    path = signed_off(repo, "reject", "bob", "rnd")
+    reject_commit = repo.git("rev-parse", "HEAD")
+    repo.git("checkout", "-q", "-b", "side", fork)
+    repo.write("app.py", "print('side')\n")
+    sneak(repo, "side work")
+    repo.git("merge", "-q", "--no-commit", "--no-ff", "main", env=identity("dave"))
+    repo.git("rm", "-q", "--cached", path)
+    (repo.path / path).unlink()
+    sneak(repo, "merge main")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "side")
+    code, data = check(repo)
+    assert code == 1
+    assert_names(data, path, reject_commit)
+
+
+def test_merge_strategy_ours_drops_a_side_branch_reject(repo: Repo) -> None:
+    requested(repo)
+    approve_all(repo)
+    repo.git("checkout", "-q", "-b", "side")
+    path = signed_off(repo, "reject", "bob", "rnd")
+    reject_commit = repo.git("rev-parse", "HEAD")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "-s", "ours", "-m", "merge side", "side", env=identity("dave"))
+    code, data = check(repo)
+    assert code == 1
+    assert_names(data, path, reject_commit)
+
+
 def test_tag_named_main_does_not_shadow_the_branch(repo: Repo) -> None:
     repo.git("checkout", "-q", "-b", "evil")
     edit(repo, "policies/release.toml", 'roles = ["product", "rnd"]', 'roles = ["product"]')

@@ -88,7 +88,8 @@ def _judge(
     from gatekeeper.lineage import lineage, request_chain
 
     policy = loaded.policy
-    lin = lineage(repo, records.commit, records.layout)  # 6. append-only, from history
+    present = {f.path: f.blob for f in records.files}
+    lin = lineage(repo, records.commit, records.layout, present)  # 6. append-only, from history
     head = [builtin.records_gate(lin)]
     if info is not None:  # 7. the tag, and when it claims to have been made
         tagged = records if records.commit == revision else _tagged_records(repo, records, revision)

@@ -44,17 +44,6 @@ class Claim:
     adders: tuple[str, ...] = ()  # commits that added exactly this content, oldest first
 
 
-def adders(repo: GitRepo, rev: str, folder: str, lin: Lineage) -> dict[str, tuple[str, ...]]:
-    """For each record: the non-merge commits (any branch) that added its current content,
-    oldest first, else the first-parent commit that brought it (a merge that wrote it)."""
-    wanted = {path: change.blob for path, change in lin.added.items()}
-    found: dict[str, list[str]] = {}
-    for change in repo.history(rev, folder):
-        if change.status == "A" and wanted.get(change.path) == change.blob:
-            found.setdefault(change.path, []).insert(0, change.commit)
-    return {path: tuple(found.get(path) or [lin.added[path].commit]) for path in wanted}
-
-
 Verify = Callable[["GitRepo", "Policy", dict[str, Claim]], dict[str, "Signer"]]
 
 
@@ -62,10 +51,8 @@ def identify(
     repo: GitRepo, policy: Policy, records: ReleaseRecords, lin: Lineage
 ) -> dict[str, Signer]:
     """A signer for every record (request, sign-offs, evidence manifests) by path."""
-    needs_commits = policy.signatures != "ssh"
-    found = adders(repo, records.commit, records.folder, lin) if needs_commits else {}
     claims = {
-        path: Claim(c.person, c.record, c.signature, found.get(path, ()))
+        path: Claim(c.person, c.record, c.signature, lin.adders.get(path, ()))
         for path, c in claims_of(records).items()
     }
     signers = attribute(repo, policy, claims)

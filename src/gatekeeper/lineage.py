@@ -1,9 +1,15 @@
-"""What history says about one release's records, judged on the first-parent line.
+"""What history says about one release's records.
 
-A pre-commit hook can be skipped, so append-only is judged here, from history: every
-file of a release folder except the request may only ever be added; the request may
-change only as a chain of revisions. A merge counts as one change against its first
-parent, so a record rewritten while merging is seen.
+A pre-commit hook can be skipped, so append-only is judged here, from history, in two
+walks of the release folder:
+
+1. the first-parent line of the revision (what was released), where a merge is one
+   change against its first parent: every file except the request may only be added,
+   the request only revised as a chain;
+2. every commit reachable from the revision, no merge side pruned: whatever any commit
+   added must still be there, unchanged. A record dropped by a merge (`-s ours`, a
+   conflict "resolved" away, a branch forked before it and fast-forwarded over it)
+   never shows on the first-parent line, but it shows here.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ if TYPE_CHECKING:
     from gatekeeper.repo import Change, GitRepo
 
 _DONE = {
-    "D": "deleted after it was committed",
-    "M": "edited after it was committed",
-    "T": "replaced by another kind of file after it was committed",
+    "D": "deleted after it was committed, in commit {commit}",
+    "M": "edited after it was committed, in commit {commit}",
+    "T": "replaced by another kind of file after it was committed, in commit {commit}",
 }
+_READDED = "re-added after it was deleted, in commit {commit}"
+_DROPPED = "written in commit {commit}, but not in the revision judged (dropped by a merge?)"
 
 
 @dataclass(frozen=True)
@@ -35,23 +43,47 @@ class Violation:
 
     def reason(self) -> str:
         """One line naming the path and the commit."""
-        how = " (in a merge)" if self.merge else ""
-        return (
-            f"{self.path}: {self.what} in commit {self.commit[:12]}{how}; records are append-only"
-        )
+        what = self.what.format(commit=self.commit[:12])
+        how = " (a merge)" if self.merge else ""
+        return f"{self.path}: {what}{how}; records are append-only"
 
 
 @dataclass(frozen=True)
 class Lineage:
-    """The first-parent history of one release folder, oldest first."""
+    """The history of one release folder."""
 
     violations: tuple[Violation, ...]
-    request_versions: tuple[Change, ...]  # every committed version of the request
+    request_versions: tuple[Change, ...]  # every version of the request, first-parent line
     added: dict[str, Change]  # path -> the change that brought its content to this line
+    adders: dict[str, tuple[str, ...]]  # path -> commits that made its content, oldest first
 
 
-def lineage(repo: GitRepo, rev: str, layout: ReleaseLayout) -> Lineage:
-    """Walk the release folder's first-parent history from `rev` once."""
+def lineage(repo: GitRepo, rev: str, layout: ReleaseLayout, present: dict[str, str]) -> Lineage:
+    """Both walks of the release folder from `rev`; `present` is path -> blob at `rev`."""
+    violations, versions, added = _first_parent(repo, rev, layout)
+    made: dict[str, list[Change]] = {}  # path -> non-merge commits that wrote it, oldest first
+    for change in repo.history(rev, layout.folder, full=True):
+        if change.status in {"A", "M"}:
+            made.setdefault(change.path, []).insert(0, change)
+    seen = {v.path for v in violations}
+    chain = {change.blob for change in versions}
+    for path, changes in made.items():
+        is_request = layout.kind_of(path) == "request"
+        kept = chain if is_request else {present.get(path)}
+        lost = [c for c in changes if c.blob not in kept and (is_request or c.status == "A")]
+        if lost and path not in seen:
+            violations.append(Violation(path, lost[0].commit, _DROPPED))
+    adders = {
+        path: tuple(c.commit for c in made.get(path, []) if c.blob == present.get(path))
+        or (change.commit,)
+        for path, change in added.items()
+    }
+    return Lineage(tuple(violations), versions, added, adders)
+
+
+def _first_parent(
+    repo: GitRepo, rev: str, layout: ReleaseLayout
+) -> tuple[list[Violation], tuple[Change, ...], dict[str, Change]]:
     changes = list(repo.history(rev, layout.folder, first_parent=True))
     changes.reverse()
     violations: list[Violation] = []
@@ -62,15 +94,13 @@ def lineage(repo: GitRepo, rev: str, layout: ReleaseLayout) -> Lineage:
             versions.append(change)
             added[change.path] = change
         elif change.status == "A" and change.path in added:
-            violations.append(
-                Violation(change.path, change.commit, "re-added after it was deleted", change.merge)
-            )
+            violations.append(Violation(change.path, change.commit, _READDED, change.merge))
         elif change.status == "A":
             added[change.path] = change
         else:
-            what = _DONE.get(change.status, f"changed ({change.status})")
+            what = _DONE.get(change.status, f"changed ({change.status}) in commit {{commit}}")
             violations.append(Violation(change.path, change.commit, what, change.merge))
-    return Lineage(tuple(violations), tuple(versions), added)
+    return violations, tuple(versions), added
 
 
 @dataclass(frozen=True)

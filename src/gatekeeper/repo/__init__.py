@@ -141,14 +141,21 @@ class GitRepo(TagsMixin):
         return self.read_blob(entries[0])
 
     def history(
-        self, rev: str, *folders: str, merges: bool = False, first_parent: bool = False
+        self,
+        rev: str,
+        *folders: str,
+        merges: bool = False,
+        first_parent: bool = False,
+        full: bool = False,
     ) -> Iterator[Change]:
         """Stream changes under `folders` reachable from `rev`, newest first; stop any time.
 
         With `merges`, a merge also shows what it changed against its first parent (so a
         record rewritten while merging is seen), in topological order. With
         `first_parent`, only the first-parent line of `rev` is walked: the history that
-        was released, where a merge is one change against what came before it.
+        was released, where a merge is one change against what came before it. With
+        `full`, no side of a merge is pruned (`--full-history`): a commit whose change a
+        merge dropped is still seen.
         """
         args = [*GIT, "log", "--no-renames", "--raw", "--no-abbrev", "-z", "--date=raw"]
         args.append("--format=%x1e%H%x00%P%x00%ae%x00%ad")
@@ -156,6 +163,8 @@ class GitRepo(TagsMixin):
             args += ["--diff-merges=first-parent", "--topo-order"]
         if first_parent:
             args.append("--first-parent")
+        if full:
+            args.append("--full-history")
         args += ["--end-of-options", rev, "--", *(f"{folder}/" for folder in folders)]
         with subprocess.Popen(
             args, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env()
