@@ -67,7 +67,15 @@ def audit(
         added.items(), key=lambda i: (_not_request(i[0]), history.seq(i[1]))
     ):
         log = logs[release_of(path, policy.releases) or ""]
-        record_event(repo, policies.get(change.commit), log, path, change, seq=history.seq(change))
+        record_event(
+            repo,
+            policies.get(change.commit),
+            log,
+            path,
+            change,
+            releases=policy.releases,
+            seq=history.seq(change),
+        )
     tags = repo.tags()
     default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
     for tag, log in logs.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, AuditEntry, Event, ReleaseLog
+from gatekeeper.layout import classify
 
 if TYPE_CHECKING:
     from gatekeeper.models.base import Strict
@@ -51,7 +52,14 @@ def changes_anomalies(path: str, changes: list[Change]) -> tuple[Change | None, 
 
 
 def record_event(
-    repo: GitRepo, policy: Policy | None, log: ReleaseLog, path: str, added: Change, *, seq: int = 0
+    repo: GitRepo,
+    policy: Policy | None,
+    log: ReleaseLog,
+    path: str,
+    added: Change,
+    *,
+    releases: str,
+    seq: int = 0,
 ) -> None:
     """Parse the record as added, verify its signer under `policy`, add events/anomalies."""
     from gatekeeper.errors import GateError
@@ -60,11 +68,12 @@ def record_event(
 
     models: dict[str, type[Strict]] = {
         "request": Request,
-        "approvals": Signoff,
+        "approval": Signoff,
         "evidence": EvidenceManifest,
     }
-    kind = _kind_of(path)
-    if kind is None:
+    found = classify(path, releases)
+    kind = found.kind if found else None
+    if kind not in models:
         return
     try:
         record = parse_record(models[kind], repo.read_object(added.blob, path), path)
@@ -111,15 +120,6 @@ def record_event(
         )
     if problem:
         log.anomalies.append(Anomaly("signer-unverified", path, added.commit, problem))
-
-
-def _kind_of(path: str) -> str | None:
-    parts = path.split("/")
-    if parts[-1] == "request.toml":
-        return "request"
-    if len(parts) >= 2 and parts[-2] in {"approvals", "evidence"} and path.endswith(".toml"):
-        return parts[-2]
-    return None
 
 
 def _verify(
