@@ -274,6 +274,27 @@ def test_merge_strategy_ours_drops_a_side_branch_reject(repo: Repo) -> None:
     assert_names(data, path, reject_commit)
 
 
+def test_tagging_the_commit_before_a_reject_does_not_dodge_it(repo: Repo) -> None:
+    # Every approval is in, then bob rejects on main; the insider tags the commit just
+    # before the reject, whose own history never saw it. The trusted ref (main) did.
+    requested(repo)
+    approve_all(repo)
+    before_reject = repo.git("rev-parse", "HEAD")
+    path = signed_off(repo, "reject", "bob", "rnd")
+    repo.git("tag", "-a", "v1.0.0", "-m", "release", before_reject, env=identity("dave"))
+    assert check(repo)[0] == 0  # judged on its own history alone, it passes...
+    code, data = check(repo, "--policy-ref", "main", "--at", "now")  # ...not in CI
+    assert code == 1
+    assert any(path in r and "trusted ref" in r for r in gate_of(data, "records")["reasons"])
+    # A record made after the tag date (a post-release check, a later comment) is no reason.
+    repo.git("tag", "-d", "v1.0.0")
+    later = datetime.now(UTC) - timedelta(hours=1)
+    env = {**identity("dave"), "GIT_COMMITTER_DATE": later.isoformat()}
+    repo.git("tag", "-a", "v1.0.0", "-m", "release", before_reject, env=env)
+    code, data = check(repo, "--policy-ref", "main")
+    assert gate_of(data, "records")["passed"] is True, data
+
+
 def test_tag_named_main_does_not_shadow_the_branch(repo: Repo) -> None:
     repo.git("checkout", "-q", "-b", "evil")
     edit(repo, "policies/release.toml", 'roles = ["product", "rnd"]', 'roles = ["product"]')

@@ -88,14 +88,11 @@ def _judge(
     from gatekeeper.lineage import lineage, request_chain
 
     policy = loaded.policy
+    reference = _reference_time(opts, info, now)
     present = {f.path: f.blob for f in records.files}
     lin = lineage(repo, records.commit, records.layout, present)  # 6. append-only, from history
-    head = [builtin.records_gate(lin)]
-    if info is not None:  # 7. the tag, and when it claims to have been made
-        tagged = records if records.commit == revision else _tagged_records(repo, records, revision)
-        commit = repo.commit_info(info.commit) if info.commit else None
-        head.insert(0, builtin.tag_gate(records.tag, info, commit, tagged, now))
-    reference = _reference_time(opts, info, now)
+    head = _tag_and_records(repo, records, loaded, lin, info, reference=reference, now=now)
+    signers = identify(repo, policy, records, lin)  # 8. who signed what
 
     def report(candidate: str | None, gates: list[GateResult]) -> Report:
         return Report(
@@ -111,14 +108,12 @@ def _judge(
             at=reference,
         )
 
-    signers = identify(repo, policy, records, lin)  # 8. who signed what
     if records.request is None:
         missing = builtin.request_gate(records, policy, None, None)
         return Evaluation(report(None, [missing]), None, records, signers, loaded)
     current = repo.blob_at(records.commit, records.request_path)
     chain = request_chain(repo, lin.request_versions, current)  # 9. the request's revisions
-    request_signer = signers.get(records.request_path)
-    head.append(builtin.request_gate(records, policy, chain, request_signer))
+    head.append(builtin.request_gate(records, policy, chain, signers.get(records.request_path)))
     stale = stale_paths(repo, records.request.candidate, revision, policy.releases)  # 10. binding
     facts = build_facts(  # 11. what counts
         policy,
@@ -127,13 +122,39 @@ def _judge(
         signers=signers,
         stale=stale,
         reference_time=reference,
-        requesters=chain.requesters | _committers(repo, policy, lin, records),
+        requesters=chain.requesters | _committers(policy, lin, records),
     )
     results = [  # 12. the policy's gates
         _run(gate, facts, opts.stage, info, now, path=records.request_path)
         for gate in policy.all_gates()
     ]
     return Evaluation(report(records.request.candidate, results), facts, records, signers, loaded)
+
+
+def _tag_and_records(
+    repo: GitRepo,
+    records: ReleaseRecords,
+    loaded: LoadedPolicy,
+    lin: Lineage,
+    info: TagInfo | None,
+    *,
+    reference: datetime,
+    now: datetime,
+) -> list[GateResult]:
+    """7. The tag and when it claims to have been made; the records append-only, and none
+    that the trusted ref holds for this release left out."""
+    from gatekeeper.gates import builtin
+    from gatekeeper.lineage import left_behind
+
+    trusted = loaded.commit
+    left = [] if trusted == records.commit else left_behind(repo, trusted, records, reference)
+    gates = [builtin.records_gate(lin, left)]
+    if info is not None:
+        revision = info.commit or records.commit
+        tagged = records if records.commit == revision else _tagged_records(repo, records, revision)
+        commit = repo.commit_info(info.commit) if info.commit else None
+        gates.insert(0, builtin.tag_gate(records.tag, info, commit, tagged, now))
+    return gates
 
 
 def _tagged_records(repo: GitRepo, records: ReleaseRecords, revision: str) -> ReleaseRecords:
@@ -150,9 +171,7 @@ def _reference_time(opts: CheckOptions, info: TagInfo | None, now: datetime) -> 
     return min(info.tagged_at, now)
 
 
-def _committers(
-    repo: GitRepo, policy: Policy, lin: Lineage, records: ReleaseRecords
-) -> frozenset[str]:
+def _committers(policy: Policy, lin: Lineage, records: ReleaseRecords) -> frozenset[str]:
     """Whoever committed the request's current version (they may not approve it either)."""
     change = lin.added.get(records.request_path)
     if change is None:

@@ -109,11 +109,13 @@ def request_gate(
     )
 
 
-def records_gate(lin: Lineage) -> GateResult:
-    """Nothing committed under the release folder was deleted, edited or replaced."""
+def records_gate(lin: Lineage, left_behind: list[str]) -> GateResult:
+    """Nothing committed under the release folder was deleted, edited or replaced, and
+    nothing the trusted ref holds for the release was left out of the revision judged."""
     title = "Release records are append-only"
-    if lin.violations:
-        return GateResult("records", title, False, tuple(v.reason() for v in lin.violations))
+    if lin.violations or left_behind:
+        reasons = [v.reason() for v in lin.violations] + left_behind
+        return GateResult("records", title, False, tuple(reasons))
     count = len(lin.added)
     return GateResult(
         "records", title, True, (f"{count} record files, none changed since committed",)
