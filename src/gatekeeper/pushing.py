@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import IO
 
 ZERO = "0" * 40
 TAGS = "refs/tags/"
@@ -17,6 +18,15 @@ class PushedRef:
     local_sha: str
     remote_ref: str
     remote_sha: str
+
+
+def read_input(stream: IO[str] | None) -> str:
+    """git's pre-push input, whatever its bytes and the locale: ref names are bytes to
+    git, so undecodable ones are kept (surrogateescape), never a crash."""
+    if stream is None or stream.isatty():
+        return ""
+    raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode()
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def parse_pre_push(text: str) -> list[PushedRef]:

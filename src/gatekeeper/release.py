@@ -6,8 +6,9 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from gatekeeper.errors import RecordError
+from gatekeeper.errors import RecordError, UnsafePathError
 from gatekeeper.layout import ReleaseLayout, classify
+from gatekeeper.repo.parse import refuse_unsafe
 from gatekeeper.tomlfile import parse_toml, validation_lines
 
 if TYPE_CHECKING:
@@ -15,9 +16,10 @@ if TYPE_CHECKING:
 
     from gatekeeper.models.base import Strict
     from gatekeeper.models.records import EvidenceManifest, Request, Signoff
-    from gatekeeper.repo import GitRepo
+    from gatekeeper.repo import GitRepo, TreeEntry
 
 M = TypeVar("M", bound="BaseModel")
+MAX_RELEASE_BYTES = 64 * 1024 * 1024  # all distinct files of one release folder together
 HINT = "fix the record (see `gate schema request|approval|evidence`) and commit the fix"
 
 
@@ -85,11 +87,30 @@ def read_release(repo: GitRepo, commit: str, releases: str, tag: str) -> Release
     """Read one release folder from git objects: one subtree, whatever the repo's size."""
     layout = ReleaseLayout(releases, tag)
     entries = repo.ls_tree(commit, layout.folder)
-    blobs = {e.path: repo.read_blob(e) for e in entries}  # refuses symlinks, submodules, big files
-    files = tuple(
-        RecordFile(e.path, e.sha, hashlib.sha256(blobs[e.path]).hexdigest()) for e in entries
-    )
+    _within_budget(entries, layout.folder)
+    by_blob: dict[str, bytes] = {}  # each blob read (and hashed) once, however many paths
+    digests: dict[str, str] = {}
+    for e in entries:
+        if e.sha not in by_blob:
+            by_blob[e.sha] = repo.read_blob(e)  # refuses symlinks, submodules, big files
+            digests[e.sha] = hashlib.sha256(by_blob[e.sha]).hexdigest()
+        else:
+            refuse_unsafe(e)
+    blobs = {e.path: by_blob[e.sha] for e in entries}
+    files = tuple(RecordFile(e.path, e.sha, digests[e.sha]) for e in entries)
     return replace(records_from_blobs(layout, commit, blobs), files=files)
+
+
+def _within_budget(entries: list[TreeEntry], folder: str) -> None:
+    """A release folder may hold at most MAX_RELEASE_BYTES of distinct content, known
+    from the tree before anything is read."""
+    sizes = {e.sha: e.size or 0 for e in entries}
+    total = sum(sizes.values())
+    if total > MAX_RELEASE_BYTES:
+        raise UnsafePathError(
+            f"{folder}/: {total} bytes of distinct files; expected at most {MAX_RELEASE_BYTES}",
+            hint="keep large artefacts outside git and record their digest instead",
+        )
 
 
 def records_from_blobs(

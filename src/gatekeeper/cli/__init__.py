@@ -45,9 +45,9 @@ def _pre_push_input(args: list[str]) -> str | None:
             os.environ.get("PRE_COMMIT_REMOTE_BRANCH", ""),
         )
         return None if any(ref.startswith("refs/tags/") for ref in refs) else ""
-    from gatekeeper.pushing import parse_pre_push, touches_tags
+    from gatekeeper.pushing import parse_pre_push, read_input, touches_tags
 
-    text = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    text = read_input(sys.stdin)
     return text if touches_tags(parse_pre_push(text)) else ""
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from gatekeeper.errors import ExitCode, GateError
+from gatekeeper.render import one_line, printable
 
 app = typer.Typer(
     name="gate",
@@ -66,17 +67,17 @@ def handled(fn: F) -> F:
             if _state["debug"]:
                 raise
             for line in exc.lines:
-                typer.echo(f"error: {line}", err=True)
+                say(f"error: {one_line(line)}")
             if exc.hint:
-                typer.echo(f"hint: {exc.hint}", err=True)
+                say(f"hint: {one_line(exc.hint)}")
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
         except Exception as exc:
             if _state["debug"]:
                 raise
-            typer.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
-            typer.echo("hint: run again with --debug and report the traceback", err=True)
+            say(f"error: internal error: {type(exc).__name__}: {one_line(str(exc))}")
+            say("hint: run again with --debug and report the traceback")
             raise typer.Exit(int(ExitCode.USAGE)) from None
         raise typer.Exit(int(code or 0))
 
@@ -84,13 +85,13 @@ def handled(fn: F) -> F:
 
 
 def say(message: str) -> None:
-    """A diagnostic line on stderr."""
-    typer.echo(message, err=True)
+    """A diagnostic line on stderr (every byte printable, whatever the data held)."""
+    typer.echo(printable(message), err=True)
 
 
 def out(text: str) -> None:
-    """A result on stdout."""
-    typer.echo(text)
+    """A result on stdout (every byte printable, whatever the data held)."""
+    typer.echo(printable(text))
 
 
 # Register the commands (each module adds its own to `app`).

@@ -28,14 +28,14 @@ def pre_push(
     """Refuse pushing any release tag whose check fails; branch pushes pass through."""
     from gatekeeper.check import check_release
     from gatekeeper.policyfile import policy_in_force
-    from gatekeeper.pushing import from_pre_commit, parse_pre_push, pushed_tags
+    from gatekeeper.pushing import from_pre_commit, parse_pre_push, pushed_tags, read_input
     from gatekeeper.render.text import check as render
     from gatekeeper.repo import open_repo
     from gatekeeper.tagname import is_release_tag
 
     refs = from_pre_commit(os.environ)
     if refs is None:
-        refs = parse_pre_push(PRE_PUSH_INPUT[0] if PRE_PUSH_INPUT else sys.stdin.read())
+        refs = parse_pre_push(PRE_PUSH_INPUT[0] if PRE_PUSH_INPUT else read_input(sys.stdin))
     names, refusals = pushed_tags(refs)
     failed = list(refusals)
     with open_repo(repo_dir(directory)) as repo:

@@ -15,8 +15,12 @@ def _prop(value: str) -> str:
 
 
 def check(report: Report) -> str:
-    """The text report for the log, then one `::error` per failed gate."""
-    lines = [text.check(report)]
+    """The text report for the log, with workflow commands switched off around it (its
+    data could hold `::` lines), then one `::error` per failed gate, data escaped."""
+    import secrets
+
+    token = secrets.token_hex(16)
+    lines = [f"::stop-commands::{token}", text.check(report), f"::{token}::"]
     for gate in report.gates:
         if gate.passed:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from gatekeeper.report import Report
@@ -14,5 +15,11 @@ def check(report: Report) -> str:
 
 
 def dumps(data: Any) -> str:
-    """JSON with non-ASCII kept readable (role titles are bilingual)."""
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    """JSON with non-ASCII kept readable (role titles are bilingual); a lone surrogate (a
+    path byte that was not UTF-8) is written as its `\\udcXX` escape, so the text is
+    valid UTF-8 and reads back to the same string."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
