@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 from typing import TYPE_CHECKING, Any
 
@@ -154,3 +156,33 @@ def test_an_approval_dated_in_the_future_does_not_count(repo: Repo) -> None:
     assert code == 1
     reasons = " ".join(_gate(data, "acceptance")["reasons"])
     assert f"{forged.name}: not counted: dated 2099-01-01" in reasons
+
+
+def test_a_repository_git_refuses_says_what_git_said(repo: Repo) -> None:
+    # Owned by someone else: git refuses it (safe.directory); that is what the user reads,
+    # not "no commits yet".
+    subprocess.run(["chown", "-R", "65534:65534", str(repo.path)], check=True)
+    try:
+        res = repo.gate("status")
+    finally:
+        subprocess.run(["chown", "-R", f"{os.getuid()}:{os.getgid()}", str(repo.path)], check=True)
+    assert res.code == 2
+    assert "dubious ownership" in res.err and "safe.directory" in res.err
+    assert "no commits" not in res.err
+
+
+def test_git_too_old_is_named(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stand-in `git` that reports an old version and otherwise hands over to the real one.
+    real = shutil.which("git")
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(
+        f'#!/bin/sh\nfor a; do [ "$a" = version ] && {{ echo "git version 2.20.1"; exit 0; }}; '
+        f'done\nexec {real} "$@"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr("gatekeeper.repo.base._checked", [])
+    res = repo.gate("status")
+    assert res.code == 2
+    assert "git version 2.20.1: gatekeeper needs git 2.31 or newer" in res.err

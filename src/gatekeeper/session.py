@@ -70,7 +70,8 @@ def _signing_key(repo: GitRepo, policy: Policy, person: str, given: Path | None)
     """`--key`, else GATE_SIGNING_KEY, else `git config user.signingkey`; listed for `person`."""
     import os
 
-    from gatekeeper.signing import SigningKey, key_material
+    from gatekeeper.keys import key_material
+    from gatekeeper.signing import SigningKey
 
     where = given or os.environ.get("GATE_SIGNING_KEY") or repo.config("user.signingkey")
     if not where:
@@ -78,13 +79,13 @@ def _signing_key(repo: GitRepo, policy: Policy, person: str, given: Path | None)
             f'{person}: no signing key (the policy has signatures = "{policy.signatures}")',
             hint="pass --key ~/.ssh/id_ed25519, or set GATE_SIGNING_KEY or user.signingkey",
         )
-    key = SigningKey(Path(str(where)).expanduser())
-    if not key.path.exists():
+    key = SigningKey.from_setting(str(where))
+    if not key.exists():
         raise IdentityError(f"--key {key.path}: no such file", hint="give the path of your SSH key")
     listed = {key_material(k) for k in policy.people[person].keys}
     if key.public() not in listed:
         raise IdentityError(
-            f"--key {key.path}: this key is not listed for '{person}' in the policy",
+            f"--key {key.git_value}: this key is not listed for '{person}' in the policy",
             hint=f"add its public key to people.{person}.keys (`ssh-keygen -y -f KEY`)",
         )
     return key

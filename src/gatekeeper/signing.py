@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import IdentityError
+from gatekeeper.keys import key_material, parse_key
 
 if TYPE_CHECKING:
     from gatekeeper.models.base import Strict
     from gatekeeper.models.policy import Policy
 
+MIN_OPENSSH = "8.2"  # ssh-keygen -Y sign / verify / find-principals
 NAMESPACE = "gatekeeper-release@v1"  # never "git": a commit signature cannot pose as a sign-off
 _HEADER = b"gatekeeper-record-v1\n"
 
@@ -31,19 +33,34 @@ def payload(record: Strict) -> bytes:
     return _HEADER + text.encode()
 
 
-def key_material(key: str) -> str:
-    """`ssh-ed25519 AAAA...` without the comment: what identifies a public key."""
-    return " ".join(key.split()[:2])
-
-
 @dataclass(frozen=True)
 class SigningKey:
-    """A private key file (or a public key whose private half is in ssh-agent)."""
+    """A private key file, a public key file whose private half is in ssh-agent, or git's
+    literal form `key::ssh-ed25519 AAAA...` (the private half in ssh-agent)."""
 
     path: Path
+    literal: str | None = None
+
+    @classmethod
+    def from_setting(cls, value: str) -> SigningKey:
+        """`--key`, GATE_SIGNING_KEY or user.signingkey, as git reads user.signingkey."""
+        if value.startswith("key::"):
+            return cls(Path(), value.removeprefix("key::").strip())
+        return cls(Path(value).expanduser())
+
+    @property
+    def git_value(self) -> str:
+        """The same key as a `user.signingKey` value for git."""
+        return f"key::{self.literal}" if self.literal else str(self.path)
+
+    def exists(self) -> bool:
+        """Whether the key can be used at all (a literal always can be tried)."""
+        return self.literal is not None or self.path.exists()
 
     def public(self) -> str:
         """The public key, read from `KEY.pub`, the file itself, or derived with `ssh-keygen -y`."""
+        if self.literal is not None:
+            return key_material(self.literal)
         for candidate in (self.path.with_name(self.path.name + ".pub"), self.path):
             if candidate.suffix == ".pub" and candidate.is_file():
                 return key_material(candidate.read_text(encoding="utf-8"))
@@ -52,20 +69,21 @@ class SigningKey:
 
     def sign(self, data: bytes) -> str:
         """An armored SSH signature of `data`."""
-        proc = _ssh_keygen(["-Y", "sign", "-q", "-f", str(self.path), "-n", NAMESPACE], data)
-        return proc.stdout.decode().strip()
+        if self.literal is None:
+            return _sign(self.path, data)
+        with tempfile.TemporaryDirectory(prefix="gate-key-") as folder:
+            public = Path(folder) / "key.pub"
+            public.write_text(self.literal + "\n", encoding="utf-8")
+            return _sign(public, data)
+
+
+def _sign(key: Path, data: bytes) -> str:
+    proc = _ssh_keygen(["-Y", "sign", "-q", "-f", str(key), "-n", NAMESPACE], data)
+    return proc.stdout.decode().strip()
 
 
 def _ssh_keygen(args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    try:
-        proc = subprocess.run(
-            ["ssh-keygen", *args], input=data, capture_output=True, check=False, timeout=60
-        )
-    except FileNotFoundError:
-        raise IdentityError(
-            'ssh-keygen: not found; signatures = "ssh" needs OpenSSH 8.2 or newer',
-            hint="install openssh-client",
-        ) from None
+    proc = _run_keygen(args, data)
     if proc.returncode != 0:
         detail = proc.stderr.decode(errors="replace").strip().splitlines()
         raise IdentityError(
@@ -76,13 +94,48 @@ def _ssh_keygen(args: list[str], data: bytes | None = None) -> subprocess.Comple
     return proc
 
 
+def _run_keygen(args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The one way ssh-keygen is run; an OpenSSH too old for `-Y` is said as such."""
+    try:
+        proc = subprocess.run(
+            ["ssh-keygen", *args], input=data, capture_output=True, check=False, timeout=60
+        )
+    except FileNotFoundError:
+        raise IdentityError(
+            f"ssh-keygen: not found; signatures need OpenSSH {MIN_OPENSSH} or newer",
+            hint="install OpenSSH's client (Debian: openssh-client)",
+        ) from None
+    if proc.returncode != 0 and _too_old(proc.stderr):
+        raise IdentityError(
+            f"ssh-keygen does not know `-Y` ({openssh_version()} found); "
+            f"signatures need OpenSSH {MIN_OPENSSH} or newer",
+            hint=f"install OpenSSH {MIN_OPENSSH} or newer (ssh-keygen -Y sign/verify)",
+        )
+    return proc
+
+
+def _too_old(stderr: bytes) -> bool:
+    text = stderr.decode("utf-8", "replace")
+    return any(word in text for word in ("illegal option -- Y", "unknown option -- Y"))
+
+
+def openssh_version() -> str:
+    """`OpenSSH_9.2p1`, from `ssh -V`, or `an unknown OpenSSH` without ssh."""
+    try:
+        proc = subprocess.run(["ssh", "-V"], capture_output=True, check=False, timeout=10)
+    except OSError:
+        return "an unknown OpenSSH"
+    words = (proc.stderr or proc.stdout).decode("utf-8", "replace").split()
+    return words[0].rstrip(",") if words else "an unknown OpenSSH"
+
+
 @contextmanager
 def allowed_signers_file(policy: Policy, namespace: str = NAMESPACE) -> Iterator[Path]:
     """An allowed-signers file generated from the policy: principal = person id."""
     with tempfile.TemporaryDirectory(prefix="gate-signers-") as folder:
         path = Path(folder) / "allowed_signers"
         lines = [
-            f'{pid} namespaces="{namespace}" {key_material(key)}'
+            parse_key(key).allowed_signers_line(pid, namespace)
             for pid, person in policy.people.items()
             for key in person.keys
         ]
@@ -158,12 +211,6 @@ class Verifier:
         sig = self._allowed.with_name("record.sig")
         sig.write_text(signature.strip() + "\n", encoding="utf-8")
         return sig
-
-
-def _run_keygen(args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        ["ssh-keygen", *args], input=data, capture_output=True, check=False, timeout=60
-    )
 
 
 def split_signed_tag(raw: bytes) -> tuple[bytes, str | None]:

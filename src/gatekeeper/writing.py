@@ -85,7 +85,7 @@ def write(s: Session, files: dict[str, bytes], message: str, commit: bool) -> Wr
                 created.append(target)
             with target.open("wb" if target in replaced else "xb") as fh:
                 fh.write(data)
-        signing = s.key.path if s.loaded.policy.signatures == "commit" and s.key else None
+        signing = s.key.git_value if s.loaded.policy.signatures == "commit" and s.key else None
         sha = s.repo.commit_files(list(files), message, commit=commit, signing_key=signing)
     except BaseException:
         for path, old in replaced.items():

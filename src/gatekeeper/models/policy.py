@@ -9,6 +9,7 @@ from pydantic import Discriminator, Field, Tag, field_validator
 
 from gatekeeper.evidence import KINDS
 from gatekeeper.evidence import custom as _custom
+from gatekeeper.keys import key_material
 from gatekeeper.models.base import Count, Name, Strict
 from gatekeeper.models.gates import ApprovalGate, GateBase
 from gatekeeper.tomlfile import did_you_mean
@@ -20,6 +21,18 @@ class Person(Strict):
     name: str = ""
     email: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")
     keys: list[str] = []
+
+    @field_validator("keys")
+    @classmethod
+    def _key_lines(cls, value: list[str]) -> list[str]:
+        from gatekeeper.keys import parse_key
+
+        for i, line in enumerate(value):
+            try:
+                parse_key(line)
+            except ValueError as exc:
+                raise ValueError(f"keys[{i}]: {exc}") from None
+        return value
 
 
 class Role(Strict):
@@ -183,7 +196,7 @@ class Policy(Strict):
             if other != pid:
                 out.append(f"people.{pid}.email: '{person.email}' is also {other}'s email")
             for i, key in enumerate(person.keys):
-                material = " ".join(key.split()[:2])
+                material = key_material(key)
                 owner = keys.setdefault(material, pid)
                 if owner != pid:
                     out.append(f"people.{pid}.keys[{i}]: this key is also listed for {owner}")

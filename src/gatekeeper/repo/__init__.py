@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gatekeeper.errors import GitError, InputError, UnsafePathError
-from gatekeeper.repo.base import GIT, git_env, git_failure, run_git
+from gatekeeper.repo.base import GIT, git_env, git_failure, require_git, run_git
 from gatekeeper.repo.parse import (
     OBJECT_ID,
     parse_commit,
@@ -45,6 +45,12 @@ class GitRepo(TagsMixin):
     """A repository opened for reading objects and making gatekeeper's own commits."""
 
     # -- revisions -----------------------------------------------------------------
+
+    def probe(self) -> None:
+        """Refuse a git older than gatekeeper needs, and let git say first when it will not
+        work in this repository (e.g. `safe.directory`), rather than seeming empty."""
+        require_git()
+        self.run("rev-parse", "--git-dir")
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None in a repository without commits."""
@@ -229,7 +235,7 @@ class GitRepo(TagsMixin):
         message: str,
         *,
         commit: bool = True,
-        signing_key: Path | None = None,
+        signing_key: str | None = None,
     ) -> str | None:
         """Stage `paths` and commit exactly them (signed with exactly `signing_key`, an SSH
         key, when given); undo the staging if git refuses."""
@@ -285,4 +291,6 @@ def open_repo(path: str | Path = ".") -> Iterator[GitRepo]:
             f"{path}: not inside a git repository", hint="run in a repository or pass -C PATH"
         ) from None
     with repo:
-        yield GitRepo(repo)
+        opened = GitRepo(repo)
+        opened.probe()
+        yield opened

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import git
 
 GIT = ("git", "--no-replace-objects", "--literal-pathspecs")
+MIN_GIT = (2, 31)  # --diff-merges=first-parent; --end-of-options is 2.24
+_checked: list[str] = []  # the version found, once per process
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -55,12 +57,31 @@ def run_git(
     return proc.stdout
 
 
+def require_git() -> str:
+    """The git version, once per process; exit 2 when it is older than MIN_GIT."""
+    import re
+
+    if not _checked:
+        found = run_git(["version"], Path()).decode("utf-8", "replace").strip()
+        match = re.search(r"(\d+)\.(\d+)", found)
+        version = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+        if version < MIN_GIT:
+            raise GitError(
+                f"{found or 'git'}: gatekeeper needs git {MIN_GIT[0]}.{MIN_GIT[1]} or newer",
+                hint="install a newer git (Debian bookworm's 2.39 works)",
+            )
+        _checked.append(found)
+    return _checked[0]
+
+
 def git_failure(args: Sequence[str], code: int, stderr: bytes) -> GitError:
     """git's stderr, whole: the first line is the message, every line is kept."""
     lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
     hints = [line.removeprefix("hint:").strip() for line in lines if line.startswith("hint:")]
     said = [line for line in lines if not line.startswith("hint:")] or [f"exit {code}"]
     message = f"git {args[0] if args else ''} failed: {said[0]}"
+    if "safe.directory" in "\n".join(lines):
+        hints.append("if you trust this repository, git's own command above allows it")
     return GitError(
         message,
         hint=" ".join(hints) or None,
