@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO
 
-ZERO = "0" * 40
+ZERO = "0" * 40  # git's "no object" (64 zeros in a SHA-256 repository: see `deleted`)
 TAGS = "refs/tags/"
 
 
@@ -51,16 +51,21 @@ def from_pre_commit(env: Mapping[str, str]) -> list[PushedRef] | None:
     return [PushedRef(local, pushed, remote, env.get("PRE_COMMIT_FROM_REF") or ZERO)]
 
 
+def deleted(sha: str) -> bool:
+    """Whether git's pre-push line says the ref is being deleted (all zeros, any hash)."""
+    return not sha.strip("0")
+
+
 def touches_tags(refs: list[PushedRef]) -> bool:
     """Whether any pushed ref creates or moves a tag (deletions and branches pass)."""
-    return any(r.remote_ref.startswith(TAGS) and r.local_sha != ZERO for r in refs)
+    return any(r.remote_ref.startswith(TAGS) and not deleted(r.local_sha) for r in refs)
 
 
 def pushed_tags(refs: list[PushedRef]) -> tuple[list[str], list[str]]:
     """(tag names to check, refusals) for refs that publish a tag."""
     names, refusals = [], []
     for ref in refs:
-        if not ref.remote_ref.startswith(TAGS) or ref.local_sha == ZERO:
+        if not ref.remote_ref.startswith(TAGS) or deleted(ref.local_sha):
             continue
         name = ref.remote_ref.removeprefix(TAGS)
         if ref.local_ref != ref.remote_ref:

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Sha1 = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
+# A git object id: SHA-1 (40 hex) or SHA-256 (64 hex) repositories alike.
+ObjectId = Annotated[str, Field(pattern=r"^([0-9a-f]{40}|[0-9a-f]{64})$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 # ASCII only: a look-alike letter (Cyrillic і for i) can never dodge a `when`.

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from gatekeeper.models.base import Component, Decision, Name, Risk, Sha1, Sha256, Strict
+from gatekeeper.models.base import Component, Decision, Name, ObjectId, Risk, Sha256, Strict
 
 SCHEMA = 1
 FileName = str
@@ -22,7 +22,7 @@ class Request(Strict):
     risk: Risk = "normal"
     component: Component = ""
     planned_at: AwareDatetime | None = None
-    candidate: Sha1
+    candidate: ObjectId
     summary: str = ""
     rollback_plan: str = ""
     requester: Name
@@ -42,7 +42,7 @@ class Signoff(Strict):
     role: Name
     decision: Decision
     person: Name
-    candidate: Sha1
+    candidate: ObjectId
     request_sha256: Sha256
     at: AwareDatetime
     comment: str = ""
@@ -64,7 +64,7 @@ class EvidenceManifest(Strict):
     release: str
     kind: Name
     person: Name
-    candidate: Sha1
+    candidate: ObjectId
     request_sha256: Sha256
     at: AwareDatetime
     attachments: list[Attachment] = []

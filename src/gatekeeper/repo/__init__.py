@@ -46,6 +46,10 @@ class GitRepo(TagsMixin):
 
     # -- revisions -----------------------------------------------------------------
 
+    def close(self) -> None:
+        """Stop the object reader."""
+        self._objects.close()
+
     def probe(self) -> None:
         """Refuse a git older than gatekeeper needs, and let git say first when it will not
         work in this repository (e.g. `safe.directory`), rather than seeming empty."""
@@ -116,16 +120,12 @@ class GitRepo(TagsMixin):
     def read_blob(self, entry: TreeEntry, limit: int = MAX_BLOB_BYTES) -> bytes:
         """The content of a regular file entry; its size is checked before it is read."""
         refuse_unsafe(entry)
-        binsha = bytes.fromhex(entry.sha)
-        # `ls-tree -l` already told the size; otherwise ask (`cat-file --batch-check`).
-        size = entry.size if entry.size is not None else self._repo.odb.info(binsha).size
-        if size > limit:
+        if entry.size is not None and entry.size > limit:  # known from `ls-tree -l`
             raise UnsafePathError(
-                f"{entry.path}: {size} bytes; expected at most {limit}",
+                f"{entry.path}: {entry.size} bytes; expected at most {limit}",
                 hint="keep large artefacts outside git and record their digest instead",
             )
-        data: bytes = self._repo.odb.stream(binsha).read()
-        return data
+        return self._objects.read(entry.sha, entry.path, limit)
 
     def changed_paths(self, old: str, new: str) -> list[str]:
         """Paths whose content differs between two commits."""
@@ -292,5 +292,8 @@ def open_repo(path: str | Path = ".") -> Iterator[GitRepo]:
         ) from None
     with repo:
         opened = GitRepo(repo)
-        opened.probe()
-        yield opened
+        try:
+            opened.probe()
+            yield opened
+        finally:
+            opened.close()

@@ -93,12 +93,11 @@ class RepoBase:
     """An opened repository and the one way to run git in it."""
 
     def __init__(self, repo: git.Repo) -> None:
+        from gatekeeper.repo.objects import ObjectReader
+
         self._repo = repo
         self.root = Path(repo.working_tree_dir or repo.git_dir)
-        # GitPython's own persistent `cat-file` must not see replace refs or grafts either.
-        repo.git.update_environment(
-            GIT_NO_REPLACE_OBJECTS="1", GIT_GRAFT_FILE=os.devnull, GIT_TERMINAL_PROMPT="0"
-        )
+        self._objects = ObjectReader(self.root)
 
     # -- running git ---------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from datetime import datetime
 from gatekeeper.errors import UnsafePathError
 from gatekeeper.repo.values import Change, CommitInfo, TreeEntry
 
-SHA = re.compile(r"^[0-9a-f]{40}$")
 OBJECT_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
