@@ -62,18 +62,23 @@ class Lineage:
 
 
 def lineage(repo: GitRepo, rev: str, layout: ReleaseLayout, present: dict[str, str]) -> Lineage:
-    """Both walks of the release folder from `rev`; `present` is path -> blob at `rev`."""
-    violations, versions, added = _first_parent(repo, rev, layout)
+    """Both walks of the release folder from `rev`, read from one `git log` pass (every
+    commit, merges against their first parent) and the first-parent line of `rev`;
+    `present` is path -> blob at `rev`."""
+    line = repo.first_parent_line(rev)
+    changes = list(repo.history(rev, layout.folder, full=True, merges=True))
+    changes.reverse()  # oldest first; topological, so the first-parent line stays in order
+    violations, versions, added = _first_parent([c for c in changes if c.commit in line], layout)
     made: dict[str, list[Change]] = {}  # path -> non-merge commits that wrote it, oldest first
-    for change in repo.history(rev, layout.folder, full=True):
-        if change.status in {"A", "M"}:
-            made.setdefault(change.path, []).insert(0, change)
+    for change in changes:
+        if not change.merge and change.status in {"A", "M"}:
+            made.setdefault(change.path, []).append(change)
     seen = {v.path for v in violations}
     chain = {change.blob for change in versions}
-    for path, changes in made.items():
+    for path, written in made.items():
         is_request = layout.kind_of(path) == "request"
         kept = chain if is_request else {present.get(path)}
-        lost = [c for c in changes if c.blob not in kept and (is_request or c.status == "A")]
+        lost = [c for c in written if c.blob not in kept and (is_request or c.status == "A")]
         if lost and path not in seen:
             violations.append(Violation(path, lost[0].commit, _DROPPED))
     adders = {
@@ -85,10 +90,9 @@ def lineage(repo: GitRepo, rev: str, layout: ReleaseLayout, present: dict[str, s
 
 
 def _first_parent(
-    repo: GitRepo, rev: str, layout: ReleaseLayout
+    changes: list[Change], layout: ReleaseLayout
 ) -> tuple[list[Violation], tuple[Change, ...], dict[str, Change]]:
-    changes = list(repo.history(rev, layout.folder, first_parent=True))
-    changes.reverse()
+    """Changes on the first-parent line, oldest first: add-only, the request as a chain."""
     violations: list[Violation] = []
     versions: list[Change] = []
     added: dict[str, Change] = {}
