@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from gatekeeper.identity import Signer
     from gatekeeper.lineage import Lineage
     from gatekeeper.models.gates import GateBase
-    from gatekeeper.models.policy import Policy
+    from gatekeeper.models.policy import Gate, Policy
     from gatekeeper.models.records import Request
     from gatekeeper.policyfile import LoadedPolicy
     from gatekeeper.release import ReleaseRecords
@@ -270,15 +270,15 @@ def not_applicable(gate: GateBase, request: Request, stage: str) -> str | None:
 
 
 def _run(
-    gate: GateBase, facts: Facts, stage: str, info: TagInfo | None, now: datetime, *, path: str
+    gate: Gate, facts: Facts, stage: str, info: TagInfo | None, now: datetime, *, path: str
 ) -> GateResult:
-    from gatekeeper.gates import GATE_TYPES
+    from gatekeeper.gates import evaluate
 
     title = gate.title or gate.id
     skip = not_applicable(gate, facts.request, stage)
     if skip:
         return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
-    passed, reasons = GATE_TYPES[gate.type](gate, facts)  # type: ignore[attr-defined]
+    passed, reasons = evaluate(gate, facts)
     if not passed and gate.stage == "post-release":
         passed, reasons = _deadline(gate, info, now, reasons)
     return GateResult(gate.id, title, passed, tuple(reasons), stage=gate.stage, path=path)

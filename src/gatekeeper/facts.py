@@ -11,17 +11,25 @@ to that person cancels it; only such a revoke frees the role.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.evidence.base import EvidenceItem
-
-SKEW = timedelta(minutes=5)  # clocks differ; a record may be this far in the future
+from gatekeeper.rules import (
+    Binding,
+    approval_problem,
+    standing_problem,
+    verify_binding,
+    verify_not_future,
+    verify_one_role,
+    verify_role,
+    verify_signer,
+)
 
 if TYPE_CHECKING:
     from gatekeeper.identity import Signer
     from gatekeeper.models.policy import Policy
-    from gatekeeper.models.records import Request, Signoff
+    from gatekeeper.models.records import Request
     from gatekeeper.release import ReleaseRecords
 
 
@@ -97,7 +105,7 @@ def build_facts(
     request_signer = signers.get(records.request_path)
     signer = {request_signer.person} if request_signer and request_signer.person else set()
     requesters = frozenset({request.requester, *requesters, *signer})
-    binding = _Binding(records.tag, request.candidate, records.request_sha256 or "")
+    binding = Binding(records.tag, request.candidate, records.request_sha256 or "")
     standing = _standing(
         policy, records, signers, binding=binding, requesters=requesters, ignored=ignored
     )
@@ -113,27 +121,6 @@ def build_facts(
         stale=tuple(stale),
         reference_time=reference_time,
     )
-
-
-@dataclass(frozen=True)
-class _Binding:
-    """What every record must have been made for."""
-
-    release: str
-    candidate: str
-    request_sha256: str
-
-    def problem(self, release: str, candidate: str, digest: str) -> str | None:
-        if release != self.release:
-            return f"stale: signed for release '{release}', not '{self.release}'"
-        if candidate != self.candidate:
-            return (
-                f"stale: signed for candidate {candidate[:12]}, "
-                f"the request names {self.candidate[:12]}"
-            )
-        if digest != self.request_sha256:
-            return "stale: request.toml was edited after this was signed"
-        return None
 
 
 @dataclass
@@ -165,22 +152,34 @@ def _standing(
     records: ReleaseRecords,
     signers: dict[str, Signer],
     *,
-    binding: _Binding,
+    binding: Binding,
     requesters: frozenset[str],
     ignored: list[Ignored],
 ) -> list[Standing]:
     ledger = _Ledger()
     for path, s in sorted(records.signoffs, key=lambda item: (item[1].at, item[0])):
         item = Standing(path, s.person, s.role, s.decision, s.at, s.comment)
+        made_for = (s.release, s.candidate, s.request_sha256)
         if s.decision == "reject" and s.person in policy.people:
-            note = signers[path].problem or binding.problem(*_bound(s)) or ""
-            role_ok = _role_problem(policy, s.person, s.role, ledger.held) is None
+            note = verify_signer(signers[path]) or verify_binding(binding, *made_for) or ""
+            role_ok = not (
+                verify_role(policy, s.person, s.role)
+                or verify_one_role(ledger.held, s.person, s.role)
+            )
             ledger.reject(replace(item, note=note), role_ok)
             continue
-        problem = signers[path].problem
-        if problem is None and s.decision != "revoke":
-            problem = _approval_problem(
-                policy, s, binding=binding, requesters=requesters, held=ledger.held
+        if s.decision == "revoke":
+            problem = verify_signer(signers[path])  # only its author can lift a decision
+        else:
+            problem = approval_problem(
+                policy,
+                signer=signers[path],
+                binding=binding,
+                made_for=made_for,
+                person=s.person,
+                role=s.role,
+                requesters=requesters,
+                held=ledger.held,
             )
         if problem:
             ignored.append(Ignored(path, s.role, problem))
@@ -191,47 +190,13 @@ def _standing(
     return [*ledger.rejects.values(), *ledger.approvals.values()]
 
 
-def _bound(s: Signoff) -> tuple[str, str, str]:
-    return s.release, s.candidate, s.request_sha256
-
-
-def _approval_problem(
-    policy: Policy,
-    s: Signoff,
-    *,
-    binding: _Binding,
-    requesters: frozenset[str],
-    held: dict[str, str],
-) -> str | None:
-    """Why an approval by a proven signer counts for nothing: binding, role, self-approval."""
-    problem = binding.problem(*_bound(s)) or _role_problem(policy, s.person, s.role, held)
-    if problem is None and s.person in requesters and not policy.allow_self_approval:
-        problem = f"{s.person} requested this release and may not approve it"
-    return problem
-
-
-def _role_problem(policy: Policy, person: str, role: str, held: dict[str, str]) -> str | None:
-    if role not in policy.roles:
-        return f"unknown role '{role}'"
-    if person not in policy.roles[role].members:
-        return f"{person} is not a member of role '{role}'"
-    if held.get(person, role) != role:
-        return f"{person} already acts as '{held[person]}' in this release (one role per person)"
-    return None
-
-
 def _current(
     policy: Policy, standing: list[Standing], now: datetime, ignored: list[Ignored]
 ) -> list[Standing]:
-    """Approvals expire after the TTL and count only once made; rejections always stand."""
-    ttl = policy.approval_ttl_days
+    """Approvals count once made and until they expire; rejections always stand."""
     keep = []
     for item in standing:
-        problem = None
-        if item.decision == "approve" and item.at > now + SKEW:
-            problem = f"dated {item.at.isoformat()}, after the time judged ({now.isoformat()})"
-        elif item.decision == "approve" and ttl is not None and now - item.at > timedelta(days=ttl):
-            problem = f"expired: {(now - item.at).days} days old, TTL {ttl} days"
+        problem = standing_problem(policy, item.at, now) if item.decision == "approve" else None
         if problem:
             ignored.append(Ignored(item.path, item.role, problem))
         else:
@@ -242,7 +207,7 @@ def _current(
 def _evidence(
     records: ReleaseRecords,
     signers: dict[str, Signer],
-    binding: _Binding,
+    binding: Binding,
     ignored: list[Ignored],
     now: datetime,
 ) -> list[EvidenceItem]:
@@ -250,9 +215,11 @@ def _evidence(
     for ev in records.evidence:
         m = ev.manifest
         signer = signers[ev.path]
-        problem = signer.problem or binding.problem(m.release, m.candidate, m.request_sha256)
-        if problem is None and m.at > now + SKEW:
-            problem = f"dated {m.at.isoformat()}, after the time judged ({now.isoformat()})"
+        problem = (
+            verify_signer(signer)
+            or verify_binding(binding, m.release, m.candidate, m.request_sha256)
+            or verify_not_future(m.at, now)
+        )
         if problem is None and ev.problems:
             problem = "; ".join(ev.problems)
         if problem or signer.person is None:

@@ -169,7 +169,7 @@ def left_behind(
     """Records of this release on the trusted ref, made before `before`, that the revision
     judged lacks: tagging a commit from before a rejection must not dodge it."""
     from gatekeeper.errors import GateError
-    from gatekeeper.facts import SKEW
+    from gatekeeper.rules import SKEW
 
     present = {f.path: f.blob for f in records.files}
     reasons = []

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, AuditEntry, Event, ReleaseLog
 from gatekeeper.layout import classify
+from gatekeeper.rules import verify_not_requester, verify_role
 
 if TYPE_CHECKING:
     from gatekeeper.models.base import Strict
@@ -174,8 +175,7 @@ def _signoff(
             seq,
         )
     )
-    role = policy.roles.get(s.role) if policy else None
-    if role is None or s.person not in role.members:
+    if policy is None or verify_role(policy, s.person, s.role):
         log.anomalies.append(
             Anomaly(
                 "signer-not-in-role",
@@ -184,8 +184,12 @@ def _signoff(
                 f"{s.person} was not a member of '{s.role}' when it was added",
             )
         )
-    allowed = policy.allow_self_approval if policy else False
-    if s.decision == "approve" and s.person == log.requester and not allowed:
+    requesters = frozenset({log.requester} if log.requester else ())
+    if (
+        s.decision == "approve"
+        and policy is not None
+        and verify_not_requester(policy, s.person, requesters)
+    ):
         log.anomalies.append(
             Anomaly("self-approval", path, added.commit, f"{s.person} approved their own request")
         )

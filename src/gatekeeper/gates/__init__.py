@@ -1,16 +1,19 @@
-"""Gate types: small pure functions `(gate, facts) -> (passed, reasons)`."""
+"""Gate types: small pure functions `(gate, facts) -> (passed, reasons)`, one per type."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from gatekeeper.facts import Facts
 from gatekeeper.gates import approval, evidence
+from gatekeeper.models.gates import ApprovalGate
 
-GateFn = Callable[[Any, Facts], tuple[bool, list[str]]]
+if TYPE_CHECKING:
+    from gatekeeper.facts import Facts
+    from gatekeeper.models.policy import Gate
 
-GATE_TYPES: dict[str, GateFn] = {
-    "approval": approval.evaluate,
-    "evidence": evidence.evaluate,
-}
+
+def evaluate(gate: Gate, facts: Facts) -> tuple[bool, list[str]]:
+    """Dispatch `gate` to the function for its type (each takes its own gate model)."""
+    if isinstance(gate, ApprovalGate):
+        return approval.evaluate(gate, facts)
+    return evidence.evaluate(gate, facts)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from gatekeeper.release import ReleaseRecords
     from gatekeeper.repo import CommitInfo, TagInfo
 
-from gatekeeper.facts import SKEW, signer_mark
+from gatekeeper.facts import signer_mark
+from gatekeeper.rules import SKEW
 
 
 def tag_gate(

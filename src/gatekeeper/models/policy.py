@@ -11,7 +11,7 @@ from gatekeeper.evidence import KINDS
 from gatekeeper.evidence import custom as _custom
 from gatekeeper.keys import key_material
 from gatekeeper.models.base import Count, Name, Strict
-from gatekeeper.models.gates import ApprovalGate, GateBase
+from gatekeeper.models.gates import ApprovalGate, EvidenceGate
 from gatekeeper.tomlfile import did_you_mean
 
 
@@ -55,7 +55,8 @@ def _gate_tag(value: Any) -> str | None:
 
 
 if TYPE_CHECKING:
-    Gate = GateBase
+    # Every evidence kind's gate model is an EvidenceGate: statically, this is the union.
+    Gate = ApprovalGate | EvidenceGate
 else:
     # Built at import from the evidence registry, so a new kind needs no edit here.
     Gate = Annotated[
@@ -115,8 +116,8 @@ class Policy(Strict):
                 raise ValueError(f"tag glob {glob!r}: expected ASCII not starting with '-'")
         return value
 
-    def all_gates(self) -> list[GateBase]:
-        """The gates, typed as their common base."""
+    def all_gates(self) -> list[Gate]:
+        """The gates, in the order the policy lists them."""
         return list(self.gates)
 
     def roles_of(self, person: str) -> frozenset[str]:

@@ -9,6 +9,7 @@ from gatekeeper.render import count
 
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog, ReleaseLog
+    from gatekeeper.audit.model import Anomaly
 
 STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC",sans-serif;
@@ -106,7 +107,7 @@ def _verified(value: bool | None, signatures: str) -> str:
     return '<span class="no">no</span>'
 
 
-def _anomalies(anomalies: list) -> str:  # type: ignore[type-arg]
+def _anomalies(anomalies: list[Anomaly]) -> str:
     if not anomalies:
         return ""
     items = "".join(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from typing import IO
 
 from gatekeeper.errors import UnsafePathError
 from gatekeeper.repo.values import Change, CommitInfo, TreeEntry
@@ -36,10 +37,10 @@ def tree_entry(record: str) -> TreeEntry:
     return TreeEntry(mode, kind, sha, None if size == "-" else int(size), path)
 
 
-def tokens(stream: object) -> Iterator[str]:
+def tokens(stream: IO[bytes]) -> Iterator[str]:
+    """NUL-separated tokens of a stream, decoded as git paths are (surrogateescape)."""
     buf = b""
-    read = stream.read1  # type: ignore[attr-defined]
-    while chunk := read(65536):
+    while chunk := stream.read(65536):
         buf += chunk
         *done, buf = buf.split(b"\0")
         for token in done:
