@@ -64,7 +64,7 @@ def test_test_report_pass_and_fail(tmp_path: Path) -> None:
         r.gate("attach", "v1.0.0", "test-report", _file(tmp_path, "bad.xml", JUNIT_FAIL)).code == 0
     )
     res = r.gate("check", "v1.0.0")
-    assert res.code == 1 and "1 failures" in res.out and "at most 0 may fail" in res.out
+    assert res.code == 1 and "1 failed" in res.out and "at most 0 may fail" in res.out
     assert r.gate("attach", "v1.0.0", "test-report", _file(tmp_path, "ok.xml", JUNIT_OK)).code == 0
     assert r.gate("check", "v1.0.0").code == 0
 

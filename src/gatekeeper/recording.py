@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import IdentityError, InputError
 from gatekeeper.layout import ReleaseLayout
-from gatekeeper.repo import MAX_BLOB_BYTES
 from gatekeeper.session import Session, open_session
-from gatekeeper.writing import Written, dump, free_path, stamp, write
+from gatekeeper.writing import Written, dump, free_path, staged, stamp, write
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from gatekeeper.models.base import Strict
     from gatekeeper.models.records import Request
     from gatekeeper.release import ReleaseRecords
@@ -169,50 +170,47 @@ def attach(
     s: Session,
     tag: str,
     kind: str,
-    source: Path | None,
+    source: Path | Sequence[Path] | None,
     sets: dict[str, str],
     *,
     commit: bool = True,
 ) -> Written:
-    """Copy `source` beside a new evidence manifest of `kind`, pinned by sha256."""
-    from gatekeeper.evidence import kind_named
+    """Copy `source` (for a test report: several files, or a folder's *.xml) beside a new
+    evidence manifest of `kind`, each pinned by the sha256 of the blob git stores for it,
+    so line-ending settings and filters cannot make it look changed later."""
+    from gatekeeper.evidence import intake, kind_named
     from gatekeeper.models.records import EvidenceManifest
 
     spec = kind_named(kind)
     records, request = _requested(s, tag)
     details = _details(spec.details_model, spec.details_from_cli(sets), kind)
-    name = f"{kind}-{stamp(s.now)}-{s.person}"
-    stem = free_path(s, records.layout.record("evidence", name), ".toml")
-    files: dict[str, bytes] = {}
-    attachments = []
-    if spec.attachment_suffix and source is None:
-        raise InputError(
-            f"{kind}: needs a FILE ({spec.attachment_suffix})",
-            hint=f"gate attach {tag} {kind} PATH",
-        )
-    if source is not None:
-        content = _read_source(source, spec.attachment_suffix)
-        if kind == "test-report":
-            from gatekeeper.evidence.test_report import parse_junit
+    sources = intake.sources_for(spec, tag, source)
+    intake.accept(spec, {src.origin: src.data for src in sources}, {})  # refuse before writing
+    base = records.layout.record("evidence", f"{kind}-{stamp(s.now)}-{s.person}")
+    stem, names = intake.free_names(s.repo.root, base, sources, spec.attachment_suffix)
+    folder = stem.rsplit("/", 1)[0]
+    files = {f"{folder}/{name}": src.data for name, src in zip(names, sources, strict=True)}
+    with staged(s, files) as stored:
+        blobs = {name: stored[f"{folder}/{name}"] for name in names}
+        labels = {name: src.label for name, src in zip(names, sources, strict=True)}
+        details |= intake.accept(spec, blobs, labels)  # as git stores them, e.g. behind a filter
+        doc = {
+            "schema": 1,
+            "release": tag,
+            "kind": kind,
+            "person": s.person,
+            "candidate": request.candidate,
+            "request_sha256": records.request_sha256,
+            "at": s.now,
+            "attachments": [_pin(name, blobs[name]) for name in names],
+            "details": details,
+        }
+        files[stem] = dump(EvidenceManifest, doc, stem, s.record_key)
+        return write(s, files, f"gate: attach {kind} to {tag}", commit)
 
-            parse_junit(content, str(source))  # refuse a bad report now, not at check time
-        name = Path(stem).name.removesuffix(".toml") + (spec.attachment_suffix or source.suffix)
-        files[f"{Path(stem).parent}/{name}"] = content
-        digest = hashlib.sha256(content).hexdigest()
-        attachments.append({"path": name, "sha256": digest, "size": len(content)})
-    doc = {
-        "schema": 1,
-        "release": tag,
-        "kind": kind,
-        "person": s.person,
-        "candidate": request.candidate,
-        "request_sha256": records.request_sha256,
-        "at": s.now,
-        "attachments": attachments,
-        "details": details,
-    }
-    files[stem] = dump(EvidenceManifest, doc, stem, s.record_key)
-    return write(s, files, f"gate: attach {kind} to {tag}", commit)
+
+def _pin(name: str, stored: bytes) -> dict[str, Any]:
+    return {"path": name, "sha256": hashlib.sha256(stored).hexdigest(), "size": len(stored)}
 
 
 def _requested(s: Session, tag: str) -> tuple[ReleaseRecords, Request]:
@@ -240,17 +238,3 @@ def _details(model: type[Strict], given: dict[str, Any], kind: str) -> dict[str,
             lines[0], lines=lines, hint=f"`gate schema evidence` lists {kind}'s fields"
         ) from None
     return details.model_dump(mode="python", exclude_defaults=False)
-
-
-def _read_source(source: Path, suffix: str | None) -> bytes:
-    if suffix and source.suffix.lower() != suffix:
-        raise InputError(f"{source}: expected a {suffix} file", hint=f"attach a {suffix} file")
-    if source.is_symlink() or not source.is_file():
-        raise InputError(f"{source}: not a regular file", hint="attach a plain file, not a link")
-    size = source.stat().st_size
-    if size > MAX_BLOB_BYTES:
-        raise InputError(
-            f"{source}: {size} bytes; expected at most {MAX_BLOB_BYTES}",
-            hint="attach a summary and record the large artefact's digest instead",
-        )
-    return source.read_bytes()

@@ -26,17 +26,18 @@ def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
     """requested → approved → tagged → launched → verified, or rolled back / rejected."""
     if facts is None:
         return "requested"
-    kinds = {item.manifest.kind for item in facts.evidence}
-    if "rollback" in kinds:
+    from gatekeeper.evidence import kind_named
+
+    marks = {kind_named(item.manifest.kind).marks for item in facts.evidence}
+    if "rolled back" in marks:
         return "rolled back"
     if any(s.decision == "reject" for s in facts.standing):
         return "rejected"
     if not tagged:
         return "approved" if report.passed else "requested"
-    if "post-check" in kinds:
-        return "verified"
-    if "launch-notice" in kinds:
-        return "launched"
+    for stage in ("verified", "launched"):
+        if stage in marks:
+            return stage
     return "tagged"
 
 

@@ -3,14 +3,17 @@ commit, and removed again if git refuses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.errors import RecordError
+from gatekeeper.errors import GitError, RecordError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from gatekeeper.models.base import Strict
     from gatekeeper.session import Session
     from gatekeeper.signing import SigningKey
@@ -67,31 +70,62 @@ def free_path(s: Session, stem: str, suffix: str) -> str:
     return candidate
 
 
+@dataclass
+class _Undo:
+    """What writing changed in the work tree, to put back if anything fails."""
+
+    created: list[Path] = field(default_factory=list)
+    replaced: dict[Path, bytes] = field(default_factory=dict)
+
+    def put(self, root: Path, files: dict[str, bytes]) -> None:
+        """Write `files` under `root` (a regular file there is replaced), parents too."""
+        for rel, data in files.items():
+            target = root / rel
+            for parent in reversed(target.parents):
+                if not parent.exists() and root in parent.parents:
+                    parent.mkdir()
+                    self.created.append(parent)
+            if target.is_file() and not target.is_symlink():
+                self.replaced.setdefault(target, target.read_bytes())
+            else:
+                self.created.append(target)
+            with target.open("wb" if target in self.replaced else "xb") as fh:
+                fh.write(data)
+
+    def undo(self) -> None:
+        """Put the work tree back as it was."""
+        for path, old in self.replaced.items():
+            path.write_bytes(old)
+        for path in reversed(self.created):
+            with suppress(OSError):
+                path.unlink() if path.is_file() else path.rmdir()
+
+
 def write(s: Session, files: dict[str, bytes], message: str, commit: bool) -> Written:
     """Write `files` (a file that exists is replaced, and restored if anything fails), then
     stage and commit exactly them."""
-    created: list[Path] = []
-    replaced: dict[Path, bytes] = {}
+    undo = _Undo()
     try:
-        for rel, data in files.items():
-            target = s.repo.root / rel
-            for parent in reversed(target.parents):
-                if not parent.exists() and s.repo.root in parent.parents:
-                    parent.mkdir()
-                    created.append(parent)
-            if target.is_file() and not target.is_symlink():
-                replaced[target] = target.read_bytes()
-            else:
-                created.append(target)
-            with target.open("wb" if target in replaced else "xb") as fh:
-                fh.write(data)
+        undo.put(s.repo.root, files)
         signing = s.key.git_value if s.loaded.policy.signatures == "commit" and s.key else None
         sha = s.repo.commit_files(list(files), message, commit=commit, signing_key=signing)
     except BaseException:
-        for path, old in replaced.items():
-            path.write_bytes(old)
-        for path in reversed(created):
-            if path.exists():
-                path.unlink() if path.is_file() else path.rmdir()
+        undo.undo()
         raise
     return Written(tuple(files), sha, message)
+
+
+@contextmanager
+def staged(s: Session, files: dict[str, bytes]) -> Iterator[dict[str, bytes]]:
+    """Write and stage new `files`, and yield the blob git stored for each: what a later
+    check reads and hashes, whatever `core.autocrlf`, `.gitattributes` or a filter did to
+    the bytes. If the block fails, the files are removed and unstaged again."""
+    undo = _Undo()
+    try:
+        undo.put(s.repo.root, files)
+        yield s.repo.stage(list(files))
+    except BaseException:
+        undo.undo()
+        with suppress(GitError):  # the original failure is what the user needs to see
+            s.repo.unstage(list(files))
+        raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, AuditEntry, Event, ReleaseLog
+from gatekeeper.evidence import kind_named
 from gatekeeper.layout import classify
 from gatekeeper.rules import verify_not_requester, verify_role
 
@@ -13,8 +14,6 @@ if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import EvidenceManifest, Signoff
     from gatekeeper.repo import Change, GitRepo
-
-POST_RELEASE_KINDS = frozenset({"post-check", "perf-test", "rollback"})
 
 
 def changes_anomalies(path: str, changes: list[Change]) -> tuple[Change | None, list[Anomaly]]:
@@ -102,11 +101,9 @@ def record_event(
     if isinstance(record, Signoff):
         _signoff(policy, log, path, record, added, verified=verified, problem=problem, seq=seq)
     else:
-        event_kind = (
-            "rollback"
-            if record.kind == "rollback"
-            else ("post-release" if record.kind in POST_RELEASE_KINDS else "evidence")
-        )
+        spec = kind_named(record.kind)
+        event_kind = "post-release" if spec.stage == "post-release" else "evidence"
+        event_kind = "rollback" if spec.marks == "rolled back" else event_kind
         log.events.append(
             Event(
                 added.authored_at,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, Event, ReleaseLog
-from gatekeeper.audit.records import POST_RELEASE_KINDS
 
 if TYPE_CHECKING:
     from gatekeeper.facts import Facts
@@ -57,7 +56,7 @@ def tag_events(
         at_tag = {f.path for f in result.records.files}
     # Pre-tag records the tagged commit does not hold were added after the tag.
     for event in list(log.events):
-        pre_tag = event.kind in {"signoff", "evidence"} and event.detail not in POST_RELEASE_KINDS
+        pre_tag = event.kind in {"signoff", "evidence"}  # post-release kinds have their own
         if pre_tag and event.path not in at_tag:
             log.anomalies.append(
                 Anomaly(

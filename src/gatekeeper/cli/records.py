@@ -113,8 +113,13 @@ _decision_command("revoke", "Revoke your earlier approval or rejection.")
 def attach(
     tag: Tag,
     kind: Annotated[str, typer.Argument(help="test-report, backup, env-check, launch-notice...")],
-    file: Annotated[
-        Path | None, typer.Argument(help="File to attach (JUnit XML, Markdown).")
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[FILE]...",
+            help="File to attach (JUnit XML, Markdown). A test-report takes several JUnit "
+            "files, or a folder (its *.xml), judged together as one report.",
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None,
@@ -126,7 +131,8 @@ def attach(
     no_commit: NoCommit = False,
     key: Key = None,
 ) -> int:
-    """Record a piece of evidence, its file copied beside it and pinned by sha256."""
+    """Record a piece of evidence, its files copied beside it and pinned by sha256; a newer
+    test-report record supersedes older ones."""
     from gatekeeper.recording import attach as attach_evidence
     from gatekeeper.recording import open_session
     from gatekeeper.repo import open_repo
@@ -141,5 +147,5 @@ def attach(
         sets[name.strip()] = value
     with open_repo(repo_dir(directory)) as repo:
         session = open_session(repo, tag, key)
-        _report(attach_evidence(session, tag, kind, file, sets, commit=not no_commit))
+        _report(attach_evidence(session, tag, kind, files or None, sets, commit=not no_commit))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from gatekeeper.models.base import Strict
 from gatekeeper.models.gates import EvidenceGate
@@ -36,6 +36,8 @@ class CheckContext:
 
 
 Check = Callable[[Any, list[EvidenceItem], CheckContext], list[str]]
+# The facts of a passing gate (first line: the record that counts); None: every item counts.
+Describe = Callable[[Any, list[EvidenceItem], CheckContext], list[str]]
 
 
 def _details_as_given(sets: Mapping[str, str]) -> dict[str, Any]:
@@ -54,6 +56,12 @@ class EvidenceKind:
     details_from_cli: Callable[[Mapping[str, str]], dict[str, Any]] = field(
         default=_details_as_given
     )
+    describe: Describe | None = None
+    many: bool = False  # `gate attach` takes several files (or a folder) as one record
+    stage: Literal["pre-tag", "post-release"] = "pre-tag"  # when such records are made
+    marks: str | None = None  # the release stage a record of this kind marks, e.g. "launched"
+    # Attach-time checks of the files (exit 2), returning details they add to the manifest.
+    accept: Callable[[Mapping[str, bytes], Mapping[str, str]], dict[str, Any]] | None = None
 
 
 def newest(items: list[EvidenceItem]) -> EvidenceItem:

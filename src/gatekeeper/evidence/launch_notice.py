@@ -36,4 +36,5 @@ KIND = EvidenceKind(
     details_model=NoDetails,
     check=check,
     attachment_suffix=".md",
+    marks="launched",
 )

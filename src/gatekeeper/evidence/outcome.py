@@ -41,7 +41,11 @@ def check(gate: EvidenceGate, items: list[EvidenceItem], ctx: CheckContext) -> l
 
 
 KINDS = (
-    EvidenceKind("perf-test", PerfTestGate, OutcomeDetails, check),
-    EvidenceKind("post-check", PostCheckGate, OutcomeDetails, check),
-    EvidenceKind("rollback", RollbackGate, OutcomeDetails, check),
+    EvidenceKind("perf-test", PerfTestGate, OutcomeDetails, check, stage="post-release"),
+    EvidenceKind(
+        "post-check", PostCheckGate, OutcomeDetails, check, stage="post-release", marks="verified"
+    ),
+    EvidenceKind(
+        "rollback", RollbackGate, OutcomeDetails, check, stage="post-release", marks="rolled back"
+    ),
 )

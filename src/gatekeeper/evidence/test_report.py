@@ -1,14 +1,30 @@
-"""`test-report`: a JUnit XML file, re-parsed at check time (DTDs refused)."""
+"""`test-report`: JUnit XML files, re-parsed at check time (DTDs refused).
+
+One record holds one or several reports (Surefire and Gradle write one file per test
+class), judged together. The newest record counts; older ones are superseded, and the
+reasons say so.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import reduce
+from typing import Annotated, Any, Literal, cast
+
+from pydantic import Field
 
 from gatekeeper.errors import RecordError
-from gatekeeper.evidence.base import CheckContext, EvidenceItem, EvidenceKind, NoDetails, newest
-from gatekeeper.models.base import Count
+from gatekeeper.evidence.base import CheckContext, EvidenceItem, EvidenceKind, newest
+from gatekeeper.evidence.junit import JunitCounts, parse_junit
+from gatekeeper.models.base import Count, Strict
 from gatekeeper.models.gates import EvidenceGate
+
+__all__ = ["KIND", "JunitCounts", "TestReportDetails", "TestReportGate", "parse_junit"]
+
+SHOWN_FILES = 20  # per-file lines beyond these are summed up (failing files always show)
+# The name a report had when attached: printable, one line.
+FileLabel = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,255}$")]
 
 
 class TestReportGate(EvidenceGate):
@@ -19,78 +35,133 @@ class TestReportGate(EvidenceGate):
     min_tests: Count = 1
 
 
+class TestReportDetails(Strict):
+    """`files = { "<attachment>" = "<name it was attached as>" }`, for the reasons."""
+
+    files: dict[str, FileLabel] = {}
+
+
 @dataclass(frozen=True)
-class JunitCounts:
-    """Outcomes counted from `<testcase>` elements, not from summary attributes."""
+class FileResult:
+    """One attached report: its label and counts, or why it cannot be read."""
 
-    tests: int
-    failures: int
-    errors: int
-    skipped: int
+    label: str
+    counts: JunitCounts | None
+    unreadable: str = ""
 
-    def describe(self) -> str:
-        """`12 tests, 0 failures, 0 errors, 1 skipped`."""
-        return (
-            f"{self.tests} tests, {self.failures} failures, "
-            f"{self.errors} errors, {self.skipped} skipped"
-        )
+    def line(self) -> str:
+        """`TEST-Foo.xml: 3 tests, 0 failed, 0 skipped`."""
+        return f"{self.label}: {self.unreadable or cast(JunitCounts, self.counts).describe()}"
 
-
-def parse_junit(data: bytes, path: str) -> JunitCounts:
-    """Count test case outcomes in a JUnit XML document; XML with a DTD is refused."""
-    import defusedxml
-    from defusedxml import ElementTree
-    from junitparser import Error, Failure, Skipped, TestCase
-
-    try:
-        root = ElementTree.fromstring(data, forbid_dtd=True)
-    except defusedxml.DefusedXmlException:
-        raise RecordError(
-            f"{path}: XML declares a DTD or entities; expected plain JUnit XML",
-            hint="produce the report with pytest --junitxml (no DOCTYPE)",
-        ) from None
-    except ElementTree.ParseError as exc:
-        raise RecordError(
-            f"{path}: not well-formed XML ({exc})", hint="attach a JUnit XML report"
-        ) from None
-    if root.tag not in {"testsuites", "testsuite"}:
-        raise RecordError(
-            f"{path}: root element is <{root.tag}>; expected <testsuites> or <testsuite>",
-            hint="attach a JUnit XML report",
-        )
-    tests = failures = errors = skipped = 0
-    for elem in root.iter("testcase"):
-        results = TestCase.fromelem(elem).result  # type: ignore[no-untyped-call]
-        tests += 1
-        if any(isinstance(r, Error) for r in results):
-            errors += 1
-        elif any(isinstance(r, Failure) for r in results):
-            failures += 1
-        elif any(isinstance(r, Skipped) for r in results):
-            skipped += 1
-    return JunitCounts(tests, failures, errors, skipped)
+    @property
+    def bad(self) -> bool:
+        """Whether this file alone is a reason to fail."""
+        c = self.counts
+        return c is None or c.failed > 0 or bool(c.suite_errors)
 
 
 def check(gate: TestReportGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
-    """The newest report must meet `min_tests` and `max_failures`."""
+    """The newest record's reports, taken together, meet `min_tests` and `max_failures`;
+    none is unreadable and no suite failed by itself."""
     item = newest(items)
-    reasons = []
-    for name, data in item.attachments.items():
-        counts = parse_junit(data, f"{item.path}: {name}")
-        bad = counts.failures + counts.errors
-        if counts.tests - counts.skipped < gate.min_tests:
-            reasons.append(f"{name}: {counts.describe()}; expected at least {gate.min_tests} run")
-        if bad > gate.max_failures:
-            reasons.append(f"{name}: {counts.describe()}; at most {gate.max_failures} may fail")
+    results = read_reports(item)
+    problems = _problems(gate, results)
     if not item.attachments:
-        reasons.append(f"{item.path}: no JUnit XML attached")
-    return reasons
+        problems.append(f"{item.path}: no JUnit XML attached")
+    if not problems:
+        return []
+    return [*_which_counts(item, items), *_fact_lines(results), *problems]
+
+
+def describe(gate: TestReportGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
+    """The facts of a passing gate: which record counts and what its reports say."""
+    item = newest(items)
+    return [*_which_counts(item, items), *_fact_lines(read_reports(item))]
+
+
+def accept(reports: Mapping[str, bytes], labels: Mapping[str, str]) -> dict[str, Any]:
+    """At attach time: refuse a report that cannot be read (exit 2 naming it); the details
+    that name each attachment by the file it was."""
+    for name, data in reports.items():
+        parse_junit(data, labels.get(name, name))
+    return {"files": {name: labels[name] for name in reports if name in labels}}
+
+
+def read_reports(item: EvidenceItem) -> list[FileResult]:
+    """Each attachment of `item`, parsed, in the order recorded."""
+    details = item.details
+    labels = details.files if isinstance(details, TestReportDetails) else {}
+    results = []
+    for name, data in item.attachments.items():
+        label = labels.get(name, name)
+        try:
+            results.append(FileResult(label, parse_junit(data, label)))
+        except RecordError as exc:
+            why = exc.message.removeprefix(f"{label}: ")
+            results.append(FileResult(label, None, f"cannot be read: {why}"))
+    return results
+
+
+def total(results: list[FileResult]) -> JunitCounts:
+    """The counts of every readable report added up (naming a tool only when every report
+    names the same one)."""
+    counts = [r.counts for r in results if r.counts is not None]
+    if not counts:
+        return JunitCounts(0, 0, 0, 0)
+    whole = reduce(JunitCounts.__add__, counts[1:], counts[0])
+    return whole if len(counts) == len(results) else replace(whole, tool=None)
+
+
+def _problems(gate: TestReportGate, results: list[FileResult]) -> list[str]:
+    whole = total(results)
+    unreadable = sum(r.counts is None for r in results)
+    problems = [f"{r.label}: {e}" for r in results if r.counts for e in r.counts.suite_errors]
+    if unreadable:
+        problems.append(f"{_n(unreadable, 'report')} cannot be read; every one must be")
+    if whole.ran < gate.min_tests:
+        problems.append(f"{_n(whole.ran, 'test')} ran; expected at least {gate.min_tests}")
+    if whole.failed > gate.max_failures:
+        what = "failed or errored" if whole.errors else "failed"
+        problems.append(f"{whole.failed} {what}; at most {gate.max_failures} may fail")
+    return problems
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _which_counts(item: EvidenceItem, items: list[EvidenceItem]) -> list[str]:
+    """The record that counts, and how many older ones it supersedes (never named)."""
+    older = len(items) - 1
+    lines = [f"counts: {item.path} by {item.person}"]
+    if older:
+        lines.append(f"supersedes {older} older test-report record{'s' if older > 1 else ''}")
+    return lines
+
+
+def _fact_lines(results: list[FileResult]) -> list[str]:
+    """Totals (for several files) and one line per file, failing files first."""
+    if len(results) <= 1:
+        return [r.line() for r in results]
+    lines = [f"{len(results)} files: {total(results).describe()}"]
+    if any(r.counts is None for r in results):
+        lines[0] = f"{len(results)} files, readable ones: {total(results).describe()}"
+    bad = [r for r in results if r.bad]
+    good = [r for r in results if not r.bad]
+    shown = bad + good[: max(SHOWN_FILES - len(bad), 0)]
+    lines += [r.line() for r in shown]
+    if len(shown) < len(results):
+        lines.append(f"... and {len(results) - len(shown)} more file(s), none failing")
+    return lines
 
 
 KIND = EvidenceKind(
     name="test-report",
     gate_model=TestReportGate,
-    details_model=NoDetails,
+    details_model=TestReportDetails,
     check=check,
     attachment_suffix=".xml",
+    describe=describe,
+    many=True,
+    accept=accept,
 )

@@ -19,8 +19,12 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> tuple[bool, list[str]]:
     if not items:
         return False, [f"no valid {gate.kind} evidence", *ignored]
     ctx = CheckContext(facts.reference_time, facts.policy.roles_of)
-    problems = kind_named(gate.kind).check(gate, items, ctx)
+    spec = kind_named(gate.kind)
+    problems = spec.check(gate, items, ctx)
     if problems:
         return False, problems + ignored
     mark = facts.mark()
+    if spec.describe is not None:  # the kind says which record counts, and what it shows
+        first, *rest = spec.describe(gate, items, ctx)
+        return True, [first + mark, *rest, *ignored]
     return True, [f"{item.path} by {item.person}{mark}" for item in items] + ignored

@@ -233,6 +233,26 @@ class GitRepo(TagsMixin):
 
     # -- writing ---------------------------------------------------------------------
 
+    def stage(self, paths: Sequence[str]) -> dict[str, bytes]:
+        """`git add` exactly `paths` and return the blob git stored for each (after
+        `core.autocrlf`, `.gitattributes` and filters had their say)."""
+        self.run("add", "--", *paths)
+        out = self.run("ls-files", "-s", "-z", "--", *paths)
+        stored = {}
+        for record in out.split("\0"):
+            if record:
+                meta, path = record.split("\t", 1)
+                mode, sha, _stage = meta.split()
+                stored[path] = self.read_blob(TreeEntry(mode, "blob", sha, None, path))
+        missing = [path for path in paths if path not in stored]
+        if missing:
+            raise GitError(f"{missing[0]}: git did not stage it", hint="is the path ignored?")
+        return stored
+
+    def unstage(self, paths: Sequence[str]) -> None:
+        """Put the index entries of `paths` back as HEAD has them."""
+        self.run("reset", "--quiet", "HEAD", "--", *paths)
+
     def commit_files(
         self,
         paths: Sequence[str],
@@ -253,7 +273,7 @@ class GitRepo(TagsMixin):
         try:
             self.run(*args, "--only", "--", *paths)
         except GitError:
-            self.run("reset", "--quiet", "HEAD", "--", *paths)  # the index as it was
+            self.unstage(paths)  # the index as it was
             raise
         return self.head()
 
