@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from gatekeeper.evidence.base import EvidenceItem
 from gatekeeper.facts import Facts, build_facts
 from gatekeeper.identity import Signer
 from gatekeeper.layout import ReleaseLayout
 from gatekeeper.models.policy import Policy
 from gatekeeper.models.records import EvidenceManifest, Request, Signoff
-from gatekeeper.release import Evidence, ReleaseRecords
+from gatekeeper.release import ReleaseRecords
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CANDIDATE = "c" * 40
@@ -73,7 +74,7 @@ def facts(
     the_policy: Policy,
     signoffs: list[Signoff],
     *,
-    evidence: list[Evidence] = (),  # type: ignore[assignment]
+    evidence: list[EvidenceItem] = (),  # type: ignore[assignment]
     signers: dict[str, Signer] | None = None,
     stale: list[str] = (),  # type: ignore[assignment]
     requesters: frozenset[str] = frozenset(),

@@ -225,5 +225,5 @@ def _evidence(
         if problem or signer.person is None:
             ignored.append(Ignored(ev.path, m.kind, problem or "no signer"))
             continue
-        items.append(EvidenceItem(ev.path, m, ev.details, ev.attachments, signer.person))
+        items.append(replace(ev, person=signer.person))
     return items

@@ -14,24 +14,14 @@ from gatekeeper.tomlfile import parse_toml, validation_lines
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from gatekeeper.evidence.base import EvidenceItem
     from gatekeeper.models.base import Strict
-    from gatekeeper.models.records import EvidenceManifest, Request, Signoff
+    from gatekeeper.models.records import Request, Signoff
     from gatekeeper.repo import GitRepo, TreeEntry
 
 M = TypeVar("M", bound="BaseModel")
 MAX_RELEASE_BYTES = 64 * 1024 * 1024  # all distinct files of one release folder together
 HINT = "fix the record (see `gate schema request|approval|evidence`) and commit the fix"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A manifest with its validated details and the attachments that sit beside it."""
-
-    path: str
-    manifest: EvidenceManifest
-    details: Strict
-    attachments: dict[str, bytes]
-    problems: tuple[str, ...]  # attachment missing or its digest changed
 
 
 @dataclass(frozen=True)
@@ -52,7 +42,7 @@ class ReleaseRecords:
     request: Request | None = None
     request_sha256: str | None = None
     signoffs: tuple[tuple[str, Signoff], ...] = ()
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[EvidenceItem, ...] = ()
     files: tuple[RecordFile, ...] = field(default=())
 
     @property
@@ -135,8 +125,9 @@ def records_from_blobs(
     return ReleaseRecords(layout, commit, request, request_sha, tuple(signoffs), tuple(evidence))
 
 
-def parse_evidence(path: str, data: bytes, blobs: dict[str, bytes]) -> Evidence:
+def parse_evidence(path: str, data: bytes, blobs: dict[str, bytes]) -> EvidenceItem:
     from gatekeeper.evidence import kind_named
+    from gatekeeper.evidence.base import EvidenceItem
     from gatekeeper.models.records import EvidenceManifest
 
     manifest = parse_record(EvidenceManifest, data, path)
@@ -152,7 +143,7 @@ def parse_evidence(path: str, data: bytes, blobs: dict[str, bytes]) -> Evidence:
             problems.append(f"attachment {attachment.path} changed after it was recorded")
         else:
             attachments[attachment.path] = content
-    return Evidence(path, manifest, details, attachments, tuple(problems))
+    return EvidenceItem(path, manifest, details, attachments, problems=tuple(problems))
 
 
 def _details(model: type[Strict], details: dict[str, Any], path: str) -> Strict:

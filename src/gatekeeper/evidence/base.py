@@ -18,13 +18,18 @@ class NoDetails(Strict):
 
 @dataclass(frozen=True)
 class EvidenceItem:
-    """One manifest whose binding, signer and attachment digests were already verified."""
+    """One evidence manifest, its validated details and the attachments beside it.
+
+    As read: `problems` says what is wrong with its attachments (missing, changed). Once
+    it counts (binding, signer and attachments verified): `person` is its proven signer.
+    """
 
     path: str
     manifest: EvidenceManifest
     details: Strict
     attachments: Mapping[str, bytes]
-    person: str
+    person: str = ""
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
