@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _pre_push_input(args: list[str]) -> str | None:
     """For `gate hook pre-push`: git's stdin, or "" when the push publishes no tag."""
-    if args[:2] != ["hook", "pre-push"]:
+    if args[:2] != ["hook", "pre-push"] or {"-h", "--help"} & set(args):
         return None
     if os.environ.get("PRE_COMMIT_LOCAL_BRANCH"):  # pre-commit read git's stdin already
         refs = (

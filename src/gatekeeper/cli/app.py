@@ -1,20 +1,53 @@
-"""The typer application, its shared options and the one place errors become exit codes."""
+"""The typer application: its commands, in the order `--help` lists them, and the one
+place where an error becomes one line, a hint and an exit code."""
 
 from __future__ import annotations
 
-import enum
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
+from gatekeeper.cli import auditing, checking, hooks, records, setup
+from gatekeeper.cli.options import STATE, RepoDir, say
 from gatekeeper.errors import ExitCode, GateError
-from gatekeeper.render import one_line, printable
+from gatekeeper.render import one_line
+
+
+class _Gate(TyperGroup):
+    """Runs a command; its int result is the exit code, and a GateError is reported once."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # in the order registered below, not alphabetical
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            result = super().invoke(ctx)
+        except GateError as exc:
+            if STATE["debug"]:
+                raise
+            for line in exc.lines:
+                say(f"error: {one_line(line)}")
+            if exc.hint:
+                say(f"hint: {one_line(exc.hint)}")
+            ctx.exit(int(exc.exit_code))
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if STATE["debug"] or type(exc).__module__.startswith(("click", "typer")):
+                raise  # usage errors are typer's to print
+            say(f"error: internal error: {type(exc).__name__}: {one_line(str(exc))}")
+            say("hint: run again with --debug and report the traceback")
+            ctx.exit(int(ExitCode.USAGE))
+        if isinstance(result, int) and result:
+            ctx.exit(result)
+        return result
+
 
 app = typer.Typer(
     name="gate",
+    cls=_Gate,
     help="A Git-native release gate: release paperwork as files, a policy as a file, one verdict.",
     no_args_is_help=True,
     add_completion=False,
@@ -22,77 +55,31 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-_state = {"debug": False, "dir": Path()}
-
-
-class Format(enum.StrEnum):
-    """Report formats."""
-
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    github = "github"
-
-
-RepoDir = Annotated[
-    Path | None, typer.Option("-C", help="Run as if gate was started in PATH.", metavar="PATH")
-]
-FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
-NoCommit = Annotated[bool, typer.Option("--no-commit", help="Write and stage, but do not commit.")]
-
 
 @app.callback()
 def _root(
     directory: RepoDir = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    _state["debug"] = debug
-    _state["dir"] = directory or Path()
+    STATE["debug"] = debug
+    STATE["dir"] = directory or Path()
 
 
-def repo_dir(directory: Path | None) -> Path:
-    """The -C given to the command, else the one given before it, else `.`."""
-    return directory or Path(str(_state["dir"]))
-
-
-def handled(fn: F) -> F:
-    """Turn GateError into one line per problem + hint on stderr and its exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            code = fn(*args, **kwargs)
-        except GateError as exc:
-            if _state["debug"]:
-                raise
-            for line in exc.lines:
-                say(f"error: {one_line(line)}")
-            if exc.hint:
-                say(f"hint: {one_line(exc.hint)}")
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-        except Exception as exc:
-            if _state["debug"]:
-                raise
-            say(f"error: internal error: {type(exc).__name__}: {one_line(str(exc))}")
-            say("hint: run again with --debug and report the traceback")
-            raise typer.Exit(int(ExitCode.USAGE)) from None
-        raise typer.Exit(int(code or 0))
-
-    return wrapper  # type: ignore[return-value]
-
-
-def say(message: str) -> None:
-    """A diagnostic line on stderr (every byte printable, whatever the data held)."""
-    typer.echo(printable(message), err=True)
-
-
-def out(text: str) -> None:
-    """A result on stdout (every byte printable, whatever the data held)."""
-    typer.echo(printable(text))
-
-
-# Register the commands (each module adds its own to `app`).
-from gatekeeper.cli import auditing, checking, hooks, records, setup  # noqa: E402, F401
+for _name, _command in (
+    ("init", setup.init),
+    ("demo", setup.demo),
+    ("request", records.request),
+    ("approve", records.approve),
+    ("reject", records.reject),
+    ("revoke", records.revoke),
+    ("attach", records.attach),
+    ("check", checking.check),
+    ("tag", checking.tag),
+    ("status", checking.status),
+    ("audit", auditing.audit),
+    ("verify-receipt", auditing.verify_receipt),
+    ("validate", setup.validate),
+    ("schema", setup.schema),
+):
+    app.command(_name)(_command)
+app.add_typer(hooks.hook_app, name="hook")

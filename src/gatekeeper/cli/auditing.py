@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.app import RepoDir, app, handled, out, repo_dir, say
+from gatekeeper.cli.options import RepoDir, out, repo_dir, say
 from gatekeeper.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -28,8 +28,6 @@ class AuditFormat(enum.StrEnum):
     intoto = "intoto"
 
 
-@app.command()
-@handled
 def audit(
     tag: Annotated[str | None, typer.Argument(help="One release (default: all).")] = None,
     since: Annotated[str | None, typer.Option("--since", help="From DATE (ISO 8601).")] = None,
@@ -128,8 +126,6 @@ def _default_branch(repo: GitRepo) -> str | None:
     return None
 
 
-@app.command("verify-receipt")
-@handled
 def verify_receipt(
     name: Annotated[str, typer.Argument(metavar="TAG", help="Release tag to verify.")],
     policy_ref: Annotated[

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gatekeeper.cli.app import Format, FormatOpt, RepoDir, app, handled, out, repo_dir, say
+from gatekeeper.cli.options import Format, FormatOpt, RepoDir, out, repo_dir, say
 from gatekeeper.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -30,8 +30,6 @@ def render(report: Report, fmt: Format) -> str:
     return renderers[fmt](report)
 
 
-@app.command()
-@handled
 def check(
     tag: Annotated[str | None, typer.Argument(help="Release tag to check.")] = None,
     tag_opt: Annotated[str | None, typer.Option("--tag", help="Same as TAG.")] = None,
@@ -125,8 +123,6 @@ def _release_at_head(repo: GitRepo) -> str:
     return release_for_head(repo)
 
 
-@app.command()
-@handled
 def tag(
     name: Annotated[str, typer.Argument(metavar="TAG", help="Release tag to create.")],
     rev: Annotated[str, typer.Option("--rev", help="Commit to tag.")] = "HEAD",
@@ -155,8 +151,6 @@ def tag(
     return 0
 
 
-@app.command()
-@handled
 def status(fmt: FormatOpt = Format.text, directory: RepoDir = None) -> int:
     """Every release and its stage (requested, approved, tagged, launched, verified...)."""
     from dataclasses import asdict

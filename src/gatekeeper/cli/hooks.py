@@ -8,18 +8,16 @@ from typing import Annotated
 
 import typer
 
-from gatekeeper.cli.app import RepoDir, app, handled, out, repo_dir, say
+from gatekeeper.cli.options import RepoDir, out, repo_dir, say
 from gatekeeper.errors import ExitCode
 
 hook_app = typer.Typer(help="Entry points for git hooks (see hooks/ and .pre-commit-hooks.yaml).")
-app.add_typer(hook_app, name="hook")
 
 # The fast path in gatekeeper.cli reads git's stdin first and leaves it here.
 PRE_PUSH_INPUT: list[str] = []
 
 
 @hook_app.command("pre-push")
-@handled
 def pre_push(
     remote: Annotated[str | None, typer.Argument(help="Remote name (git passes it).")] = None,
     url: Annotated[str | None, typer.Argument(help="Remote URL (git passes it).")] = None,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.app import NoCommit, RepoDir, app, handled, out, repo_dir
+from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ def _report(written: Written) -> None:
     )
 
 
-@app.command()
-@handled
 def request(
     tag: Tag,
     title: Annotated[str | None, typer.Option(help="One line saying what ships.")] = None,
@@ -80,8 +79,8 @@ def request(
     return 0
 
 
-def _decision_command(decision: str, doc: str) -> None:
-    """Register `gate approve|reject|revoke`: one command per decision, one body."""
+def _decision(decision: str, doc: str) -> Callable[..., int]:
+    """`gate approve|reject|revoke`: one command per decision, one body."""
 
     def command(
         tag: Tag,
@@ -100,16 +99,14 @@ def _decision_command(decision: str, doc: str) -> None:
         return 0
 
     command.__doc__ = doc
-    app.command(name=decision)(handled(command))
+    return command
 
 
-_decision_command("approve", "Approve a release in one of your roles.")
-_decision_command("reject", "Reject a release: it is blocked until you revoke the rejection.")
-_decision_command("revoke", "Revoke your earlier approval or rejection.")
+approve = _decision("approve", "Approve a release in one of your roles.")
+reject = _decision("reject", "Reject a release: it is blocked until you revoke the rejection.")
+revoke = _decision("revoke", "Revoke your earlier approval or rejection (it frees the role).")
 
 
-@app.command()
-@handled
 def attach(
     tag: Tag,
     kind: Annotated[str, typer.Argument(help="test-report, backup, env-check, launch-notice...")],

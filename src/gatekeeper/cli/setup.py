@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.app import NoCommit, RepoDir, app, handled, out, repo_dir
+from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 SCHEMAS = ("request", "approval", "evidence", "policy")
 
 
-@app.command()
-@handled
 def init(
     template: Annotated[
         str, typer.Option("--template", help="minimal, standard or strict.")
@@ -103,8 +101,6 @@ def _my_public_key(signingkey: str | None) -> str | None:
     return None
 
 
-@app.command()
-@handled
 def demo(
     directory: Annotated[
         Path | None, typer.Argument(metavar="DIR", help="Where (default: a temp dir).")
@@ -117,8 +113,6 @@ def demo(
     return 0
 
 
-@app.command()
-@handled
 def schema(
     which: Annotated[str, typer.Argument(metavar="request|approval|evidence|policy")] = "policy",
 ) -> int:
@@ -134,8 +128,6 @@ def schema(
     return 0
 
 
-@app.command()
-@handled
 def validate(
     paths: Annotated[list[str] | None, typer.Argument(metavar="[PATH]...")] = None,
     everything: Annotated[bool, typer.Option("--all", help="Every file in the index.")] = False,
