@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gatekeeper.audit import AuditLog
     from gatekeeper.check import Evaluation
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import GitRepo, TagInfo
@@ -213,3 +214,16 @@ def _statement(receipt: dict[str, Any], tag: str, info: TagInfo) -> tuple[list[s
     if _field(receipt, "predicate", "verificationResult") != "PASSED":
         bad.append("the receipt does not record a passing verification")
     return ok, bad
+
+
+def receipts(repo: GitRepo, log: AuditLog) -> list[dict[str, Any]]:
+    """The receipts (in-toto Statements) the release tags of an audit carry."""
+    tags = repo.tags()
+    found = []
+    for rel in log.releases:
+        info = tags.get(rel.release)
+        if info is not None and info.annotated:
+            statement = extract(repo.tag_message(info.object_sha))
+            if statement is not None:
+                found.append(statement)
+    return found

@@ -95,7 +95,8 @@ def file_request(
         )
     data = dump(Request, doc, layout.request, s.record_key, strict=False)
     verb = f"revise {tag} (revision {doc['revision']})" if previous else f"request {tag}"
-    return write(s, {layout.request: data}, f"gate: {verb}: {doc['title']}", commit)
+    message = f"gate: {verb}: {doc['title']}"
+    return write(s.repo, {layout.request: data}, message, commit=commit, signing_key=s.commit_key)
 
 
 def _previous_request(
@@ -163,7 +164,8 @@ def sign_off(
     }
     data = dump(Signoff, doc, path, s.record_key)
     verb = {"approve": "approves", "reject": "rejects", "revoke": "revokes"}[decision]
-    return write(s, {path: data}, f"gate: {s.person} {verb} {tag} as {role}", commit)
+    message = f"gate: {s.person} {verb} {tag} as {role}"
+    return write(s.repo, {path: data}, message, commit=commit, signing_key=s.commit_key)
 
 
 def attach(
@@ -190,7 +192,7 @@ def attach(
     stem, names = intake.free_names(s.repo.root, base, sources, spec.attachment_suffix)
     folder = stem.rsplit("/", 1)[0]
     files = {f"{folder}/{name}": src.data for name, src in zip(names, sources, strict=True)}
-    with staged(s, files) as stored:
+    with staged(s.repo, files) as stored:
         blobs = {name: stored[f"{folder}/{name}"] for name in names}
         labels = {name: src.label for name, src in zip(names, sources, strict=True)}
         details |= intake.accept(spec, blobs, labels)  # as git stores them, e.g. behind a filter
@@ -206,7 +208,8 @@ def attach(
             "details": details,
         }
         files[stem] = dump(EvidenceManifest, doc, stem, s.record_key)
-        return write(s, files, f"gate: attach {kind} to {tag}", commit)
+        message = f"gate: attach {kind} to {tag}"
+        return write(s.repo, files, message, commit=commit, signing_key=s.commit_key)
 
 
 def _pin(name: str, stored: bytes) -> dict[str, Any]:

@@ -34,6 +34,13 @@ class Session:
         return self.key if self.loaded.policy.signatures == "ssh" else None
 
     @property
+    def commit_key(self) -> str | None:
+        """The key that signs the commit (`commit` mode only), as git's user.signingKey."""
+        return (
+            self.key.git_value if self.loaded.policy.signatures == "commit" and self.key else None
+        )
+
+    @property
     def releases(self) -> str:
         """The policy's release folder."""
         return self.loaded.policy.releases

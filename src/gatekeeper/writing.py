@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from gatekeeper.models.base import Strict
+    from gatekeeper.repo import GitRepo
     from gatekeeper.session import Session
     from gatekeeper.signing import SigningKey
 
@@ -101,14 +102,20 @@ class _Undo:
                 path.unlink() if path.is_file() else path.rmdir()
 
 
-def write(s: Session, files: dict[str, bytes], message: str, commit: bool) -> Written:
+def write(
+    repo: GitRepo,
+    files: dict[str, bytes],
+    message: str,
+    *,
+    commit: bool,
+    signing_key: str | None = None,
+) -> Written:
     """Write `files` (a file that exists is replaced, and restored if anything fails), then
-    stage and commit exactly them."""
+    stage and commit exactly them (signed with `signing_key` when given)."""
     undo = _Undo()
     try:
-        undo.put(s.repo.root, files)
-        signing = s.key.git_value if s.loaded.policy.signatures == "commit" and s.key else None
-        sha = s.repo.commit_files(list(files), message, commit=commit, signing_key=signing)
+        undo.put(repo.root, files)
+        sha = repo.commit_files(list(files), message, commit=commit, signing_key=signing_key)
     except BaseException:
         undo.undo()
         raise
@@ -116,16 +123,16 @@ def write(s: Session, files: dict[str, bytes], message: str, commit: bool) -> Wr
 
 
 @contextmanager
-def staged(s: Session, files: dict[str, bytes]) -> Iterator[dict[str, bytes]]:
+def staged(repo: GitRepo, files: dict[str, bytes]) -> Iterator[dict[str, bytes]]:
     """Write and stage new `files`, and yield the blob git stored for each: what a later
     check reads and hashes, whatever `core.autocrlf`, `.gitattributes` or a filter did to
     the bytes. If the block fails, the files are removed and unstaged again."""
     undo = _Undo()
     try:
-        undo.put(s.repo.root, files)
-        yield s.repo.stage(list(files))
+        undo.put(repo.root, files)
+        yield repo.stage(list(files))
     except BaseException:
         undo.undo()
         with suppress(GitError):  # the original failure is what the user needs to see
-            s.repo.unstage(list(files))
+            repo.unstage(list(files))
         raise

@@ -49,6 +49,7 @@ def audit(
     from gatekeeper.audit import audit as build
     from gatekeeper.check import refuse_shallow
     from gatekeeper.policyfile import policy_in_force
+    from gatekeeper.receipt import receipts
     from gatekeeper.repo import open_repo
 
     if tag is not None:
@@ -60,7 +61,7 @@ def audit(
         policy = policy_in_force(repo, head, policy_ref).policy
         branch = default_branch or _default_branch(repo)
         log = build(repo, head, policy, only=tag, since=start, until=end, default_branch=branch)
-        statements = _statements(repo, log) if fmt is AuditFormat.intoto else []
+        statements = receipts(repo, log) if fmt is AuditFormat.intoto else []
     result = _render_audit(log, fmt, statements)
     if output:
         output.write_text(result + "\n", encoding="utf-8")
@@ -83,20 +84,6 @@ def _render_audit(log: AuditLog, fmt: AuditFormat, statements: list[dict[str, ob
     if fmt is AuditFormat.html:
         return html.audit(log)
     return text.audit(log)
-
-
-def _statements(repo: GitRepo, log: AuditLog) -> list[dict[str, object]]:
-    """The receipts (in-toto Statements) the release tags carry."""
-    from gatekeeper.receipt import extract
-
-    found = []
-    for rel in log.releases:
-        info = repo.tag(rel.release)
-        if info is not None and info.annotated:
-            statement = extract(repo.tag_message(info.object_sha))
-            if statement is not None:
-                found.append(statement)
-    return found
 
 
 def _day(value: str | None, option: str, *, end: bool) -> datetime | None:

@@ -153,25 +153,12 @@ def tag(
 
 def status(fmt: FormatOpt = Format.text, directory: RepoDir = None) -> int:
     """Every release and its stage (requested, approved, tagged, launched, verified...)."""
-    from dataclasses import asdict
-
+    from gatekeeper.render import json, markdown, text
     from gatekeeper.repo import open_repo
     from gatekeeper.status import statuses
 
     with open_repo(repo_dir(directory)) as repo:
         rows = statuses(repo)
-    if fmt is Format.json:
-        from gatekeeper.render.json import dumps
-
-        out(dumps({"releases": [asdict(r) for r in rows]}))
-    elif fmt is Format.markdown:
-        out("| release | stage | title | failing gates |\n| --- | --- | --- | --- |")
-        for r in rows:
-            out(f"| `{r.release}` | {r.stage} | {r.title} | {', '.join(r.failing)} |")
-    else:
-        for r in rows or []:
-            failing = f"  (failing: {', '.join(r.failing)})" if r.failing else ""
-            out(f"{r.release:<24} {r.stage:<12} {r.title}{failing}")
-        if not rows:
-            out("no releases yet; start one with `gate request TAG --title ...`")
+    renderers = {Format.json: json.status, Format.markdown: markdown.status}
+    out(renderers.get(fmt, text.status)(rows))
     return 0

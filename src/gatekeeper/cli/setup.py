@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir
 from gatekeeper.errors import InputError
-
-if TYPE_CHECKING:
-    from gatekeeper.repo import GitRepo
 
 SCHEMAS = ("request", "approval", "evidence", "policy")
 
@@ -25,80 +22,25 @@ def init(
     no_commit: NoCommit = False,
 ) -> int:
     """Scaffold policies/release.toml from a shipped template, with you as its first person."""
-    from gatekeeper import templates
     from gatekeeper.repo import open_repo
+    from gatekeeper.scaffold import POLICY, init_policy, install_hooks
 
-    text = templates.text(template)
     with open_repo(repo_dir(directory)) as repo:
-        target = repo.root / "policies" / "release.toml"
         if hooks:
-            _install_hooks(repo)
-            if target.exists():
+            for path in install_hooks(repo):
+                out(f"installed {path}")
+            if (repo.root / POLICY).exists():
                 return 0
-        if target.exists():
-            raise InputError(
-                f"{target.relative_to(repo.root)}: already exists",
-                hint="edit it, or remove it to start again",
-            )
-        me = repo.author()
-        key = _my_public_key(repo.config("user.signingkey"))
-        text = templates.render(template, me.name, me.email, key)
-        target.parent.mkdir(exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        try:
-            sha = repo.commit_files(
-                ["policies/release.toml"],
-                f"gate: init policy from template '{template}'",
-                commit=not no_commit,
-            )
-        except BaseException:
-            target.unlink()
-            raise
-    out(f"wrote policies/release.toml (template '{template}'); you are person 'you'")
+        written, key = init_policy(repo, template, commit=not no_commit)
+    out(f"wrote {POLICY} (template '{template}'); you are person 'you'")
     out(f"your key: {key}" if key else "no SSH public key found: add yours to people.you.keys")
-    out(f"committed {sha[:12]}" if sha else "staged, not committed (--no-commit)")
+    out(
+        f"committed {written.commit[:12]}"
+        if written.commit
+        else "staged, not committed (--no-commit)"
+    )
     out("next: add your colleagues under [people] and [roles], then `gate request TAG --title ...`")
     return 0
-
-
-def _install_hooks(repo: GitRepo) -> None:
-    """Copy hooks/pre-commit and hooks/pre-push into git's hooks folder, never overwriting."""
-    from gatekeeper import templates
-
-    custom = repo.config("core.hooksPath")
-    if custom:
-        raise InputError(
-            f"core.hooksPath is set to '{custom}'; not installing into another tool's hooks",
-            hint='add `gate validate` and `gate hook pre-push "$@"` to those hooks, or use '
-            "pre-commit (see README)",
-        )
-    folder = repo.hooks_dir()
-    scripts = {name: templates.hook_script(name) for name in ("pre-commit", "pre-push")}
-    for name, text in scripts.items():
-        target = folder / name
-        if target.exists() and target.read_text(encoding="utf-8") != text:
-            raise InputError(
-                f"{target}: a different hook is already installed",
-                hint="merge it by hand: call `gate validate` / `gate hook pre-push`",
-            )
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in scripts.items():
-        (folder / name).write_text(text, encoding="utf-8")
-        (folder / name).chmod(0o755)
-        out(f"installed {folder / name}")
-
-
-def _my_public_key(signingkey: str | None) -> str | None:
-    """The public half of `user.signingkey`, else ~/.ssh/id_ed25519.pub, if readable."""
-    candidates = []
-    if signingkey:
-        path = Path(signingkey).expanduser()
-        candidates.append(path if path.suffix == ".pub" else path.with_name(path.name + ".pub"))
-    candidates.append(Path.home() / ".ssh" / "id_ed25519.pub")
-    for path in candidates:
-        if path.is_file():
-            return " ".join(path.read_text(encoding="utf-8").split()[:2])
-    return None
 
 
 def demo(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.report import Report
+
+if TYPE_CHECKING:
+    from gatekeeper.status import ReleaseStatus
 
 
 def check(report: Report) -> str:
@@ -23,3 +27,8 @@ def dumps(data: Any) -> str:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def status(rows: list[ReleaseStatus]) -> str:
+    """`{"releases": [...]}`, one object per release."""
+    return dumps({"releases": [asdict(r) for r in rows]})

@@ -9,6 +9,7 @@ from gatekeeper.report import Report
 
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog
+    from gatekeeper.status import ReleaseStatus
 
 
 def _cell(text: str) -> str:
@@ -73,4 +74,11 @@ def audit(log: AuditLog) -> str:
             + [""]
         )
     lines += [f"- **{x.kind}** `{_cell(x.path)}`: {_cell(x.message)}" for x in log.anomalies]
+    return "\n".join(lines)
+
+
+def status(rows: list[ReleaseStatus]) -> str:
+    """A table: release, stage, title, failing gates."""
+    lines = ["| release | stage | title | failing gates |", "| --- | --- | --- | --- |"]
+    lines += [f"| `{r.release}` | {r.stage} | {r.title} | {', '.join(r.failing)} |" for r in rows]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from gatekeeper.report import Report
 
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog
+    from gatekeeper.status import ReleaseStatus
 
 
 def check(report: Report) -> str:
@@ -54,4 +55,15 @@ def audit(log: AuditLog) -> str:
         lines.append(f"ANOMALY {x.kind}: {x.path} (commit {x.commit[:12]}): {x.message}")
     if not log.releases and not log.anomalies:
         lines.append("no release records in this period")
+    return "\n".join(lines)
+
+
+def status(rows: list[ReleaseStatus]) -> str:
+    """One line per release: name, stage, title, failing gates."""
+    if not rows:
+        return "no releases yet; start one with `gate request TAG --title ...`"
+    lines = []
+    for r in rows:
+        failing = f"  (failing: {', '.join(r.failing)})" if r.failing else ""
+        lines.append(f"{r.release:<24} {r.stage:<12} {r.title}{failing}")
     return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""What `gate init` writes: the policy from a shipped template, and the plain git hooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gatekeeper.errors import InputError
+from gatekeeper.policyfile import POLICY_DIR
+
+if TYPE_CHECKING:
+    from gatekeeper.repo import GitRepo
+    from gatekeeper.writing import Written
+
+POLICY = f"{POLICY_DIR}/release.toml"
+
+
+def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written, str | None]:
+    """Write `policies/release.toml` from `template`, with git's author as its first person,
+    through the writer every command uses; returns what was written and the key listed."""
+    from gatekeeper import templates
+    from gatekeeper.writing import write
+
+    templates.text(template)  # an unknown template is exit 2 before anything else
+    if (repo.root / POLICY).exists():
+        raise InputError(f"{POLICY}: already exists", hint="edit it, or remove it to start again")
+    me = repo.author()
+    key = my_public_key(repo.config("user.signingkey"))
+    text = templates.render(template, me.name, me.email, key)
+    message = f"gate: init policy from template '{template}'"
+    return write(repo, {POLICY: text.encode()}, message, commit=commit), key
+
+
+def install_hooks(repo: GitRepo) -> list[Path]:
+    """Copy hooks/pre-commit and hooks/pre-push into git's hooks folder, never overwriting."""
+    from gatekeeper import templates
+
+    custom = repo.config("core.hooksPath")
+    if custom:
+        raise InputError(
+            f"core.hooksPath is set to '{custom}'; not installing into another tool's hooks",
+            hint='add `gate validate` and `gate hook pre-push "$@"` to those hooks, or use '
+            "pre-commit (see README)",
+        )
+    folder = repo.hooks_dir()
+    scripts = {name: templates.hook_script(name) for name in ("pre-commit", "pre-push")}
+    for name, text in scripts.items():
+        target = folder / name
+        if target.exists() and target.read_text(encoding="utf-8") != text:
+            raise InputError(
+                f"{target}: a different hook is already installed",
+                hint="merge it by hand: call `gate validate` / `gate hook pre-push`",
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in scripts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).chmod(0o755)
+    return [folder / name for name in scripts]
+
+
+def my_public_key(signingkey: str | None) -> str | None:
+    """The public half of `user.signingkey`, else ~/.ssh/id_ed25519.pub, if readable."""
+    from gatekeeper.keys import key_material
+
+    if signingkey and signingkey.startswith("key::"):
+        return key_material(signingkey.removeprefix("key::")) or None
+    candidates = []
+    if signingkey:
+        path = Path(signingkey).expanduser()
+        candidates.append(path if path.suffix == ".pub" else path.with_name(path.name + ".pub"))
+    candidates.append(Path.home() / ".ssh" / "id_ed25519.pub")
+    for path in candidates:
+        if path.is_file():
+            return key_material(path.read_text(encoding="utf-8")) or None
+    return None
