@@ -166,7 +166,7 @@ def test_custom_kind_with_required_fields(tmp_path: Path) -> None:
 def test_post_release_gates_are_pending_until_due(tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from gatekeeper.check import CheckOptions, check_release
+    from gatekeeper.check.evaluation import CheckOptions, check_release
     from gatekeeper.repo import open_repo
 
     r = _ready(tmp_path, _gate("post-check", 'stage = "post-release"\ndue_hours = 24'))

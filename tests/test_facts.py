@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gatekeeper.identity import Signer
+from gatekeeper.trust.identity import Signer
 from values import NOW, facts, ignored, policy, signoff, standing
 
 S0, S1, S2 = (f"releases/v1.0.0/approvals/s{n}.toml" for n in range(3))

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from conftest import PEOPLE, Repo, approve_all, identity, policy_text
-from gatekeeper.receipt import BEGIN, END, extract
+from gatekeeper.check.receipt import BEGIN, END, extract
 from test_ssh import SIGNERS, ssh_policy
 
 GPG_KEY = ("ed25519", "sign", "never")
@@ -83,8 +83,8 @@ def _hand_request(r: Repo, requester: str, tag: str = "v1.0.0") -> str:
 
 def _signed_with(text: str, key: Path) -> str:
     from gatekeeper.models.records import Request
-    from gatekeeper.release import parse_record
-    from gatekeeper.signing import SigningKey, payload
+    from gatekeeper.records.reading import parse_record
+    from gatekeeper.trust.signing import SigningKey, payload
 
     sig = SigningKey(key).sign(payload(parse_record(Request, text.encode(), "request.toml")))
     return text + f'signature = """\n{sig}"""\n'

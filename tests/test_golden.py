@@ -33,7 +33,7 @@ class _Clock:
             def now(cls, tz: object = None) -> Fixed:  # type: ignore[override]
                 return cls.fromtimestamp(clock.now.timestamp(), UTC)
 
-        monkeypatch.setattr("gatekeeper.session.datetime", Fixed)
+        monkeypatch.setattr("gatekeeper.records.session.datetime", Fixed)
 
     def tick(self) -> None:
         self.now += timedelta(minutes=1)

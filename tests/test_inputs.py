@@ -6,7 +6,7 @@ import pytest
 
 from conftest import Repo
 from gatekeeper.errors import InputError
-from gatekeeper.policyfile import parse_policy
+from gatekeeper.policy.loading import parse_policy
 
 BASE = 'schema = 1\n[people.a]\nemail = "a@x.org"\n[roles.qa-lead]\nmembers = ["a"]\n'
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PEOPLE, Repo, policy_text
-from gatekeeper.keys import parse_key
+from gatekeeper.trust.keys import parse_key
 from test_ssh import SIGNERS, _pub
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import Repo, approve_all
-from gatekeeper.receipt import BEGIN, END, VSA, extract
+from gatekeeper.check.receipt import BEGIN, END, VSA, extract
 
 
 def _tagged(repo: Repo) -> dict:  # type: ignore[type-arg]

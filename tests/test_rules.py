@@ -119,7 +119,7 @@ def test_revoke_cancels_approval(repo: Repo) -> None:
 def test_ttl_expires_old_approvals(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from gatekeeper.check import CheckOptions, check_release
+    from gatekeeper.check.evaluation import CheckOptions, check_release
     from gatekeeper.repo import open_repo
 
     r = make_repo(tmp_path, extra="approval_ttl_days = 7")

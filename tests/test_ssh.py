@@ -113,8 +113,8 @@ def test_unsigned_approval_counts_for_nothing(signed: Repo, keys: dict[str, Path
 def test_outsider_key_claiming_an_insider(signed: Repo, keys: dict[str, Path]) -> None:
     """A file naming alice, signed by a key the policy does not list for her."""
     from gatekeeper.models.records import Signoff
-    from gatekeeper.release import parse_record
-    from gatekeeper.signing import SigningKey, payload
+    from gatekeeper.records.reading import parse_record
+    from gatekeeper.trust.signing import SigningKey, payload
 
     _approved(signed, keys)
     f = next(p for p in (signed.path / "releases/v1.0.0/approvals").iterdir() if "bob" in p.name)

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gatekeeper.evidence.base import EvidenceItem
-from gatekeeper.facts import Facts, build_facts
-from gatekeeper.identity import Signer
-from gatekeeper.layout import ReleaseLayout
 from gatekeeper.models.policy import Policy
 from gatekeeper.models.records import EvidenceManifest, Request, Signoff
-from gatekeeper.release import ReleaseRecords
+from gatekeeper.records.layout import ReleaseLayout
+from gatekeeper.records.reading import ReleaseRecords
+from gatekeeper.trust.facts import Facts, build_facts
+from gatekeeper.trust.identity import Signer
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CANDIDATE = "c" * 40

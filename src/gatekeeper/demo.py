@@ -48,7 +48,7 @@ def demo_policy(keys: dict[str, Path]) -> str:
     """The standard template, signatures = "ssh", with five demo people, one per role."""
     import tomli_w
 
-    from gatekeeper import templates
+    from gatekeeper.policy import templates
 
     doc: dict[str, Any] = tomllib.loads(templates.text("standard"))
     doc["signatures"] = "ssh"
@@ -84,12 +84,18 @@ def acting_as(pid: str) -> Iterator[None]:
 
 def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     """Walk one release end to end, printing each step; returns the repository path."""
-    from gatekeeper.check import check_release
-    from gatekeeper.receipt import verify
-    from gatekeeper.recording import RequestFields, attach, file_request, open_session, sign_off
+    from gatekeeper.check.evaluation import check_release
+    from gatekeeper.check.receipt import verify
+    from gatekeeper.check.tagging import create_release_tag
+    from gatekeeper.records.recording import (
+        RequestFields,
+        attach,
+        file_request,
+        open_session,
+        sign_off,
+    )
     from gatekeeper.render.text import check as render
     from gatekeeper.repo import init_repo, open_repo
-    from gatekeeper.tagging import create_release_tag
 
     root = directory or Path(tempfile.mkdtemp(prefix="gate-demo-"))
     if root.exists() and any(root.iterdir()):

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, AuditLog, Event, ReleaseLog
-from gatekeeper.layout import release_of
-from gatekeeper.policyfile import POLICY_DIR
+from gatekeeper.policy.loading import POLICY_DIR
+from gatekeeper.records.layout import release_of
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
@@ -49,7 +49,7 @@ def audit(
     """Walk history once; build each release's timeline and anomalies."""
     from gatekeeper.audit.records import changes_anomalies, record_event
     from gatekeeper.audit.tags import tag_events
-    from gatekeeper.tagname import is_release_tag
+    from gatekeeper.policy.tagname import is_release_tag
 
     history = _walk(repo, rev, policy.releases, only)
     added: dict[str, Change] = {}
@@ -135,7 +135,7 @@ def _walk(repo: GitRepo, rev: str, releases: str, only: str | None) -> _History:
 def _policies_at(repo: GitRepo, commits: list[str]) -> dict[str, Policy | None]:
     """The policy in force at each commit, loaded once per distinct `policies/` tree."""
     from gatekeeper.errors import GateError
-    from gatekeeper.policyfile import load_policy
+    from gatekeeper.policy.loading import load_policy
 
     unique = list(dict.fromkeys(commits))
     trees = repo.trees(unique, POLICY_DIR)

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, AuditEntry, Event, ReleaseLog
 from gatekeeper.evidence import kind_named
-from gatekeeper.layout import classify
-from gatekeeper.rules import verify_not_requester, verify_role
+from gatekeeper.records.layout import classify
+from gatekeeper.trust.rules import verify_not_requester, verify_role
 
 if TYPE_CHECKING:
     from gatekeeper.models.base import Strict
@@ -64,7 +64,7 @@ def record_event(
     """Parse the record as added, verify its signer under `policy`, add events/anomalies."""
     from gatekeeper.errors import GateError
     from gatekeeper.models.records import EvidenceManifest, Request, Signoff
-    from gatekeeper.release import parse_record
+    from gatekeeper.records.reading import parse_record
 
     models: dict[str, type[Strict]] = {
         "request": Request,
@@ -127,7 +127,7 @@ def _verify(
     record: Signoff | EvidenceManifest,
     added: Change,
 ) -> tuple[bool, str | None]:
-    from gatekeeper.identity import Claim, attribute
+    from gatekeeper.trust.identity import Claim, attribute
 
     if policy is None:
         return False, "no valid policy was in force when it was added"

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from gatekeeper.audit.model import Anomaly, Event, ReleaseLog
 
 if TYPE_CHECKING:
-    from gatekeeper.facts import Facts
+    from gatekeeper.check.report import GateResult
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import GitRepo, TagInfo
-    from gatekeeper.report import GateResult
+    from gatekeeper.trust.facts import Facts
 
 
 def tag_events(
@@ -23,7 +23,7 @@ def tag_events(
     tag_policy_tree: str | None,
 ) -> None:
     """The tag as an event, and the anomalies between it and the release's records."""
-    from gatekeeper.check import CheckOptions, evaluate
+    from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
     commit = info.commit or ""

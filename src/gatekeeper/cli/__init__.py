@@ -45,7 +45,7 @@ def _pre_push_input(args: list[str]) -> str | None:
             os.environ.get("PRE_COMMIT_REMOTE_BRANCH", ""),
         )
         return None if any(ref.startswith("refs/tags/") for ref in refs) else ""
-    from gatekeeper.pushing import parse_pre_push, read_input, touches_tags
+    from gatekeeper.check.pushing import parse_pre_push, read_input, touches_tags
 
     text = read_input(sys.stdin)
     return text if touches_tags(parse_pre_push(text)) else ""
@@ -58,8 +58,8 @@ def _nothing_to_validate(args: list[str]) -> bool:
         where, args = Path(args[1]), args[2:]
     if args[:1] != ["validate"] or any(a.startswith("-") for a in args[1:]):
         return False
+    from gatekeeper.records.validate import is_relevant, releases_folder
     from gatekeeper.repo import staged_paths
-    from gatekeeper.validate import is_relevant, releases_folder
 
     paths = args[1:] or staged_paths(where)
     if paths is None:

@@ -45,11 +45,11 @@ def audit(
     directory: RepoDir = None,
 ) -> int:
     """The approval log from git history: timelines, verification, anomalies."""
-    from gatekeeper import tagname
     from gatekeeper.audit import audit as build
-    from gatekeeper.check import refuse_shallow
-    from gatekeeper.policyfile import policy_in_force
-    from gatekeeper.receipt import receipts
+    from gatekeeper.check.evaluation import refuse_shallow
+    from gatekeeper.check.receipt import receipts
+    from gatekeeper.policy import tagname
+    from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.repo import open_repo
 
     if tag is not None:
@@ -126,8 +126,8 @@ def verify_receipt(
     directory: RepoDir = None,
 ) -> int:
     """Re-evaluate the release under the trusted policy and compare the tag's receipt."""
-    from gatekeeper import tagname
-    from gatekeeper.receipt import verify
+    from gatekeeper.check.receipt import verify
+    from gatekeeper.policy import tagname
     from gatekeeper.repo import open_repo
 
     tagname.check_syntax(name)

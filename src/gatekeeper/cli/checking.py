@@ -11,8 +11,8 @@ from gatekeeper.cli.options import Format, FormatOpt, RepoDir, out, repo_dir, sa
 from gatekeeper.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
+    from gatekeeper.check.report import Report
     from gatekeeper.repo import GitRepo
-    from gatekeeper.report import Report
 
 Stage = Annotated[str, typer.Option("--stage", help="pre-tag (default) or post-release.")]
 
@@ -56,7 +56,7 @@ def check(
     directory: RepoDir = None,
 ) -> int:
     """May this release be tagged? Exit 0 pass, 1 a gate failed, 2 bad input."""
-    from gatekeeper.check import CheckOptions, check_each, check_release
+    from gatekeeper.check.evaluation import CheckOptions, check_each, check_release
     from gatekeeper.repo import open_repo
 
     if tag and tag_opt and tag != tag_opt:
@@ -118,7 +118,7 @@ def _at(value: str | None) -> dict[str, Any]:
 
 
 def _release_at_head(repo: GitRepo) -> str:
-    from gatekeeper.finding import release_for_head
+    from gatekeeper.check.finding import release_for_head
 
     return release_for_head(repo)
 
@@ -134,9 +134,9 @@ def tag(
     directory: RepoDir = None,
 ) -> int:
     """Create the annotated release tag, only if every gate passes."""
+    from gatekeeper.check.tagging import create_release_tag
     from gatekeeper.render.text import check as text_check
     from gatekeeper.repo import open_repo
-    from gatekeeper.tagging import create_release_tag
 
     with open_repo(repo_dir(directory)) as repo:
         report, created = create_release_tag(repo, name, rev, policy_ref, sign=sign)
@@ -153,9 +153,9 @@ def tag(
 
 def status(fmt: FormatOpt = Format.text, directory: RepoDir = None) -> int:
     """Every release and its stage (requested, approved, tagged, launched, verified...)."""
+    from gatekeeper.check.status import statuses
     from gatekeeper.render import json, markdown, text
     from gatekeeper.repo import open_repo
-    from gatekeeper.status import statuses
 
     with open_repo(repo_dir(directory)) as repo:
         rows = statuses(repo)

@@ -24,12 +24,12 @@ def pre_push(
     directory: RepoDir = None,
 ) -> int:
     """Refuse pushing any release tag whose check fails; branch pushes pass through."""
-    from gatekeeper.check import check_release
-    from gatekeeper.policyfile import policy_in_force
-    from gatekeeper.pushing import from_pre_commit, parse_pre_push, pushed_tags, read_input
+    from gatekeeper.check.evaluation import check_release
+    from gatekeeper.check.pushing import from_pre_commit, parse_pre_push, pushed_tags, read_input
+    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.policy.tagname import is_release_tag
     from gatekeeper.render.text import check as render
     from gatekeeper.repo import open_repo
-    from gatekeeper.tagname import is_release_tag
 
     refs = from_pre_commit(os.environ)
     if refs is None:

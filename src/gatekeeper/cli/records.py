@@ -13,7 +13,7 @@ from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
-    from gatekeeper.recording import Written
+    from gatekeeper.records.recording import Written
 
 Tag = Annotated[str, typer.Argument(help="Release tag, e.g. v1.4.0 or billing/v2.3.1.")]
 Role = Annotated[str, typer.Option("--role", help="The policy role you sign as.")]
@@ -65,7 +65,7 @@ def request(
     """File a release request for a candidate commit (or, with --revise, revise it)."""
     from datetime import UTC
 
-    from gatekeeper.recording import RequestFields, file_request, open_session
+    from gatekeeper.records.recording import RequestFields, file_request, open_session
     from gatekeeper.repo import open_repo
 
     if planned_at is not None and planned_at.tzinfo is None:
@@ -90,7 +90,7 @@ def _decision(decision: str, doc: str) -> Callable[..., int]:
         no_commit: NoCommit = False,
         key: Key = None,
     ) -> int:
-        from gatekeeper.recording import open_session, sign_off
+        from gatekeeper.records.recording import open_session, sign_off
         from gatekeeper.repo import open_repo
 
         with open_repo(repo_dir(directory)) as repo:
@@ -130,8 +130,8 @@ def attach(
 ) -> int:
     """Record a piece of evidence, its files copied beside it and pinned by sha256; a newer
     test-report record supersedes older ones."""
-    from gatekeeper.recording import attach as attach_evidence
-    from gatekeeper.recording import open_session
+    from gatekeeper.records.recording import attach as attach_evidence
+    from gatekeeper.records.recording import open_session
     from gatekeeper.repo import open_repo
 
     sets = {}

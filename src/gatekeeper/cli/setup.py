@@ -22,8 +22,8 @@ def init(
     no_commit: NoCommit = False,
 ) -> int:
     """Scaffold policies/release.toml from a shipped template, with you as its first person."""
+    from gatekeeper.policy.scaffold import POLICY, init_policy, install_hooks
     from gatekeeper.repo import open_repo
-    from gatekeeper.scaffold import POLICY, init_policy, install_hooks
 
     with open_repo(repo_dir(directory)) as repo:
         if hooks:
@@ -59,8 +59,8 @@ def schema(
     which: Annotated[str, typer.Argument(metavar="request|approval|evidence|policy")] = "policy",
 ) -> int:
     """Print the JSON Schema of a file type (for editors)."""
+    from gatekeeper.models.schemas import json_schema
     from gatekeeper.render.json import dumps
-    from gatekeeper.schemas import json_schema
 
     if which not in SCHEMAS:
         raise InputError(
@@ -76,7 +76,7 @@ def validate(
     directory: RepoDir = None,
 ) -> int:
     """Schema-check policy and record files (default: what is staged) and append-only rules."""
-    from gatekeeper import validate as v
+    from gatekeeper.records import validate as v
     from gatekeeper.repo import open_repo
 
     with open_repo(repo_dir(directory)) as repo:

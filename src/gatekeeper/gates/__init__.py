@@ -8,8 +8,8 @@ from gatekeeper.gates import approval, evidence
 from gatekeeper.models.gates import ApprovalGate
 
 if TYPE_CHECKING:
-    from gatekeeper.facts import Facts
     from gatekeeper.models.policy import Gate
+    from gatekeeper.trust.facts import Facts
 
 
 def evaluate(gate: Gate, facts: Facts) -> tuple[bool, list[str]]:

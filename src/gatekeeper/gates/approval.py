@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gatekeeper.facts import Facts
 from gatekeeper.models.gates import ApprovalGate
+from gatekeeper.trust.facts import Facts
 
 
 def evaluate(gate: ApprovalGate, facts: Facts) -> tuple[bool, list[str]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gatekeeper.evidence import kind_named
 from gatekeeper.evidence.base import CheckContext
-from gatekeeper.facts import Facts
 from gatekeeper.models.gates import EvidenceGate
+from gatekeeper.trust.facts import Facts
 
 
 def evaluate(gate: EvidenceGate, facts: Facts) -> tuple[bool, list[str]]:

@@ -9,10 +9,10 @@ from pydantic import Discriminator, Field, Tag, field_validator
 
 from gatekeeper.evidence import KINDS
 from gatekeeper.evidence import custom as _custom
-from gatekeeper.keys import key_material
 from gatekeeper.models.base import Count, Name, Strict
 from gatekeeper.models.gates import ApprovalGate, EvidenceGate
-from gatekeeper.tomlfile import did_you_mean
+from gatekeeper.models.tomlfile import did_you_mean
+from gatekeeper.trust.keys import key_material
 
 
 class Person(Strict):
@@ -25,7 +25,7 @@ class Person(Strict):
     @field_validator("keys")
     @classmethod
     def _key_lines(cls, value: list[str]) -> list[str]:
-        from gatekeeper.keys import parse_key
+        from gatekeeper.trust.keys import parse_key
 
         for i, line in enumerate(value):
             try:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from gatekeeper.check.report import Report
 from gatekeeper.render import markdown, text
-from gatekeeper.report import Report
 
 
 def _data(value: str) -> str:

@@ -7,10 +7,10 @@ import re
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.report import Report
+from gatekeeper.check.report import Report
 
 if TYPE_CHECKING:
-    from gatekeeper.status import ReleaseStatus
+    from gatekeeper.check.status import ReleaseStatus
 
 
 def check(report: Report) -> str:

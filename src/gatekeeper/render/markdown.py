@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gatekeeper.check.report import Report
 from gatekeeper.render import count
-from gatekeeper.report import Report
 
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog
-    from gatekeeper.status import ReleaseStatus
+    from gatekeeper.check.status import ReleaseStatus
 
 
 def _cell(text: str) -> str:

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gatekeeper import tagname
 from gatekeeper.errors import IdentityError, InputError
+from gatekeeper.policy import tagname
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
-    from gatekeeper.policyfile import LoadedPolicy
+    from gatekeeper.policy.loading import LoadedPolicy
     from gatekeeper.repo import GitRepo
-    from gatekeeper.signing import SigningKey
+    from gatekeeper.trust.signing import SigningKey
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Session:
 
 def open_session(repo: GitRepo, tag: str, key: Path | None = None) -> Session:
     """Resolve HEAD, the policy, who is acting and their key; exit 2 when any is missing."""
-    from gatekeeper.policyfile import policy_in_force
+    from gatekeeper.policy.loading import policy_in_force
 
     tagname.check_syntax(tag)
     head = repo.head()
@@ -77,8 +77,8 @@ def _signing_key(repo: GitRepo, policy: Policy, person: str, given: Path | None)
     """`--key`, else GATE_SIGNING_KEY, else `git config user.signingkey`; listed for `person`."""
     import os
 
-    from gatekeeper.keys import key_material
-    from gatekeeper.signing import SigningKey
+    from gatekeeper.trust.keys import key_material
+    from gatekeeper.trust.signing import SigningKey
 
     where = given or os.environ.get("GATE_SIGNING_KEY") or repo.config("user.signingkey")
     if not where:

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gatekeeper.lineage import Lineage
     from gatekeeper.models.base import Strict
     from gatekeeper.models.policy import Policy
-    from gatekeeper.release import ReleaseRecords
+    from gatekeeper.records.lineage import Lineage
+    from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import GitRepo
-    from gatekeeper.signing import Verifier
+    from gatekeeper.trust.signing import Verifier
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _by_author_email(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) ->
 
 
 def _by_ssh_signature(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) -> dict[str, Signer]:
-    from gatekeeper.signing import Verifier
+    from gatekeeper.trust.signing import Verifier
 
     signers = {}
     with Verifier(policy) as verifier:
@@ -118,7 +118,7 @@ def _by_ssh_signature(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) -
 def _by_commit_signature(
     repo: GitRepo, policy: Policy, claims: dict[str, Claim]
 ) -> dict[str, Signer]:
-    from gatekeeper.signing import Verifier
+    from gatekeeper.trust.signing import Verifier
 
     signers = {}
     with Verifier(policy, namespace="git") as verifier:

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GateError, InputError, RecordError
-from gatekeeper.layout import classify, is_record_path
-from gatekeeper.policyfile import POLICY_DIR
+from gatekeeper.policy.loading import POLICY_DIR
+from gatekeeper.records.layout import classify, is_record_path
 from gatekeeper.repo import MAX_BLOB_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from gatekeeper.layout import RecordPath
+    from gatekeeper.records.layout import RecordPath
     from gatekeeper.repo import GitRepo
 
 HINT = (
@@ -55,7 +55,7 @@ def release_folders(repo: GitRepo) -> tuple[str, ...]:
     head = repo.head()
     if head is not None:
         try:
-            from gatekeeper.policyfile import policy_in_force
+            from gatekeeper.policy.loading import policy_in_force
 
             folders.add(policy_in_force(repo, head, None).policy.releases)
         except GateError:
@@ -81,8 +81,8 @@ def _where(path: str, folders: Sequence[str]) -> RecordPath | None:
 def validate_blob(path: str, data: bytes, folders: Sequence[str]) -> None:
     """Validate one file by where it lives; exit 2 naming each problem."""
     from gatekeeper.models.records import Request, Signoff
-    from gatekeeper.policyfile import parse_policy
-    from gatekeeper.release import parse_evidence, parse_record
+    from gatekeeper.policy.loading import parse_policy
+    from gatekeeper.records.reading import parse_evidence, parse_record
 
     if path.startswith(f"{POLICY_DIR}/") and path.count("/") == 1 and path.endswith(".toml"):
         parse_policy(data, path)
@@ -162,9 +162,9 @@ def _revision_problem(repo: GitRepo, path: str) -> list[str]:
     """A staged request.toml must be the next revision of the committed one."""
     import hashlib
 
-    from gatekeeper.lineage import link_problem
     from gatekeeper.models.records import Request
-    from gatekeeper.release import parse_record
+    from gatekeeper.records.lineage import link_problem
+    from gatekeeper.records.reading import parse_record
 
     head = repo.head()
     staged = [e for e in repo.index_entries(path.rsplit("/", 1)[0]) if e.path == path]

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import InputError
-from gatekeeper.policyfile import POLICY_DIR
+from gatekeeper.policy.loading import POLICY_DIR
 
 if TYPE_CHECKING:
+    from gatekeeper.records.writing import Written
     from gatekeeper.repo import GitRepo
-    from gatekeeper.writing import Written
 
 POLICY = f"{POLICY_DIR}/release.toml"
 
@@ -18,8 +18,8 @@ POLICY = f"{POLICY_DIR}/release.toml"
 def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written, str | None]:
     """Write `policies/release.toml` from `template`, with git's author as its first person,
     through the writer every command uses; returns what was written and the key listed."""
-    from gatekeeper import templates
-    from gatekeeper.writing import write
+    from gatekeeper.policy import templates
+    from gatekeeper.records.writing import write
 
     templates.text(template)  # an unknown template is exit 2 before anything else
     if (repo.root / POLICY).exists():
@@ -33,7 +33,7 @@ def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written,
 
 def install_hooks(repo: GitRepo) -> list[Path]:
     """Copy hooks/pre-commit and hooks/pre-push into git's hooks folder, never overwriting."""
-    from gatekeeper import templates
+    from gatekeeper.policy import templates
 
     custom = repo.config("core.hooksPath")
     if custom:
@@ -60,7 +60,7 @@ def install_hooks(repo: GitRepo) -> list[Path]:
 
 def my_public_key(signingkey: str | None) -> str | None:
     """The public half of `user.signingkey`, else ~/.ssh/id_ed25519.pub, if readable."""
-    from gatekeeper.keys import key_material
+    from gatekeeper.trust.keys import key_material
 
     if signingkey and signingkey.startswith("key::"):
         return key_material(signingkey.removeprefix("key::")) or None

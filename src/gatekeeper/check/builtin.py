@@ -8,17 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from gatekeeper.report import GateResult
+from gatekeeper.check.report import GateResult
 
 if TYPE_CHECKING:
-    from gatekeeper.identity import Signer
-    from gatekeeper.lineage import Lineage, RequestChain
     from gatekeeper.models.policy import Policy
-    from gatekeeper.release import ReleaseRecords
+    from gatekeeper.records.lineage import Lineage, RequestChain
+    from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import CommitInfo, TagInfo
+    from gatekeeper.trust.identity import Signer
 
-from gatekeeper.facts import signer_mark
-from gatekeeper.rules import SKEW
+from gatekeeper.trust.facts import signer_mark
+from gatekeeper.trust.rules import SKEW
 
 
 def tag_gate(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import PolicyError
-from gatekeeper.tomlfile import parse_toml, validation_lines
+from gatekeeper.models.tomlfile import parse_toml, validation_lines
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy

@@ -12,10 +12,11 @@ PLACEHOLDER_KEYS = "keys = []"
 
 
 def _folder(installed: str = "templates", checkout: str = "policies") -> Path:
-    packaged = Path(__file__).parent / installed  # inside a built wheel
+    package = Path(__file__).resolve().parents[1]  # gatekeeper/
+    packaged = package / installed  # inside a built wheel (pyproject's force-include)
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / checkout  # an editable checkout
+    return package.parents[1] / checkout  # an editable checkout: src/gatekeeper -> the repo
 
 
 def hook_script(name: str) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog
-    from gatekeeper.check import Evaluation
+    from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import GitRepo, TagInfo
 
@@ -97,7 +97,7 @@ def verify(
     evaluated afresh at the tagged commit under the trusted policy, and the receipt's
     verdicts, record digests and policy must match that evaluation; the tag's signature
     must come from a key the trusted policy lists."""
-    from gatekeeper.check import CheckOptions, evaluate
+    from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import InputError
 
     info = repo.tag(tag)
@@ -184,7 +184,7 @@ def _digest_difference(claimed: dict[str, Any], actual: dict[str, str]) -> str:
 
 def _signature(raw: bytes, policy: Policy) -> tuple[bool, str]:
     """Whether the tag (and so its receipt) is signed by a person of the trusted policy."""
-    from gatekeeper.signing import NOT_SSH, SSH_ARMOR, Verifier, split_signed_tag
+    from gatekeeper.trust.signing import NOT_SSH, SSH_ARMOR, Verifier, split_signed_tag
 
     payload, signature = split_signed_tag(raw)
     if signature is None:

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from gatekeeper.models.base import Strict
+    from gatekeeper.records.session import Session
     from gatekeeper.repo import GitRepo
-    from gatekeeper.session import Session
-    from gatekeeper.signing import SigningKey
+    from gatekeeper.trust.signing import SigningKey
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def dump(
     import tomli_w
     from pydantic import ValidationError
 
-    from gatekeeper.tomlfile import validation_lines
+    from gatekeeper.models.tomlfile import validation_lines
 
     clean = {k: v for k, v in doc.items() if v is not None}
     try:
@@ -50,7 +50,7 @@ def dump(
         lines = validation_lines(path, exc)
         raise RecordError(lines[0], lines=lines, hint="check the option values") from None
     if key is not None:
-        from gatekeeper.signing import payload
+        from gatekeeper.trust.signing import payload
 
         record = record.model_copy(update={"signature": key.sign(payload(record))})
     return tomli_w.dumps(

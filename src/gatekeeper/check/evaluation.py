@@ -6,21 +6,21 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gatekeeper import tagname
+from gatekeeper.check.report import GateResult, Report
 from gatekeeper.errors import InputError
-from gatekeeper.policyfile import POLICY_DIR
-from gatekeeper.report import GateResult, Report
+from gatekeeper.policy import tagname
+from gatekeeper.policy.loading import POLICY_DIR
 
 if TYPE_CHECKING:
-    from gatekeeper.facts import Facts
-    from gatekeeper.identity import Signer
-    from gatekeeper.lineage import Lineage
     from gatekeeper.models.gates import GateBase
     from gatekeeper.models.policy import Gate, Policy
     from gatekeeper.models.records import Request
-    from gatekeeper.policyfile import LoadedPolicy
-    from gatekeeper.release import ReleaseRecords
+    from gatekeeper.policy.loading import LoadedPolicy
+    from gatekeeper.records.lineage import Lineage
+    from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import GitRepo, TagInfo
+    from gatekeeper.trust.facts import Facts
+    from gatekeeper.trust.identity import Signer
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def check_release(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> 
 
 def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evaluation:
     """The report and the facts behind it, as a numbered checklist."""
-    from gatekeeper.policyfile import policy_in_force
-    from gatekeeper.release import read_release
+    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.records.reading import read_release
 
     opts = opts or CheckOptions()
     now = opts.now or datetime.now(UTC)
@@ -82,10 +82,10 @@ def _judge(
     opts: CheckOptions,
     now: datetime,
 ) -> Evaluation:
-    from gatekeeper.facts import build_facts
-    from gatekeeper.gates import builtin
-    from gatekeeper.identity import identify
-    from gatekeeper.lineage import lineage, request_chain
+    from gatekeeper.check import builtin
+    from gatekeeper.records.lineage import lineage, request_chain
+    from gatekeeper.trust.facts import build_facts
+    from gatekeeper.trust.identity import identify
 
     policy = loaded.policy
     reference = _reference_time(opts, info, now)
@@ -143,8 +143,8 @@ def _tag_and_records(
 ) -> list[GateResult]:
     """7. The tag and when it claims to have been made; the records append-only, and none
     that the trusted ref holds for this release left out."""
-    from gatekeeper.gates import builtin
-    from gatekeeper.lineage import left_behind
+    from gatekeeper.check import builtin
+    from gatekeeper.records.lineage import left_behind
 
     trusted = loaded.commit
     left = [] if trusted == records.commit else left_behind(repo, trusted, records, reference)
@@ -158,7 +158,7 @@ def _tag_and_records(
 
 
 def _tagged_records(repo: GitRepo, records: ReleaseRecords, revision: str) -> ReleaseRecords:
-    from gatekeeper.release import read_release
+    from gatekeeper.records.reading import read_release
 
     return read_release(repo, revision, records.layout.releases, records.tag)
 
@@ -183,10 +183,10 @@ def _committers(policy: Policy, lin: Lineage, records: ReleaseRecords) -> frozen
 def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
     """Every release tag, each judged on its own: a tag that cannot be judged fails
     (with the reason), and never stops the others from being judged."""
+    from gatekeeper.check.builtin import unreadable_gate
     from gatekeeper.errors import GateError
-    from gatekeeper.gates.builtin import unreadable_gate
-    from gatekeeper.policyfile import policy_in_force
-    from gatekeeper.tagname import is_release_tag
+    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.policy.tagname import is_release_tag
 
     refuse_shallow(repo)
     head = repo.resolve_commit("HEAD", "HEAD")

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gatekeeper.facts import Facts
+    from gatekeeper.check.report import Report
     from gatekeeper.repo import GitRepo
-    from gatekeeper.report import Report
+    from gatekeeper.trust.facts import Facts
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,10 @@ def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
 def statuses(repo: GitRepo) -> list[ReleaseStatus]:
     """The stage of every release folder at HEAD; `failing` are pre-tag gates, or once
     tagged, overdue post-release obligations."""
-    from gatekeeper.check import CheckOptions, evaluate
+    from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import InputError
-    from gatekeeper.policyfile import policy_in_force
-    from gatekeeper.release import release_tags
+    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.records.reading import release_tags
 
     head = repo.head()
     if head is None:

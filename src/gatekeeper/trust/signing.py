@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import IdentityError
-from gatekeeper.keys import key_material, parse_key
+from gatekeeper.trust.keys import key_material, parse_key
 
 if TYPE_CHECKING:
     from gatekeeper.models.base import Strict

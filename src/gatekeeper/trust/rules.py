@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gatekeeper.identity import Signer
     from gatekeeper.models.policy import Policy
+    from gatekeeper.trust.identity import Signer
 
 SKEW = timedelta(minutes=5)  # clocks differ; a record may be this far in the future
 

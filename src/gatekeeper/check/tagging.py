@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
+    from gatekeeper.check.report import Report
     from gatekeeper.repo import GitRepo
-    from gatekeeper.report import Report
 
 
 def create_release_tag(
     repo: GitRepo, name: str, rev: str, policy_ref: str | None, *, sign: bool
 ) -> tuple[Report, bool]:
     """Check `rev` for release `name`; tag it (receipt in the message) when every gate passes."""
-    from gatekeeper import receipt
-    from gatekeeper.check import CheckOptions, evaluate
+    from gatekeeper.check import receipt
+    from gatekeeper.check.evaluation import CheckOptions, evaluate
 
     if repo.tag(name) is not None:
         raise InputError(f"tag '{name}' already exists", hint="release tags are never moved")

@@ -12,9 +12,9 @@ if TYPE_CHECKING:
 
 def release_for_head(repo: GitRepo) -> str:
     """The one untagged release whose candidate has HEAD's tree outside the release folder."""
-    from gatekeeper.check import stale_paths
-    from gatekeeper.policyfile import policy_in_force
-    from gatekeeper.release import read_release, release_tags
+    from gatekeeper.check.evaluation import stale_paths
+    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.records.reading import read_release, release_tags
 
     head = repo.resolve_commit("HEAD", "HEAD")
     policy = policy_in_force(repo, head, None).policy

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.evidence.base import EvidenceItem
-from gatekeeper.rules import (
+from gatekeeper.trust.rules import (
     Binding,
     approval_problem,
     standing_problem,
@@ -27,10 +27,10 @@ from gatekeeper.rules import (
 )
 
 if TYPE_CHECKING:
-    from gatekeeper.identity import Signer
     from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
-    from gatekeeper.release import ReleaseRecords
+    from gatekeeper.records.reading import ReleaseRecords
+    from gatekeeper.trust.identity import Signer
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from gatekeeper.layout import ReleaseLayout
     from gatekeeper.models.records import Request
-    from gatekeeper.release import ReleaseRecords
+    from gatekeeper.records.layout import ReleaseLayout
+    from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import Change, GitRepo, TreeEntry
 
 _DONE = {
@@ -122,7 +122,7 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
     """Each committed version must be revision N+1 superseding version N's sha256."""
     from gatekeeper.errors import GateError
     from gatekeeper.models.records import Request
-    from gatekeeper.release import parse_record
+    from gatekeeper.records.reading import parse_record
 
     requesters: set[str] = set()
     previous: bytes | None = None
@@ -169,7 +169,7 @@ def left_behind(
     """Records of this release on the trusted ref, made before `before`, that the revision
     judged lacks: tagging a commit from before a rejection must not dodge it."""
     from gatekeeper.errors import GateError
-    from gatekeeper.rules import SKEW
+    from gatekeeper.trust.rules import SKEW
 
     present = {f.path: f.blob for f in records.files}
     reasons = []
@@ -197,7 +197,7 @@ def _made(
 ) -> tuple[datetime | None, str | None]:
     """When a record says it was made, and why it matters that it is missing (None: not)."""
     from gatekeeper.models.records import EvidenceManifest, Request, Signoff
-    from gatekeeper.release import parse_record
+    from gatekeeper.records.reading import parse_record
 
     data = repo.read_blob(entry)
     if kind == "request":

@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import IdentityError, InputError
-from gatekeeper.layout import ReleaseLayout
-from gatekeeper.session import Session, open_session
-from gatekeeper.writing import Written, dump, free_path, staged, stamp, write
+from gatekeeper.records.layout import ReleaseLayout
+from gatekeeper.records.session import Session, open_session
+from gatekeeper.records.writing import Written, dump, free_path, staged, stamp, write
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from gatekeeper.models.base import Strict
     from gatekeeper.models.records import Request
-    from gatekeeper.release import ReleaseRecords
+    from gatekeeper.records.reading import ReleaseRecords
 
 
 __all__ = [
@@ -103,7 +103,7 @@ def _previous_request(
     s: Session, layout: ReleaseLayout, *, revise: bool
 ) -> tuple[Request, bytes] | None:
     """The committed request a revision supersedes (None for a new request)."""
-    from gatekeeper.release import read_release
+    from gatekeeper.records.reading import read_release
 
     records = read_release(s.repo, s.head, s.releases, layout.tag)
     on_disk = s.repo.root / layout.request
@@ -134,7 +134,7 @@ def sign_off(
 ) -> Written:
     """Write one approve/reject/revoke record for the acting person in `role`."""
     from gatekeeper.models.records import Signoff
-    from gatekeeper.tomlfile import did_you_mean
+    from gatekeeper.models.tomlfile import did_you_mean
 
     policy = s.loaded.policy
     if role not in policy.roles:
@@ -217,7 +217,7 @@ def _pin(name: str, stored: bytes) -> dict[str, Any]:
 
 
 def _requested(s: Session, tag: str) -> tuple[ReleaseRecords, Request]:
-    from gatekeeper.release import read_release
+    from gatekeeper.records.reading import read_release
 
     records = read_release(s.repo, s.head, s.releases, tag)
     if records.request is None:
@@ -231,7 +231,7 @@ def _requested(s: Session, tag: str) -> tuple[ReleaseRecords, Request]:
 def _details(model: type[Strict], given: dict[str, Any], kind: str) -> dict[str, Any]:
     from pydantic import ValidationError
 
-    from gatekeeper.tomlfile import format_loc
+    from gatekeeper.models.tomlfile import format_loc
 
     try:
         details = model.model_validate(given, strict=False)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gatekeeper.errors import RecordError, UnsafePathError
-from gatekeeper.layout import ReleaseLayout, classify
+from gatekeeper.models.tomlfile import parse_toml, validation_lines
+from gatekeeper.records.layout import ReleaseLayout, classify
 from gatekeeper.repo.parse import refuse_unsafe
-from gatekeeper.tomlfile import parse_toml, validation_lines
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -1,0 +1,1 @@
+"""Deciding: the checklist, the built-in gates, tags, status and receipts."""

@@ -1,0 +1,1 @@
+"""The policy: loading the one in force, tag names, templates, init."""

@@ -1,0 +1,1 @@
+"""Release records: where they live, reading, writing, and what history says of them."""

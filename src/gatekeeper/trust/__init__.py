@@ -1,0 +1,1 @@
+"""Who really signed, and the rules that decide whether a record counts."""
