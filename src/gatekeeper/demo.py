@@ -7,10 +7,15 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import InputError
+
+if TYPE_CHECKING:
+    from gatekeeper.records.session import Session
+    from gatekeeper.repo import GitRepo
 
 PEOPLE = {
     "alice": ("Alice Chen", "product"),
@@ -84,18 +89,29 @@ def acting_as(pid: str) -> Iterator[None]:
 
 def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     """Walk one release end to end, printing each step; returns the repository path."""
-    from gatekeeper.check.evaluation import check_release
-    from gatekeeper.check.receipt import verify
-    from gatekeeper.check.tagging import create_release_tag
-    from gatekeeper.records.recording import (
-        RequestFields,
-        attach,
-        file_request,
-        open_session,
-        sign_off,
-    )
-    from gatekeeper.render.text import check as render
-    from gatekeeper.repo import init_repo, open_repo
+    from gatekeeper.repo import open_repo
+
+    root, files, keys = _prepare(directory, say)
+    with open_repo(root) as repo:
+        demo = _Demo(repo, keys, files, say)
+        demo.request()  # 1
+        demo.check("2. gate check: nothing is approved yet, so it fails")
+        demo.approve()  # 3
+        demo.attach_evidence()  # 4, 5
+        demo.check("6. gate check: every gate passes")
+        demo.tag_and_verify()  # 7, 8
+    say(f"\nexplore it: cd {root} && gate status && gate check {TAG} && gate audit")
+    return root
+
+
+TAG = "v1.0.0"
+
+
+def _prepare(
+    directory: Path | None, say: Callable[[str], None]
+) -> tuple[Path, Path, dict[str, Path]]:
+    """A new repository with the demo policy and app, and throwaway keys beside it."""
+    from gatekeeper.repo import init_repo
 
     root = directory or Path(tempfile.mkdtemp(prefix="gate-demo-"))
     if root.exists() and any(root.iterdir()):
@@ -103,17 +119,15 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     files = Path(tempfile.mkdtemp(prefix="gate-demo-files-"))
     keys = demo_keys(files)
-    init_repo(
-        root,
-        {
-            "user.name": "Demo",
-            "user.email": "dave@demo.example",
-            "commit.gpgsign": "false",
-            "tag.gpgsign": "false",
-            "gpg.format": "ssh",  # dave signs the release tag, and so its receipt
-            "user.signingkey": str(keys["dave"]),
-        },
-    )
+    config = {
+        "user.name": "Demo",
+        "user.email": "dave@demo.example",
+        "commit.gpgsign": "false",
+        "tag.gpgsign": "false",
+        "gpg.format": "ssh",  # dave signs the release tag, and so its receipt
+        "user.signingkey": str(keys["dave"]),
+    }
+    init_repo(root, config)
     say(f"demo repository: {root}\n")
     say(f"throwaway SSH keys for alice, bob, carol, dave, erin: {files}\n")
     (root / "policies").mkdir()
@@ -121,51 +135,76 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     (root / "app.py").write_text("print('hello, release')\n", encoding="utf-8")
     (files / "report.xml").write_bytes(JUNIT)
     (files / "notice.md").write_text(NOTICE, encoding="utf-8")
-    tag = "v1.0.0"
-    with open_repo(root) as repo:
+    return root, files, keys
+
+
+@dataclass(frozen=True)
+class _Demo:
+    """The demo's steps, each as the person who would take it."""
+
+    repo: GitRepo
+    keys: dict[str, Path]
+    files: Path
+    say: Callable[[str], None]
+
+    def session(self, who: str) -> Session:
+        from gatekeeper.records.session import open_session
+
+        return open_session(self.repo, TAG, self.keys[who])
+
+    def request(self) -> None:
+        from gatekeeper.records.recording import RequestFields, file_request
+
         with acting_as("dave"):
-            repo.commit_files(["policies/release.toml", "app.py"], "app and release policy")
-            say("1. dave (ops) files the release request for the current commit, signed")
-            s = open_session(repo, tag, keys["dave"])
-            file_request(
-                s,
-                tag,
-                RequestFields(
-                    "First release",
-                    summary="hello world",
-                    rollback_plan="redeploy the previous build",
-                ),
+            self.repo.commit_files(["policies/release.toml", "app.py"], "app and release policy")
+            self.say("1. dave (ops) files the release request for the current commit, signed")
+            fields = RequestFields(
+                "First release", summary="hello world", rollback_plan="redeploy the previous build"
             )
-        say("\n2. gate check: nothing is approved yet, so it fails")
-        say(render(check_release(repo, tag)))
+            file_request(self.session("dave"), TAG, fields)
+
+    def check(self, label: str) -> None:
+        from gatekeeper.check.evaluation import check_release
+        from gatekeeper.render.text import check as render
+
+        self.say(f"\n{label}")
+        self.say(render(check_release(self.repo, TAG)))
+
+    def approve(self) -> None:
+        from gatekeeper.records.recording import sign_off
+
         for pid in ("alice", "bob", "carol"):
             role = PEOPLE[pid][1]
             with acting_as(pid):
-                say(f"\n3. {pid} approves as {role} (an ssh-keygen -Y signature in the file)")
-                sign_off(open_session(repo, tag, keys[pid]), tag, role, "approve", "looks good")
+                self.say(f"\n3. {pid} approves as {role} (an ssh-keygen -Y signature in the file)")
+                sign_off(self.session(pid), TAG, role, "approve", "looks good")
+
+    def attach_evidence(self) -> None:
+        from gatekeeper.records.recording import attach
+
         with acting_as("dave"):
-            say("\n4. dave attaches the test report, the backups and the environment check")
+            self.say("\n4. dave attaches the test report, the backups and the environment check")
             evidence = [
-                ("test-report", files / "report.xml", {}),
+                ("test-report", self.files / "report.xml", {}),
                 ("backup", None, {"target": "database", "location": "s3://backups/db"}),
                 ("backup", None, {"target": "files", "location": "s3://backups/files"}),
                 ("env-check", None, {"servers": "pass", "database": "pass"}),
             ]
             for kind, source, sets in evidence:
-                attach(open_session(repo, tag, keys["dave"]), tag, kind, source, sets)
+                attach(self.session("dave"), TAG, kind, source, sets)
         with acting_as("alice"):
-            say("\n5. alice (product) publishes the launch notice")
-            notice = files / "notice.md"
-            attach(open_session(repo, tag, keys["alice"]), tag, "launch-notice", notice, {})
-        say("\n6. gate check: every gate passes")
-        say(render(check_release(repo, tag)))
-        report, created = create_release_tag(repo, tag, "HEAD", None, sign=True)
+            self.say("\n5. alice (product) publishes the launch notice")
+            attach(self.session("alice"), TAG, "launch-notice", self.files / "notice.md", {})
+
+    def tag_and_verify(self) -> None:
+        from gatekeeper.check.receipt import verify
+        from gatekeeper.check.tagging import create_release_tag
+
+        report, created = create_release_tag(self.repo, TAG, "HEAD", None, sign=True)
         if created:
-            say(
-                f"\n7. gate tag {tag} --sign: tagged {report.revision[:12]}, with a receipt "
+            self.say(
+                f"\n7. gate tag {TAG} --sign: tagged {report.revision[:12]}, with a receipt "
                 "(in-toto Statement, SLSA verification summary) in the signed tag message"
             )
-            ok, bad = verify(repo, tag, None)
-            say(f"\n8. gate verify-receipt {tag}: {len(ok)} checks hold, {len(bad)} fail")
-    say(f"\nexplore it: cd {root} && gate status && gate check {tag} && gate audit")
-    return root
+            ok, bad = verify(self.repo, TAG, None)
+            self.say(f"\n8. gate verify-receipt {TAG}: {len(ok)} checks hold, {len(bad)} fail")

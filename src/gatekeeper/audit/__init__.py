@@ -47,57 +47,89 @@ def audit(
     default_branch: str | None = None,
 ) -> AuditLog:
     """Walk history once; build each release's timeline and anomalies."""
-    from gatekeeper.audit.records import changes_anomalies, record_event
-    from gatekeeper.audit.tags import tag_events
-    from gatekeeper.policy.tagname import is_release_tag
+    history = _walk(repo, rev, policy.releases, only)  # 1. one pass over history
+    logs, added = _changes(history, policy.releases)  # 2. every record's changes
+    _records(repo, logs, added, history, policy.releases)  # 3. each record as added
+    tags = repo.tags()
+    for log in logs.values():
+        log.tag = tags.get(log.release)
+    kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
+    default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
+    for log in kept:  # 4. the tag and policy changes, only for releases in the period
+        tree = tag_trees.get(log.release)
+        _tag_and_policy(repo, log, history, policy, default_trees=default_trees, tag_tree=tree)
+    orphans = _orphans(tags, logs, policy, only)  # 5. tags without a release
+    return AuditLog(
+        repo.resolve_commit(rev, "HEAD"), policy.signatures, kept, since, until, orphans
+    )
 
-    history = _walk(repo, rev, policy.releases, only)
+
+def _changes(history: _History, releases: str) -> tuple[dict[str, ReleaseLog], dict[str, Change]]:
+    """A log per release with the anomalies of later changes; each record's adding change."""
+    from gatekeeper.audit.records import changes_anomalies
+
     added: dict[str, Change] = {}
     logs: dict[str, ReleaseLog] = {}
     for path, changes in history.per_path.items():
-        tag = release_of(path, policy.releases) or ""
+        tag = release_of(path, releases) or ""
         log = logs.setdefault(tag, ReleaseLog(tag))
         first, anomalies = changes_anomalies(path, changes)
         log.anomalies += anomalies
         if first is not None:
             added[path] = first
+    return logs, added
+
+
+def _records(
+    repo: GitRepo,
+    logs: dict[str, ReleaseLog],
+    added: dict[str, Change],
+    history: _History,
+    releases: str,
+) -> None:
+    """Requests first (sign-offs look at the requester), then in the order of history;
+    each verified under the policy in force when it was added."""
+    from gatekeeper.audit.records import record_event
+
     policies = _policies_at(repo, [c.commit for c in added.values()])
-    # Requests first (sign-offs look at the requester), then in the order of history.
     for path, change in sorted(
         added.items(), key=lambda i: (_not_request(i[0]), history.seq(i[1]))
     ):
-        log = logs[release_of(path, policy.releases) or ""]
-        record_event(
-            repo,
-            policies.get(change.commit),
-            log,
-            path,
-            change,
-            releases=policy.releases,
-            seq=history.seq(change),
+        log = logs[release_of(path, releases) or ""]
+        policy = policies.get(change.commit)
+        record_event(repo, policy, log, path, change, releases=releases, seq=history.seq(change))
+
+
+def _tag_and_policy(
+    repo: GitRepo,
+    log: ReleaseLog,
+    history: _History,
+    policy: Policy,
+    *,
+    default_trees: set[str],
+    tag_tree: str | None,
+) -> None:
+    """The tag's events and anomalies, the policy changes that affected the release, and
+    the timeline in order."""
+    from gatekeeper.audit.tags import tag_events
+
+    if log.tag is not None:
+        tag_events(
+            repo, log, log.tag, policy, default_policy_trees=default_trees, tag_policy_tree=tag_tree
         )
-    tags = repo.tags()
-    default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
-    for tag, log in logs.items():
-        info = tags.get(tag)
-        if info is not None and info.tagged_at:
-            log.tag = {"time": info.tagged_at.isoformat()}  # for the period filter below
-        if not log.in_period(since, until):
-            continue  # the expensive per-tag checks run only for releases in the period
-        if info is not None:
-            tag_events(
-                repo,
-                log,
-                info,
-                policy,
-                default_policy_trees=default_trees,
-                tag_policy_tree=tag_trees.get(tag),
-            )
-        _policy_events(log, history)
-        log.events.sort(key=lambda e: (e.time, e.seq))
-        order = {e.path: (e.time, e.seq) for e in log.events}
-        log.approvals.sort(key=lambda a: order.get(a.path, (log.events[0].time, 0)))
-    orphans = [
+    _policy_events(log, history)
+    log.events.sort(key=lambda e: (e.time, e.seq))
+    order = {e.path: (e.time, e.seq) for e in log.events}
+    log.approvals.sort(key=lambda a: order.get(a.path, (log.events[0].time, 0)))
+
+
+def _orphans(
+    tags: dict[str, TagInfo], logs: dict[str, ReleaseLog], policy: Policy, only: str | None
+) -> list[Anomaly]:
+    """Release tags with no release folder anywhere in history."""
+    from gatekeeper.policy.tagname import is_release_tag
+
+    return [
         Anomaly(
             "tag-without-release",
             f"{policy.releases}/{name}/",
@@ -107,9 +139,6 @@ def audit(
         for name, info in sorted(tags.items())
         if name not in logs and (only is None or name == only) and is_release_tag(name, policy)
     ]
-    kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
-    head = repo.resolve_commit(rev, "HEAD")
-    return AuditLog(head, policy.signatures, kept, since, until, orphans)
 
 
 def _not_request(path: str) -> bool:
@@ -171,7 +200,7 @@ def _policy_events(log: ReleaseLog, history: _History) -> None:
     request = next((e for e in log.events if e.kind == "request"), None)
     if request is None:
         return
-    end = datetime.fromisoformat(log.tag["time"]) if log.tag and log.tag.get("time") else None
+    end = log.tag.tagged_at if log.tag else None
     seen = set()
     for change in history.policy_changes:
         after = (change.authored_at, history.seq(change)) > (request.time, request.seq)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gatekeeper.repo import TagInfo
 
 
 @dataclass(frozen=True)
@@ -55,20 +58,30 @@ class ReleaseLog:
     request_commit: str | None = None
     requested_at: datetime | None = None
     candidate: str | None = None
-    tag: dict[str, Any] | None = None
+    tag: TagInfo | None = None
     approvals: list[AuditEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
 
     def in_period(self, since: datetime | None, until: datetime | None) -> bool:
         """Requested or tagged within [since, until]."""
-        times = [self.requested_at]
-        if self.tag and self.tag.get("time"):
-            times.append(datetime.fromisoformat(self.tag["time"]))
+        times = [self.requested_at, self.tag.tagged_at if self.tag else None]
         return any(
             t is not None and (since is None or t >= since) and (until is None or t <= until)
             for t in times
         ) or (since is None and until is None)
+
+    def tag_json(self) -> dict[str, Any] | None:
+        """The release tag as the audit reports it."""
+        if self.tag is None:
+            return None
+        return {
+            "commit": self.tag.commit,
+            "tagger": self.tag.tagger_email,
+            "signed": self.tag.signed,
+            "annotated": self.tag.annotated,
+            "time": self.tag.tagged_at.isoformat() if self.tag.tagged_at else None,
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The shape documented in docs/json.md."""
@@ -78,7 +91,7 @@ class ReleaseLog:
             "request_commit": self.request_commit,
             "requested_at": self.requested_at.isoformat() if self.requested_at else None,
             "candidate": self.candidate,
-            "tag": self.tag,
+            "tag": self.tag_json(),
             "approvals": [asdict(a) for a in self.approvals],
             "events": [
                 {k: v for k, v in asdict(e).items() if k != "seq"} | {"time": e.time.isoformat()}

@@ -10,9 +10,8 @@ from gatekeeper.records.layout import classify
 from gatekeeper.trust.rules import verify_not_requester, verify_role
 
 if TYPE_CHECKING:
-    from gatekeeper.models.base import Strict
     from gatekeeper.models.policy import Policy
-    from gatekeeper.models.records import EvidenceManifest, Signoff
+    from gatekeeper.models.records import EvidenceManifest, Request, Signoff
     from gatekeeper.repo import Change, GitRepo
 
 
@@ -63,61 +62,70 @@ def record_event(
 ) -> None:
     """Parse the record as added, verify its signer under `policy`, add events/anomalies."""
     from gatekeeper.errors import GateError
-    from gatekeeper.models.records import EvidenceManifest, Request, Signoff
-    from gatekeeper.records.reading import parse_record
+    from gatekeeper.models.records import Request, Signoff
 
-    models: dict[str, type[Strict]] = {
-        "request": Request,
-        "approval": Signoff,
-        "evidence": EvidenceManifest,
-    }
-    found = classify(path, releases)
-    kind = found.kind if found else None
-    if kind not in models:
-        return
+    record = None
     try:
-        record = parse_record(models[kind], repo.read_object(added.blob, path), path)
+        record = _parse(repo, path, added, releases)
     except GateError as exc:
         log.anomalies.append(Anomaly("record-invalid", path, added.commit, exc.message))
+    if record is None:
         return
     if isinstance(record, Request):
-        log.requester, log.request_commit = record.requester, added.commit
-        log.requested_at, log.candidate = added.authored_at, record.candidate
-        log.events.append(
-            Event(
-                added.authored_at,
-                "request",
-                path,
-                added.commit,
-                record.requester,
-                f"{record.kind}, risk {record.risk}: {record.title}",
-                seq=seq,
-            )
-        )
-        return
-    if not isinstance(record, Signoff | EvidenceManifest):
+        _request(log, path, record, added, seq)
         return
     verified, problem = _verify(repo, policy, path, record, added)
     if isinstance(record, Signoff):
         _signoff(policy, log, path, record, added, verified=verified, problem=problem, seq=seq)
     else:
-        spec = kind_named(record.kind)
-        event_kind = "post-release" if spec.stage == "post-release" else "evidence"
-        event_kind = "rollback" if spec.marks == "rolled back" else event_kind
-        log.events.append(
-            Event(
-                added.authored_at,
-                event_kind,
-                path,
-                added.commit,
-                record.person,
-                record.kind,
-                verified,
-                seq,
-            )
-        )
+        _evidence(log, path, record, added, verified=verified, seq=seq)
     if problem:
         log.anomalies.append(Anomaly("signer-unverified", path, added.commit, problem))
+
+
+def _parse(
+    repo: GitRepo, path: str, added: Change, releases: str
+) -> Request | Signoff | EvidenceManifest | None:
+    """The record as it was added (None for files that are not records)."""
+    from gatekeeper.models.records import EvidenceManifest, Request, Signoff
+    from gatekeeper.records.reading import parse_record
+
+    found = classify(path, releases)
+    models: dict[str, type[Request | Signoff | EvidenceManifest]] = {
+        "request": Request,
+        "approval": Signoff,
+        "evidence": EvidenceManifest,
+    }
+    model = models.get(found.kind) if found else None
+    return parse_record(model, repo.read_object(added.blob, path), path) if model else None
+
+
+def _request(log: ReleaseLog, path: str, record: Request, added: Change, seq: int) -> None:
+    log.requester, log.request_commit = record.requester, added.commit
+    log.requested_at, log.candidate = added.authored_at, record.candidate
+    detail = f"{record.kind}, risk {record.risk}: {record.title}"
+    log.events.append(
+        Event(added.authored_at, "request", path, added.commit, record.requester, detail, seq=seq)
+    )
+
+
+def _evidence(
+    log: ReleaseLog,
+    path: str,
+    record: EvidenceManifest,
+    added: Change,
+    *,
+    verified: bool,
+    seq: int,
+) -> None:
+    spec = kind_named(record.kind)
+    kind = "post-release" if spec.stage == "post-release" else "evidence"
+    kind = "rollback" if spec.marks == "rolled back" else kind
+    log.events.append(
+        Event(
+            added.authored_at, kind, path, added.commit, record.person, record.kind, verified, seq
+        )
+    )
 
 
 def _verify(

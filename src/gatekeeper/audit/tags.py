@@ -23,41 +23,18 @@ def tag_events(
     tag_policy_tree: str | None,
 ) -> None:
     """The tag as an event, and the anomalies between it and the release's records."""
-    from gatekeeper.check.evaluation import CheckOptions, evaluate
-    from gatekeeper.errors import GateError
-
-    commit = info.commit or ""
     path = f"refs/tags/{log.release}"
-    log.tag = {
-        "commit": info.commit,
-        "tagger": info.tagger_email,
-        "signed": info.signed,
-        "annotated": info.annotated,
-        "time": info.tagged_at.isoformat() if info.tagged_at else None,
-    }
+    commit = info.commit or ""
+    log.tag = info
     if info.tagged_at:
-        kind = (
-            "signed annotated tag"
-            if info.signed
-            else ("annotated tag" if info.annotated else "lightweight tag")
-        )
         log.events.append(
-            Event(info.tagged_at, "tag", path, commit, info.tagger_email, kind, None, 1)
+            Event(info.tagged_at, "tag", path, commit, info.tagger_email, _kind(info), None, 1)
         )
     if not commit:
         return
-    try:
-        result = evaluate(repo, log.release, CheckOptions(tag_info=info))
-    except GateError as exc:
-        log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))
-        at_tag = set(repo.paths(commit, f"{policy.releases}/{log.release}"))
-    else:
-        _verdict(log, path, commit, result.report.gates, result.facts)
-        at_tag = {f.path for f in result.records.files}
-    # Pre-tag records the tagged commit does not hold were added after the tag.
-    for event in list(log.events):
-        pre_tag = event.kind in {"signoff", "evidence"}  # post-release kinds have their own
-        if pre_tag and event.path not in at_tag:
+    at_tag = _checked_at_tag(repo, log, info, policy, path)
+    for event in log.events:  # pre-tag records the tagged commit lacks came after the tag
+        if event.kind in {"signoff", "evidence"} and event.path not in at_tag:
             log.anomalies.append(
                 Anomaly(
                     "record-after-tag",
@@ -75,6 +52,29 @@ def tag_events(
                 "the policy at the tagged commit never was on the default branch",
             )
         )
+
+
+def _kind(info: TagInfo) -> str:
+    if info.signed:
+        return "signed annotated tag"
+    return "annotated tag" if info.annotated else "lightweight tag"
+
+
+def _checked_at_tag(
+    repo: GitRepo, log: ReleaseLog, info: TagInfo, policy: Policy, path: str
+) -> set[str]:
+    """The check at the tagged commit (its verdict as anomalies); the record paths there."""
+    from gatekeeper.check.evaluation import CheckOptions, evaluate
+    from gatekeeper.errors import GateError
+
+    commit = info.commit or ""
+    try:
+        result = evaluate(repo, log.release, CheckOptions(tag_info=info))
+    except GateError as exc:
+        log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))
+        return set(repo.paths(commit, f"{policy.releases}/{log.release}"))
+    _verdict(log, path, commit, result.report.gates, result.facts)
+    return {f.path for f in result.records.files}
 
 
 def _verdict(

@@ -82,53 +82,79 @@ def _judge(
     opts: CheckOptions,
     now: datetime,
 ) -> Evaluation:
-    from gatekeeper.check import builtin
-    from gatekeeper.records.lineage import lineage, request_chain
-    from gatekeeper.trust.facts import build_facts
+    from gatekeeper.records.lineage import lineage
     from gatekeeper.trust.identity import identify
 
     policy = loaded.policy
     reference = _reference_time(opts, info, now)
     present = {f.path: f.blob for f in records.files}
     lin = lineage(repo, records.commit, records.layout, present)  # 6. append-only, from history
-    head = _tag_and_records(repo, records, loaded, lin, info, reference=reference, now=now)
+    head = _tag_and_records(repo, records, loaded, lin, info, reference=reference, now=now)  # 7
     signers = identify(repo, policy, records, lin)  # 8. who signed what
+    facts, gates = _request_and_gates(  # 9-12
+        repo,
+        records,
+        policy,
+        lin,
+        signers,
+        revision=revision,
+        reference=reference,
+        now=now,
+        stage=opts.stage,
+        info=info,
+    )
+    report = Report(
+        release=records.tag,
+        candidate=records.request.candidate if records.request else None,
+        tag_commit=info.commit if info else None,
+        revision=revision,
+        policy_ref=loaded.commit,
+        signatures=policy.signatures,
+        stage=opts.stage,
+        gates=tuple(head + gates),
+        warnings=tuple(_warnings(repo, policy.signatures, policy.releases, opts.rev, info)),
+        at=reference,
+    )
+    return Evaluation(report, facts, records, signers, loaded)
 
-    def report(candidate: str | None, gates: list[GateResult]) -> Report:
-        return Report(
-            release=records.tag,
-            candidate=candidate,
-            tag_commit=info.commit if info else None,
-            revision=revision,
-            policy_ref=loaded.commit,
-            signatures=policy.signatures,
-            stage=opts.stage,
-            gates=tuple(head + gates),
-            warnings=tuple(_warnings(repo, policy.signatures, policy.releases, opts.rev, info)),
-            at=reference,
-        )
+
+def _request_and_gates(
+    repo: GitRepo,
+    records: ReleaseRecords,
+    policy: Policy,
+    lin: Lineage,
+    signers: dict[str, Signer],
+    *,
+    revision: str,
+    reference: datetime,
+    now: datetime,
+    stage: str,
+    info: TagInfo | None,
+) -> tuple[Facts | None, list[GateResult]]:
+    """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates."""
+    from gatekeeper.check import builtin
+    from gatekeeper.records.lineage import request_chain
+    from gatekeeper.trust.facts import build_facts
 
     if records.request is None:
-        missing = builtin.request_gate(records, policy, None, None)
-        return Evaluation(report(None, [missing]), None, records, signers, loaded)
+        return None, [builtin.request_gate(records, policy, None, None)]
     current = repo.blob_at(records.commit, records.request_path)
-    chain = request_chain(repo, lin.request_versions, current)  # 9. the request's revisions
-    head.append(builtin.request_gate(records, policy, chain, signers.get(records.request_path)))
-    stale = stale_paths(repo, records.request.candidate, revision, policy.releases)  # 10. binding
-    facts = build_facts(  # 11. what counts
+    chain = request_chain(repo, lin.request_versions, current)
+    request = builtin.request_gate(records, policy, chain, signers.get(records.request_path))
+    facts = build_facts(
         policy,
         records.request,
         records,
         signers=signers,
-        stale=stale,
+        stale=stale_paths(repo, records.request.candidate, revision, policy.releases),
         reference_time=reference,
         requesters=chain.requesters | _committers(policy, lin, records),
     )
-    results = [  # 12. the policy's gates
-        _run(gate, facts, opts.stage, info, now, path=records.request_path)
+    gates = [
+        _run(gate, facts, stage, info, now, path=records.request_path)
         for gate in policy.all_gates()
     ]
-    return Evaluation(report(records.request.candidate, results), facts, records, signers, loaded)
+    return facts, [request, *gates]
 
 
 def _tag_and_records(

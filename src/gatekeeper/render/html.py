@@ -72,8 +72,7 @@ def _badge(rel: ReleaseLog) -> str:
 
 
 def _row(rel: ReleaseLog) -> str:
-    tag = rel.tag or {}
-    when = escape(str(tag.get("time") or "not tagged"))
+    when = escape(rel.tag.tagged_at.isoformat() if rel.tag and rel.tag.tagged_at else "not tagged")
     signoffs = ", ".join(
         f"{escape(a.person)} ({escape(a.role)}: {escape(a.decision)})" for a in rel.approvals
     )
