@@ -208,13 +208,12 @@ def _policy_events(log: ReleaseLog, history: _History) -> None:
             seen.add(change.commit)
             log.events.append(
                 Event(
-                    change.authored_at,
-                    "policy",
-                    change.path,
-                    change.commit,
-                    change.author_email,
-                    f"policy {change.status}",
-                    None,
-                    history.seq(change),
+                    time=change.authored_at,
+                    kind="policy",
+                    path=change.path,
+                    commit=change.commit,
+                    person=change.author_email,
+                    detail=f"policy {change.status}",
+                    seq=history.seq(change),
                 )
             )

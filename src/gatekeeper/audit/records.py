@@ -105,7 +105,15 @@ def _request(log: ReleaseLog, path: str, record: Request, added: Change, seq: in
     log.requested_at, log.candidate = added.authored_at, record.candidate
     detail = f"{record.kind}, risk {record.risk}: {record.title}"
     log.events.append(
-        Event(added.authored_at, "request", path, added.commit, record.requester, detail, seq=seq)
+        Event(
+            time=added.authored_at,
+            kind="request",
+            path=path,
+            commit=added.commit,
+            person=record.requester,
+            detail=detail,
+            seq=seq,
+        )
     )
 
 
@@ -123,7 +131,14 @@ def _evidence(
     kind = "rollback" if spec.marks == "rolled back" else kind
     log.events.append(
         Event(
-            added.authored_at, kind, path, added.commit, record.person, record.kind, verified, seq
+            time=added.authored_at,
+            kind=kind,
+            path=path,
+            commit=added.commit,
+            person=record.person,
+            detail=record.kind,
+            verified=verified,
+            seq=seq,
         )
     )
 
@@ -170,14 +185,14 @@ def _signoff(
     )
     log.events.append(
         Event(
-            added.authored_at,
-            "signoff",
-            path,
-            added.commit,
-            s.person,
-            f"{s.decision} as {s.role}",
-            verified,
-            seq,
+            time=added.authored_at,
+            kind="signoff",
+            path=path,
+            commit=added.commit,
+            person=s.person,
+            detail=f"{s.decision} as {s.role}",
+            verified=verified,
+            seq=seq,
         )
     )
     if policy is None or verify_role(policy, s.person, s.role):

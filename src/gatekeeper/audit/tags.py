@@ -28,7 +28,15 @@ def tag_events(
     log.tag = info
     if info.tagged_at:
         log.events.append(
-            Event(info.tagged_at, "tag", path, commit, info.tagger_email, _kind(info), None, 1)
+            Event(
+                time=info.tagged_at,
+                kind="tag",
+                path=path,
+                commit=commit,
+                person=info.tagger_email,
+                detail=_kind(info),
+                seq=1,
+            )
         )
     if not commit:
         return

@@ -106,7 +106,7 @@ class GitRepo(TagsMixin):
                 meta, path = record.split("\t", 1)
                 mode, sha, _stage = meta.split()
                 kind = "commit" if mode == "160000" else "blob"
-                entries.append(TreeEntry(mode, kind, sha, None, path))
+                entries.append(TreeEntry(mode=mode, type=kind, sha=sha, size=None, path=path))
         return entries
 
     def staged_changes(self, folder: str) -> list[tuple[str, str]]:
@@ -136,7 +136,9 @@ class GitRepo(TagsMixin):
         """A blob by id (from history), size-checked before it is read."""
         if not OBJECT_ID.match(sha):
             raise GitError(f"{path}: no blob id {sha!r}")
-        return self.read_blob(TreeEntry("100644", "blob", sha, None, path), limit)
+        return self.read_blob(
+            TreeEntry(mode="100644", type="blob", sha=sha, size=None, path=path), limit
+        )
 
     def blob_at(self, commit: str, path: str) -> bytes:
         """A file's content at a commit (for records since deleted or edited)."""
@@ -243,7 +245,9 @@ class GitRepo(TagsMixin):
             if record:
                 meta, path = record.split("\t", 1)
                 mode, sha, _stage = meta.split()
-                stored[path] = self.read_blob(TreeEntry(mode, "blob", sha, None, path))
+                stored[path] = self.read_blob(
+                    TreeEntry(mode=mode, type="blob", sha=sha, size=None, path=path)
+                )
         missing = [path for path in paths if path not in stored]
         if missing:
             raise GitError(f"{missing[0]}: git did not stage it", hint="is the path ignored?")

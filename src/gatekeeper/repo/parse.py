@@ -34,7 +34,8 @@ def refuse_unsafe(entry: TreeEntry) -> None:
 def tree_entry(record: str) -> TreeEntry:
     meta, path = record.split("\t", 1)
     mode, kind, sha, size = meta.split()
-    return TreeEntry(mode, kind, sha, None if size == "-" else int(size), path)
+    size_bytes = None if size == "-" else int(size)
+    return TreeEntry(mode=mode, type=kind, sha=sha, size=size_bytes, path=path)
 
 
 def tokens(stream: IO[bytes]) -> Iterator[str]:
@@ -63,7 +64,16 @@ def parse_log(stream: Iterator[str]) -> Iterator[Change]:
             merge = len(parents.split()) > 1
         elif token.startswith(":") and when is not None:
             meta = token.split()
-            yield Change(commit, email, when, meta[-1][0], next(stream), meta[3], merge)
+            status, blob = meta[-1][0], meta[3]
+            yield Change(
+                commit=commit,
+                author_email=email,
+                authored_at=when,
+                status=status,
+                path=next(stream),
+                blob=blob,
+                merge=merge,
+            )
 
 
 def epoch(seconds: str, offset: str) -> datetime:

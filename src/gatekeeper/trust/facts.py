@@ -158,7 +158,9 @@ def _standing(
 ) -> list[Standing]:
     ledger = _Ledger()
     for path, s in sorted(records.signoffs, key=lambda item: (item[1].at, item[0])):
-        item = Standing(path, s.person, s.role, s.decision, s.at, s.comment)
+        item = Standing(
+            path=path, person=s.person, role=s.role, decision=s.decision, at=s.at, comment=s.comment
+        )
         made_for = (s.release, s.candidate, s.request_sha256)
         if s.decision == "reject" and s.person in policy.people:
             note = verify_signer(signers[path]) or verify_binding(binding, *made_for) or ""
@@ -182,7 +184,7 @@ def _standing(
                 held=ledger.held,
             )
         if problem:
-            ignored.append(Ignored(path, s.role, problem))
+            ignored.append(Ignored(path=path, role_or_kind=s.role, reason=problem))
         elif s.decision == "revoke":
             ledger.revoke(s.person, s.role)
         else:
@@ -198,7 +200,7 @@ def _current(
     for item in standing:
         problem = standing_problem(policy, item.at, now) if item.decision == "approve" else None
         if problem:
-            ignored.append(Ignored(item.path, item.role, problem))
+            ignored.append(Ignored(path=item.path, role_or_kind=item.role, reason=problem))
         else:
             keep.append(item)
     return keep
@@ -223,7 +225,9 @@ def _evidence(
         if problem is None and ev.problems:
             problem = "; ".join(ev.problems)
         if problem or signer.person is None:
-            ignored.append(Ignored(ev.path, m.kind, problem or "no signer"))
+            ignored.append(
+                Ignored(path=ev.path, role_or_kind=m.kind, reason=problem or "no signer")
+            )
             continue
         items.append(replace(ev, person=signer.person))
     return items

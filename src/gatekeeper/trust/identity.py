@@ -59,9 +59,11 @@ def identify(
     changed = {v.path: v for v in lin.violations}
     for path in claims:
         if path in changed:
-            signers[path] = Signer(None, False, changed[path].reason())
+            signers[path] = Signer(person=None, verified=False, problem=changed[path].reason())
         elif path not in lin.added:
-            signers[path] = Signer(None, False, "not found in history (uncommitted?)")
+            signers[path] = Signer(
+                person=None, verified=False, problem="not found in history (uncommitted?)"
+            )
     return signers
 
 
@@ -95,12 +97,12 @@ def _by_author_email(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) ->
         person = policy.person_by_email(email)
         if person is None:
             problem = f"committed by {email}, who is not a person in the policy"
-            signers[path] = Signer(None, False, problem)
+            signers[path] = Signer(person=None, verified=False, problem=problem)
         elif person != claim.person:
             problem = f"names '{claim.person}' but was committed by {email} ({person})"
-            signers[path] = Signer(None, False, problem)
+            signers[path] = Signer(person=None, verified=False, problem=problem)
         else:
-            signers[path] = Signer(person, False)
+            signers[path] = Signer(person=person, verified=False)
     return signers
 
 
@@ -111,7 +113,9 @@ def _by_ssh_signature(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) -
     with Verifier(policy) as verifier:
         for path, claim in claims.items():
             problem = verifier.problem(claim.person, claim.record, claim.signature)
-            signers[path] = Signer(None if problem else claim.person, problem is None, problem)
+            signers[path] = Signer(
+                person=None if problem else claim.person, verified=problem is None, problem=problem
+            )
     return signers
 
 
@@ -125,9 +129,11 @@ def _by_commit_signature(
         for path, claim in claims.items():
             problems = [_commit_problem(repo, verifier, claim, sha) for sha in claim.adders]
             if claim.adders and None in problems:
-                signers[path] = Signer(claim.person, True)
+                signers[path] = Signer(person=claim.person, verified=True)
             elif claim.adders:
-                signers[path] = Signer(None, False, next(p for p in problems if p))
+                signers[path] = Signer(
+                    person=None, verified=False, problem=next(p for p in problems if p)
+                )
     return signers
 
 
