@@ -64,6 +64,8 @@ def test_several_files_are_one_record_judged_together(tmp_path: Path) -> None:
     r = _ready(tmp_path)
     files = _reports(tmp_path, cart=JUNIT_OK, invoice=JUNIT_FAIL)
     res = r.gate("attach", "v1.0.0", "test-report", *files)
+    assert res.code == 2 and "would not count: gate 'tests'" in res.err  # refused, unwritten
+    res = r.gate("attach", "v1.0.0", "test-report", *files, "--force")
     assert res.code == 0, res.err
     [manifest] = _manifests(r)
     names = [a["path"] for a in manifest["attachments"]]
@@ -83,7 +85,7 @@ def test_a_folder_attaches_its_xml_files_sorted(tmp_path: Path) -> None:
     for name in ("TEST-b.xml", "TEST-a.XML", "TEST-c.xml"):
         (folder / name).write_bytes(JUNIT_OK)
     (folder / "TEST-a.txt").write_text("summary")
-    res = r.gate("attach", "v1.0.0", "test-report", str(folder))
+    res = r.gate("attach", "v1.0.0", "test-report", str(folder), "--force")
     assert res.code == 0, res.err
     [manifest] = _manifests(r)
     assert list(manifest["details"]["files"].values()) == ["TEST-a.XML", "TEST-b.xml", "TEST-c.xml"]
@@ -93,7 +95,8 @@ def test_a_folder_attaches_its_xml_files_sorted(tmp_path: Path) -> None:
 
 def test_the_per_class_corpus_folder_fails_on_its_one_failing_class(tmp_path: Path) -> None:
     r = _ready(tmp_path)
-    assert r.gate("attach", "v1.0.0", "test-report", str(CORPUS / "unittest_per_class")).code == 0
+    folder = str(CORPUS / "unittest_per_class")
+    assert r.gate("attach", "v1.0.0", "test-report", folder, "--force").code == 0
     gate = _tests_gate(r)
     assert gate["passed"] is False
     assert "TEST-test_shop.Invoice.xml: 1 test, 1 failed, 0 skipped" in gate["reasons"]
@@ -105,7 +108,7 @@ def test_a_newer_record_supersedes_an_older_one(tmp_path: Path) -> None:
     assert r.gate("attach", "v1.0.0", "test-report", ok).code == 0
     older = r.git("ls-files", EVIDENCE).splitlines()
     assert _tests_gate(r)["passed"] is True
-    assert r.gate("attach", "v1.0.0", "test-report", bad).code == 0
+    assert r.gate("attach", "v1.0.0", "test-report", bad, "--force").code == 0
     newer = next(
         p
         for p in r.git("ls-files", EVIDENCE).splitlines()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Repo, approve_all
+from conftest import Repo, approve_all, signoff_by_hand
 
 
 def _audit(repo: Repo, *args: str) -> dict:  # type: ignore[type-arg]
@@ -33,7 +33,8 @@ def test_clean_history_lists_each_sign_off_with_its_commit(repo: Repo) -> None:
 
 def test_anomalies_edited_deleted_self_approval_outsider(repo: Repo) -> None:
     repo.gate("request", "v1.0.0", "--title", "t", who="alice")
-    approve_all(repo)  # alice approves her own request
+    approve_all(repo, roles=("bob",))
+    signoff_by_hand(repo, "alice", "product")  # alice approves her own request, past gate
     folder = repo.path / "releases/v1.0.0/approvals"
     alice = next(p for p in folder.iterdir() if "alice" in p.name)
     bob = next(p for p in folder.iterdir() if "bob" in p.name)

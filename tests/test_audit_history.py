@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Repo, approve_all
+from conftest import Repo, approve_all, signoff_by_hand
 
 
 def _audit(repo: Repo, *args: str) -> dict:  # type: ignore[type-arg]
@@ -135,7 +135,8 @@ def test_html_report_renders_in_headless_chromium(repo: Repo, tmp_path: Path) ->
     approve_all(repo)
     assert repo.gate("tag", "v1.0.0").code == 0
     repo.gate("request", "v1.1.0", "--title", "Second", who="alice")
-    approve_all(repo, "v1.1.0")  # alice self-approves: an anomaly
+    approve_all(repo, "v1.1.0", roles=("bob",))
+    signoff_by_hand(repo, "alice", "product", tag="v1.1.0")  # alice self-approves: an anomaly
     report = tmp_path / "audit.html"
     assert repo.gate("audit", "--format", "html", "--output", str(report)).code == 0
     html = report.read_text()

@@ -60,9 +60,12 @@ def test_junit_not_a_report_is_refused() -> None:
 
 def test_test_report_pass_and_fail(tmp_path: Path) -> None:
     r = _ready(tmp_path, _gate("test-report", "max_failures = 0\nmin_tests = 2"))
-    assert (
-        r.gate("attach", "v1.0.0", "test-report", _file(tmp_path, "bad.xml", JUNIT_FAIL)).code == 0
-    )
+    bad = _file(tmp_path, "bad.xml", JUNIT_FAIL)
+    before = r.state()
+    res = r.gate("attach", "v1.0.0", "test-report", bad)
+    assert res.code == 2 and "would not count: gate 'test-report': 1 failed" in res.err
+    assert "--force" in res.err and r.state() == before
+    assert r.gate("attach", "v1.0.0", "test-report", bad, "--force").code == 0
     res = r.gate("check", "v1.0.0")
     assert res.code == 1 and "1 failed" in res.out and "at most 0 may fail" in res.out
     assert r.gate("attach", "v1.0.0", "test-report", _file(tmp_path, "ok.xml", JUNIT_OK)).code == 0

@@ -138,7 +138,7 @@ def test_deleted_newer_failing_test_report(tmp_path: Path) -> None:
     approve_all(r)
     for name, content in (("ok.xml", JUNIT_OK), ("fail.xml", JUNIT_FAIL)):
         (tmp_path / name).write_bytes(content)
-        res = r.gate("attach", "v1.0.0", "test-report", str(tmp_path / name))
+        res = r.gate("attach", "v1.0.0", "test-report", str(tmp_path / name), "--force")
         assert res.code == 0, res.err
     failing = r.git("show", "--name-only", "--format=", "HEAD").splitlines()
     manifest = next(p for p in failing if p.endswith(".toml"))

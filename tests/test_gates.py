@@ -19,6 +19,11 @@ from gatekeeper.trust.identity import Signer
 from values import DIGEST, NOW, facts, manifest, policy, request, signoff
 
 
+def _run(gate: Any, f: Any) -> tuple[bool, list[str]]:
+    verdict = evaluate(gate, f)
+    return verdict.passed, list(verdict.reasons)
+
+
 def _gate(p: Policy, gate_id: str) -> Any:
     return next(g for g in p.all_gates() if g.id == gate_id)
 
@@ -32,34 +37,35 @@ def _item(kind: str, n: int = 0, person: str = "dave", **details: Any) -> Eviden
 
 def _evidence(gate: dict[str, Any], items: list[EvidenceItem]) -> tuple[bool, list[str]]:
     p = policy(gates=[{"id": "g", "type": "evidence", **gate}])
-    return evaluate(_gate(p, "g"), facts(p, [], evidence=items))
+    return _run(_gate(p, "g"), facts(p, [], evidence=items))
 
 
 def test_approval_min_each_per_role() -> None:
     p = policy()
-    passed, reasons = evaluate(_gate(p, "acceptance"), facts(p, [signoff("alice", "product")]))
+    passed, reasons = _run(_gate(p, "acceptance"), facts(p, [signoff("alice", "product")]))
     assert not passed and "role 'rnd' has 0 of 1 approvals" in reasons
+    assert "waiting on: bob or carol (rnd)" in reasons
     both = facts(p, [signoff("alice", "product"), signoff("bob", "rnd")])
-    assert evaluate(_gate(p, "acceptance"), both)[0]
+    assert _run(_gate(p, "acceptance"), both)[0]
 
 
 def test_approval_min_counts_distinct_people_over_roles() -> None:
     gates = [{"id": "two", "type": "approval", "roles": ["rnd", "pm"], "min": 2}]
     p = policy(gates=gates)
     one = facts(p, [signoff("carol", "rnd"), signoff("carol", "pm")])  # one person, once
-    passed, reasons = evaluate(_gate(p, "two"), one)
+    passed, reasons = _run(_gate(p, "two"), one)
     assert not passed and "1 of 2 approvals from rnd, pm" in reasons
     two = facts(p, [signoff("carol", "rnd"), signoff("bob", "rnd")])
-    assert evaluate(_gate(p, "two"), two)[0]
+    assert _run(_gate(p, "two"), two)[0]
 
 
 def test_approval_blocked_by_a_standing_rejection_and_stale_records() -> None:
     p = policy()
     signed = [signoff("alice", "product"), signoff("bob", "rnd", "reject", comment="wait")]
-    passed, reasons = evaluate(_gate(p, "acceptance"), facts(p, signed))
+    passed, reasons = _run(_gate(p, "acceptance"), facts(p, signed))
     assert not passed and "rejected by bob as rnd: wait" in reasons
     stale = facts(p, [signoff("alice", "product"), signoff("bob", "rnd")], stale=["app.py"])
-    passed, reasons = evaluate(_gate(p, "acceptance"), stale)
+    passed, reasons = _run(_gate(p, "acceptance"), stale)
     assert (
         not passed
         and reasons[0].startswith("stale: the revision differs")
@@ -69,7 +75,11 @@ def test_approval_blocked_by_a_standing_rejection_and_stale_records() -> None:
 
 def test_evidence_gate_needs_a_counted_record() -> None:
     passed, reasons = _evidence({"kind": "backup", "targets": ["database"]}, [])
-    assert not passed and reasons == ["no valid backup evidence"]
+    assert not passed and reasons == [
+        "no valid backup evidence",
+        "next: gate attach v1.0.0 backup --set target=database --set location=URL "
+        "[--set checksum=...]",
+    ]
 
 
 def test_backup_targets_and_age() -> None:
@@ -100,14 +110,16 @@ def test_outcome_kinds_take_the_newest_result() -> None:
     passed, reasons = _evidence(
         {"kind": "post-check"}, [_item("post-check", result="fail", summary="5xx")]
     )
-    assert not passed and reasons == ["post-check result is 'fail': 5xx"]
+    assert not passed and reasons[0] == "post-check result is 'fail': 5xx"
+    assert reasons[1] == "next: gate attach v1.0.0 post-check --set result=pass --set summary=TEXT"
 
 
 def test_custom_kind_fields_and_by_roles() -> None:
     gate = {"kind": "security-review", "fields": ["ticket"], "by_roles": ["product"]}
     by_dave = _item("security-review", ticket="SEC-1")
     passed, reasons = _evidence(gate, [by_dave])
-    assert not passed and reasons == ["recorded by dave, but only product may publish it"]
+    assert not passed and reasons[0] == "recorded by dave, but only product may publish it"
+    assert reasons[1] == "next: gate attach v1.0.0 security-review --set ticket=..."
     by_alice = _item("security-review", 1, person="alice", ticket="SEC-1")
     assert _evidence(gate, [by_alice])[0]
     assert not _evidence(gate, [_item("security-review", 2, person="alice")])[0]

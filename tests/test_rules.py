@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Repo, approve_all, make_repo
+from conftest import Repo, approve_all, make_repo, signoff_by_hand
 
 
 def _requested(r: Repo, *extra: str, who: str = "dave") -> None:
@@ -15,7 +15,12 @@ def _requested(r: Repo, *extra: str, who: str = "dave") -> None:
 def test_requester_cannot_approve_own_release(tmp_path: Path) -> None:
     r = make_repo(tmp_path)
     _requested(r, who="alice")
-    approve_all(r)
+    before = r.state()
+    res = r.gate("approve", "v1.0.0", "--role", "product", who="alice")
+    assert res.code == 2 and "alice requested this release and may not approve it" in res.err
+    assert r.state() == before  # refused before writing
+    approve_all(r, roles=("bob",))
+    signoff_by_hand(r, "alice", "product")  # written anyway, past gate
     res = r.gate("check", "v1.0.0")
     assert res.code == 1
     assert "alice requested this release and may not approve it" in res.out
@@ -69,7 +74,10 @@ def test_one_person_counts_once_and_holds_one_role(tmp_path: Path) -> None:
     r.commit("alice is also rnd")
     _requested(r)
     assert r.gate("approve", "v1.0.0", "--role", "product", who="alice").code == 0
-    assert r.gate("approve", "v1.0.0", "--role", "rnd", who="alice").code == 0
+    res = r.gate("approve", "v1.0.0", "--role", "rnd", who="alice")
+    assert res.code == 2 and "alice already acts as 'product'" in res.err
+    assert "first `gate revoke v1.0.0 --role product`" in res.err
+    signoff_by_hand(r, "alice", "rnd")
     res = r.gate("check", "v1.0.0")
     assert res.code == 1
     assert "alice already acts as 'product' in this release" in res.out

@@ -304,10 +304,19 @@ def _run(
     skip = not_applicable(gate, facts.request, stage)
     if skip:
         return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
-    passed, reasons = evaluate(gate, facts)
+    verdict = evaluate(gate, facts)
+    passed, reasons = verdict.passed, list(verdict.reasons)
     if not passed and gate.stage == "post-release":
         passed, reasons = _deadline(gate, info, now, reasons)
-    return GateResult(gate.id, title, passed, tuple(reasons), stage=gate.stage, path=path)
+    return GateResult(
+        gate.id,
+        title,
+        passed,
+        tuple(reasons),
+        stage=gate.stage,
+        path=path,
+        waiting_on=() if passed else verdict.waiting_on,
+    )
 
 
 def _deadline(

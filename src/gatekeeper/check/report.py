@@ -18,6 +18,7 @@ class GateResult:
     applies: bool = True
     stage: str = "pre-tag"
     path: str | None = None  # the record file a failure points at, if one
+    waiting_on: tuple[tuple[str, str], ...] = ()  # (person, role) who could unblock it
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,12 @@ class Report:
             "verified": self.verified,
             "stage": self.stage,
             "passed": self.passed,
-            "gates": [asdict(g) | {"reasons": list(g.reasons)} for g in self.gates],
+            "gates": [_gate_json(g) for g in self.gates],
             "warnings": list(self.warnings),
             "at": self.at.isoformat() if self.at else None,
         }
+
+
+def _gate_json(gate: GateResult) -> dict[str, Any]:
+    waiting = [{"person": person, "role": role} for person, role in gate.waiting_on]
+    return asdict(gate) | {"reasons": list(gate.reasons), "waiting_on": waiting}

@@ -18,9 +18,13 @@ if TYPE_CHECKING:
 Tag = Annotated[str, typer.Argument(help="Release tag, e.g. v1.4.0 or billing/v2.3.1.")]
 Role = Annotated[str, typer.Option("--role", help="The policy role you sign as.")]
 Comment = Annotated[str, typer.Option("--comment", help="Why; kept in the record.")]
-Key = Annotated[
-    Path | None,
-    typer.Option("--key", help="SSH key to sign with (else GATE_SIGNING_KEY, user.signingkey)."),
+Key = Annotated[  # a string: git's `key::ssh-ed25519 AAAA...` is not a path
+    str | None,
+    typer.Option(
+        "--key",
+        help="SSH key to sign with: a path, or key::PUBLIC-KEY for a key in ssh-agent "
+        "(else GATE_SIGNING_KEY, user.signingkey).",
+    ),
 ]
 
 
@@ -127,6 +131,10 @@ def attach(
     directory: RepoDir = None,
     no_commit: NoCommit = False,
     key: Key = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Record evidence that fails its gate (it will not count)."),
+    ] = False,
 ) -> int:
     """Record a piece of evidence, its files copied beside it and pinned by sha256; a newer
     test-report record supersedes older ones."""
@@ -144,5 +152,8 @@ def attach(
         sets[name.strip()] = value
     with open_repo(repo_dir(directory)) as repo:
         session = open_session(repo, tag, key)
-        _report(attach_evidence(session, tag, kind, files or None, sets, commit=not no_commit))
+        written = attach_evidence(
+            session, tag, kind, files or None, sets, commit=not no_commit, force=force
+        )
+        _report(written)
     return 0

@@ -66,4 +66,5 @@ KIND = EvidenceKind(
     details_model=BackupDetails,
     check=check,
     details_from_cli=details_from_cli,
+    example=lambda gate: f"--set target={gate.targets[0]} --set location=URL [--set checksum=...]",
 )

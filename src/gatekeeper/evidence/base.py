@@ -62,6 +62,9 @@ class EvidenceKind:
         default=_details_as_given
     )
     describe: Describe | None = None
+    # At attach time: why one new item would fail a gate of this kind (None: not vetted).
+    vet: Check | None = None
+    example: Callable[[Any], str] = field(default=lambda gate: "[FILE] [--set key=value ...]")
     many: bool = False  # `gate attach` takes several files (or a folder) as one record
     stage: Literal["pre-tag", "post-release"] = "pre-tag"  # when such records are made
     marks: str | None = None  # the release stage a record of this kind marks, e.g. "launched"

@@ -30,4 +30,5 @@ KIND = EvidenceKind(
     gate_model=CustomEvidenceGate,
     details_model=FreeDetails,
     check=check,
+    example=lambda gate: " ".join(f"--set {name}=..." for name in gate.fields) or "[FILE]",
 )

@@ -46,4 +46,5 @@ KIND = EvidenceKind(
     details_model=EnvCheckDetails,
     check=check,
     details_from_cli=details_from_cli,
+    example=lambda gate: " ".join(f"--set {c}=pass" for c in gate.checks) or "--set NAME=pass",
 )

@@ -37,4 +37,5 @@ KIND = EvidenceKind(
     check=check,
     attachment_suffix=".md",
     marks="launched",
+    example=lambda gate: "notice.md",
 )

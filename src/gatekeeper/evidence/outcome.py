@@ -40,12 +40,30 @@ def check(gate: EvidenceGate, items: list[EvidenceItem], ctx: CheckContext) -> l
     return [] if details.result == "pass" else [f"{gate.kind} result is 'fail': {details.summary}"]
 
 
+def _outcome(gate: EvidenceGate) -> str:
+    return "--set result=pass --set summary=TEXT"
+
+
 KINDS = (
-    EvidenceKind("perf-test", PerfTestGate, OutcomeDetails, check, stage="post-release"),
     EvidenceKind(
-        "post-check", PostCheckGate, OutcomeDetails, check, stage="post-release", marks="verified"
+        "perf-test", PerfTestGate, OutcomeDetails, check, stage="post-release", example=_outcome
     ),
     EvidenceKind(
-        "rollback", RollbackGate, OutcomeDetails, check, stage="post-release", marks="rolled back"
+        "post-check",
+        PostCheckGate,
+        OutcomeDetails,
+        check,
+        stage="post-release",
+        marks="verified",
+        example=_outcome,
+    ),
+    EvidenceKind(
+        "rollback",
+        RollbackGate,
+        OutcomeDetails,
+        check,
+        stage="post-release",
+        marks="rolled back",
+        example=_outcome,
     ),
 )

@@ -73,6 +73,14 @@ def check(gate: TestReportGate, items: list[EvidenceItem], ctx: CheckContext) ->
     return [*_which_counts(item, items), *_fact_lines(results), *problems]
 
 
+def vet(gate: TestReportGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
+    """At attach time: why this one record would fail the gate (the failure first)."""
+    item = newest(items)
+    results = read_reports(item)
+    problems = _problems(gate, results)
+    return [*problems, *(r.line() for r in results if r.bad)] if problems else []
+
+
 def describe(gate: TestReportGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
     """The facts of a passing gate: which record counts and what its reports say."""
     item = newest(items)
@@ -163,5 +171,7 @@ KIND = EvidenceKind(
     attachment_suffix=".xml",
     describe=describe,
     many=True,
+    vet=vet,
+    example=lambda gate: "report.xml (several files, or a folder of them, make one report)",
     accept=accept,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gatekeeper.gates import approval, evidence
+from gatekeeper.gates.verdict import Verdict
 from gatekeeper.models.gates import ApprovalGate
 
 if TYPE_CHECKING:
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     from gatekeeper.trust.facts import Facts
 
 
-def evaluate(gate: Gate, facts: Facts) -> tuple[bool, list[str]]:
+def evaluate(gate: Gate, facts: Facts) -> Verdict:
     """Dispatch `gate` to the function for its type (each takes its own gate model)."""
     if isinstance(gate, ApprovalGate):
         return approval.evaluate(gate, facts)

@@ -2,40 +2,66 @@
 
 from __future__ import annotations
 
+from gatekeeper.gates.verdict import Verdict
 from gatekeeper.models.gates import ApprovalGate
-from gatekeeper.trust.facts import Facts
+from gatekeeper.trust.facts import Facts, Standing
 
 
-def evaluate(gate: ApprovalGate, facts: Facts) -> tuple[bool, list[str]]:
-    """Count standing approvals per role (one person counts once) against `min_each`/`min`."""
+def evaluate(gate: ApprovalGate, facts: Facts) -> Verdict:
+    """Count standing approvals per role (one person counts once) against `min_each`/`min`;
+    say who could still unblock it."""
     if facts.stale:
-        return False, [facts.stale_reason()]
-    mark = facts.mark()
+        return Verdict(False, (facts.stale_reason(),))
     mine = [s for s in facts.standing if s.role in gate.roles]
-    reasons = [
-        f"rejected by {s.person} as {s.role}"
-        + (f" (stands until {s.person} revokes it; {s.note})" if s.note else "")
-        + (f": {s.comment}" if s.comment else "")
-        for s in mine
-        if s.decision == "reject"
-    ]
+    rejects = [s for s in mine if s.decision == "reject"]
     approvers: dict[str, str] = {}  # person -> role; a person counts once per gate
     for s in mine:
         if s.decision == "approve":
             approvers.setdefault(s.person, s.role)
-    reasons += [f"approved by {person} as {role}{mark}" for person, role in approvers.items()]
-    each = gate.required_each()
-    short = []
-    if each is not None:
-        for role in gate.roles:
-            got = sum(1 for r in approvers.values() if r == role)
-            if got < each:
-                short.append(f"role '{role}' has {got} of {each} approvals")
-    elif len(approvers) < (gate.min or 0):
-        short.append(f"{len(approvers)} of {gate.min} approvals from {', '.join(gate.roles)}")
-    reasons += short
+    short = _short(gate, approvers)
+    waiting = [(s.person, s.role) for s in rejects] or (
+        facts.waiting_on(_roles_short(gate, approvers), set(approvers)) if short else []
+    )
+    reasons = [_rejected(s) for s in rejects]
+    reasons += [f"approved by {p} as {r}{facts.mark()}" for p, r in approvers.items()]
+    reasons += short + _waiting_line(waiting, revoke=bool(rejects))
     reasons += [
         f"{i.path}: not counted: {i.reason}" for i in facts.ignored if i.role_or_kind in gate.roles
     ]
-    passed = not short and not any(s.decision == "reject" for s in mine)
-    return passed, reasons
+    return Verdict(not short and not rejects, tuple(reasons), tuple(waiting))
+
+
+def _rejected(s: Standing) -> str:
+    note = f" (stands until {s.person} revokes it; {s.note})" if s.note else ""
+    return f"rejected by {s.person} as {s.role}{note}" + (f": {s.comment}" if s.comment else "")
+
+
+def _short(gate: ApprovalGate, approvers: dict[str, str]) -> list[str]:
+    each = gate.required_each()
+    if each is None:
+        got = len(approvers)
+        return (
+            []
+            if got >= (gate.min or 0)
+            else [f"{got} of {gate.min} approvals from {', '.join(gate.roles)}"]
+        )
+    counts = {role: sum(1 for r in approvers.values() if r == role) for role in gate.roles}
+    return [f"role '{r}' has {n} of {each} approvals" for r, n in counts.items() if n < each]
+
+
+def _roles_short(gate: ApprovalGate, approvers: dict[str, str]) -> list[str]:
+    each = gate.required_each()
+    if each is None:
+        return list(gate.roles)
+    return [r for r in gate.roles if sum(1 for a in approvers.values() if a == r) < each]
+
+
+def _waiting_line(waiting: list[tuple[str, str]], *, revoke: bool) -> list[str]:
+    """`waiting on: bob or carol (rnd)`, one line for all roles."""
+    if not waiting:
+        return []
+    by_role: dict[str, list[str]] = {}
+    for person, role in waiting:
+        by_role.setdefault(role, []).append(person)
+    parts = [f"{' or '.join(people)} ({role})" for role, people in by_role.items()]
+    return [f"waiting on: {'; '.join(parts)}" + (" to revoke the rejection" if revoke else "")]

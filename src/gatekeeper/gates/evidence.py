@@ -4,27 +4,30 @@ from __future__ import annotations
 
 from gatekeeper.evidence import kind_named
 from gatekeeper.evidence.base import CheckContext
+from gatekeeper.gates.verdict import Verdict
 from gatekeeper.models.gates import EvidenceGate
 from gatekeeper.trust.facts import Facts
 
 
-def evaluate(gate: EvidenceGate, facts: Facts) -> tuple[bool, list[str]]:
-    """Valid items of the gate's kind must exist and pass the kind's check."""
+def evaluate(gate: EvidenceGate, facts: Facts) -> Verdict:
+    """Valid items of the gate's kind must exist and pass the kind's check; a failure says
+    the command that would attach what is missing."""
     if facts.stale:
-        return False, [facts.stale_reason()]
+        return Verdict(False, (facts.stale_reason(),))
     items = [item for item in facts.evidence if item.manifest.kind == gate.kind]
     ignored = [
         f"{i.path}: not counted: {i.reason}" for i in facts.ignored if i.role_or_kind == gate.kind
     ]
-    if not items:
-        return False, [f"no valid {gate.kind} evidence", *ignored]
-    ctx = CheckContext(facts.reference_time, facts.policy.roles_of)
     spec = kind_named(gate.kind)
+    next_step = f"next: gate attach {facts.request.release} {gate.kind} {spec.example(gate)}"
+    if not items:
+        return Verdict(False, (f"no valid {gate.kind} evidence", next_step, *ignored))
+    ctx = CheckContext(facts.reference_time, facts.policy.roles_of)
     problems = spec.check(gate, items, ctx)
     if problems:
-        return False, problems + ignored
+        return Verdict(False, (*problems, next_step, *ignored))
     mark = facts.mark()
     if spec.describe is not None:  # the kind says which record counts, and what it shows
         first, *rest = spec.describe(gate, items, ctx)
-        return True, [first + mark, *rest, *ignored]
-    return True, [f"{item.path} by {item.person}{mark}" for item in items] + ignored
+        return Verdict(True, (first + mark, *rest, *ignored))
+    return Verdict(True, (*(f"{i.path} by {i.person}{mark}" for i in items), *ignored))

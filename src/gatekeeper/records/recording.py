@@ -7,19 +7,21 @@ and committed as one commit, or removed again if git refuses.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import IdentityError, InputError
 from gatekeeper.records.layout import ReleaseLayout
+from gatekeeper.records.refusals import refuse_kind, refuse_signoff, vet_evidence
 from gatekeeper.records.session import Session, open_session
 from gatekeeper.records.writing import Written, dump, free_path, staged, stamp, write
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from gatekeeper.evidence.base import EvidenceKind
     from gatekeeper.models.base import Strict
     from gatekeeper.models.records import Request
     from gatekeeper.records.reading import ReleaseRecords
@@ -148,6 +150,7 @@ def sign_off(
             hint=f"members: {', '.join(policy.roles[role].members) or 'none'}",
         )
     records, request = _requested(s, tag)
+    refuse_signoff(s, tag, role, decision)
     when = stamp(s.now)
     name = f"{when}-{s.person}-{role}-{decision}"
     path = free_path(s, records.layout.record("approval", name), ".toml")
@@ -176,6 +179,7 @@ def attach(
     sets: dict[str, str],
     *,
     commit: bool = True,
+    force: bool = False,
 ) -> Written:
     """Copy `source` (for a test report: several files, or a folder's *.xml) beside a new
     evidence manifest of `kind`, each pinned by the sha256 of the blob git stores for it,
@@ -183,6 +187,7 @@ def attach(
     from gatekeeper.evidence import intake, kind_named
     from gatekeeper.models.records import EvidenceManifest
 
+    refuse_kind(s, kind)
     spec = kind_named(kind)
     records, request = _requested(s, tag)
     details = _details(spec.details_model, spec.details_from_cli(sets), kind)
@@ -208,8 +213,26 @@ def attach(
             "details": details,
         }
         files[stem] = dump(EvidenceManifest, doc, stem, s.record_key)
+        _vetted(s, spec, stem, files[stem], blobs, force=force)
         message = f"gate: attach {kind} to {tag}"
         return write(s.repo, files, message, commit=commit, signing_key=s.commit_key)
+
+
+def _vetted(
+    s: Session, spec: EvidenceKind, path: str, data: bytes, blobs: dict[str, bytes], *, force: bool
+) -> None:
+    """Refuse evidence that would fail the policy's gate of its kind, unless `force`."""
+    from gatekeeper.records.reading import parse_evidence
+
+    item = replace(parse_evidence(path, data, {}), attachments=blobs, person=s.person)
+    problems = vet_evidence(s, spec, item)
+    if problems and not force:
+        raise InputError(
+            f"{path}: would not count: {problems[0]}",
+            lines=[f"{path}: would not count: {p}" for p in problems],
+            hint="nothing was written; fix it, or record it anyway with --force "
+            "(it will not count)",
+        )
 
 
 def _pin(name: str, stored: bytes) -> dict[str, Any]:

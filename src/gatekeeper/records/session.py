@@ -46,7 +46,7 @@ class Session:
         return self.loaded.policy.releases
 
 
-def open_session(repo: GitRepo, tag: str, key: Path | None = None) -> Session:
+def open_session(repo: GitRepo, tag: str, key: str | Path | None = None) -> Session:
     """Resolve HEAD, the policy, who is acting and their key; exit 2 when any is missing."""
     from gatekeeper.policy.loading import policy_in_force
 
@@ -73,7 +73,9 @@ def open_session(repo: GitRepo, tag: str, key: Path | None = None) -> Session:
     return Session(repo, head, loaded, person, signing)
 
 
-def _signing_key(repo: GitRepo, policy: Policy, person: str, given: Path | None) -> SigningKey:
+def _signing_key(
+    repo: GitRepo, policy: Policy, person: str, given: str | Path | None
+) -> SigningKey:
     """`--key`, else GATE_SIGNING_KEY, else `git config user.signingkey`; listed for `person`."""
     import os
 

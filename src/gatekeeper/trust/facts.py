@@ -10,6 +10,7 @@ to that person cancels it; only such a revoke frees the role.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -67,6 +68,7 @@ class Facts:
     ignored: tuple[Ignored, ...]
     stale: tuple[str, ...]
     reference_time: datetime
+    holders: Mapping[str, str] = field(default_factory=dict)  # person -> the role they hold
 
     @property
     def verified(self) -> bool:
@@ -76,6 +78,18 @@ class Facts:
     def mark(self) -> str:
         """What every counted record's reason says about its signer."""
         return signer_mark(self.policy.signatures)
+
+    def waiting_on(self, roles: list[str], done: set[str]) -> list[tuple[str, str]]:
+        """(person, role) who could still approve in `roles`: members who did not request
+        the release, hold no other role in it, and have not approved (`done`)."""
+        return [
+            (person, role)
+            for role in roles
+            for person in self.policy.roles[role].members
+            if person not in self.requesters
+            and self.holders.get(person, role) == role
+            and person not in done
+        ]
 
     def stale_reason(self) -> str:
         """Why every record is stale: the paths that differ from the candidate."""
@@ -106,8 +120,15 @@ def build_facts(
     signer = {request_signer.person} if request_signer and request_signer.person else set()
     requesters = frozenset({request.requester, *requesters, *signer})
     binding = Binding(records.tag, request.candidate, records.request_sha256 or "")
+    holders: dict[str, str] = {}
     standing = _standing(
-        policy, records, signers, binding=binding, requesters=requesters, ignored=ignored
+        policy,
+        records,
+        signers,
+        binding=binding,
+        requesters=requesters,
+        ignored=ignored,
+        holders=holders,
     )
     standing = _current(policy, standing, reference_time, ignored)
     evidence = _evidence(records, signers, binding, ignored, reference_time)
@@ -120,6 +141,7 @@ def build_facts(
         ignored=tuple(ignored),
         stale=tuple(stale),
         reference_time=reference_time,
+        holders=holders,
     )
 
 
@@ -155,6 +177,7 @@ def _standing(
     binding: Binding,
     requesters: frozenset[str],
     ignored: list[Ignored],
+    holders: dict[str, str],
 ) -> list[Standing]:
     ledger = _Ledger()
     for path, s in sorted(records.signoffs, key=lambda item: (item[1].at, item[0])):
@@ -189,6 +212,7 @@ def _standing(
             ledger.revoke(s.person, s.role)
         else:
             ledger.approve(item)
+    holders.update(ledger.held)
     return [*ledger.rejects.values(), *ledger.approvals.values()]
 
 
