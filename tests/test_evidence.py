@@ -114,6 +114,19 @@ def test_backup_targets_and_age(tmp_path: Path) -> None:
         "--set",
         "taken_at=2020-01-01T00:00:00+00:00",
     )
+    assert old.code == 2 and "at most 24 h" in old.err  # refused: it could never count
+    old = r.gate(
+        "attach",
+        "v1.0.0",
+        "backup",
+        "--set",
+        "target=files",
+        "--set",
+        "location=/mnt/b",
+        "--set",
+        "taken_at=2020-01-01T00:00:00+00:00",
+        "--force",
+    )
     assert old.code == 0, old.err
     res = r.gate("check", "v1.0.0")
     assert res.code == 1 and "expected at most 24 h" in res.out

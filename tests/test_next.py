@@ -57,3 +57,51 @@ def test_writing_commands_refuse_records_that_could_never_count(repo: Repo) -> N
         res = repo.gate(*args, who=who)
         assert res.code == 2 and said in res.err, (args, res.err)
         assert repo.state() == before  # nothing written, staged or committed
+
+
+def test_a_withdrawn_release_ends_and_its_name_stays_used(repo: Repo) -> None:
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    approve_all(repo)
+    assert repo.gate("request", "v1.0.0", "--withdraw").code == 2  # a reason is required
+    res = repo.gate("request", "v1.0.0", "--withdraw", "--reason", "superseded by v1.0.1")
+    assert res.code == 0, res.err
+    gate = _gate(repo, "request")
+    assert gate["passed"] is False
+    assert "withdrawn by dave: superseded by v1.0.1" in gate["reasons"]
+    status = json.loads(repo.gate("status", "--format", "json").out)
+    assert status["releases"][0]["stage"] == "withdrawn"
+    assert repo.gate("tag", "v1.0.0").code == 1
+    assert repo.gate("request", "v1.0.0", "--title", "again").code == 2
+
+
+def test_init_names_you_after_your_email(tmp_path: Any) -> None:
+    r = Repo(tmp_path / "fresh")
+    r.path.mkdir()
+    r.git("init", "-q", "-b", "main")
+    res = r.gate("init", who="dave.o")  # git's author: dave.o@example.com
+    assert res.code == 0 and "you are person 'dave-o'" in res.out
+    policy = (r.path / "policies/release.toml").read_text()
+    assert "[people.dave-o]" in policy and 'members = ["dave-o"]' in policy
+    assert '"you"' not in policy and "[people.you]" not in policy
+
+
+def test_attach_refuses_a_backup_that_could_never_count(tmp_path: Any) -> None:
+    gate = '[[gates]]\nid = "backup"\ntype = "evidence"\nkind = "backup"\ntargets = ["database"]\nmax_age_hours = 24\n'
+    r = make_repo(tmp_path, gates=gate)
+    assert r.gate("request", "v1.0.0", "--title", "t").code == 0
+    before = r.state()
+    res = r.gate("attach", "v1.0.0", "backup", "--set", "target=db", "--set", "location=s3://x")
+    assert res.code == 2 and "target 'db' is not one of database" in res.err
+    old = (
+        "--set",
+        "target=database",
+        "--set",
+        "location=s3://x",
+        "--set",
+        "taken_at=2020-01-01T00:00:00Z",
+    )
+    res = r.gate("attach", "v1.0.0", "backup", *old)
+    assert res.code == 2 and "backup of 'database' is" in res.err and "at most 24 h" in res.err
+    assert r.state() == before
+    fresh = ("--set", "target=database", "--set", "location=s3://x")
+    assert r.gate("attach", "v1.0.0", "backup", *fresh).code == 0

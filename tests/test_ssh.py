@@ -246,3 +246,13 @@ def test_gate_tag_sign_makes_a_signed_tag(signed: Repo, keys: dict[str, Path]) -
         check.code == 0
         and f"annotated tag on {signed.git('rev-parse', 'HEAD')[:12]}, signed" in check.out
     )
+
+
+def test_someone_elses_key_in_git_config_is_named(signed: Repo, keys: dict[str, Path]) -> None:
+    assert _run(signed, keys, "dave", "request", "v1.0.0", "--title", "t") == 0
+    signed.git("config", "user.signingkey", str(keys["bob"]))  # bob's laptop config
+    before = signed.state()
+    res = signed.gate("approve", "v1.0.0", "--role", "product", who="alice")
+    assert res.code == 2 and signed.state() == before
+    assert "git config user.signingkey" in res.err
+    assert "that key is bob's in the policy" in res.err and "you act as alice" in res.err

@@ -92,6 +92,8 @@ def request_gate(
         reason = f"{records.request_path} not found at {records.commit[:12]}"
         return GateResult("request", title, False, (reason,), path=records.request_path)
     problems = []
+    if request.withdrawn is not None:
+        problems.append(f"withdrawn by {request.requester}: {request.withdrawn}")
     if request.release != records.tag:
         problems.append(f"the request is for release '{request.release}', not '{records.tag}'")
     if chain is not None and chain.problem:

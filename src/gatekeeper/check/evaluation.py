@@ -306,8 +306,10 @@ def _run(
         return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
     verdict = evaluate(gate, facts)
     passed, reasons = verdict.passed, list(verdict.reasons)
+    pending = False
     if not passed and gate.stage == "post-release":
         passed, reasons = _deadline(gate, info, now, reasons)
+        pending = passed
     return GateResult(
         gate.id,
         title,
@@ -316,6 +318,7 @@ def _run(
         stage=gate.stage,
         path=path,
         waiting_on=() if passed else verdict.waiting_on,
+        pending=pending,
     )
 
 

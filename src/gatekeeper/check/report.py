@@ -19,6 +19,7 @@ class GateResult:
     stage: str = "pre-tag"
     path: str | None = None  # the record file a failure points at, if one
     waiting_on: tuple[tuple[str, str], ...] = ()  # (person, role) who could unblock it
+    pending: bool = False  # a post-release obligation not yet due: passes for now
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
     """requested → approved → tagged → launched → verified, or rolled back / rejected."""
     if facts is None:
         return "requested"
+    if facts.request.withdrawn is not None:
+        return "withdrawn"
     from gatekeeper.evidence import kind_named
 
     marks = {kind_named(item.manifest.kind).marks for item in facts.evidence}

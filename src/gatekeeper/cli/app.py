@@ -50,16 +50,30 @@ app = typer.Typer(
     cls=_Gate,
     help="A Git-native release gate: release paperwork as files, a policy as a file, one verdict.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"gate (gatekeeper-release) {version('gatekeeper-release')}")
+        raise typer.Exit
 
 
 @app.callback()
 def _root(
     directory: RepoDir = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     STATE["debug"] = debug
     STATE["dir"] = directory or Path()

@@ -54,6 +54,14 @@ def request(
     rollback_plan: Annotated[
         str | None, typer.Option("--rollback-plan", help="How to roll back.")
     ] = None,
+    withdraw: Annotated[
+        bool,
+        typer.Option(
+            "--withdraw",
+            help="End a release that will not ship (needs --reason); the tag name stays used.",
+        ),
+    ] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (with --withdraw).")] = None,
     revise: Annotated[
         bool,
         typer.Option(
@@ -74,9 +82,22 @@ def request(
 
     if planned_at is not None and planned_at.tzinfo is None:
         planned_at = planned_at.replace(tzinfo=UTC)
+    if withdraw and not (reason or "").strip():
+        raise InputError(
+            "--withdraw: needs --reason TEXT", hint=f"gate request {tag} --withdraw --reason ..."
+        )
     fields = RequestFields(
-        title, kind, risk, component, planned_at, candidate, summary, rollback_plan
+        title,
+        kind,
+        risk,
+        component,
+        planned_at,
+        candidate,
+        summary,
+        rollback_plan,
+        withdrawn=reason.strip() if withdraw and reason else None,
     )
+    revise = revise or withdraw  # a withdrawal is the request's last revision
     with open_repo(repo_dir(directory)) as repo:
         session = open_session(repo, tag, key)
         _report(file_request(session, tag, fields, revise=revise, commit=not no_commit))

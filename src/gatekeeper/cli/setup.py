@@ -31,9 +31,9 @@ def init(
                 out(f"installed {path}")
             if (repo.root / POLICY).exists():
                 return 0
-        written, key = init_policy(repo, template, commit=not no_commit)
-    out(f"wrote {POLICY} (template '{template}'); you are person 'you'")
-    out(f"your key: {key}" if key else "no SSH public key found: add yours to people.you.keys")
+        written, key, pid = init_policy(repo, template, commit=not no_commit)
+    out(f"wrote {POLICY} (template '{template}'); you are person '{pid}'")
+    out(f"your key: {key}" if key else f"no SSH public key found: add yours to people.{pid}.keys")
     out(
         f"committed {written.commit[:12]}"
         if written.commit

@@ -51,6 +51,19 @@ def check(gate: BackupGate, items: list[EvidenceItem], ctx: CheckContext) -> lis
     return reasons
 
 
+def vet(gate: BackupGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
+    """At attach time: a target the gate does not ask for, or a backup already too old."""
+    from gatekeeper.models.tomlfile import did_you_mean
+
+    details = cast(BackupDetails, items[0].details)
+    if details.target not in gate.targets:
+        return [
+            f"target '{details.target}' is not one of {', '.join(gate.targets)}"
+            + did_you_mean(details.target, gate.targets)
+        ]
+    return [r for r in check(gate, items, ctx) if f"'{details.target}'" in r]
+
+
 def details_from_cli(sets: Mapping[str, str]) -> dict[str, Any]:
     """`--set target=database --set location=s3://...`; `taken_at` defaults to now."""
     from datetime import UTC, datetime
@@ -66,5 +79,6 @@ KIND = EvidenceKind(
     details_model=BackupDetails,
     check=check,
     details_from_cli=details_from_cli,
+    vet=vet,
     example=lambda gate: f"--set target={gate.targets[0]} --set location=URL [--set checksum=...]",
 )

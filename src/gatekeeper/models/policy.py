@@ -95,6 +95,23 @@ class Policy(Strict):
     roles: dict[Name, Role] = {}
     gates: list[Gate] = []
 
+    @field_validator("gates", mode="before")
+    @classmethod
+    def _kind_typos(cls, value: Any) -> Any:
+        """`kind = "test_report"` is a typo of a built-in kind, not a new custom kind."""
+        import difflib
+
+        for i, gate in enumerate(value if isinstance(value, list) else []):
+            kind = gate.get("kind") if isinstance(gate, dict) else None
+            if gate.get("type") != "evidence" or not isinstance(kind, str) or kind in KINDS:
+                continue
+            close = difflib.get_close_matches(kind, list(KINDS), n=1, cutoff=0.8)
+            if close:
+                raise ValueError(
+                    f"gates[{i}].kind: unknown kind '{kind}' (did you mean '{close[0]}'?)"
+                )
+        return value
+
     @field_validator("tag_regex")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:

@@ -28,6 +28,9 @@ class Request(Strict):
     requester: Name
     requested_at: AwareDatetime
     revision: int = Field(default=1, ge=1, le=10_000)
+    withdrawn: str | None = Field(
+        default=None, description="why the release will not ship (`gate request --withdraw`)"
+    )
     supersedes: Sha256 | None = Field(
         default=None, description="sha256 of the previous revision's request.toml"
     )

@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 POLICY = f"{POLICY_DIR}/release.toml"
 
 
-def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written, str | None]:
+def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written, str | None, str]:
     """Write `policies/release.toml` from `template`, with git's author as its first person,
-    through the writer every command uses; returns what was written and the key listed."""
+    through the writer every command uses; returns what was written, the key listed and
+    the person id given to the author."""
     from gatekeeper.policy import templates
     from gatekeeper.records.writing import write
 
@@ -28,7 +29,8 @@ def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written,
     key = my_public_key(repo.config("user.signingkey"))
     text = templates.render(template, me.name, me.email, key)
     message = f"gate: init policy from template '{template}'"
-    return write(repo, {POLICY: text.encode()}, message, commit=commit), key
+    pid = templates.person_id(me.email, me.name)
+    return write(repo, {POLICY: text.encode()}, message, commit=commit), key, pid
 
 
 def install_hooks(repo: GitRepo) -> list[Path]:

@@ -38,13 +38,28 @@ def text(name: str) -> str:
     return (_folder() / f"{name}.toml").read_text(encoding="utf-8")
 
 
+def person_id(email: str, name: str) -> str:
+    """A policy person id for someone: their email's local part, as a policy name
+    (`Alice.Chen@x` -> `alice-chen`: a bare TOML key), else their name, else `me`."""
+    import re
+
+    for source in (email.split("@", 1)[0], name):
+        pid = re.sub(r"[^a-z0-9_-]+", "-", source.lower()).strip("-_")[:64]
+        if pid and pid[0].isalnum() and pid.isascii():
+            return pid
+    return "me"
+
+
 def render(name: str, person_name: str, email: str, key: str | None) -> str:
     """The template with its placeholder person replaced by the given identity and key."""
     import json
+    import re
 
+    pid = person_id(email, person_name)
+    body = re.sub(r"(?<=\[people\.)you(?=\])", pid, text(name))
+    body = body.replace('members = ["you"]', f'members = ["{pid}"]')
     return (
-        text(name)
-        .replace(PLACEHOLDER_NAME, f"name = {json.dumps(person_name, ensure_ascii=False)}", 1)
+        body.replace(PLACEHOLDER_NAME, f"name = {json.dumps(person_name, ensure_ascii=False)}", 1)
         .replace(PLACEHOLDER_EMAIL, f"email = {json.dumps(email)}", 1)
         .replace(PLACEHOLDER_KEYS, f"keys = [{json.dumps(key)}]" if key else PLACEHOLDER_KEYS, 1)
     )

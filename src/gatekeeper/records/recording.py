@@ -50,6 +50,7 @@ class RequestFields:
     candidate: str | None = None
     summary: str | None = None
     rollback_plan: str | None = None
+    withdrawn: str | None = None  # the reason, when the release will not ship
 
     def given(self) -> dict[str, Any]:
         """The fields given, by record key (the candidate is resolved separately)."""

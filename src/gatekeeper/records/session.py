@@ -73,6 +73,22 @@ def open_session(repo: GitRepo, tag: str, key: str | Path | None = None) -> Sess
     return Session(repo, head, loaded, person, signing)
 
 
+def _key_hint(policy: Policy, person: str, public: str, source: str) -> str:
+    """Whose key it is, when it is somebody else's; else how to register it."""
+    from gatekeeper.trust.keys import key_material
+
+    owner = next(
+        (pid for pid, p in policy.people.items() for k in p.keys if key_material(k) == public),
+        None,
+    )
+    if owner:
+        return (
+            f"that key is {owner}'s in the policy (found via {source}); you act as {person}: "
+            "pass your own with --key or GATE_SIGNING_KEY"
+        )
+    return f"add its public key to people.{person}.keys (`ssh-keygen -y -f KEY`)"
+
+
 def _signing_key(
     repo: GitRepo, policy: Policy, person: str, given: str | Path | None
 ) -> SigningKey:
@@ -82,7 +98,12 @@ def _signing_key(
     from gatekeeper.trust.keys import key_material
     from gatekeeper.trust.signing import SigningKey
 
-    where = given or os.environ.get("GATE_SIGNING_KEY") or repo.config("user.signingkey")
+    sources = (
+        ("--key", given),
+        ("GATE_SIGNING_KEY", os.environ.get("GATE_SIGNING_KEY")),
+        ("git config user.signingkey", repo.config("user.signingkey")),
+    )
+    source, where = next(((name, value) for name, value in sources if value), ("", None))
     if not where:
         raise IdentityError(
             f'{person}: no signing key (the policy has signatures = "{policy.signatures}")',
@@ -90,11 +111,13 @@ def _signing_key(
         )
     key = SigningKey.from_setting(str(where))
     if not key.exists():
-        raise IdentityError(f"--key {key.path}: no such file", hint="give the path of your SSH key")
-    listed = {key_material(k) for k in policy.people[person].keys}
-    if key.public() not in listed:
         raise IdentityError(
-            f"--key {key.git_value}: this key is not listed for '{person}' in the policy",
-            hint=f"add its public key to people.{person}.keys (`ssh-keygen -y -f KEY`)",
+            f"{source} {key.path}: no such file", hint="give the path of your SSH key"
+        )
+    public = key.public()
+    if public not in {key_material(k) for k in policy.people[person].keys}:
+        raise IdentityError(
+            f"{source} {key.git_value}: this key is not listed for '{person}' in the policy",
+            hint=_key_hint(policy, person, public, source),
         )
     return key
