@@ -117,11 +117,13 @@ def test_malformed_record_names_file_and_field(repo: Repo) -> None:
     path.write_text(path.read_text().replace('risk = "normal"', 'risk = "huge"'))
     repo.commit("edit")
     res = repo.gate("check", "v1.0.0")
-    assert res.code == 2
-    assert (
-        "error: releases/v1.0.0/request.toml: risk: input should be 'low', 'normal' or 'major'"
-        in res.err
+    # Committed, the record cannot be fixed in place (append-only): the release fails,
+    # naming the file and the field, and says what to do instead of "fix the file".
+    assert res.code == 1
+    assert "releases/v1.0.0/request.toml: risk: input should be 'low', 'normal' or 'major'" in (
+        res.out
     )
+    assert "gate request v1.0.0 --withdraw" in res.out
 
 
 def test_validate_paths(repo: Repo) -> None:

@@ -86,7 +86,10 @@ def test_init_names_you_after_your_email(tmp_path: Any) -> None:
 
 
 def test_attach_refuses_a_backup_that_could_never_count(tmp_path: Any) -> None:
-    gate = '[[gates]]\nid = "backup"\ntype = "evidence"\nkind = "backup"\ntargets = ["database"]\nmax_age_hours = 24\n'
+    gate = (
+        '[[gates]]\nid = "backup"\ntype = "evidence"\nkind = "backup"\n'
+        'targets = ["database"]\nmax_age_hours = 24\n'
+    )
     r = make_repo(tmp_path, gates=gate)
     assert r.gate("request", "v1.0.0", "--title", "t").code == 0
     before = r.state()
@@ -105,3 +108,30 @@ def test_attach_refuses_a_backup_that_could_never_count(tmp_path: Any) -> None:
     assert r.state() == before
     fresh = ("--set", "target=database", "--set", "location=s3://x")
     assert r.gate("attach", "v1.0.0", "backup", *fresh).code == 0
+
+
+def test_a_missing_request_says_did_you_mean_or_where_it_is(repo: Repo) -> None:
+    assert repo.gate("request", "v1.4.0", "--title", "t").code == 0
+    res = repo.gate("check", "v1.4.1")
+    assert res.code == 1 and "no request for 'v1.4.1'" in res.out and "v1.4.0" in res.out
+    repo.git("checkout", "-q", "-b", "release/2.0")
+    assert repo.gate("request", "v2.0.0", "--title", "t").code == 0
+    repo.git("checkout", "-q", "main")
+    res = repo.gate("approve", "v2.0.0", "--role", "product", who="alice")
+    assert res.code == 2 and "it is on release/2.0" in res.err
+    assert "the requester files it first" in res.err
+
+
+def test_names_people_read_are_understood_or_explained(tmp_path: Any) -> None:
+    r = make_repo(tmp_path)
+    assert r.gate("request", "v1.0.0", "--title", "t").code == 0
+    # The role's title, as every screen shows it, works as --role.
+    res = r.gate("approve", "v1.0.0", "--role", "产品", who="alice")
+    assert res.code == 0 and "alice approves v1.0.0 as product" in res.out
+    res = r.gate("check", "V1.0.0")
+    assert res.code == 2 and "did you mean 'v1.0.0'" in res.err
+    policy = (r.path / "policies/release.toml").read_text()
+    r.write("policies/release.toml", policy.replace("[people.mallory]", '[people."张三"]'))
+    r.commit("a person id in Chinese")
+    res = r.gate("check", "v1.0.0")
+    assert res.code == 2 and "ids are ASCII names" in res.err and "`name = ...`" in res.err

@@ -55,12 +55,22 @@ def audit(
         log.tag = tags.get(log.release)
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
-    for log in kept:  # 4. the tag and policy changes, only for releases in the period
+    head = repo.resolve_commit(rev, "HEAD")
+    for log in kept:  # 4. the tag (or, untagged, the revision) and policy changes
         tree = tag_trees.get(log.release)
-        _tag_and_policy(repo, log, history, policy, default_trees=default_trees, tag_tree=tree)
+        _tag_and_policy(
+            repo, log, history, policy, default_trees=default_trees, tag_tree=tree, head=head
+        )
     orphans = _orphans(tags, logs, policy, only)  # 5. tags without a release
     return AuditLog(
-        repo.resolve_commit(rev, "HEAD"), policy.signatures, kept, since, until, orphans
+        head,
+        policy.signatures,
+        kept,
+        since,
+        until,
+        orphans,
+        roles={name: role.title for name, role in policy.roles.items()},
+        people={pid: person.name for pid, person in policy.people.items()},
     )
 
 
@@ -108,15 +118,19 @@ def _tag_and_policy(
     *,
     default_trees: set[str],
     tag_tree: str | None,
+    head: str,
 ) -> None:
-    """The tag's events and anomalies, the policy changes that affected the release, and
-    the timeline in order."""
+    """The tag's events and anomalies (untagged: the check at `head`), the policy changes
+    that affected the release, and the timeline in order."""
     from gatekeeper.audit.tags import tag_events
+    from gatekeeper.audit.verdict import check_now
 
     if log.tag is not None:
         tag_events(
             repo, log, log.tag, policy, default_policy_trees=default_trees, tag_policy_tree=tag_tree
         )
+    else:
+        check_now(repo, log, head)
     _policy_events(log, history)
     log.events.sort(key=lambda e: (e.time, e.seq))
     order = {e.path: (e.time, e.seq) for e in log.events}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,6 +22,10 @@ class Event:
     detail: str
     verified: bool | None = None
     seq: int = 0  # order in history (bigger is newer): breaks ties between equal times
+    comment: str = ""
+    facts: tuple[str, ...] = ()  # what an evidence record states (its details)
+    counted: bool | None = None  # by the check at the tag (or now); None: not judged
+    not_counted: str | None = None  # why not, when it did not count
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,41 @@ class AuditEntry:
     time: str
     verified: bool
     problem: str | None
+    comment: str = ""
+    counted: bool | None = None  # by the check at the tag (or now); None: not judged
+    not_counted: str | None = None
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """One gate as the audit's check judged it."""
+
+    id: str
+    title: str
+    passed: bool
+    applies: bool
+    stage: str
+    reasons: tuple[str, ...]
+    pending: bool = False  # a post-release obligation not yet due: passes for now
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """The check the audit ran: at the tagged commit, or at the audited revision if untagged."""
+
+    commit: str
+    at: str  # "tag" | "revision"
+    passed: bool
+    gates: tuple[GateVerdict, ...] = ()
+    error: str | None = None  # the check could not run
+
+    def failing(self) -> list[str]:
+        """Ids of the gates that apply and fail."""
+        return [g.id for g in self.gates if g.applies and not g.passed]
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape documented in docs/json.md."""
+        return asdict(self) | {"gates": [asdict(g) for g in self.gates]}
 
 
 @dataclass(frozen=True)
@@ -58,7 +97,13 @@ class ReleaseLog:
     request_commit: str | None = None
     requested_at: datetime | None = None
     candidate: str | None = None
+    title: str | None = None
+    kind: str | None = None
+    risk: str | None = None
+    component: str | None = None
+    summary: str = ""
     tag: TagInfo | None = None
+    check: CheckSummary | None = None
     approvals: list[AuditEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
@@ -98,6 +143,12 @@ class ReleaseLog:
                 for e in self.events
             ],
             "anomalies": [asdict(a) for a in self.anomalies],
+            "title": self.title,
+            "kind": self.kind,
+            "risk": self.risk,
+            "component": self.component,
+            "summary": self.summary,
+            "check": self.check.to_json() if self.check else None,
         }
 
 
@@ -111,6 +162,9 @@ class AuditLog:
     since: datetime | None = None
     until: datetime | None = None
     anomalies: list[Anomaly] = field(default_factory=list)  # not tied to a release folder
+    roles: dict[str, str] = field(default_factory=dict)  # role id -> its title in the policy
+    people: dict[str, str] = field(default_factory=dict)  # person id -> their name
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # not in JSON
 
     def to_json(self) -> dict[str, Any]:
         """`{"releases": [...]}` plus what was audited."""
@@ -121,4 +175,6 @@ class AuditLog:
             "until": self.until.isoformat() if self.until else None,
             "releases": [r.to_json() for r in self.releases],
             "anomalies": [asdict(a) for a in self.anomalies],
+            "roles": self.roles,
+            "people": self.people,
         }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.audit.model import Anomaly, AuditEntry, Event, ReleaseLog
 from gatekeeper.evidence import kind_named
@@ -103,6 +103,8 @@ def _parse(
 def _request(log: ReleaseLog, path: str, record: Request, added: Change, seq: int) -> None:
     log.requester, log.request_commit = record.requester, added.commit
     log.requested_at, log.candidate = added.authored_at, record.candidate
+    log.title, log.kind, log.risk = record.title, record.kind, record.risk
+    log.component, log.summary = record.component, record.summary
     detail = f"{record.kind}, risk {record.risk}: {record.title}"
     log.events.append(
         Event(
@@ -139,8 +141,23 @@ def _evidence(
             detail=record.kind,
             verified=verified,
             seq=seq,
+            facts=details_lines(record.details),
         )
     )
+
+
+def details_lines(details: dict[str, Any]) -> tuple[str, ...]:
+    """What an evidence record states, one `key: value` line per detail, as recorded."""
+    lines = ((key.replace("_", " "), _value(value)) for key, value in details.items())
+    return tuple(f"{key}: {value}" for key, value in lines if value)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(_value(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(v) for v in value)
+    return str(value)
 
 
 def _verify(
@@ -181,6 +198,7 @@ def _signoff(
             added.authored_at.isoformat(),
             verified,
             problem,
+            comment=s.comment,
         )
     )
     log.events.append(
@@ -193,6 +211,7 @@ def _signoff(
             detail=f"{s.decision} as {s.role}",
             verified=verified,
             seq=seq,
+            comment=s.comment,
         )
     )
     if policy is None or verify_role(policy, s.person, s.role):

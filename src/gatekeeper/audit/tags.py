@@ -72,6 +72,8 @@ def _checked_at_tag(
     repo: GitRepo, log: ReleaseLog, info: TagInfo, policy: Policy, path: str
 ) -> set[str]:
     """The check at the tagged commit (its verdict as anomalies); the record paths there."""
+    from gatekeeper.audit.model import CheckSummary
+    from gatekeeper.audit.verdict import check_after_release, judge
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
@@ -80,8 +82,11 @@ def _checked_at_tag(
         result = evaluate(repo, log.release, CheckOptions(tag_info=info))
     except GateError as exc:
         log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))
+        log.check = CheckSummary(commit=commit, at="tag", passed=False, error=exc.message)
         return set(repo.paths(commit, f"{policy.releases}/{log.release}"))
     _verdict(log, path, commit, result.report.gates, result.facts)
+    judge(log, result, at="tag")
+    check_after_release(repo, log, info)
     return {f.path for f in result.records.files}
 
 

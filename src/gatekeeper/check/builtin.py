@@ -82,14 +82,18 @@ def _dated(info: TagInfo) -> str:
 
 
 def request_gate(
-    records: ReleaseRecords, policy: Policy, chain: RequestChain | None, signer: Signer | None
+    records: ReleaseRecords,
+    policy: Policy,
+    chain: RequestChain | None,
+    signer: Signer | None,
+    missing: str = "",
 ) -> GateResult:
     """Filed, for this release, by its signed requester, as an unbroken chain of revisions,
     with a declared kind and component."""
     title = "Release request"
     request = records.request
     if request is None:
-        reason = f"{records.request_path} not found at {records.commit[:12]}"
+        reason = missing or f"{records.request_path} not found at {records.commit[:12]}"
         return GateResult("request", title, False, (reason,), path=records.request_path)
     problems = []
     if request.withdrawn is not None:
@@ -125,6 +129,7 @@ def records_gate(lin: Lineage, left_behind: list[str]) -> GateResult:
     )
 
 
-def unreadable_gate(problem: str) -> GateResult:
+def unreadable_gate(problem: str, advice: str = "") -> GateResult:
     """A release whose records cannot be read fails; it never passes by being skipped."""
-    return GateResult("records", "Release records can be read", False, (problem,))
+    reasons = (problem, advice) if advice else (problem,)
+    return GateResult("records", "Release records can be read", False, reasons)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import GateResult, Report
-from gatekeeper.errors import InputError
+from gatekeeper.errors import InputError, RecordError
 from gatekeeper.policy import tagname
 from gatekeeper.policy.loading import POLICY_DIR
 
@@ -68,8 +68,44 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evalu
     records_at = revision
     if opts.stage == "post-release" and info is not None and opts.rev is None:
         records_at = repo.resolve_commit("HEAD")
-    records = read_release(repo, records_at, loaded.policy.releases, tag)
+    try:
+        records = read_release(repo, records_at, loaded.policy.releases, tag)
+    except RecordError as exc:  # committed, so append-only: a fact about the release
+        return _unreadable(tag, loaded, info=info, revision=revision, opts=opts, exc=exc)
     return _judge(repo, records, loaded, info=info, revision=revision, opts=opts, now=now)
+
+
+def _unreadable(
+    tag: str,
+    loaded: LoadedPolicy,
+    *,
+    info: TagInfo | None,
+    revision: str,
+    opts: CheckOptions,
+    exc: RecordError,
+) -> Evaluation:
+    """A release whose committed records cannot be parsed fails, and says what to do:
+    records are append-only, so the broken one stays; a new record or a withdrawal helps."""
+    from gatekeeper.check.builtin import unreadable_gate
+    from gatekeeper.records.layout import ReleaseLayout
+    from gatekeeper.records.reading import ReleaseRecords
+
+    advice = (
+        "committed records are append-only, so it stays as it is: add a new sign-off or "
+        f"evidence record, or end the release (`gate request {tag} --withdraw --reason ...`)"
+    )
+    report = Report(
+        release=tag,
+        candidate=None,
+        tag_commit=info.commit if info else None,
+        revision=revision,
+        policy_ref=loaded.commit,
+        signatures=loaded.policy.signatures,
+        stage=opts.stage,
+        gates=(unreadable_gate(exc.message, advice),),
+    )
+    records = ReleaseRecords(ReleaseLayout(loaded.policy.releases, tag), revision)
+    return Evaluation(report, None, records, {}, loaded)
 
 
 def _judge(
@@ -137,7 +173,10 @@ def _request_and_gates(
     from gatekeeper.trust.facts import build_facts
 
     if records.request is None:
-        return None, [builtin.request_gate(records, policy, None, None)]
+        from gatekeeper.records.reading import missing_request
+
+        said = missing_request(repo, records.commit, records.layout)
+        return None, [builtin.request_gate(records, policy, None, None, said)]
     current = repo.blob_at(records.commit, records.request_path)
     chain = request_chain(repo, lin.request_versions, current)
     request = builtin.request_gate(records, policy, chain, signers.get(records.request_path))

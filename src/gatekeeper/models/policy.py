@@ -95,6 +95,21 @@ class Policy(Strict):
     roles: dict[Name, Role] = {}
     gates: list[Gate] = []
 
+    @field_validator("people", "roles", mode="before")
+    @classmethod
+    def _ascii_ids(cls, value: Any, info: Any) -> Any:
+        """Ids are ASCII names; a person's or role's own name goes in `name` / `title`."""
+        import re
+
+        for key in value if isinstance(value, dict) else {}:
+            if not re.match(r"^[a-z0-9][a-z0-9_.-]{0,63}$", str(key)):
+                what = "name" if info.field_name == "people" else "title"
+                raise ValueError(
+                    f"{info.field_name}.{key}: ids are ASCII names (a-z, 0-9, . _ -); "
+                    f"put '{key}' in `{what} = ...` and use an id like 'zhang-san'"
+                )
+        return value
+
     @field_validator("gates", mode="before")
     @classmethod
     def _kind_typos(cls, value: Any) -> Any:

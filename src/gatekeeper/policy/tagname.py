@@ -31,17 +31,24 @@ def check_syntax(tag: str) -> str:
 def check_policy(tag: str, policy: Policy) -> str:
     """The tag must match one of the policy's `tags` globs and its `tag_regex`."""
     check_syntax(tag)
-    if not any(fnmatch.fnmatchcase(tag, glob) for glob in policy.tags):
+    problem = _mismatch(tag, policy)
+    if problem:
+        lower = tag.lower()
+        better = f" (did you mean '{lower}'?)" if not _mismatch(lower, policy) else ""
         raise InputError(
-            f"tag '{tag}': matches none of the policy's tags {policy.tags}",
-            hint="name the release after the policy's `tags` globs",
-        )
-    if policy.tag_regex and not re.match(policy.tag_regex, tag, re.ASCII):
-        raise InputError(
-            f"tag '{tag}': does not match the policy's tag_regex {policy.tag_regex!r}",
-            hint="name the release after the policy's `tag_regex`",
+            f"tag '{tag}': {problem}{better}",
+            hint="release tags look like v1.4.0 or billing/v2.3.1 (the policy's `tags` and "
+            "`tag_regex` say exactly which)",
         )
     return tag
+
+
+def _mismatch(tag: str, policy: Policy) -> str | None:
+    if not any(fnmatch.fnmatchcase(tag, glob) for glob in policy.tags):
+        return f"matches none of the policy's tags {policy.tags}"
+    if policy.tag_regex and not re.match(policy.tag_regex, tag, re.ASCII):
+        return f"does not match the policy's tag_regex {policy.tag_regex!r}"
+    return None
 
 
 def is_release_tag(tag: str, policy: Policy) -> bool:

@@ -163,3 +163,19 @@ def release_tags(repo: GitRepo, commit: str, releases: str) -> list[str]:
     """Names of every release folder (those holding a request) at `commit`."""
     found = (classify(path, releases) for path in repo.paths(commit, releases))
     return sorted(r.tag for r in found if r is not None and r.kind == "request")
+
+
+def missing_request(repo: GitRepo, commit: str, layout: ReleaseLayout) -> str:
+    """Why there is no request, said usefully: a release of a similar name at `commit`, or
+    the branches that do hold this release's request (the wrong branch, or not pulled)."""
+    from gatekeeper.models.tomlfile import did_you_mean
+
+    said = f"no request for '{layout.tag}' at {commit[:12]}"
+    similar = did_you_mean(layout.tag, release_tags(repo, commit, layout.releases))
+    if similar:
+        return said + similar
+    holding = repo.refs_holding(layout.request)
+    if holding:
+        shown = ", ".join(holding[:3]) + (" ..." if len(holding) > 3 else "")
+        return f"{said}; it is on {shown}: switch to that branch, or merge it"
+    return f"{said}; it was never filed here (`git fetch` if a colleague filed it)"

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from gatekeeper.evidence.base import EvidenceKind
     from gatekeeper.models.base import Strict
+    from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
     from gatekeeper.records.reading import ReleaseRecords
 
@@ -140,6 +141,7 @@ def sign_off(
     from gatekeeper.models.tomlfile import did_you_mean
 
     policy = s.loaded.policy
+    role = _role_named(policy, role)
     if role not in policy.roles:
         raise InputError(
             f"--role: unknown role '{role}'" + did_you_mean(role, policy.roles),
@@ -170,6 +172,19 @@ def sign_off(
     verb = {"approve": "approves", "reject": "rejects", "revoke": "revokes"}[decision]
     message = f"gate: {s.person} {verb} {tag} as {role}"
     return write(s.repo, {path: data}, message, commit=commit, signing_key=s.commit_key)
+
+
+def _role_named(policy: Policy, given: str) -> str:
+    """A role by its id, or by its title as people read it everywhere (`产品部负责人`, or
+    one side of a bilingual `产品经理 / Product manager`)."""
+    if given in policy.roles:
+        return given
+    wanted = given.strip().casefold()
+    for name, role in policy.roles.items():
+        titles = [role.title, *role.title.split("/")]
+        if wanted and wanted in {t.strip().casefold() for t in titles}:
+            return name
+    return given
 
 
 def attach(
@@ -241,13 +256,13 @@ def _pin(name: str, stored: bytes) -> dict[str, Any]:
 
 
 def _requested(s: Session, tag: str) -> tuple[ReleaseRecords, Request]:
-    from gatekeeper.records.reading import read_release
+    from gatekeeper.records.reading import missing_request, read_release
 
     records = read_release(s.repo, s.head, s.releases, tag)
     if records.request is None:
         raise InputError(
-            f"{records.request_path}: release '{tag}' has no committed request",
-            hint=f"gate request {tag} --title ...",
+            missing_request(s.repo, s.head, records.layout),
+            hint=f"the requester files it first: gate request {tag} --title ...",
         )
     return records, records.request
 

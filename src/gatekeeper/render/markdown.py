@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import Report
 from gatekeeper.render import count
 
 if TYPE_CHECKING:
-    from gatekeeper.audit import AuditLog
+    from gatekeeper.audit import AuditLog, ReleaseLog
+    from gatekeeper.audit.model import Event
     from gatekeeper.check.status import ReleaseStatus
 
 
@@ -36,7 +38,8 @@ def check(report: Report) -> str:
 
 
 def audit(log: AuditLog) -> str:
-    """A section per release: its timeline as a table, then its anomalies."""
+    """A section per release: title and risk, its gates, its timeline as a table (counted or
+    not, and why), then its anomalies."""
     lines = [
         "# Release approval log",
         "",
@@ -49,22 +52,15 @@ def audit(log: AuditLog) -> str:
             if rel.anomalies
             else "✅ clean"
         )
+        lines += [f"## `{rel.release}` — {badge}", ""]
+        if rel.title:
+            lines += [f"**{_cell(rel.title)}** · risk {rel.risk} · {rel.kind}", ""]
+        lines += _audit_gates(rel)
         lines += [
-            f"## `{rel.release}` — {badge}",
-            "",
-            "| time | event | person | detail | commit | verified |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| time | event | person | detail | commit | verified | counted |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
-        for e in rel.events:
-            ok = (
-                ""
-                if e.verified is None
-                else (f"yes ({log.signatures})" if e.verified else "**no**")
-            )
-            lines.append(
-                f"| {e.time.isoformat()} | {e.kind} | {e.person or ''} | "
-                f"{_cell(e.detail)} | `{e.commit[:12]}` | {ok} |"
-            )
+        lines += [_audit_event(e, log.signatures) for e in rel.events]
         lines += (
             [""]
             + [
@@ -75,6 +71,33 @@ def audit(log: AuditLog) -> str:
         )
     lines += [f"- **{x.kind}** `{_cell(x.path)}`: {_cell(x.message)}" for x in log.anomalies]
     return "\n".join(lines)
+
+
+def _audit_gates(rel: ReleaseLog) -> list[str]:
+    """The check behind the audit, one line per gate that applies."""
+    check = rel.check
+    if check is None:
+        return []
+    where = f"Gates at the {check.at} `{check.commit[:12]}`"
+    if check.error:
+        return [f"{where}: could not be checked: {_cell(check.error)}", ""]
+    marks = [("✅ " if g.passed else "❌ ") + f"`{g.id}`" for g in check.gates if g.applies]
+    return [f"{where}: {', '.join(marks)}", ""]
+
+
+def _audit_event(e: Event, signatures: str) -> str:
+    ok = "" if e.verified is None else (f"yes ({signatures})" if e.verified else "**no**")
+    counted = ""
+    if e.counted is not None:
+        counted = "yes" if e.counted else f"**not counted**: {_cell(e.not_counted or '')}"
+    detail = _cell(escape(e.detail, quote=False))  # record text never becomes markup
+    if e.comment:
+        detail += f" — “{_cell(escape(e.comment, quote=False))}”"
+    detail += "".join(f"<br>{_cell(escape(fact, quote=False))}" for fact in e.facts)
+    return (
+        f"| {e.time.isoformat()} | {e.kind} | {e.person or ''} | "
+        f"{detail} | `{e.commit[:12]}` | {ok} | {counted} |"
+    )
 
 
 def status(rows: list[ReleaseStatus]) -> str:

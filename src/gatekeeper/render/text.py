@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import Report
-from gatekeeper.render import count
+from gatekeeper.render import count, one_line
 
 if TYPE_CHECKING:
-    from gatekeeper.audit import AuditLog
+    from gatekeeper.audit import AuditLog, ReleaseLog
+    from gatekeeper.audit.model import Event
     from gatekeeper.check.status import ReleaseStatus
 
 
@@ -22,6 +23,8 @@ def check(report: Report) -> str:
     lines += [f"  warning: {w}" for w in report.warnings]
     for gate in report.gates:
         mark = "ok  " if gate.passed else "FAIL"
+        if gate.pending:
+            mark = "wait"
         if not gate.applies:
             mark = "skip"
         lines.append(f"[{mark}] {gate.id}: {gate.title}")
@@ -30,7 +33,8 @@ def check(report: Report) -> str:
 
 
 def audit(log: AuditLog) -> str:
-    """Per release: a timeline (who, what, which commit, verified or not), then anomalies."""
+    """Per release: title and risk, the gates' verdicts, a timeline (who, what, which commit,
+    verified or not, counted or not and why), then anomalies."""
     lines = [
         f"audit of {log.head[:12]}  signatures {log.signatures}"
         + (f"  since {log.since.date()}" if log.since else "")
@@ -39,16 +43,10 @@ def audit(log: AuditLog) -> str:
     for rel in log.releases:
         badge = count(len(rel.anomalies), "ANOMALY", "ANOMALIES") if rel.anomalies else "clean"
         lines.append(f"\nrelease {rel.release}  [{badge}]")
-        for e in rel.events:
-            mark = (
-                ""
-                if e.verified is None
-                else (f"  verified ({log.signatures})" if e.verified else "  UNVERIFIED")
-            )
-            lines.append(
-                f"  {e.time.isoformat()}  {e.kind:<12} {e.person or '-':<10} "
-                f"{e.detail}  {e.commit[:12]}{mark}"
-            )
+        if rel.title:
+            lines.append(f"  {rel.title}  (risk {rel.risk}, {rel.kind})")
+        lines += _audit_gates(rel)
+        lines += [line for e in rel.events for line in _audit_event(e, log.signatures)]
         for x in rel.anomalies:
             lines.append(f"  ANOMALY {x.kind}: {x.path} (commit {x.commit[:12]}): {x.message}")
     for x in log.anomalies:
@@ -56,6 +54,36 @@ def audit(log: AuditLog) -> str:
     if not log.releases and not log.anomalies:
         lines.append("no release records in this period")
     return "\n".join(lines)
+
+
+def _audit_gates(rel: ReleaseLog) -> list[str]:
+    """`gates at tag 1a2b3c4d5e6f: ok acceptance, FAIL tests` (or why it could not run)."""
+    check = rel.check
+    if check is None:
+        return []
+    where = f"gates at {check.at} {check.commit[:12]}"
+    if check.error:
+        return [f"  {where}: could not be checked: {check.error}"]
+    marks = [("ok " if g.passed else "FAIL ") + g.id for g in check.gates if g.applies]
+    return [f"  {where}: {', '.join(marks)}"]
+
+
+def _audit_event(e: Event, signatures: str) -> list[str]:
+    mark = (
+        ""
+        if e.verified is None
+        else (f"  verified ({signatures})" if e.verified else "  UNVERIFIED")
+    )
+    if e.counted is not None:
+        mark += "  counted" if e.counted else f"  NOT COUNTED: {e.not_counted}"
+    lines = [
+        f"  {e.time.isoformat()}  {e.kind:<12} {e.person or '-':<10} "
+        f"{e.detail}  {e.commit[:12]}{mark}"
+    ]
+    if e.comment:
+        lines.append(f"      comment: {one_line(e.comment)}")
+    lines += [f"      {one_line(fact)}" for fact in e.facts]
+    return lines
 
 
 def status(rows: list[ReleaseStatus]) -> str:

@@ -190,6 +190,21 @@ class GitRepo(TagsMixin):
             if code != 0:
                 raise git_failure(args[len(GIT) :], code, proc.stderr.read())
 
+    def refs_holding(self, path: str) -> list[str]:
+        """Branches and remote-tracking branches whose tip has a file at `path` (one
+        `for-each-ref` and one `cat-file --batch-check`)."""
+        refs = self.run("for-each-ref", "--format=%(refname)", "refs/heads/", "refs/remotes/")
+        names = [r for r in refs.splitlines() if r and not r.endswith("/HEAD")]
+        if not names:
+            return []
+        query = "".join(f"{ref}:{path}\n" for ref in names).encode()
+        answers = self.run("cat-file", "--batch-check=%(objecttype)", stdin=query).splitlines()
+        return [
+            ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+            for ref, answer in zip(names, answers, strict=True)
+            if answer == "blob"
+        ]
+
     def first_parent_line(self, rev: str) -> frozenset[str]:
         """Every commit on `rev`'s first-parent line (no diffs: fast even on long lines)."""
         return frozenset(self.run("rev-list", "--first-parent", "--end-of-options", rev).split())
