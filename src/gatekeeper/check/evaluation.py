@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -185,7 +186,9 @@ def _request_and_gates(
         records.request,
         records,
         signers=signers,
-        stale=stale_paths(repo, records.request.candidate, revision, policy.releases),
+        stale=stale_paths(
+            repo, records.request.candidate, revision, policy.releases, policy.binding.ignore
+        ),
         reference_time=reference,
         requesters=chain.requesters | _committers(policy, lin, records),
     )
@@ -288,13 +291,22 @@ def refuse_shallow(repo: GitRepo) -> None:
         )
 
 
-def stale_paths(repo: GitRepo, candidate: str, revision: str, releases: str) -> list[str]:
-    """Paths outside the release records where `revision` differs from the candidate."""
+def stale_paths(
+    repo: GitRepo, candidate: str, revision: str, releases: str, ignore: Sequence[str] = ()
+) -> list[str]:
+    """Paths outside the release records (and the policy's `binding.ignore` globs) where
+    `revision` differs from the candidate."""
+    import fnmatch
+
     try:
         base = repo.resolve_commit(candidate, "candidate")
     except InputError:
         return [f"(candidate {candidate[:12]} is not in this repository)"]
-    return [p for p in repo.changed_paths(base, revision) if not p.startswith(f"{releases}/")]
+    return [
+        p
+        for p in repo.changed_paths(base, revision)
+        if not p.startswith(f"{releases}/") and not any(fnmatch.fnmatchcase(p, g) for g in ignore)
+    ]
 
 
 def _revision(repo: GitRepo, info: TagInfo | None, rev: str | None) -> str:
@@ -314,8 +326,15 @@ def _warnings(
         )
     if rev is None and info is None:
         dirty = repo.dirty([releases, POLICY_DIR])
-        if dirty:
-            out.append(f"uncommitted changes are not read: {', '.join(dirty[:5])}")
+        policies = [p for p in dirty if p.startswith(f"{POLICY_DIR}/")]
+        records = [p for p in dirty if p not in policies]
+        if policies:
+            out.append(
+                f"{', '.join(policies[:5])} has uncommitted changes; gate reads the committed "
+                "policy (commit it to have it count)"
+            )
+        if records:
+            out.append(f"uncommitted changes are not read: {', '.join(records[:5])}")
     return out
 
 

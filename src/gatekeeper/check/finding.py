@@ -26,7 +26,9 @@ def release_for_head(repo: GitRepo) -> str:
         if repo.tag(tag) is not None:
             continue
         request = read_release(repo, head, policy.releases, tag).request
-        if request and not stale_paths(repo, request.candidate, head, policy.releases):
+        if request and not stale_paths(
+            repo, request.candidate, head, policy.releases, policy.binding.ignore
+        ):
             matches.append(tag)
     if len(matches) == 1:
         return matches[0]

@@ -1,4 +1,4 @@
-"""Commands that decide: check, tag, status."""
+"""Commands that decide: check, tag, status, explain."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def check(
     if fmt is Format.json:
         out(dumps(data))
     else:
-        out("\n\n".join(render(r, fmt) for r in reports))
+        out("\n\n".join(render(r, fmt) for r in reports), colour=fmt is Format.text)
     if fmt is Format.github:
         _step_summary(reports)
     return 0 if all(r.passed for r in reports) else int(ExitCode.GATE_FAILED)
@@ -141,7 +141,7 @@ def tag(
     with open_repo(repo_dir(directory)) as repo:
         report, created = create_release_tag(repo, name, rev, policy_ref, sign=sign)
         if not created:
-            out(text_check(report))
+            out(text_check(report), colour=True)
             say(f"refused: '{name}' fails its gates; no tag was created")
             return int(ExitCode.GATE_FAILED)
         out(f"tagged {name} at {report.revision[:12]}")
@@ -151,14 +151,55 @@ def tag(
     return 0
 
 
-def status(fmt: FormatOpt = Format.text, directory: RepoDir = None) -> int:
-    """Every release and its stage (requested, approved, tagged, launched, verified...)."""
+At = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Judge TTLs, ages and due times at: now, tag (the tagger date; default for a tag) "
+        "or an ISO 8601 time.",
+    ),
+]
+
+
+def status(fmt: FormatOpt = Format.text, at: At = None, directory: RepoDir = None) -> int:
+    """Every release: its stage, what is missing, who it waits on, whether it is stale,
+    what to type next and which post-release obligations are due."""
+    from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.check.status import statuses
     from gatekeeper.render import json, markdown, text
     from gatekeeper.repo import open_repo
 
     with open_repo(repo_dir(directory)) as repo:
-        rows = statuses(repo)
+        rows = statuses(repo, CheckOptions(**_at(at)))
     renderers = {Format.json: json.status, Format.markdown: markdown.status}
     out(renderers.get(fmt, text.status)(rows))
     return 0
+
+
+def explain(
+    tag: Annotated[str | None, typer.Argument(help="Release tag (default: HEAD's).")] = None,
+    policy_ref: Annotated[
+        str | None, typer.Option("--policy-ref", help="Read the policy from this trusted ref.")
+    ] = None,
+    stage: Stage = "pre-tag",
+    at: At = None,
+    fmt: FormatOpt = Format.text,
+    directory: RepoDir = None,
+) -> int:
+    """Why a release passes or fails: every rule, each sign-off that did not count and why,
+    who could unblock it and the commands that would. Exit 0 pass, 1 not."""
+    from gatekeeper.check.evaluation import CheckOptions, evaluate
+    from gatekeeper.check.explain import explain as explained
+    from gatekeeper.render import json, markdown, text
+    from gatekeeper.repo import open_repo
+
+    if stage not in {"pre-tag", "post-release"}:
+        raise InputError(
+            f"--stage: '{stage}'; expected pre-tag or post-release", hint="--stage pre-tag"
+        )
+    opts = CheckOptions(policy_ref=policy_ref, stage=stage, **_at(at))
+    with open_repo(repo_dir(directory)) as repo:
+        told = explained(evaluate(repo, tag or _release_at_head(repo), opts))
+    renderers = {Format.json: json.explain, Format.markdown: markdown.explain}
+    out(renderers.get(fmt, text.explain)(told))
+    return 0 if told.passed else int(ExitCode.GATE_FAILED)

@@ -39,6 +39,34 @@ def say(message: str) -> None:
     typer.echo(printable(message), err=True)
 
 
-def out(text: str) -> None:
-    """A result on stdout (every byte printable, whatever the data held)."""
-    typer.echo(printable(text))
+def out(text: str, *, colour: bool = False) -> None:
+    """A result on stdout (every byte printable, whatever the data held); with `colour`,
+    the verdict marks are coloured when stdout is a terminal and NO_COLOR is not set."""
+    shown = printable(text)
+    typer.echo(_coloured(shown) if colour and _terminal() else shown)
+
+
+# Our own marks, at line starts only: data inside a line is never coloured or trusted.
+_MARKS = {"[ok  ]": "32", "[FAIL]": "1;31", "[wait]": "33", "[skip]": "2"}
+_VERDICTS = {": PASSED": "1;32", ": FAILED": "1;31"}
+
+
+def _terminal() -> bool:
+    import os
+    import sys
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _coloured(text: str) -> str:
+    return "\n".join(_coloured_line(line) for line in text.split("\n"))
+
+
+def _coloured_line(line: str) -> str:
+    for mark, code in _MARKS.items():
+        if line.startswith(mark):
+            return f"\x1b[{code}m{mark}\x1b[0m{line[len(mark) :]}"
+    for verdict, code in _VERDICTS.items():
+        if line.startswith("release ") and line.endswith(verdict):
+            return line[: -len(verdict)] + f": \x1b[{code}m{verdict[2:]}\x1b[0m"
+    return line

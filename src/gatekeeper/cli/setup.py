@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir
+from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir, say
 from gatekeeper.errors import InputError
 
 SCHEMAS = ("request", "approval", "evidence", "policy")
@@ -76,6 +76,7 @@ def validate(
     directory: RepoDir = None,
 ) -> int:
     """Schema-check policy and record files (default: what is staged) and append-only rules."""
+    from gatekeeper.policy.loading import POLICY_DIR
     from gatekeeper.records import validate as v
     from gatekeeper.repo import open_repo
 
@@ -86,5 +87,11 @@ def validate(
             v.validate_index_append_only(repo, folders)
         else:
             count = v.validate_index(repo, folders, everything=everything)
+        unstaged = [] if paths else repo.dirty([POLICY_DIR])
     out(f"ok: {count} file(s) valid")
+    if unstaged:
+        say(
+            f"note: {', '.join(unstaged[:5])} has changes that are not staged; validate read "
+            "what is staged (name the file to check it on disk: `gate validate PATH`)"
+        )
     return 0

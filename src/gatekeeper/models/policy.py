@@ -75,6 +75,14 @@ else:
     ]
 
 
+class Binding(Strict):
+    """What a sign-off is bound to besides the records: the candidate's files, except these."""
+
+    ignore: list[str] = Field(
+        default=[], description="globs of paths that may change after sign-off (docs/**, *.md)"
+    )
+
+
 class Policy(Strict):
     """Everything `gate check` needs to decide, read from a trusted revision."""
 
@@ -91,6 +99,7 @@ class Policy(Strict):
     components: list[Name] | None = Field(
         default=None, description="the components a request may name (declared vocabulary)"
     )
+    binding: Binding = Binding()
     people: dict[Name, Person] = {}
     roles: dict[Name, Role] = {}
     gates: list[Gate] = []
@@ -187,6 +196,7 @@ class Policy(Strict):
                             + did_you_mean(role, self.roles)
                         )
         out += self._undeclared_when()
+        out += self._binding_problems()
         out += self._duplicate_identities()
         if self.signatures != "none" and not any(p.keys for p in self.people.values()):
             out.append(
@@ -206,6 +216,17 @@ class Policy(Strict):
                 + did_you_mean(component, self.components)
             )
         return out
+
+    def _binding_problems(self) -> list[str]:
+        import fnmatch
+
+        guarded = ("policies/release.toml", f"{self.releases}/v1/request.toml")
+        return [
+            f"binding.ignore[{i}]: '{glob}' would exempt policies/ or {self.releases}/; "
+            "expected globs for code or docs only (e.g. docs/**)"
+            for i, glob in enumerate(self.binding.ignore)
+            if any(fnmatch.fnmatchcase(path, glob) for path in guarded)
+        ]
 
     def _undeclared_when(self) -> list[str]:
         out = []

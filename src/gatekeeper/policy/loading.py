@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
 POLICY_DIR = "policies"
-HINT = "fix the policy and run `gate validate`; `gate schema policy` prints its JSON Schema"
+HINT = (
+    "fix the policy and commit it (gate reads the committed policy); `gate validate PATH` "
+    "checks a file on disk, `gate schema policy` prints its JSON Schema"
+)
 
 
 @dataclass(frozen=True)

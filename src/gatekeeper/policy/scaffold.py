@@ -45,19 +45,40 @@ def install_hooks(repo: GitRepo) -> list[Path]:
             "pre-commit (see README)",
         )
     folder = repo.hooks_dir()
-    scripts = {name: templates.hook_script(name) for name in ("pre-commit", "pre-push")}
+    scripts = {name: _hook(templates.hook_script(name)) for name in ("pre-commit", "pre-push")}
     for name, text in scripts.items():
         target = folder / name
         if target.exists() and target.read_text(encoding="utf-8") != text:
             raise InputError(
-                f"{target}: a different hook is already installed",
-                hint="merge it by hand: call `gate validate` / `gate hook pre-push`",
+                f"{target}: a different hook is already installed", hint=_chain(target)
             )
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in scripts.items():
         (folder / name).write_text(text, encoding="utf-8")
         (folder / name).chmod(0o755)
     return [folder / name for name in scripts]
+
+
+def _hook(script: str) -> str:
+    """A hook script that runs this very gate (a hook runs outside any virtualenv)."""
+    import shutil
+    import sys
+
+    here = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "gate" else None
+    found = here or (Path(p) if (p := shutil.which("gate")) else None)
+    return script.replace("@GATE@", str(found) if found else "gate")
+
+
+def _chain(existing: Path) -> str:
+    """How to run gatekeeper beside a hook that is already there."""
+    text = existing.read_text(encoding="utf-8", errors="replace")
+    if "pre-commit" in text and "INSTALL_PYTHON" in text:  # pre-commit's own hook script
+        return (
+            "pre-commit manages this hook: add gatekeeper to .pre-commit-config.yaml instead "
+            "(hooks gate-validate and gate-pre-push; see README, 'hooks and CI')"
+        )
+    call = "gate validate" if existing.name == "pre-commit" else 'gate hook pre-push "$@"'
+    return f"add this line to {existing} to chain it: {call} || exit 1"
 
 
 def my_public_key(signingkey: str | None) -> str | None:

@@ -94,8 +94,12 @@ class Facts:
     def stale_reason(self) -> str:
         """Why every record is stale: the paths that differ from the candidate."""
         shown = ", ".join(self.stale[:10]) + (" ..." if len(self.stale) > 10 else "")
+        tag = self.request.release
         return (
             f"stale: the revision differs from candidate {self.request.candidate[:12]} in: {shown}"
+            f" — either tag a commit whose files outside the release folder are the candidate's,"
+            f" or `gate request {tag} --revise --candidate HEAD` and approve again"
+            " (the policy's `binding.ignore` can exempt paths such as docs/**)"
         )
 
 
