@@ -163,7 +163,7 @@ def test_records_gate_names_each_violation() -> None:
         gate.reasons[0]
         == f"{path}: deleted after it was committed, in commit {'a' * 12}; records are append-only"
     )
-    assert len(gate.reasons) == 2
+    assert len(gate.reasons) == 3 and gate.reasons[2].startswith("what to do: ")
 
 
 def _tag(at: Any, **extra: Any) -> TagInfo:

@@ -122,6 +122,11 @@ def records_gate(lin: Lineage, left_behind: list[str]) -> GateResult:
     title = "Release records are append-only"
     if lin.violations or left_behind:
         reasons = [v.reason() for v in lin.violations] + left_behind
+        reasons.append(
+            "what to do: a changed record stays a change even when restored; add a new record "
+            "instead (a new sign-off, a revoke, new evidence), or end the release with "
+            "`gate request TAG --withdraw --reason ...` and use a new tag"
+        )
         return GateResult("records", title, False, tuple(reasons))
     count = len(lin.added)
     return GateResult(
