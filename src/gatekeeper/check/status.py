@@ -1,25 +1,82 @@
-"""`gate status`: every release and its stage, derived from files and tags, never stored."""
+"""`gate status`: every release and its stage, derived from files and tags, never stored;
+and for each, what is missing, who it waits on, whether it is stale, what to type next and
+which post-release obligations are due — the release manager's morning view."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gatekeeper.check.report import Report
-    from gatekeeper.repo import GitRepo
+    from gatekeeper.check.evaluation import CheckOptions, Evaluation
+    from gatekeeper.check.explain import PersonRole, Step
+    from gatekeeper.check.report import GateResult, Report
+    from gatekeeper.repo import GitRepo, TagInfo
     from gatekeeper.trust.facts import Facts
 
 
 @dataclass(frozen=True)
+class Missing:
+    """A failing gate and, in one line, why."""
+
+    gate: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """A post-release gate of a tagged release: when it is due and where it stands."""
+
+    gate: str
+    due: datetime | None  # None when the tag has no date to count from
+    overdue: bool
+    pending: bool  # not done, not yet due
+    done: bool
+
+
+@dataclass(frozen=True)
 class ReleaseStatus:
-    """One line of `gate status`."""
+    """One release in `gate status`."""
 
     release: str
     stage: str
     passed: bool
     title: str
     failing: tuple[str, ...]
+    missing: tuple[Missing, ...] = ()
+    waiting_on: tuple[PersonRole, ...] = ()
+    stale: tuple[str, ...] | None = None  # the paths that differ from the candidate
+    next: tuple[Step, ...] = ()
+    obligations: tuple[Obligation, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        """Nothing is missing, awaited, stale or due: one line is enough."""
+        open_duty = any(not o.done for o in self.obligations)
+        return not (self.missing or self.waiting_on or self.stale or self.next or open_duty)
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape documented in docs/json.md."""
+        from gatekeeper.check.explain import people_json
+
+        return {
+            "release": self.release,
+            "stage": self.stage,
+            "passed": self.passed,
+            "title": self.title,
+            "failing": list(self.failing),
+            "missing": [{"gate": m.gate, "why": m.why} for m in self.missing],
+            "waiting_on": people_json(self.waiting_on),
+            "stale": list(self.stale) if self.stale is not None else None,
+            "next": [step.command for step in self.next],
+            "obligations": [_obligation_json(o) for o in self.obligations],
+        }
+
+
+def _obligation_json(o: Obligation) -> dict[str, Any]:
+    due = o.due.isoformat() if o.due else None
+    return {"gate": o.gate, "due": due, "overdue": o.overdue, "pending": o.pending, "done": o.done}
 
 
 def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
@@ -43,10 +100,9 @@ def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
     return "tagged"
 
 
-def statuses(repo: GitRepo) -> list[ReleaseStatus]:
-    """The stage of every release folder at HEAD; `failing` are pre-tag gates, or once
-    tagged, overdue post-release obligations."""
-    from gatekeeper.check.evaluation import CheckOptions, evaluate
+def statuses(repo: GitRepo, opts: CheckOptions | None = None) -> list[ReleaseStatus]:
+    """The status of every release folder at HEAD, judged by `opts`' clock (default now)."""
+    from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.errors import InputError
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.records.reading import release_tags
@@ -55,20 +111,70 @@ def statuses(repo: GitRepo) -> list[ReleaseStatus]:
     if head is None:
         raise InputError(f"{repo.root}: no commits yet", hint="run `gate init` and commit")
     policy = policy_in_force(repo, head, None).policy
-    out = []
-    for tag in release_tags(repo, head, policy.releases):
-        tagged = repo.tag(tag) is not None
-        # Once tagged, what matters is the post-release records, committed after the tag.
-        stage = "post-release" if tagged else "pre-tag"
-        result = evaluate(repo, tag, CheckOptions(stage=stage))
-        report, facts = result.report, result.facts
-        out.append(
-            ReleaseStatus(
-                release=tag,
-                stage=derive_stage(report, facts, tagged),
-                passed=report.passed,
-                title=facts.request.title if facts else "",
-                failing=tuple(g.id for g in report.gates if not g.passed),
-            )
+    base = opts or CheckOptions()
+    return [_status(repo, tag, base) for tag in release_tags(repo, head, policy.releases)]
+
+
+def _status(repo: GitRepo, tag: str, base: CheckOptions) -> ReleaseStatus:
+    """`failing` are pre-tag gates, or once tagged, overdue post-release obligations."""
+    from gatekeeper.check.evaluation import evaluate
+    from gatekeeper.check.explain import ended, explain
+
+    info = repo.tag(tag)
+    # Once tagged, what matters is the post-release records, committed after the tag.
+    stage = "post-release" if info is not None else "pre-tag"
+    result = evaluate(repo, tag, replace(base, stage=stage, tag_info=info))
+    report, facts = result.report, result.facts
+    told = explain(result)
+    return ReleaseStatus(
+        release=tag,
+        stage=derive_stage(report, facts, info is not None),
+        passed=report.passed,
+        title=told.title,
+        failing=tuple(g.id for g in report.gates if not g.passed),
+        missing=() if ended(facts) else tuple(_missing(report)),
+        waiting_on=told.waiting_on,
+        stale=told.stale or None,
+        next=told.steps,
+        obligations=tuple(_obligations(result, info)),
+    )
+
+
+def _missing(report: Report) -> list[Missing]:
+    """The failing gates that are not post-release obligations (those are listed apart)."""
+    return [
+        Missing(gate=g.id, why=why(g))
+        for g in report.gates
+        if not g.passed and g.stage != "post-release"
+    ]
+
+
+_NOT_WHY = ("approved by ", "next: ", "waiting on: ")
+
+
+def why(gate: GateResult) -> str:
+    """A failing gate's first reason that says what is wrong (not who approved, not what to
+    do), cut to one line: the stale paths are listed apart."""
+    reason = next((r for r in gate.reasons if not r.startswith(_NOT_WHY)), "failed")
+    if reason.startswith("stale: "):
+        reason = reason.split(" in: ")[0]
+    return reason
+
+
+def _obligations(result: Evaluation, info: TagInfo | None) -> list[Obligation]:
+    """The post-release gates that apply to a tagged release, each with its due time."""
+    if info is None:
+        return []
+    hours = {g.id: g.due_hours or 0 for g in result.policy.policy.all_gates()}
+    tagged_at = info.tagged_at
+    return [
+        Obligation(
+            gate=g.id,
+            due=tagged_at + timedelta(hours=hours.get(g.id, 0)) if tagged_at else None,
+            overdue=not g.passed,
+            pending=g.pending,
+            done=g.passed and not g.pending,
         )
-    return out
+        for g in result.report.gates
+        if g.stage == "post-release" and g.applies
+    ]

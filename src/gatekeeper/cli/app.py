@@ -79,21 +79,23 @@ def _root(
     STATE["dir"] = directory or Path()
 
 
-for _name, _command in (
-    ("init", setup.init),
-    ("demo", setup.demo),
-    ("request", records.request),
-    ("approve", records.approve),
-    ("reject", records.reject),
-    ("revoke", records.revoke),
-    ("attach", records.attach),
-    ("check", checking.check),
-    ("tag", checking.tag),
-    ("status", checking.status),
-    ("audit", auditing.audit),
-    ("verify-receipt", auditing.verify_receipt),
-    ("validate", setup.validate),
-    ("schema", setup.schema),
+# In the order of a release, each with the line `gate --help` shows for it.
+for _name, _command, _line in (
+    ("init", setup.init, "Write policies/release.toml from a template."),
+    ("demo", setup.demo, "Walk one release end to end in a throwaway repo."),
+    ("request", records.request, "File, revise or withdraw a release request."),
+    ("approve", records.approve, "Approve a release in one of your roles."),
+    ("reject", records.reject, "Reject a release (it stands until you revoke it)."),
+    ("revoke", records.revoke, "Revoke your approval or rejection; frees the role."),
+    ("attach", records.attach, "Record evidence: test report, backup, notice..."),
+    ("check", checking.check, "May this release be tagged? (exit 0 / 1 / 2)"),
+    ("explain", checking.explain, "Why: every rule that decided, and what unblocks."),
+    ("tag", checking.tag, "Create the release tag, only if every gate passes."),
+    ("status", checking.status, "Every release: stage, what is missing, who to ask."),
+    ("audit", auditing.audit, "The approval log from history, with anomalies."),
+    ("verify-receipt", auditing.verify_receipt, "Re-check a tag's receipt."),
+    ("validate", setup.validate, "Check staged records and policy (pre-commit)."),
+    ("schema", setup.schema, "Print a JSON Schema for editors."),
 ):
-    app.command(_name)(_command)
+    app.command(_name, short_help=_line)(_command)
 app.add_typer(hooks.hook_app, name="hook")

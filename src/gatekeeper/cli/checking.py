@@ -177,7 +177,9 @@ def status(fmt: FormatOpt = Format.text, at: At = None, directory: RepoDir = Non
 
 
 def explain(
-    tag: Annotated[str | None, typer.Argument(help="Release tag (default: HEAD's).")] = None,
+    tag: Annotated[
+        str | None, typer.Argument(metavar="TAG", help="Release tag (default: HEAD's).")
+    ] = None,
     policy_ref: Annotated[
         str | None, typer.Option("--policy-ref", help="Read the policy from this trusted ref.")
     ] = None,
@@ -201,5 +203,5 @@ def explain(
     with open_repo(repo_dir(directory)) as repo:
         told = explained(evaluate(repo, tag or _release_at_head(repo), opts))
     renderers = {Format.json: json.explain, Format.markdown: markdown.explain}
-    out(renderers.get(fmt, text.explain)(told))
+    out(renderers.get(fmt, text.explain)(told), colour=fmt is Format.text)
     return 0 if told.passed else int(ExitCode.GATE_FAILED)

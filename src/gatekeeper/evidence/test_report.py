@@ -172,6 +172,6 @@ KIND = EvidenceKind(
     describe=describe,
     many=True,
     vet=vet,
-    example=lambda gate: "report.xml (several files, or a folder of them, make one report)",
+    example=lambda gate: "report.xml",  # several files, or a folder of them, make one report
     accept=accept,
 )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.check.report import Report
 
 if TYPE_CHECKING:
+    from gatekeeper.check.explain import Explanation
     from gatekeeper.check.status import ReleaseStatus
 
 
@@ -31,4 +31,9 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 def status(rows: list[ReleaseStatus]) -> str:
     """`{"releases": [...]}`, one object per release."""
-    return dumps({"releases": [asdict(r) for r in rows]})
+    return dumps({"releases": [r.to_json() for r in rows]})
+
+
+def explain(ex: Explanation) -> str:
+    """`gate check`'s object and the explanation's keys (docs/json.md)."""
+    return dumps(ex.to_json())

@@ -11,6 +11,7 @@ from gatekeeper.render import count
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog, ReleaseLog
     from gatekeeper.audit.model import Event
+    from gatekeeper.check.explain import Explanation
     from gatekeeper.check.status import ReleaseStatus
 
 
@@ -101,7 +102,31 @@ def _audit_event(e: Event, signatures: str) -> str:
 
 
 def status(rows: list[ReleaseStatus]) -> str:
-    """A table: release, stage, title, failing gates."""
-    lines = ["| release | stage | title | failing gates |", "| --- | --- | --- | --- |"]
-    lines += [f"| `{r.release}` | {r.stage} | {r.title} | {', '.join(r.failing)} |" for r in rows]
+    """A table: release, stage, title, failing gates, who it waits on, what to type next."""
+    lines = [
+        "| release | stage | title | failing gates | waiting on | next |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        waiting = ", ".join(f"{person} ({role})" for person, role in r.waiting_on)
+        steps = "<br>".join(f"`{_cell(step.command)}`" for step in r.next)
+        lines.append(
+            f"| `{r.release}` | {r.stage} | {_cell(r.title)} | {', '.join(r.failing)} | "
+            f"{_cell(waiting)} | {steps} |"
+        )
+    return "\n".join(lines)
+
+
+def explain(ex: Explanation) -> str:
+    """The check's table, then the records that do not count, who could unblock the release
+    and the commands that would."""
+    lines = [check(ex.report), "", "#### Records that do not count", ""]
+    lines += [
+        f"- `{_cell(i.path)}` ({_cell(i.role_or_kind)}): {_cell(escape(i.reason, quote=False))}"
+        for i in ex.not_counted
+    ] or ["none"]
+    lines += ["", "#### Who could unblock", ""]
+    lines += [f"- {p} ({r}): `{_cell(s.command)}`" for s in ex.steps for p, r in s.by] or ["-"]
+    lines += ["", "#### Next commands", ""]
+    lines += ["```", *(s.command for s in ex.steps), "```"] if ex.steps else ["none"]
     return "\n".join(lines)

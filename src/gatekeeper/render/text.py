@@ -10,6 +10,7 @@ from gatekeeper.render import count, one_line
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog, ReleaseLog
     from gatekeeper.audit.model import Event
+    from gatekeeper.check.explain import Explanation, Step
     from gatekeeper.check.status import ReleaseStatus
 
 
@@ -87,11 +88,69 @@ def _audit_event(e: Event, signatures: str) -> list[str]:
 
 
 def status(rows: list[ReleaseStatus]) -> str:
-    """One line per release: name, stage, title, failing gates."""
+    """One block per release: name, stage and title, then what is missing, who it waits on,
+    whether it is stale, what to type next and what is due; one line when it is done."""
     if not rows:
         return "no releases yet; start one with `gate request TAG --title ...`"
     lines = []
     for r in rows:
-        failing = f"  (failing: {', '.join(r.failing)})" if r.failing else ""
-        lines.append(f"{r.release:<24} {r.stage:<12} {r.title}{failing}")
+        lines.append(f"{r.release:<24} {r.stage:<12} {one_line(r.title)}".rstrip())
+        lines += [f"    {line}" for line in _status_details(r)]
     return "\n".join(lines)
+
+
+def _status_details(r: ReleaseStatus) -> list[str]:
+    lines = [f"missing: {m.gate}: {m.why}" for m in r.missing]
+    if r.waiting_on:
+        lines.append(f"waiting on: {_status_people(r.waiting_on)}")
+    if r.stale:
+        shown = ", ".join(r.stale[:10]) + (" ..." if len(r.stale) > 10 else "")
+        lines.append(f"stale: changed since the candidate was signed off: {shown}")
+    for o in r.obligations:
+        when = o.due.isoformat(sep=" ", timespec="minutes") if o.due else None
+        if o.overdue:
+            lines.append(f"OVERDUE: {o.gate}" + (f" since {when}" if when else ""))
+        elif o.pending:
+            lines.append(f"due: {o.gate}" + (f" by {when}" if when else " once tagged"))
+    lines += [f"next: {_status_step(step)}" for step in r.next]
+    return lines
+
+
+def _status_people(people: tuple[tuple[str, str], ...]) -> str:
+    """`bob or carol (rnd); alice (product)`."""
+    by_role: dict[str, list[str]] = {}
+    for person, role in people:
+        by_role.setdefault(role, []).append(person)
+    return "; ".join(f"{' or '.join(names)} ({role})" for role, names in by_role.items())
+
+
+def _status_step(step: Step) -> str:
+    """`gate approve v1.0.0 --role rnd   (bob or carol)`."""
+    who = " or ".join(dict.fromkeys(person for person, _ in step.by))
+    return step.command + (f"   ({who})" if who else "")
+
+
+def explain(ex: Explanation) -> str:
+    """Every gate with its verdict and reasons, then the records that do not count, who
+    could unblock the release and the commands that would."""
+    head, _, gates = check(ex.report).partition("\n")
+    lines = [head, *([f"  {one_line(ex.title)}"] if ex.title else []), gates]
+    lines += ["", "Records that do not count:"]
+    lines += [f"  {i.path} ({i.role_or_kind}): {i.reason}" for i in ex.not_counted] or ["  none"]
+    if ex.stale:
+        lines += ["", "Stale: changed since the candidate was signed off:"]
+        lines += [f"  {path}" for path in ex.stale]
+    lines += ["", "Who could unblock:", *_explain_who(ex), "", "Next commands:"]
+    lines += [f"  {s.command}" for s in ex.steps] or ["  none"]
+    return "\n".join(lines)
+
+
+def _explain_who(ex: Explanation) -> list[str]:
+    who = [f"  {p} ({r}): {s.command}" for s in ex.steps for p, r in s.by]
+    if who:
+        return who
+    if ex.passed:
+        return ["  nothing blocks it"]
+    if ex.steps:
+        return ["  any person of the policy, with the commands below"]
+    return ["  no command can: see the reasons above"]
