@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
@@ -218,7 +220,6 @@ def signoff_by_hand(
     gate would refuse to): bound to the current request. Returns its path."""
     import hashlib
     import tomllib
-    from datetime import UTC, datetime
 
     folder = r.path / "releases" / tag
     request = (folder / "request.toml").read_bytes()
@@ -234,3 +235,52 @@ def signoff_by_hand(
     r.git("add", "-A")
     r.git("commit", "-q", "--no-verify", "-m", f"{who} by hand", env=identity(who))
     return path
+
+
+class FixedClock:
+    """gatekeeper's clock and git's, advanced by `step` per tick; a tick may be in any zone
+    (for byte-stable outputs and readable timelines)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, start: datetime, step: timedelta) -> None:
+        self.now = start
+        self._step = step
+        self._monkeypatch = monkeypatch
+        clock = self
+
+        class Fixed(datetime):
+            @classmethod
+            def now(cls, tz: object = None) -> Fixed:  # type: ignore[override]
+                return cls.fromtimestamp(clock.now.timestamp(), UTC)
+
+        monkeypatch.setattr("gatekeeper.records.session.datetime", Fixed)
+
+    def tick(self, zone: tzinfo = UTC) -> None:
+        self.now += self._step
+        stamp = self.now.astimezone(zone).isoformat()
+        self._monkeypatch.setenv("GIT_AUTHOR_DATE", stamp)
+        self._monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium, isolated in its own profile, with no network chatter."""
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    return subprocess.run(
+        [str(CHROMIUM), *flags, *args], capture_output=True, text=True, timeout=120, check=False
+    )

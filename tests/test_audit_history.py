@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
-
-from conftest import Repo, approve_all, signoff_by_hand
+from conftest import Repo, approve_all, chromium, needs_chromium, signoff_by_hand
 
 
 def _audit(repo: Repo, *args: str) -> dict:  # type: ignore[type-arg]
@@ -124,12 +120,7 @@ def test_release_tag_without_release_folder_and_period(repo: Repo) -> None:
     assert bad.code == 2 and "expected an ISO 8601 date" in bad.err
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+@needs_chromium
 def test_html_report_renders_in_headless_chromium(repo: Repo, tmp_path: Path) -> None:
     repo.gate("request", "v1.0.0", "--title", "First release")
     approve_all(repo)
@@ -141,33 +132,10 @@ def test_html_report_renders_in_headless_chromium(repo: Repo, tmp_path: Path) ->
     assert repo.gate("audit", "--format", "html", "--output", str(report)).code == 0
     html = report.read_text()
     assert "http://" not in html and "https://" not in html and "<script" not in html
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1200,900",
-    ]
-    dom = subprocess.run(
-        [str(CHROMIUM), *flags, "--dump-dom", report.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    ).stdout
+    dom = chromium(tmp_path, "--window-size=1200,900", "--dump-dom", report.as_uri()).stdout
     assert "✓ clean" in dom and "anomalies" in dom and "self-approval" in dom
     shot = tmp_path / "audit.png"
-    subprocess.run(
-        [str(CHROMIUM), *flags, f"--screenshot={shot}", report.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    chromium(tmp_path, "--window-size=1200,900", f"--screenshot={shot}", report.as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 20_000  # a blank page compresses to a few KB; this one has tables

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import JUNIT_OK, Repo, make_repo
+from conftest import JUNIT_OK, FixedClock, Repo, chromium, make_repo, needs_chromium
 
 GATES = """
 [[gates]]
@@ -45,29 +43,6 @@ COMMENT = 'Looks good <b>"ship" & go</b>'
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CST = timezone(timedelta(hours=8))
 DOCS = Path(__file__).parent.parent / "docs"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-class _Clock:
-    """gatekeeper's clock and git's, five minutes per step; a step may be in another zone."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = START
-        self._monkeypatch = monkeypatch
-        clock = self
-
-        class Fixed(datetime):
-            @classmethod
-            def now(cls, tz: object = None) -> Fixed:
-                return cls.fromtimestamp(clock.now.timestamp(), UTC)
-
-        monkeypatch.setattr("gatekeeper.records.session.datetime", Fixed)
-
-    def tick(self, zone: timezone = UTC) -> None:
-        self.now += timedelta(minutes=5)
-        stamp = self.now.astimezone(zone).isoformat()
-        self._monkeypatch.setenv("GIT_AUTHOR_DATE", stamp)
-        self._monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
 
 
 def _named(r: Repo) -> None:
@@ -80,13 +55,13 @@ def _named(r: Repo) -> None:
     r.commit("name the people")
 
 
-def _run(r: Repo, clock: _Clock, *args: str, who: str = "dave", zone: timezone = UTC) -> None:
+def _run(r: Repo, clock: FixedClock, *args: str, who: str = "dave", zone: timezone = UTC) -> None:
     clock.tick(zone)
     res = r.gate(*args, who=who)
     assert res.code == 0, res.err
 
 
-def _forge(r: Repo, clock: _Clock, release: str, who: str, replace: dict[str, str]) -> None:
+def _forge(r: Repo, clock: FixedClock, release: str, who: str, replace: dict[str, str]) -> None:
     """A sign-off by `who` the CLI might refuse to write: another record with other names."""
     clock.tick()
     source = next(iter(replace)).strip('"')
@@ -101,7 +76,7 @@ def _forge(r: Repo, clock: _Clock, release: str, who: str, replace: dict[str, st
 def audited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     """v1.0.0 tagged (a counted approval, an outsider's, a revoked rejection, evidence, a
     post-release check); v1.1.0 untagged with a self-approval."""
-    clock = _Clock(monkeypatch)
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=5))
     clock.tick()
     r = make_repo(tmp_path, gates=GATES)
     _named(r)
@@ -116,7 +91,7 @@ def audited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     return r
 
 
-def _v1_0_0(r: Repo, clock: _Clock, junit: Path) -> None:
+def _v1_0_0(r: Repo, clock: FixedClock, junit: Path) -> None:
     request = ("--title", "Payments <v2> & refunds", "--risk", "major", "--component", "billing")
     _run(r, clock, "request", "v1.0.0", *request, "--summary", "Switch to the new provider")
     _run(r, clock, "approve", "v1.0.0", "--role", "product", "--comment", COMMENT, who="alice",
@@ -253,35 +228,15 @@ def test_gate_marks_tell_pass_fail_pending_and_not_applicable() -> None:
     assert "○ pending" in mark(pending=True) and "not applicable" in mark(applies=False)
 
 
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
-    return subprocess.run(
-        [str(CHROMIUM), *flags, *args], capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+@needs_chromium
 def test_html_audit_renders_in_headless_chromium(audited: Repo, tmp_path: Path) -> None:
     report = tmp_path / "audit.html"
     assert audited.gate("audit", "--format", "html", "--output", str(report)).code == 0
-    dom = _chromium(tmp_path, "--dump-dom", report.as_uri()).stdout
+    dom = chromium(tmp_path, "--dump-dom", report.as_uri()).stdout
     for shown in ("✗ not counted", "产品 / Product", "How to read this report", "UTC+08:00"):
         assert shown in dom
     shot = tmp_path / "audit.png"
-    _chromium(tmp_path, "--window-size=1200,1750", f"--screenshot={shot}", report.as_uri())
+    chromium(tmp_path, "--window-size=1200,1750", f"--screenshot={shot}", report.as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 60_000  # a blank page compresses to a few KB; this one has tables

@@ -13,36 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JUNIT_OK, Repo, identity, make_repo
+from conftest import JUNIT_OK, FixedClock, Repo, identity, make_repo
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GATES = '[[gates]]\nid = "tests"\ntype = "evidence"\nkind = "test-report"\n'
 
 
-class _Clock:
-    """gatekeeper's clock and git's, advanced one minute per step."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = START
-        self._monkeypatch = monkeypatch
-        clock = self
-
-        class Fixed(datetime):
-            @classmethod
-            def now(cls, tz: object = None) -> Fixed:  # type: ignore[override]
-                return cls.fromtimestamp(clock.now.timestamp(), UTC)
-
-        monkeypatch.setattr("gatekeeper.records.session.datetime", Fixed)
-
-    def tick(self) -> None:
-        self.now += timedelta(minutes=1)
-        stamp = self.now.isoformat()
-        self._monkeypatch.setenv("GIT_AUTHOR_DATE", stamp)
-        self._monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
-
-
-def _step(r: Repo, clock: _Clock, *args: str, who: str) -> None:
+def _step(r: Repo, clock: FixedClock, *args: str, who: str) -> None:
     clock.tick()
     res = r.gate(*args, who=who)
     assert res.code == 0, res.err
@@ -50,7 +28,7 @@ def _step(r: Repo, clock: _Clock, *args: str, who: str) -> None:
 
 @pytest.fixture
 def fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
-    clock = _Clock(monkeypatch)
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
     clock.tick()
     r = make_repo(tmp_path, gates=GATES)
     report = tmp_path / "junit.xml"
