@@ -131,7 +131,11 @@ def test_backup_targets_and_age(tmp_path: Path) -> None:
     res = r.gate("check", "v1.0.0")
     assert res.code == 1 and "expected at most 24 h" in res.out
     r.gate("attach", "v1.0.0", "backup", "--set", "target=files", "--set", "location=/mnt/b")
-    assert r.gate("check", "v1.0.0").code == 0
+    res = r.gate("check", "v1.0.0")
+    assert res.code == 0
+    # Reasons state facts: where each backup is and how old it was when judged.
+    assert "database backup at s3://b/db taken 0.0 h before the time judged" in res.out
+    assert "files backup at /mnt/b taken 0.0 h before" in res.out
 
 
 def test_backup_needs_its_fields(tmp_path: Path) -> None:

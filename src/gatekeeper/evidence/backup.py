@@ -64,6 +64,21 @@ def vet(gate: BackupGate, items: list[EvidenceItem], ctx: CheckContext) -> list[
     return [r for r in check(gate, items, ctx) if f"'{details.target}'" in r]
 
 
+def describe(gate: BackupGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:
+    """The facts of a passing gate: each target's newest backup, where, and how old."""
+    lines = []
+    for target in gate.targets:
+        mine = [i for i in items if cast(BackupDetails, i.details).target == target]
+        item = newest(mine)
+        details = cast(BackupDetails, item.details)
+        hours = (ctx.reference_time - details.taken_at).total_seconds() / 3600
+        lines.append(
+            f"{target} backup at {details.location} taken {hours:.1f} h before the time judged, "
+            f"recorded by {item.person} ({item.path})"
+        )
+    return lines
+
+
 def details_from_cli(sets: Mapping[str, str]) -> dict[str, Any]:
     """`--set target=database --set location=s3://...`; `taken_at` defaults to now."""
     from datetime import UTC, datetime
@@ -80,5 +95,6 @@ KIND = EvidenceKind(
     check=check,
     details_from_cli=details_from_cli,
     vet=vet,
+    describe=describe,
     example=lambda gate: f"--set target={gate.targets[0]} --set location=URL [--set checksum=...]",
 )
