@@ -15,7 +15,6 @@ from gatekeeper.policy.loading import POLICY_DIR
 if TYPE_CHECKING:
     from gatekeeper.models.gates import GateBase
     from gatekeeper.models.policy import Gate, Policy
-    from gatekeeper.models.records import Request
     from gatekeeper.policy.loading import LoadedPolicy
     from gatekeeper.records.lineage import Lineage
     from gatekeeper.records.reading import ReleaseRecords
@@ -170,6 +169,7 @@ def _request_and_gates(
 ) -> tuple[Facts | None, list[GateResult]]:
     """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates."""
     from gatekeeper.check import builtin
+    from gatekeeper.check.applies import changed_since, uses_paths
     from gatekeeper.records.lineage import request_chain
     from gatekeeper.trust.facts import build_facts
 
@@ -191,6 +191,8 @@ def _request_and_gates(
         ),
         reference_time=reference,
         requesters=chain.requesters | _committers(policy, lin, records),
+        filed_at=chain.filed_at,
+        changed_since=changed_since(repo, policy, records) if uses_paths(policy) else None,
     )
     gates = [
         _run(gate, facts, stage, info, now, path=records.request_path)
@@ -338,28 +340,15 @@ def _warnings(
     return out
 
 
-def not_applicable(gate: GateBase, request: Request, stage: str) -> str | None:
-    """Why `gate` does not apply to this request at this stage, or None when it does."""
-    if gate.stage != stage:
-        return f"{gate.stage} gate; checked with --stage {gate.stage}"
-    when = gate.when
-    if when is None:
-        return None
-    for key in ("kind", "risk", "component"):
-        allowed = getattr(when, key)
-        value = getattr(request, key)
-        if allowed is not None and value not in allowed:
-            return f"not required: {key} is '{value}', this gate is for {', '.join(allowed)}"
-    return None
-
-
 def _run(
     gate: Gate, facts: Facts, stage: str, info: TagInfo | None, now: datetime, *, path: str
 ) -> GateResult:
     from gatekeeper.gates import evaluate
 
     title = gate.title or gate.id
-    skip = not_applicable(gate, facts.request, stage)
+    from gatekeeper.check.applies import not_applicable
+
+    skip = not_applicable(gate, facts.request, stage, facts.changed_since)
     if skip:
         return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
     verdict = evaluate(gate, facts)

@@ -142,7 +142,9 @@ def _redo(gate: Gate, facts: Facts) -> list[Step]:
     if isinstance(gate, ApprovalGate):
         people = facts.waiting_on(list(gate.roles), set())
         return [Step(f"gate approve {tag} --role {role}", ((p, role),)) for p, role in people]
-    return [Step(attach_command(tag, gate))]
+    from gatekeeper.models.gates import EvidenceGate
+
+    return [Step(attach_command(tag, gate))] if isinstance(gate, EvidenceGate) else []
 
 
 def attach_command(tag: str, gate: EvidenceGate) -> str:

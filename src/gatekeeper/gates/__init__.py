@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gatekeeper.gates import approval, evidence
+from gatekeeper.gates import approval, calendar, evidence
 from gatekeeper.gates.verdict import Verdict
-from gatekeeper.models.gates import ApprovalGate
+from gatekeeper.models.gates import ApprovalGate, FreezeGate, LeadTimeGate
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Gate
@@ -17,4 +17,8 @@ def evaluate(gate: Gate, facts: Facts) -> Verdict:
     """Dispatch `gate` to the function for its type (each takes its own gate model)."""
     if isinstance(gate, ApprovalGate):
         return approval.evaluate(gate, facts)
+    if isinstance(gate, LeadTimeGate):
+        return calendar.lead_time(gate, facts)
+    if isinstance(gate, FreezeGate):
+        return calendar.freeze(gate, facts)
     return evidence.evaluate(gate, facts)

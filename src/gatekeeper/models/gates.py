@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from gatekeeper.models.base import Count, Name, Risk, Strict
 
@@ -15,6 +15,11 @@ class When(Strict):
     kind: list[Name] | None = None
     risk: list[Risk] | None = None
     component: list[Name] | None = None
+    paths: list[str] | None = Field(
+        default=None,
+        description="globs: the gate applies when the candidate changes a matching path since "
+        "the previous release of the same component",
+    )
 
 
 class GateBase(Strict):
@@ -68,3 +73,54 @@ class CustomEvidenceGate(EvidenceGate):
 
     fields: list[Name] = []
     by_roles: list[Name] = []
+
+
+class LeadTimeGate(GateBase):
+    """上线预知: the request was filed at least `min_days` before the time judged."""
+
+    type: Literal["lead-time"]
+    min_days: Count
+
+
+class FreezeWindow(Strict):
+    """One freeze: from `start` to `end`, or recurring by `rrule` for `duration_hours`."""
+
+    title: str = ""
+    start: AwareDatetime
+    end: AwareDatetime | None = None
+    rrule: str | None = Field(default=None, description="RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=FR")
+    duration_hours: float | None = Field(default=None, gt=0, le=24 * 366)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> FreezeWindow:
+        if self.rrule is None and (self.end is None or self.end <= self.start):
+            raise ValueError("a one-off window needs an `end` after its `start`")
+        if self.rrule is not None and (self.duration_hours is None or self.end is not None):
+            raise ValueError("a recurring window needs `duration_hours` (and no `end`)")
+        if self.rrule is not None:
+            from dateutil.rrule import rrulestr
+
+            try:
+                rrulestr(self.rrule, dtstart=self.start)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"rrule {self.rrule!r}: {exc}") from None
+        return self
+
+
+class FreezeGate(GateBase):
+    """封网: no release inside any window, judged at the time `--at` selects."""
+
+    type: Literal["freeze"]
+    timezone: str = Field(default="UTC", description="IANA zone for rrule windows and display")
+    windows: list[FreezeWindow] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}, e.g. Asia/Shanghai") from None
+        return value

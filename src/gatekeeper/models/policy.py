@@ -10,7 +10,7 @@ from pydantic import Discriminator, Field, Tag, field_validator
 from gatekeeper.evidence import KINDS
 from gatekeeper.evidence import custom as _custom
 from gatekeeper.models.base import Count, Name, Strict
-from gatekeeper.models.gates import ApprovalGate, EvidenceGate
+from gatekeeper.models.gates import ApprovalGate, EvidenceGate, FreezeGate, LeadTimeGate
 from gatekeeper.models.tomlfile import did_you_mean
 from gatekeeper.trust.keys import key_material
 
@@ -47,8 +47,8 @@ def _gate_tag(value: Any) -> str | None:
         gate_type, kind = value.get("type"), value.get("kind")
     else:
         gate_type, kind = getattr(value, "type", None), getattr(value, "kind", None)
-    if gate_type == "approval":
-        return "approval"
+    if gate_type in {"approval", "lead-time", "freeze"}:
+        return str(gate_type)
     if gate_type == "evidence":
         return kind if kind in KINDS else "custom"
     return None
@@ -56,13 +56,14 @@ def _gate_tag(value: Any) -> str | None:
 
 if TYPE_CHECKING:
     # Every evidence kind's gate model is an EvidenceGate: statically, this is the union.
-    Gate = ApprovalGate | EvidenceGate
+    Gate = ApprovalGate | EvidenceGate | LeadTimeGate | FreezeGate
 else:
     # Built at import from the evidence registry, so a new kind needs no edit here.
     Gate = Annotated[
         Union[  # noqa: UP007  (a dynamic union cannot be written with |)
             tuple(
                 [Annotated[ApprovalGate, Tag("approval")]]
+                + [Annotated[LeadTimeGate, Tag("lead-time")], Annotated[FreezeGate, Tag("freeze")]]
                 + [Annotated[kind.gate_model, Tag(name)] for name, kind in KINDS.items()]
                 + [Annotated[_custom.KIND.gate_model, Tag("custom")]]
             )
@@ -70,7 +71,7 @@ else:
         Discriminator(
             _gate_tag,
             custom_error_type="gate_type",
-            custom_error_message="expected type = 'approval' or 'evidence'",
+            custom_error_message="expected type = 'approval', 'evidence', 'lead-time' or 'freeze'",
         ),
     ]
 

@@ -116,6 +116,7 @@ class RequestChain:
 
     requesters: frozenset[str]
     problem: str | None
+    filed_at: datetime | None = None  # the later of revision 1's claims: requested_at, its commit
 
 
 def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -> RequestChain:
@@ -126,6 +127,7 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
 
     requesters: set[str] = set()
     previous: bytes | None = None
+    filed: datetime | None = None
     for n, change in enumerate(versions, start=1):
         try:
             data = repo.read_object(change.blob, change.path)
@@ -136,6 +138,8 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
                 f"version in commit {change.commit[:12]} cannot be read: {exc.message}",
             )
         requesters.add(request.requester)
+        if n == 1:
+            filed = max(request.requested_at, change.authored_at)
         problem = link_problem(request, n, previous)
         if problem:
             return RequestChain(
@@ -148,7 +152,7 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
         return RequestChain(
             frozenset(requesters), "request.toml differs from its last committed version"
         )
-    return RequestChain(frozenset(requesters), None)
+    return RequestChain(frozenset(requesters), None, filed)
 
 
 def link_problem(request: Request, n: int, previous: bytes | None) -> str | None:

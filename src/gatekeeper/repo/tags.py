@@ -51,6 +51,21 @@ class TagsMixin(RepoBase):
             ref.removeprefix("refs/tags/"): info for ref, info in self._refs("refs/tags/").items()
         }
 
+    def tags_merged_into(self, commit: str) -> list[TagInfo]:
+        """Tags whose commit is an ancestor of (or is) `commit`, newest tagger date first."""
+        out = self.run(
+            "for-each-ref",
+            f"--format={_FORMAT}",
+            "--sort=-taggerdate",
+            f"--merged={commit}",
+            "refs/tags/",
+        )
+        return [
+            _tag_info(fields)
+            for record in out.split("\0\x1e")
+            if len(fields := record.lstrip("\n").split("\0")) >= len(_FIELDS)
+        ]
+
     def tag_names(self) -> list[str]:
         """Every tag name in the repository."""
         return list(self.tags())

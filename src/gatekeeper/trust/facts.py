@@ -69,6 +69,9 @@ class Facts:
     stale: tuple[str, ...]
     reference_time: datetime
     holders: Mapping[str, str] = field(default_factory=dict)  # person -> the role they hold
+    filed_at: datetime | None = None  # when the request was filed (its first revision)
+    # Paths the candidate changes since the previous release of its component (None: none).
+    changed_since: tuple[str, ...] | None = None
 
     @property
     def verified(self) -> bool:
@@ -117,6 +120,8 @@ def build_facts(
     stale: list[str],
     reference_time: datetime,
     requesters: frozenset[str] = frozenset(),
+    filed_at: datetime | None = None,
+    changed_since: tuple[str, ...] | None = None,
 ) -> Facts:
     """Apply the release-level rules to the records of `request`."""
     ignored: list[Ignored] = []
@@ -146,6 +151,8 @@ def build_facts(
         stale=tuple(stale),
         reference_time=reference_time,
         holders=holders,
+        filed_at=filed_at,
+        changed_since=changed_since,
     )
 
 

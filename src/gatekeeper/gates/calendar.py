@@ -1,0 +1,83 @@
+"""Calendar gates: 上线预知 (lead time) and 封网 (freeze windows), judged at the time `--at`
+selects, in the policy's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from gatekeeper.gates.verdict import Verdict
+
+if TYPE_CHECKING:
+    from gatekeeper.models.gates import FreezeGate, FreezeWindow, LeadTimeGate
+    from gatekeeper.trust.facts import Facts
+
+
+def lead_time(gate: LeadTimeGate, facts: Facts) -> Verdict:
+    """The request was filed at least `min_days` before the time judged."""
+    filed = facts.filed_at
+    if filed is None:
+        return Verdict(False, ("when the request was filed is unknown (no committed request)",))
+    earliest = filed + timedelta(days=gate.min_days)
+    said = (
+        f"filed {filed.isoformat()}, {gate.min_days} days ahead: "
+        f"may be tagged from {earliest.isoformat()}"
+    )
+    if facts.reference_time < earliest:
+        return Verdict(False, (f"too soon: {said}",))
+    return Verdict(True, (said,))
+
+
+def freeze(gate: FreezeGate, facts: Facts) -> Verdict:
+    """The time judged lies inside no window."""
+    zone = ZoneInfo(gate.timezone)
+    at = facts.reference_time.astimezone(zone)
+    for window in gate.windows:
+        span = _covering(window, at, zone)
+        if span is not None:
+            start, end = span
+            name = window.title or "freeze"
+            return Verdict(
+                False,
+                (
+                    f"inside {name} ({_local(start)} – {_local(end)} {gate.timezone}); "
+                    f"may be tagged from {_local(end)}",
+                ),
+            )
+    return Verdict(True, (f"{_local(at)} {gate.timezone} is outside every freeze window",))
+
+
+def occurrences(
+    window: FreezeWindow, zone: ZoneInfo, since: datetime, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Every (start, end) of `window` that overlaps [since, until)."""
+    if window.rrule is None:
+        end = window.end or window.start
+        return [(window.start, end)] if window.start < until and end > since else []
+    rule = _rule(window, zone)
+    length = timedelta(hours=window.duration_hours or 0)
+    starts = rule.between(since - length, until, inc=True)
+    return [(s, s + length) for s in starts if s + length > since]
+
+
+def _covering(
+    window: FreezeWindow, at: datetime, zone: ZoneInfo
+) -> tuple[datetime, datetime] | None:
+    if window.rrule is None:
+        end = window.end or window.start
+        return (window.start, end) if window.start <= at < end else None
+    last = _rule(window, zone).before(at, inc=True)
+    length = timedelta(hours=window.duration_hours or 0)
+    return (last, last + length) if last is not None and at < last + length else None
+
+
+def _rule(window: FreezeWindow, zone: ZoneInfo):  # type: ignore[no-untyped-def]
+    from dateutil.rrule import rrulestr
+
+    # Local wall-clock times: a weekly 18:00 stays 18:00 across a DST change.
+    return rrulestr(window.rrule or "", dtstart=window.start.astimezone(zone))
+
+
+def _local(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,125 @@
+"""The seeds' calendar (#12, first part): 上线预知 lead time, 封网 freeze windows (one-off and
+RRULE, in zones with and without DST), and gates that apply only when paths changed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from conftest import Repo, approve_all, make_repo
+
+
+def _frozen(r: Repo, at: str) -> bool:
+    """Whether the freeze gate fails at `at` (other gates may judge records made later)."""
+    return not _gate(_check(r, at)[1], "freeze")["passed"]
+
+
+def _check(r: Repo, at: str, tag: str = "v1.0.0") -> tuple[int, dict[str, Any]]:
+    res = r.gate("check", tag, "--at", at, "--format", "json")
+    assert res.code in (0, 1), res.err
+    data = json.loads(res.out)
+    return res.code, data
+
+
+def _gate(data: dict[str, Any], gate_id: str) -> dict[str, Any]:
+    return next(g for g in data["gates"] if g["id"] == gate_id)
+
+
+def _ready(tmp_path: Path, gates: str) -> Repo:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    r = make_repo(tmp_path, gates=gates)
+    assert r.gate("request", "v1.0.0", "--title", "t").code == 0
+    approve_all(r)
+    return r
+
+
+def test_lead_time_six_days_fails_seven_passes(tmp_path: Path) -> None:
+    r = _ready(tmp_path, '[[gates]]\nid = "lead"\ntype = "lead-time"\nmin_days = 7\n')
+    now = datetime.now(UTC)
+    code, data = _check(r, (now + timedelta(days=6)).isoformat())
+    assert code == 1 and _gate(data, "lead")["reasons"][0].startswith("too soon: filed ")
+    assert "may be tagged from" in _gate(data, "lead")["reasons"][0]
+    code, data = _check(r, (now + timedelta(days=7, minutes=5)).isoformat())
+    assert code == 0, data
+
+
+FREEZE = """
+[[gates]]
+id = "freeze"
+type = "freeze"
+timezone = "{zone}"
+
+[[gates.windows]]
+title = "春节封网"
+start = 2027-02-05T00:00:00+08:00
+end = 2027-02-18T00:00:00+08:00
+
+[[gates.windows]]
+title = "weekend"
+rrule = "FREQ=WEEKLY;BYDAY=FR;BYHOUR=18;BYMINUTE=0"
+start = {start}
+duration_hours = 62
+"""
+
+
+def test_a_one_off_freeze_window(tmp_path: Path) -> None:
+    gates = FREEZE.format(zone="Asia/Shanghai", start="2026-01-02T18:00:00+08:00")
+    r = _ready(tmp_path, gates)
+    code, data = _check(r, "2027-02-10T10:00:00+08:00")
+    reason = _gate(data, "freeze")["reasons"][0]
+    assert code == 1 and not _gate(data, "freeze")["passed"]
+    assert reason.startswith("inside 春节封网 (2027-02-05 00:00 – 2027-02-18 00:00")
+    assert "may be tagged from 2027-02-18 00:00" in reason
+    assert not _frozen(r, "2027-02-18T00:00:00+08:00")  # a Thursday, after the window
+
+
+def test_a_weekly_window_in_shanghai_and_in_berlin_across_dst(tmp_path: Path) -> None:
+    shanghai = _ready(
+        tmp_path / "sh", FREEZE.format(zone="Asia/Shanghai", start="2026-01-02T18:00:00+08:00")
+    )
+    assert _frozen(shanghai, "2026-07-03T10:30:00Z")  # Fri 18:30 in Shanghai
+    assert not _frozen(shanghai, "2026-07-03T09:30:00Z")  # Fri 17:30
+    assert not _frozen(shanghai, "2026-07-06T00:30:00Z")  # Mon 08:30: 62 h are over
+    # Berlin: the rule was written in winter (+01:00); in July 18:00 is +02:00 = 16:00 UTC.
+    berlin = _ready(
+        tmp_path / "be", FREEZE.format(zone="Europe/Berlin", start="2026-01-02T18:00:00+01:00")
+    )
+    assert _frozen(berlin, "2026-07-03T16:30:00Z")  # Fri 18:30 CEST: frozen
+    assert not _frozen(berlin, "2026-07-03T15:30:00Z")  # Fri 17:30 CEST: not yet
+    assert _frozen(berlin, "2027-01-08T17:30:00Z")  # Fri 18:30 CET, winter again
+
+
+def test_a_freeze_window_must_be_well_formed(tmp_path: Path) -> None:
+    bad = (
+        '[[gates]]\nid = "f"\ntype = "freeze"\ntimezone = "Mars/Olympus"\n'
+        "windows = [{ start = 2026-01-01T00:00:00Z, end = 2026-01-02T00:00:00Z }]\n"
+    )
+    r = make_repo(tmp_path, gates=bad)
+    res = r.gate("check", "v1.0.0")
+    assert res.code == 2 and "unknown IANA time zone 'Mars/Olympus'" in res.err
+
+
+def test_when_paths_applies_only_when_a_matching_path_changed(tmp_path: Path) -> None:
+    gate = (
+        '[[gates]]\nid = "dba"\ntype = "approval"\nroles = ["ops"]\n'
+        'when = { paths = ["migrations/**"] }\n'
+    )
+    r = make_repo(tmp_path, gates=gate)
+    assert r.gate("request", "v1.0.0", "--title", "first").code == 0
+    approve_all(r)
+    code, data = _check(r, "now")
+    assert _gate(data, "dba")["applies"] is True  # no previous release: it applies
+    r.git("tag", "-a", "v1.0.0", "-m", "first")
+    r.write("app.py", "print('v1.1')\n")
+    r.commit("code only")
+    assert r.gate("request", "v1.1.0", "--title", "code only", who="carol").code == 0
+    code, data = _check(r, "now", "v1.1.0")
+    assert _gate(data, "dba")["applies"] is False
+    assert "nothing matching migrations/** changed" in _gate(data, "dba")["reasons"][0]
+    r.write("migrations/001.sql", "create table t (id int);\n")
+    r.commit("a migration")
+    assert r.gate("request", "v1.2.0", "--title", "schema", who="carol").code == 0
+    code, data = _check(r, "now", "v1.2.0")
+    assert _gate(data, "dba")["applies"] is True and code == 1
