@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import GateResult, Report
@@ -13,8 +13,7 @@ from gatekeeper.policy import tagname
 from gatekeeper.policy.loading import POLICY_DIR
 
 if TYPE_CHECKING:
-    from gatekeeper.models.gates import GateBase
-    from gatekeeper.models.policy import Gate, Policy
+    from gatekeeper.models.policy import Policy
     from gatekeeper.policy.loading import LoadedPolicy
     from gatekeeper.records.lineage import Lineage
     from gatekeeper.records.reading import ReleaseRecords
@@ -170,6 +169,7 @@ def _request_and_gates(
     """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates."""
     from gatekeeper.check import builtin
     from gatekeeper.check.applies import changed_since, uses_paths
+    from gatekeeper.check.running import run_gate
     from gatekeeper.records.lineage import request_chain
     from gatekeeper.trust.facts import build_facts
 
@@ -195,7 +195,7 @@ def _request_and_gates(
         changed_since=changed_since(repo, policy, records) if uses_paths(policy) else None,
     )
     gates = [
-        _run(gate, facts, stage, info, now, path=records.request_path)
+        run_gate(gate, facts, stage, info, now, path=records.request_path)
         for gate in policy.all_gates()
     ]
     return facts, [request, *gates]
@@ -248,40 +248,6 @@ def _committers(policy: Policy, lin: Lineage, records: ReleaseRecords) -> frozen
         return frozenset()
     person = policy.person_by_email(change.author_email)
     return frozenset({person} if person else ())
-
-
-def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
-    """Every release tag, each judged on its own: a tag that cannot be judged fails
-    (with the reason), and never stops the others from being judged."""
-    from gatekeeper.check.builtin import unreadable_gate
-    from gatekeeper.errors import GateError
-    from gatekeeper.policy.loading import policy_in_force
-    from gatekeeper.policy.tagname import is_release_tag
-
-    refuse_shallow(repo)
-    head = repo.resolve_commit("HEAD", "HEAD")
-    loaded = policy_in_force(repo, head, opts.policy_ref)
-    reports = []
-    for name, info in sorted(repo.tags().items()):
-        if not is_release_tag(name, loaded.policy):
-            continue
-        try:
-            reports.append(check_release(repo, name, replace(opts, tag_info=info)))
-        except GateError as exc:
-            gate = unreadable_gate(f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message)
-            reports.append(
-                Report(
-                    release=name,
-                    candidate=None,
-                    tag_commit=info.commit,
-                    revision=info.commit or "",
-                    policy_ref=loaded.commit,
-                    signatures=loaded.policy.signatures,
-                    stage=opts.stage,
-                    gates=(gate,),
-                )
-            )
-    return reports
 
 
 def refuse_shallow(repo: GitRepo) -> None:
@@ -338,46 +304,3 @@ def _warnings(
         if records:
             out.append(f"uncommitted changes are not read: {', '.join(records[:5])}")
     return out
-
-
-def _run(
-    gate: Gate, facts: Facts, stage: str, info: TagInfo | None, now: datetime, *, path: str
-) -> GateResult:
-    from gatekeeper.gates import evaluate
-
-    title = gate.title or gate.id
-    from gatekeeper.check.applies import not_applicable
-
-    skip = not_applicable(gate, facts.request, stage, facts.changed_since)
-    if skip:
-        return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
-    verdict = evaluate(gate, facts)
-    passed, reasons = verdict.passed, list(verdict.reasons)
-    pending = False
-    if not passed and gate.stage == "post-release":
-        passed, reasons = _deadline(gate, info, now, reasons)
-        pending = passed
-    return GateResult(
-        gate.id,
-        title,
-        passed,
-        tuple(reasons),
-        stage=gate.stage,
-        path=path,
-        waiting_on=() if passed else verdict.waiting_on,
-        pending=pending,
-    )
-
-
-def _deadline(
-    gate: GateBase, info: TagInfo | None, now: datetime, reasons: list[str]
-) -> tuple[bool, list[str]]:
-    """A post-release obligation fails only once it is overdue."""
-    if info is None or info.tagged_at is None:
-        return True, ["pending: the release is not tagged yet", *reasons]
-    if gate.due_hours is None:
-        return False, reasons
-    due = info.tagged_at + timedelta(hours=gate.due_hours)
-    if now < due:
-        return True, [f"pending: due by {due.isoformat()}", *reasons]
-    return False, [f"overdue since {due.isoformat()}", *reasons]

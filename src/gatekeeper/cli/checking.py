@@ -56,7 +56,8 @@ def check(
     directory: RepoDir = None,
 ) -> int:
     """May this release be tagged? Exit 0 pass, 1 a gate failed, 2 bad input."""
-    from gatekeeper.check.evaluation import CheckOptions, check_each, check_release
+    from gatekeeper.check.all_tags import check_each
+    from gatekeeper.check.evaluation import CheckOptions, check_release
     from gatekeeper.repo import open_repo
 
     if tag and tag_opt and tag != tag_opt:

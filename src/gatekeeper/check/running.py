@@ -1,0 +1,57 @@
+"""Running one policy gate: does it apply, its verdict, and a post-release deadline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from gatekeeper.check.report import GateResult
+
+if TYPE_CHECKING:
+    from gatekeeper.models.gates import GateBase
+    from gatekeeper.models.policy import Gate
+    from gatekeeper.repo import TagInfo
+    from gatekeeper.trust.facts import Facts
+
+
+def run_gate(
+    gate: Gate, facts: Facts, stage: str, info: TagInfo | None, now: datetime, *, path: str
+) -> GateResult:
+    from gatekeeper.gates import evaluate
+
+    title = gate.title or gate.id
+    from gatekeeper.check.applies import not_applicable
+
+    skip = not_applicable(gate, facts.request, stage, facts.changed_since)
+    if skip:
+        return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
+    verdict = evaluate(gate, facts)
+    passed, reasons = verdict.passed, list(verdict.reasons)
+    pending = False
+    if not passed and gate.stage == "post-release":
+        passed, reasons = _deadline(gate, info, now, reasons)
+        pending = passed
+    return GateResult(
+        gate.id,
+        title,
+        passed,
+        tuple(reasons),
+        stage=gate.stage,
+        path=path,
+        waiting_on=() if passed else verdict.waiting_on,
+        pending=pending,
+    )
+
+
+def _deadline(
+    gate: GateBase, info: TagInfo | None, now: datetime, reasons: list[str]
+) -> tuple[bool, list[str]]:
+    """A post-release obligation fails only once it is overdue."""
+    if info is None or info.tagged_at is None:
+        return True, ["pending: the release is not tagged yet", *reasons]
+    if gate.due_hours is None:
+        return False, reasons
+    due = info.tagged_at + timedelta(hours=gate.due_hours)
+    if now < due:
+        return True, [f"pending: due by {due.isoformat()}", *reasons]
+    return False, [f"overdue since {due.isoformat()}", *reasons]
