@@ -123,3 +123,43 @@ def test_when_paths_applies_only_when_a_matching_path_changed(tmp_path: Path) ->
     assert r.gate("request", "v1.2.0", "--title", "schema", who="carol").code == 0
     code, data = _check(r, "now", "v1.2.0")
     assert _gate(data, "dba")["applies"] is True and code == 1
+
+
+OBLIGATIONS = """
+[[gates]]
+id = "post-check"
+type = "evidence"
+kind = "post-check"
+stage = "post-release"
+due_hours = 48
+
+[[gates]]
+id = "obligations"
+type = "obligations"
+scope = "component"
+"""
+
+
+def test_an_overdue_obligation_blocks_the_next_release_of_its_component(tmp_path: Path) -> None:
+    r = make_repo(tmp_path, gates=OBLIGATIONS)
+    policy = (r.path / "policies/release.toml").read_text()
+    r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
+    r.commit("component tags")
+    for tag in ("billing/v1.0.0", "billing/v1.1.0", "web/v1.0.0"):
+        assert r.gate("request", tag, "--title", tag).code == 0
+        approve_all(r, tag)
+    r.git("tag", "-a", "billing/v1.0.0", "-m", "shipped")  # its post-check never comes
+    tagged = datetime.now(UTC)
+
+    def obligations(tag: str, hours: int) -> dict[str, Any]:
+        data = _check(r, (tagged + timedelta(hours=hours)).isoformat(), tag)[1]
+        return _gate(data, "obligations")
+
+    assert obligations("billing/v1.1.0", 47)["passed"] is True  # due, not yet overdue
+    late = obligations("billing/v1.1.0", 49)
+    assert late["passed"] is False
+    assert "billing/v1.0.0: post-check is overdue" in late["reasons"][0]
+    assert obligations("web/v1.0.0", 49)["passed"] is True  # another component
+    # Settling it (the post-check, after the tag) lifts the block.
+    assert r.gate("attach", "billing/v1.0.0", "post-check", "--set", "result=pass").code == 0
+    assert obligations("billing/v1.1.0", 49)["passed"] is True

@@ -52,7 +52,7 @@ def test_unknown_keys_are_named() -> None:
 
 def test_gate_type_and_member_errors() -> None:
     assert (
-        "gates[0]: expected type = 'approval', 'evidence', 'lead-time' or 'freeze'"
+        "gates[0]: expected type = 'approval', 'evidence', 'lead-time', 'freeze' or 'obligations'"
         in _lines(BASE + '[[gates]]\nid = "g"\ntype = "script"\n')[0]
     )
     assert (

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+if TYPE_CHECKING:
     from gatekeeper.models.gates import GateBase
     from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
@@ -58,3 +61,36 @@ def changed_since(repo: GitRepo, policy: Policy, records: ReleaseRecords) -> tup
         if same and info.commit and is_release_tag(name, policy):
             return tuple(repo.changed_paths(info.commit, request.candidate))
     return None
+
+
+def overdue_elsewhere(
+    repo: GitRepo, policy: Policy, tag: str, at: datetime
+) -> tuple[tuple[str, str, str], ...]:
+    """Post-release gates of other tagged releases that are overdue at `at`, for the widest
+    `obligations` scope the policy asks (a `component` scope: the same `prefix/`)."""
+    from gatekeeper.check.evaluation import CheckOptions, evaluate
+    from gatekeeper.errors import GateError
+    from gatekeeper.models.gates import ObligationsGate
+    from gatekeeper.policy.tagname import is_release_tag
+
+    scopes = {g.scope for g in policy.all_gates() if isinstance(g, ObligationsGate)}
+    prefix = tag.rpartition("/")[0]
+    found = []
+    for name, info in sorted(repo.tags().items()):
+        in_scope = "all" in scopes or name.rpartition("/")[0] == prefix
+        before = info.tagged_at is not None and info.tagged_at <= at
+        if name == tag or not in_scope or not before or not is_release_tag(name, policy):
+            continue
+        try:
+            report = evaluate(
+                repo, name, CheckOptions(stage="post-release", now=at, at="now")
+            ).report
+        except GateError as exc:
+            found.append((name, "post-release", f"cannot be checked: {exc.message}"))
+            continue
+        found += [
+            (name, g.id, g.reasons[0])
+            for g in report.gates
+            if g.stage == "post-release" and not g.passed
+        ]
+    return tuple(found)

@@ -168,7 +168,7 @@ def _request_and_gates(
 ) -> tuple[Facts | None, list[GateResult]]:
     """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates."""
     from gatekeeper.check import builtin
-    from gatekeeper.check.applies import changed_since, uses_paths
+    from gatekeeper.check.applies import changed_since, overdue_elsewhere, uses_paths
     from gatekeeper.check.running import run_gate
     from gatekeeper.records.lineage import request_chain
     from gatekeeper.trust.facts import build_facts
@@ -193,6 +193,9 @@ def _request_and_gates(
         requesters=chain.requesters | _committers(policy, lin, records),
         filed_at=chain.filed_at,
         changed_since=changed_since(repo, policy, records) if uses_paths(policy) else None,
+        overdue=overdue_elsewhere(repo, policy, records.tag, reference)
+        if stage == "pre-tag" and _has_obligations(policy)
+        else (),
     )
     gates = [
         run_gate(gate, facts, stage, info, now, path=records.request_path)
@@ -231,6 +234,12 @@ def _tagged_records(repo: GitRepo, records: ReleaseRecords, revision: str) -> Re
     from gatekeeper.records.reading import read_release
 
     return read_release(repo, revision, records.layout.releases, records.tag)
+
+
+def _has_obligations(policy: Policy) -> bool:
+    from gatekeeper.models.gates import ObligationsGate
+
+    return any(isinstance(g, ObligationsGate) for g in policy.all_gates())
 
 
 def _reference_time(opts: CheckOptions, info: TagInfo | None, now: datetime) -> datetime:

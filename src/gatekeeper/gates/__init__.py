@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from gatekeeper.gates import approval, calendar, evidence
 from gatekeeper.gates.verdict import Verdict
-from gatekeeper.models.gates import ApprovalGate, FreezeGate, LeadTimeGate
+from gatekeeper.models.gates import ApprovalGate, FreezeGate, LeadTimeGate, ObligationsGate
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Gate
@@ -21,4 +21,6 @@ def evaluate(gate: Gate, facts: Facts) -> Verdict:
         return calendar.lead_time(gate, facts)
     if isinstance(gate, FreezeGate):
         return calendar.freeze(gate, facts)
+    if isinstance(gate, ObligationsGate):
+        return calendar.obligations(gate, facts)
     return evidence.evaluate(gate, facts)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from gatekeeper.gates.verdict import Verdict
 
 if TYPE_CHECKING:
-    from gatekeeper.models.gates import FreezeGate, FreezeWindow, LeadTimeGate
+    from gatekeeper.models.gates import FreezeGate, FreezeWindow, LeadTimeGate, ObligationsGate
     from gatekeeper.trust.facts import Facts
 
 
@@ -27,6 +27,14 @@ def lead_time(gate: LeadTimeGate, facts: Facts) -> Verdict:
     if facts.reference_time < earliest:
         return Verdict(False, (f"too soon: {said}",))
     return Verdict(True, (said,))
+
+
+def obligations(gate: ObligationsGate, facts: Facts) -> Verdict:
+    """No earlier release in scope has an overdue post-release gate."""
+    if not facts.overdue:
+        return Verdict(True, (f"no earlier release ({gate.scope}) has an overdue obligation",))
+    reasons = tuple(f"{tag}: {gate_id} is overdue ({why})" for tag, gate_id, why in facts.overdue)
+    return Verdict(False, (*reasons, "settle them first: attach the post-release evidence"))
 
 
 def freeze(gate: FreezeGate, facts: Facts) -> Verdict:

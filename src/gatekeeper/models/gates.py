@@ -124,3 +124,11 @@ class FreezeGate(GateBase):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA time zone {value!r}, e.g. Asia/Shanghai") from None
         return value
+
+
+class ObligationsGate(GateBase):
+    """上线后检查 really happens: no earlier release (of this component, or any) has an
+    overdue post-release gate."""
+
+    type: Literal["obligations"]
+    scope: Literal["component", "all"] = "component"

@@ -10,7 +10,13 @@ from pydantic import Discriminator, Field, Tag, field_validator
 from gatekeeper.evidence import KINDS
 from gatekeeper.evidence import custom as _custom
 from gatekeeper.models.base import Count, Name, Strict
-from gatekeeper.models.gates import ApprovalGate, EvidenceGate, FreezeGate, LeadTimeGate
+from gatekeeper.models.gates import (
+    ApprovalGate,
+    EvidenceGate,
+    FreezeGate,
+    LeadTimeGate,
+    ObligationsGate,
+)
 from gatekeeper.models.tomlfile import did_you_mean
 from gatekeeper.trust.keys import key_material
 
@@ -47,7 +53,7 @@ def _gate_tag(value: Any) -> str | None:
         gate_type, kind = value.get("type"), value.get("kind")
     else:
         gate_type, kind = getattr(value, "type", None), getattr(value, "kind", None)
-    if gate_type in {"approval", "lead-time", "freeze"}:
+    if gate_type in {"approval", "lead-time", "freeze", "obligations"}:
         return str(gate_type)
     if gate_type == "evidence":
         return kind if kind in KINDS else "custom"
@@ -56,7 +62,7 @@ def _gate_tag(value: Any) -> str | None:
 
 if TYPE_CHECKING:
     # Every evidence kind's gate model is an EvidenceGate: statically, this is the union.
-    Gate = ApprovalGate | EvidenceGate | LeadTimeGate | FreezeGate
+    Gate = ApprovalGate | EvidenceGate | LeadTimeGate | FreezeGate | ObligationsGate
 else:
     # Built at import from the evidence registry, so a new kind needs no edit here.
     Gate = Annotated[
@@ -64,6 +70,7 @@ else:
             tuple(
                 [Annotated[ApprovalGate, Tag("approval")]]
                 + [Annotated[LeadTimeGate, Tag("lead-time")], Annotated[FreezeGate, Tag("freeze")]]
+                + [Annotated[ObligationsGate, Tag("obligations")]]
                 + [Annotated[kind.gate_model, Tag(name)] for name, kind in KINDS.items()]
                 + [Annotated[_custom.KIND.gate_model, Tag("custom")]]
             )
@@ -71,7 +78,9 @@ else:
         Discriminator(
             _gate_tag,
             custom_error_type="gate_type",
-            custom_error_message="expected type = 'approval', 'evidence', 'lead-time' or 'freeze'",
+            custom_error_message=(
+                "expected type = 'approval', 'evidence', 'lead-time', 'freeze' or 'obligations'"
+            ),
         ),
     ]
 

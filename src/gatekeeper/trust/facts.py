@@ -72,6 +72,8 @@ class Facts:
     filed_at: datetime | None = None  # when the request was filed (its first revision)
     # Paths the candidate changes since the previous release of its component (None: none).
     changed_since: tuple[str, ...] | None = None
+    # Overdue post-release gates of earlier releases: (release, gate id, why).
+    overdue: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def verified(self) -> bool:
@@ -122,6 +124,7 @@ def build_facts(
     requesters: frozenset[str] = frozenset(),
     filed_at: datetime | None = None,
     changed_since: tuple[str, ...] | None = None,
+    overdue: tuple[tuple[str, str, str], ...] = (),
 ) -> Facts:
     """Apply the release-level rules to the records of `request`."""
     ignored: list[Ignored] = []
@@ -153,6 +156,7 @@ def build_facts(
         holders=holders,
         filed_at=filed_at,
         changed_since=changed_since,
+        overdue=overdue,
     )
 
 
