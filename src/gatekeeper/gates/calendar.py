@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from gatekeeper.gates.verdict import Verdict
 
 if TYPE_CHECKING:
+    from dateutil.rrule import rrule, rruleset
+
     from gatekeeper.models.gates import FreezeGate, FreezeWindow, LeadTimeGate, ObligationsGate
     from gatekeeper.trust.facts import Facts
 
@@ -80,7 +82,7 @@ def _covering(
     return (last, last + length) if last is not None and at < last + length else None
 
 
-def _rule(window: FreezeWindow, zone: ZoneInfo):  # type: ignore[no-untyped-def]
+def _rule(window: FreezeWindow, zone: ZoneInfo) -> rrule | rruleset:
     from dateutil.rrule import rrulestr
 
     # Local wall-clock times: a weekly 18:00 stays 18:00 across a DST change.
