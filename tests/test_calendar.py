@@ -163,3 +163,36 @@ def test_an_overdue_obligation_blocks_the_next_release_of_its_component(tmp_path
     # Settling it (the post-check, after the tag) lifts the block.
     assert r.gate("attach", "billing/v1.0.0", "post-check", "--set", "result=pass").code == 0
     assert obligations("billing/v1.1.0", 49)["passed"] is True
+
+
+EMERGENCY = """
+[[gates]]
+id = "tests"
+type = "evidence"
+kind = "test-report"
+
+[emergency]
+roles = ["leadership", "ops"]
+min = 1
+never_waive = ["tests"]
+retro_hours = 48
+"""
+
+
+def test_an_emergency_waives_approvals_but_never_tests(tmp_path: Path) -> None:
+    r = make_repo(tmp_path, gates=EMERGENCY)
+    assert r.gate("request", "v1.0.0", "--title", "hotfix", who="dave").code == 0
+    # A non-member's declaration is refused, and one written by hand counts for nothing.
+    before = r.state()
+    res = r.gate("emergency", "v1.0.0", "--reason", "prod down", who="mallory")
+    assert res.code == 2 and "holds none of the emergency roles" in res.err
+    assert r.state() == before
+    res = r.gate("emergency", "v1.0.0", "--reason", "prod down", "--ticket", "INC-7", who="erin")
+    assert res.code == 0, res.err
+    data = json.loads(r.gate("check", "v1.0.0", "--format", "json").out)
+    acceptance, tests = _gate(data, "acceptance"), _gate(data, "tests")
+    assert acceptance["passed"] is True and acceptance["waived"] is True
+    assert "waived by an emergency (erin: prod down (INC-7))" in acceptance["reasons"][0]
+    assert tests["passed"] is False and tests["waived"] is False  # never_waive
+    status = json.loads(r.gate("status", "--format", "json").out)
+    assert status["releases"][0]["stage"] == "emergency"

@@ -20,6 +20,7 @@ class GateResult:
     path: str | None = None  # the record file a failure points at, if one
     waiting_on: tuple[tuple[str, str], ...] = ()  # (person, role) who could unblock it
     pending: bool = False  # a post-release obligation not yet due: passes for now
+    waived: bool = False  # failed, but passed by an emergency declaration
 
 
 @dataclass(frozen=True)

@@ -17,20 +17,22 @@ if TYPE_CHECKING:
 def run_gate(
     gate: Gate, facts: Facts, stage: str, info: TagInfo | None, now: datetime, *, path: str
 ) -> GateResult:
+    from gatekeeper.check.applies import not_applicable
     from gatekeeper.gates import evaluate
 
     title = gate.title or gate.id
-    from gatekeeper.check.applies import not_applicable
-
     skip = not_applicable(gate, facts.request, stage, facts.changed_since)
     if skip:
         return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
     verdict = evaluate(gate, facts)
     passed, reasons = verdict.passed, list(verdict.reasons)
-    pending = False
+    pending = waived = False
     if not passed and gate.stage == "post-release":
         passed, reasons = _deadline(gate, info, now, reasons)
         pending = passed
+    elif not passed and _waivable(gate, facts):
+        passed = waived = True
+        reasons = [_waiver(facts), *reasons]
     return GateResult(
         gate.id,
         title,
@@ -40,7 +42,25 @@ def run_gate(
         path=path,
         waiting_on=() if passed else verdict.waiting_on,
         pending=pending,
+        waived=waived,
     )
+
+
+def _waivable(gate: Gate, facts: Facts) -> bool:
+    """An emergency waives a failing pre-tag gate: enough declarers, not `never_waive`."""
+    emergency = facts.policy.emergency
+    if emergency is None or gate.id in emergency.never_waive:
+        return False
+    return len(facts.emergency) >= max(emergency.min, 1)
+
+
+def _waiver(facts: Facts) -> str:
+    who = "; ".join(
+        f"{person}: {reason}" + (f" ({ticket})" if ticket else "")
+        for person, reason, ticket in facts.emergency
+    )
+    hours = facts.policy.emergency.retro_hours if facts.policy.emergency else 0
+    return f"waived by an emergency ({who}); due again within {hours} h of the tag"
 
 
 def _deadline(

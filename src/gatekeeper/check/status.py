@@ -85,6 +85,8 @@ def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
         return "requested"
     if facts.request.withdrawn is not None:
         return "withdrawn"
+    if any(g.waived for g in report.gates):
+        return "emergency"
     from gatekeeper.evidence import kind_named
 
     marks = {kind_named(item.manifest.kind).marks for item in facts.evidence}

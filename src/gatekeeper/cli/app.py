@@ -88,6 +88,7 @@ for _name, _command, _line in (
     ("reject", records.reject, "Reject a release (it stands until you revoke it)."),
     ("revoke", records.revoke, "Revoke your approval or rejection; frees the role."),
     ("attach", records.attach, "Record evidence: test report, backup, notice..."),
+    ("emergency", records.emergency, "Declare an emergency: waive failing gates."),
     ("check", checking.check, "May this release be tagged? (exit 0 / 1 / 2)"),
     ("explain", checking.explain, "Why: every rule that decided, and what unblocks."),
     ("tag", checking.tag, "Create the release tag, only if every gate passes."),

@@ -178,3 +178,23 @@ def attach(
         )
         _report(written)
     return 0
+
+
+def emergency(
+    tag: Tag,
+    reason: Annotated[str, typer.Option("--reason", help="Why it cannot wait.")],
+    ticket: Annotated[str, typer.Option("--ticket", help="Incident or ticket id.")] = "",
+    directory: RepoDir = None,
+    no_commit: NoCommit = False,
+    key: Key = None,
+) -> int:
+    """Declare an emergency (紧急上线): failing gates are waived, except `never_waive`."""
+    from gatekeeper.records.recording import declare_emergency, open_session
+    from gatekeeper.repo import open_repo
+
+    if not reason.strip():
+        raise InputError("--reason: empty", hint=f"gate emergency {tag} --reason TEXT")
+    with open_repo(repo_dir(directory)) as repo:
+        session = open_session(repo, tag, key)
+        _report(declare_emergency(session, tag, reason.strip(), ticket, commit=not no_commit))
+    return 0

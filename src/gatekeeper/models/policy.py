@@ -93,6 +93,15 @@ class Binding(Strict):
     )
 
 
+class Emergency(Strict):
+    """紧急上线 / break-glass: who may declare one, how many, what it can never skip."""
+
+    roles: list[Name] = Field(min_length=1)
+    min: Count = 1
+    never_waive: list[Name] = []
+    retro_hours: Count = 48
+
+
 class Policy(Strict):
     """Everything `gate check` needs to decide, read from a trusted revision."""
 
@@ -110,6 +119,7 @@ class Policy(Strict):
         default=None, description="the components a request may name (declared vocabulary)"
     )
     binding: Binding = Binding()
+    emergency: Emergency | None = None
     people: dict[Name, Person] = {}
     roles: dict[Name, Role] = {}
     gates: list[Gate] = []
@@ -207,6 +217,7 @@ class Policy(Strict):
                         )
         out += self._undeclared_when()
         out += self._binding_problems()
+        out += self._emergency_problems()
         out += self._duplicate_identities()
         if self.signatures != "none" and not any(p.keys for p in self.people.values()):
             out.append(
@@ -225,6 +236,22 @@ class Policy(Strict):
                 f"component '{component}' is not declared"
                 + did_you_mean(component, self.components)
             )
+        return out
+
+    def _emergency_problems(self) -> list[str]:
+        if self.emergency is None:
+            return []
+        ids = {g.id for g in self.all_gates()}
+        out = [
+            f"emergency.roles[{i}]: unknown role '{r}'" + did_you_mean(r, self.roles)
+            for i, r in enumerate(self.emergency.roles)
+            if r not in self.roles
+        ]
+        out += [
+            f"emergency.never_waive[{i}]: unknown gate '{g}'" + did_you_mean(g, ids)
+            for i, g in enumerate(self.emergency.never_waive)
+            if g not in ids
+        ]
         return out
 
     def _binding_problems(self) -> list[str]:

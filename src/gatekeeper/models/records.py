@@ -73,3 +73,18 @@ class EvidenceManifest(Strict):
     attachments: list[Attachment] = []
     details: dict[str, Any] = {}
     signature: str | None = None
+
+
+class EmergencyDeclaration(Strict):
+    """`releases/<tag>/emergency/*.toml`: 紧急上线 — a person of an emergency role says this
+    release ships before every gate passes, and why."""
+
+    schema_version: Literal[1] = Field(alias="schema")
+    release: str
+    person: Name
+    reason: str = Field(min_length=1, max_length=2000)
+    ticket: str = ""
+    candidate: ObjectId
+    request_sha256: Sha256
+    at: AwareDatetime
+    signature: str | None = None

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from gatekeeper.evidence.base import EvidenceItem
     from gatekeeper.models.base import Strict
-    from gatekeeper.models.records import Request, Signoff
+    from gatekeeper.models.records import EmergencyDeclaration, Request, Signoff
     from gatekeeper.repo import GitRepo, TreeEntry
 
 M = TypeVar("M", bound="BaseModel")
@@ -43,6 +43,7 @@ class ReleaseRecords:
     request_sha256: str | None = None
     signoffs: tuple[tuple[str, Signoff], ...] = ()
     evidence: tuple[EvidenceItem, ...] = ()
+    emergencies: tuple[tuple[str, EmergencyDeclaration], ...] = ()
     files: tuple[RecordFile, ...] = field(default=())
 
     @property
@@ -107,11 +108,12 @@ def records_from_blobs(
     layout: ReleaseLayout, commit: str, blobs: dict[str, bytes]
 ) -> ReleaseRecords:
     """Parse a release's files (path -> content) into records."""
-    from gatekeeper.models.records import Request, Signoff
+    from gatekeeper.models.records import EmergencyDeclaration, Request, Signoff
 
     request = request_sha = None
     signoffs = []
     evidence = []
+    emergencies = []
     for path in sorted(blobs):
         kind = layout.kind_of(path)
         data = blobs[path]
@@ -122,7 +124,17 @@ def records_from_blobs(
             signoffs.append((path, parse_record(Signoff, data, path)))
         elif kind == "evidence":
             evidence.append(parse_evidence(path, data, blobs))
-    return ReleaseRecords(layout, commit, request, request_sha, tuple(signoffs), tuple(evidence))
+        elif kind == "emergency":
+            emergencies.append((path, parse_record(EmergencyDeclaration, data, path)))
+    return ReleaseRecords(
+        layout,
+        commit,
+        request,
+        request_sha,
+        tuple(signoffs),
+        tuple(evidence),
+        tuple(emergencies),
+    )
 
 
 def parse_evidence(path: str, data: bytes, blobs: dict[str, bytes]) -> EvidenceItem:

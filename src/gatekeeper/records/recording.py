@@ -280,3 +280,34 @@ def _details(model: type[Strict], given: dict[str, Any], kind: str) -> dict[str,
             lines[0], lines=lines, hint=f"`gate schema evidence` lists {kind}'s fields"
         ) from None
     return details.model_dump(mode="python", exclude_defaults=False)
+
+
+def declare_emergency(
+    s: Session, tag: str, reason: str, ticket: str = "", *, commit: bool = True
+) -> Written:
+    """紧急上线: a signed declaration that `tag` ships before every gate passes."""
+    from gatekeeper.models.records import EmergencyDeclaration
+
+    emergency = s.loaded.policy.emergency
+    if emergency is None:
+        raise InputError(f"{tag}: the policy has no [emergency] table", hint="add one (see README)")
+    if not s.loaded.policy.roles_of(s.person) & set(emergency.roles):
+        raise IdentityError(
+            f"{s.person} holds none of the emergency roles ({', '.join(emergency.roles)})",
+            hint="nothing was written: only those roles may declare an emergency",
+        )
+    records, request = _requested(s, tag)
+    path = free_path(s, records.layout.record("emergency", f"{stamp(s.now)}-{s.person}"), ".toml")
+    doc = {
+        "schema": 1,
+        "release": tag,
+        "person": s.person,
+        "reason": reason,
+        "ticket": ticket,
+        "candidate": request.candidate,
+        "request_sha256": records.request_sha256,
+        "at": s.now,
+    }
+    data = dump(EmergencyDeclaration, doc, path, s.record_key)
+    message = f"gate: {s.person} declares an emergency for {tag}: {reason[:60]}"
+    return write(s.repo, {path: data}, message, commit=commit, signing_key=s.commit_key)

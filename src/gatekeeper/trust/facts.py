@@ -74,6 +74,8 @@ class Facts:
     changed_since: tuple[str, ...] | None = None
     # Overdue post-release gates of earlier releases: (release, gate id, why).
     overdue: tuple[tuple[str, str, str], ...] = ()
+    # Valid emergency declarations: (person, reason, ticket), distinct people.
+    emergency: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def verified(self) -> bool:
@@ -144,6 +146,9 @@ def build_facts(
     )
     standing = _current(policy, standing, reference_time, ignored)
     evidence = _evidence(records, signers, binding, ignored, reference_time)
+    emergency = _declarations(
+        policy, records, signers, binding=binding, now=reference_time, ignored=ignored
+    )
     return Facts(
         policy=policy,
         request=request,
@@ -157,6 +162,7 @@ def build_facts(
         filed_at=filed_at,
         changed_since=changed_since,
         overdue=overdue,
+        emergency=emergency,
     )
 
 
@@ -243,6 +249,41 @@ def _current(
         else:
             keep.append(item)
     return keep
+
+
+def _declarations(
+    policy: Policy,
+    records: ReleaseRecords,
+    signers: dict[str, Signer],
+    *,
+    binding: Binding,
+    now: datetime,
+    ignored: list[Ignored],
+) -> tuple[tuple[str, str, str], ...]:
+    """Emergency declarations that count: proven signer, bound to this request, made by a
+    holder of an emergency role, not dated after the time judged; one per person."""
+    roles = policy.emergency.roles if policy.emergency else []
+    found: dict[str, tuple[str, str, str]] = {}
+    for path, e in sorted(records.emergencies, key=lambda item: item[1].at):
+        problem = (
+            verify_signer(signers[path])
+            or verify_binding(binding, e.release, e.candidate, e.request_sha256)
+            or verify_not_future(e.at, now)
+            or _declarer_problem(policy, e.person, roles)
+        )
+        if problem:
+            ignored.append(Ignored(path=path, role_or_kind="emergency", reason=problem))
+        else:
+            found.setdefault(e.person, (e.person, e.reason, e.ticket))
+    return tuple(found.values())
+
+
+def _declarer_problem(policy: Policy, person: str, roles: list[str]) -> str | None:
+    if not roles:
+        return "the policy has no [emergency] table"
+    if not policy.roles_of(person) & set(roles):
+        return f"{person} holds none of the emergency roles ({', '.join(roles)})"
+    return None
 
 
 def _evidence(

@@ -82,6 +82,7 @@ def claims_of(records: ReleaseRecords) -> dict[str, Claim]:
             for e in records.evidence
         }
     )
+    out.update({path: Claim(e.person, e, e.signature) for path, e in records.emergencies})
     if records.request:
         req = records.request
         out[records.request_path] = Claim(req.requester, req, req.signature)
