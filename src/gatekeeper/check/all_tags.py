@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from gatekeeper.check.evaluation import check_release, refuse_shallow
+from gatekeeper.check.evaluation import check_release, refuse_shallow, unreadable_report
 from gatekeeper.check.report import Report
 
 if TYPE_CHECKING:
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
     """Every release tag, each judged on its own: a tag that cannot be judged fails
     (with the reason), and never stops the others from being judged."""
-    from gatekeeper.check.builtin import unreadable_gate
     from gatekeeper.errors import GateError
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.policy.tagname import is_release_tag
@@ -31,17 +30,15 @@ def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
         try:
             reports.append(check_release(repo, name, replace(opts, tag_info=info)))
         except GateError as exc:
-            gate = unreadable_gate(f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message)
+            problem = f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message
             reports.append(
-                Report(
-                    release=name,
-                    candidate=None,
-                    tag_commit=info.commit,
+                unreadable_report(
+                    name,
+                    loaded,
+                    info=info,
                     revision=info.commit or "",
-                    policy_ref=loaded.commit,
-                    signatures=loaded.policy.signatures,
                     stage=opts.stage,
-                    gates=(gate,),
+                    problem=problem,
                 )
             )
     return reports

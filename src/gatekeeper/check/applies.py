@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import datetime
 
-if TYPE_CHECKING:
     from gatekeeper.models.gates import GateBase
     from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request

@@ -85,7 +85,6 @@ def _unreadable(
 ) -> Evaluation:
     """A release whose committed records cannot be parsed fails, and says what to do:
     records are append-only, so the broken one stays; a new record or a withdrawal helps."""
-    from gatekeeper.check.builtin import unreadable_gate
     from gatekeeper.records.layout import ReleaseLayout
     from gatekeeper.records.reading import ReleaseRecords
 
@@ -93,18 +92,42 @@ def _unreadable(
         "committed records are append-only, so it stays as it is: add a new sign-off or "
         f"evidence record, or end the release (`gate request {tag} --withdraw --reason ...`)"
     )
-    report = Report(
+    report = unreadable_report(
+        tag,
+        loaded,
+        info=info,
+        revision=revision,
+        stage=opts.stage,
+        problem=exc.message,
+        advice=advice,
+    )
+    records = ReleaseRecords(ReleaseLayout(loaded.policy.releases, tag), revision)
+    return Evaluation(report, None, records, {}, loaded)
+
+
+def unreadable_report(
+    tag: str,
+    loaded: LoadedPolicy,
+    *,
+    info: TagInfo | None,
+    revision: str,
+    stage: str,
+    problem: str,
+    advice: str = "",
+) -> Report:
+    """The report of a release that could not be judged: one failing `records` gate."""
+    from gatekeeper.check.builtin import unreadable_gate
+
+    return Report(
         release=tag,
         candidate=None,
         tag_commit=info.commit if info else None,
         revision=revision,
         policy_ref=loaded.commit,
         signatures=loaded.policy.signatures,
-        stage=opts.stage,
-        gates=(unreadable_gate(exc.message, advice),),
+        stage=stage,
+        gates=(unreadable_gate(problem, advice),),
     )
-    records = ReleaseRecords(ReleaseLayout(loaded.policy.releases, tag), revision)
-    return Evaluation(report, None, records, {}, loaded)
 
 
 def _judge(
