@@ -110,7 +110,7 @@ def steps(evaluation: Evaluation) -> list[Step]:
 def _gate_steps(gate: GateResult, facts: Facts) -> list[Step]:
     """A failing gate's own `next:` line, then an approve (or, for a standing rejection, a
     revoke) per role it waits on."""
-    out = [Step(r.removeprefix("next: ")) for r in gate.reasons if r.startswith("next: ")]
+    out = [Step(command) for command in gate.next]
     rejects = {(s.person, s.role) for s in facts.standing if s.decision == "reject"}
     for person, role in gate.waiting_on:
         verb = "revoke" if (person, role) in rejects else "approve"

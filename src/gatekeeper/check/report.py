@@ -21,6 +21,7 @@ class GateResult:
     waiting_on: tuple[tuple[str, str], ...] = ()  # (person, role) who could unblock it
     pending: bool = False  # a post-release obligation not yet due: passes for now
     waived: bool = False  # failed, but passed by an emergency declaration
+    next: tuple[str, ...] = ()  # the gate's own commands that would unblock it
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ def run_gate(
         stage=gate.stage,
         path=path,
         waiting_on=() if passed else verdict.waiting_on,
+        next=() if verdict.passed else verdict.next,  # pending and waived gates too
         pending=pending,
         waived=waived,
     )

@@ -19,13 +19,16 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> Verdict:
         f"{i.path}: not counted: {i.reason}" for i in facts.ignored if i.role_or_kind == gate.kind
     ]
     spec = kind_named(gate.kind)
-    next_step = f"next: gate attach {facts.request.release} {gate.kind} {spec.example(gate)}"
+    command = f"gate attach {facts.request.release} {gate.kind} {spec.example(gate)}"
+    next_step = f"next: {command}"
     if not items:
-        return Verdict(False, (f"no valid {gate.kind} evidence", next_step, *ignored))
+        return Verdict(
+            False, (f"no valid {gate.kind} evidence", next_step, *ignored), next=(command,)
+        )
     ctx = CheckContext(facts.reference_time, facts.policy.roles_of)
     problems = spec.check(gate, items, ctx)
     if problems:
-        return Verdict(False, (*problems, next_step, *ignored))
+        return Verdict(False, (*problems, next_step, *ignored), next=(command,))
     mark = facts.mark()
     if spec.describe is not None:  # the kind says which record counts, and what it shows
         first, *rest = spec.describe(gate, items, ctx)

@@ -12,3 +12,4 @@ class Verdict:
     passed: bool
     reasons: tuple[str, ...]
     waiting_on: tuple[tuple[str, str], ...] = ()
+    next: tuple[str, ...] = ()  # commands that would unblock it (also said in a reason)
