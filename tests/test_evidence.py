@@ -209,3 +209,24 @@ def test_post_release_gates_are_pending_until_due(tmp_path: Path) -> None:
     done = r.gate("check", "v1.0.0", "--stage", "post-release")
     assert done.code == 0 and "pending" not in done.out
     assert r.gate("status").out.split()[:2] == ["v1.0.0", "verified"]
+
+
+def test_a_backup_taken_as_the_command_runs_is_not_in_the_future(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`taken_at` defaults to the moment `gate attach` runs, a little after the time its
+    record is dated: within the clock-skew allowance, that is not "in the future" (the demo
+    failed now and then on exactly this)."""
+    from datetime import UTC, datetime, timedelta
+
+    from conftest import FixedClock
+
+    r = _ready(
+        tmp_path,
+        '[[gates]]\nid = "backup"\ntype = "evidence"\nkind = "backup"\ntargets = ["database"]\n',
+    )
+    FixedClock(monkeypatch, datetime.now(UTC) - timedelta(seconds=30), timedelta(0))
+    res = r.gate(
+        "attach", "v1.0.0", "backup", "--set", "target=database", "--set", "location=s3://b"
+    )
+    assert res.code == 0, res.err

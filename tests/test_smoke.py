@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,21 @@ def test_demo_walks_a_release_to_its_tag(tmp_path: Path) -> None:
     tags = subprocess.run(
         ["git", "-C", str(target), "tag", "-l"], capture_output=True, text=True, check=True
     ).stdout
-    assert tags.strip() == "v1.0.0"
+    assert tags.split() == ["v1.0.0", "v1.0.1"]
+    # The freeze calendar and a hotfix shipped in an emergency are part of the walk.
+    assert "gate freeze: the freeze windows" in proc.stdout
+    assert "inside 演示封网 / demo freeze" in proc.stdout
+    assert "waived by an emergency (erin: checkout down for all users (INC-2041))" in proc.stdout
+    assert "v1.0.1                   emergency" in proc.stdout
+    status = subprocess.run(
+        [str(GATE), "-C", str(target), "status", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    hotfix = json.loads(status.stdout)["releases"][1]
+    assert hotfix["stage"] == "emergency"
+    assert "retro:acceptance" in [o["gate"] for o in hotfix["obligations"]]
     check = subprocess.run(
         [str(GATE), "-C", str(target), "check", "v1.0.0"],
         capture_output=True,

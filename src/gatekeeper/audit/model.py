@@ -57,6 +57,7 @@ class GateVerdict:
     stage: str
     reasons: tuple[str, ...]
     pending: bool = False  # a post-release obligation not yet due: passes for now
+    waived: bool = False  # failed, passed by an emergency declaration
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,48 @@ class Anomaly:
     message: str
 
 
+@dataclass(frozen=True)
+class Declarer:
+    """One person who declared the emergency, why, and the incident ticket."""
+
+    person: str
+    reason: str
+    ticket: str
+
+
+@dataclass(frozen=True)
+class AuditException:
+    """An emergency (紧急上线): what it waived, who declared it, and whether the waived gates
+    were approved after the fact by their deadline.
+
+    `retro`: "in time" | "late" | "pending" (not settled, not yet due) | "overdue" |
+    "not tagged" | "nothing waived"."""
+
+    kind: str
+    declarers: tuple[Declarer, ...]
+    waived: tuple[str, ...]
+    due: datetime | None
+    retro: str
+
+    def summary(self) -> str:
+        """One line for every format: who, why, what was waived, the retro-approval."""
+        who = "; ".join(
+            f"{d.person}: {d.reason}" + (f" ({d.ticket})" if d.ticket else "")
+            for d in self.declarers
+        )
+        waived = ", ".join(self.waived) or "nothing"
+        due = f" (due {self.due:%Y-%m-%d %H:%M %Z})" if self.due else ""
+        return f"{self.kind} declared by {who}; waived: {waived}; retro-approval {self.retro}{due}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape documented in docs/json.md."""
+        return asdict(self) | {
+            "declarers": [asdict(d) for d in self.declarers],
+            "waived": list(self.waived),
+            "due": self.due.isoformat() if self.due else None,
+        }
+
+
 @dataclass
 class ReleaseLog:
     """Everything history says about one release."""
@@ -107,6 +150,7 @@ class ReleaseLog:
     approvals: list[AuditEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
+    exceptions: list[AuditException] = field(default_factory=list)
 
     def in_period(self, since: datetime | None, until: datetime | None) -> bool:
         """Requested or tagged within [since, until]."""
@@ -143,6 +187,7 @@ class ReleaseLog:
                 for e in self.events
             ],
             "anomalies": [asdict(a) for a in self.anomalies],
+            "exceptions": [x.to_json() for x in self.exceptions],
             "title": self.title,
             "kind": self.kind,
             "risk": self.risk,

@@ -11,8 +11,10 @@ from gatekeeper.trust.rules import verify_not_requester, verify_role
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
-    from gatekeeper.models.records import EvidenceManifest, Request, Signoff
+    from gatekeeper.models.records import EmergencyDeclaration, EvidenceManifest, Request, Signoff
     from gatekeeper.repo import Change, GitRepo
+
+    Record = Request | Signoff | EvidenceManifest | EmergencyDeclaration
 
 
 def changes_anomalies(path: str, changes: list[Change]) -> tuple[Change | None, list[Anomaly]]:
@@ -61,8 +63,9 @@ def record_event(
     seq: int = 0,
 ) -> None:
     """Parse the record as added, verify its signer under `policy`, add events/anomalies."""
+    from gatekeeper.audit.exceptions import emergency_event
     from gatekeeper.errors import GateError
-    from gatekeeper.models.records import Request, Signoff
+    from gatekeeper.models.records import EmergencyDeclaration, Request, Signoff
 
     record = None
     try:
@@ -77,24 +80,25 @@ def record_event(
     verified, problem = _verify(repo, policy, path, record, added)
     if isinstance(record, Signoff):
         _signoff(policy, log, path, record, added, verified=verified, problem=problem, seq=seq)
+    elif isinstance(record, EmergencyDeclaration):
+        emergency_event(log, path, record, added, verified=verified, seq=seq)
     else:
         _evidence(log, path, record, added, verified=verified, seq=seq)
     if problem:
         log.anomalies.append(Anomaly("signer-unverified", path, added.commit, problem))
 
 
-def _parse(
-    repo: GitRepo, path: str, added: Change, releases: str
-) -> Request | Signoff | EvidenceManifest | None:
+def _parse(repo: GitRepo, path: str, added: Change, releases: str) -> Record | None:
     """The record as it was added (None for files that are not records)."""
-    from gatekeeper.models.records import EvidenceManifest, Request, Signoff
+    from gatekeeper.models.records import EmergencyDeclaration, EvidenceManifest, Request, Signoff
     from gatekeeper.records.reading import parse_record
 
     found = classify(path, releases)
-    models: dict[str, type[Request | Signoff | EvidenceManifest]] = {
+    models: dict[str, type[Record]] = {
         "request": Request,
         "approval": Signoff,
         "evidence": EvidenceManifest,
+        "emergency": EmergencyDeclaration,
     }
     model = models.get(found.kind) if found else None
     return parse_record(model, repo.read_object(added.blob, path), path) if model else None
@@ -164,7 +168,7 @@ def _verify(
     repo: GitRepo,
     policy: Policy | None,
     path: str,
-    record: Signoff | EvidenceManifest,
+    record: Signoff | EvidenceManifest | EmergencyDeclaration,
     added: Change,
 ) -> tuple[bool, str | None]:
     from gatekeeper.trust.identity import Claim, attribute

@@ -41,8 +41,11 @@ def tag_events(
     if not commit:
         return
     at_tag = _checked_at_tag(repo, log, info, policy, path)
-    for event in log.events:  # pre-tag records the tagged commit lacks came after the tag
-        if event.kind in {"signoff", "evidence"} and event.path not in at_tag:
+    # Pre-tag records the tagged commit lacks came after the tag; after an emergency that
+    # waived gates, those are the retro-approvals its exception reports on.
+    retro = any(x.waived for x in log.exceptions)
+    for event in log.events:
+        if event.kind in {"signoff", "evidence"} and event.path not in at_tag and not retro:
             log.anomalies.append(
                 Anomaly(
                     "record-after-tag",
@@ -72,6 +75,7 @@ def _checked_at_tag(
     repo: GitRepo, log: ReleaseLog, info: TagInfo, policy: Policy, path: str
 ) -> set[str]:
     """The check at the tagged commit (its verdict as anomalies); the record paths there."""
+    from gatekeeper.audit.exceptions import record_exception
     from gatekeeper.audit.model import CheckSummary
     from gatekeeper.audit.verdict import check_after_release, judge
     from gatekeeper.check.evaluation import CheckOptions, evaluate
@@ -87,6 +91,7 @@ def _checked_at_tag(
     _verdict(log, path, commit, result.report.gates, result.facts)
     judge(log, result, at="tag")
     check_after_release(repo, log, info)
+    record_exception(repo, log, result, info)
     return {f.path for f in result.records.files}
 
 

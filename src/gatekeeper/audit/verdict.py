@@ -45,6 +45,7 @@ class _Counting:
 
 def check_now(repo: GitRepo, log: ReleaseLog, revision: str) -> None:
     """An untagged release: the check at the audited revision, as `gate check --rev` runs it."""
+    from gatekeeper.audit.exceptions import record_exception
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
@@ -54,6 +55,7 @@ def check_now(repo: GitRepo, log: ReleaseLog, revision: str) -> None:
         log.check = CheckSummary(commit=revision, at="revision", passed=False, error=exc.message)
         return
     judge(log, result, at="revision")
+    record_exception(repo, log, result, None)
 
 
 def check_after_release(repo: GitRepo, log: ReleaseLog, info: TagInfo) -> None:
@@ -62,7 +64,10 @@ def check_after_release(repo: GitRepo, log: ReleaseLog, info: TagInfo) -> None:
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
-    if log.check is None or not any(g.stage == "post-release" for g in log.check.gates):
+    if log.check is None:
+        return
+    waived = any(g.waived for g in log.check.gates)
+    if not waived and not any(g.stage == "post-release" for g in log.check.gates):
         return
     try:
         result = evaluate(
@@ -71,7 +76,8 @@ def check_after_release(repo: GitRepo, log: ReleaseLog, info: TagInfo) -> None:
     except GateError:
         return  # the records at the tag were judged; the anomalies already say what is wrong
     later = {g.id: _gate(g) for g in result.report.gates if g.stage == "post-release"}
-    gates = tuple(later.get(g.id, g) if g.stage == "post-release" else g for g in log.check.gates)
+    gates = tuple(later.pop(g.id, g) if g.stage == "post-release" else g for g in log.check.gates)
+    gates += tuple(later.values())  # the retro-approvals an emergency left due
     passed = all(g.passed for g in gates)
     log.check = replace(log.check, gates=gates, passed=passed)
     _mark(log, _counting(result, "no longer in the repository"), AFTER_RELEASE)
@@ -104,6 +110,7 @@ def _gate(g: GateResult) -> GateVerdict:
         stage=g.stage,
         reasons=tuple(g.reasons),
         pending=g.pending,
+        waived=g.waived,
     )
 
 

@@ -32,6 +32,8 @@ class CheckOptions:
     now: datetime | None = None  # the clock (tests and `--at DATE` set it)
     at: str | None = None  # "now" | "tag": what TTLs and ages are judged against
     tag_info: TagInfo | None = None  # already read (the audit reads every tag in one call)
+    records_at: str | None = None  # post-release: read the records here, not at HEAD
+    obligations: bool = True  # False: earlier releases are not looked at (no recursion)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evalu
     # 5. the records, from objects; post-release records are committed after the tag
     records_at = revision
     if opts.stage == "post-release" and info is not None and opts.rev is None:
-        records_at = repo.resolve_commit("HEAD")
+        records_at = opts.records_at or repo.resolve_commit("HEAD")
     try:
         records = read_release(repo, records_at, loaded.policy.releases, tag)
     except RecordError as exc:  # committed, so append-only: a fact about the release
@@ -160,7 +162,12 @@ def _judge(
         now=now,
         stage=opts.stage,
         info=info,
+        obligations=opts.obligations,
     )
+    if opts.stage == "post-release" and facts is not None and info is not None:
+        from gatekeeper.check.retro import retro_gates
+
+        gates += retro_gates(repo, records, facts, info, opts, now=now)  # 13. after an emergency
     report = Report(
         release=records.tag,
         candidate=records.request.candidate if records.request else None,
@@ -188,6 +195,7 @@ def _request_and_gates(
     now: datetime,
     stage: str,
     info: TagInfo | None,
+    obligations: bool = True,
 ) -> tuple[Facts | None, list[GateResult]]:
     """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates."""
     from gatekeeper.check import builtin
@@ -217,7 +225,7 @@ def _request_and_gates(
         filed_at=chain.filed_at,
         changed_since=changed_since(repo, policy, records) if uses_paths(policy) else None,
         overdue=overdue_elsewhere(repo, policy, records.tag, reference)
-        if stage == "pre-tag" and _has_obligations(policy)
+        if stage == "pre-tag" and obligations and _has_obligations(policy)
         else (),
     )
     gates = [
@@ -267,8 +275,10 @@ def _has_obligations(policy: Policy) -> bool:
 
 def _reference_time(opts: CheckOptions, info: TagInfo | None, now: datetime) -> datetime:
     """What TTLs and ages are judged against: `--at now`, else the tagger date (never
-    later than now) when there is a tag."""
-    if opts.at == "now" or info is None or info.tagged_at is None:
+    later than now) when there is a tag. Post-release records are made after the tag, so
+    that stage is judged now unless `--at tag` asks otherwise."""
+    post_release = opts.stage == "post-release" and opts.at is None
+    if opts.at == "now" or post_release or info is None or info.tagged_at is None:
         return now
     return min(info.tagged_at, now)
 

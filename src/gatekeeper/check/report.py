@@ -22,6 +22,7 @@ class GateResult:
     pending: bool = False  # a post-release obligation not yet due: passes for now
     waived: bool = False  # failed, but passed by an emergency declaration
     next: tuple[str, ...] = ()  # the gate's own commands that would unblock it
+    due: datetime | None = None  # post-release obligations: when they are due
 
 
 @dataclass(frozen=True)
@@ -69,4 +70,5 @@ class Report:
 
 def _gate_json(gate: GateResult) -> dict[str, Any]:
     waiting = [{"person": person, "role": role} for person, role in gate.waiting_on]
-    return asdict(gate) | {"reasons": list(gate.reasons), "waiting_on": waiting}
+    due = gate.due.isoformat() if gate.due else None
+    return asdict(gate) | {"reasons": list(gate.reasons), "waiting_on": waiting, "due": due}

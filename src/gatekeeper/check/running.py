@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from gatekeeper.check.report import GateResult
 
 if TYPE_CHECKING:
-    from gatekeeper.models.gates import GateBase
     from gatekeeper.models.policy import Gate
     from gatekeeper.repo import TagInfo
     from gatekeeper.trust.facts import Facts
@@ -27,12 +26,13 @@ def run_gate(
     verdict = evaluate(gate, facts)
     passed, reasons = verdict.passed, list(verdict.reasons)
     pending = waived = False
+    due = _due(info, gate.due_hours) if gate.stage == "post-release" else None
     if not passed and gate.stage == "post-release":
-        passed, reasons = _deadline(gate, info, now, reasons)
+        passed, reasons = deadline(info, due, now, reasons)
         pending = passed
     elif not passed and _waivable(gate, facts):
         passed = waived = True
-        reasons = [_waiver(facts), *reasons]
+        reasons = [_waiver(gate, facts), *reasons]
     return GateResult(
         gate.id,
         title,
@@ -44,6 +44,7 @@ def run_gate(
         next=() if verdict.passed else verdict.next,  # pending and waived gates too
         pending=pending,
         waived=waived,
+        due=due,
     )
 
 
@@ -55,24 +56,33 @@ def _waivable(gate: Gate, facts: Facts) -> bool:
     return len(facts.emergency) >= max(emergency.min, 1)
 
 
-def _waiver(facts: Facts) -> str:
+def _waiver(gate: Gate, facts: Facts) -> str:
+    from gatekeeper.check.retro import settles_later
+
     who = "; ".join(
         f"{person}: {reason}" + (f" ({ticket})" if ticket else "")
         for person, reason, ticket in facts.emergency
     )
+    if not settles_later(gate):
+        return f"waived by an emergency ({who})"
     hours = facts.policy.emergency.retro_hours if facts.policy.emergency else 0
     return f"waived by an emergency ({who}); due again within {hours} h of the tag"
 
 
-def _deadline(
-    gate: GateBase, info: TagInfo | None, now: datetime, reasons: list[str]
+def _due(info: TagInfo | None, hours: int | None) -> datetime | None:
+    if info is None or info.tagged_at is None or hours is None:
+        return None
+    return info.tagged_at + timedelta(hours=hours)
+
+
+def deadline(
+    info: TagInfo | None, due: datetime | None, now: datetime, reasons: list[str]
 ) -> tuple[bool, list[str]]:
-    """A post-release obligation fails only once it is overdue."""
+    """A post-release obligation fails only once it is overdue (no due time: at once)."""
     if info is None or info.tagged_at is None:
         return True, ["pending: the release is not tagged yet", *reasons]
-    if gate.due_hours is None:
+    if due is None:
         return False, reasons
-    due = info.tagged_at + timedelta(hours=gate.due_hours)
     if now < due:
         return True, [f"pending: due by {due.isoformat()}", *reasons]
     return False, [f"overdue since {due.isoformat()}", *reasons]

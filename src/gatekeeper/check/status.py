@@ -5,7 +5,7 @@ which post-release obligations are due — the release manager's morning view.""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -80,18 +80,23 @@ def _obligation_json(o: Obligation) -> dict[str, Any]:
 
 
 def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
-    """requested → approved → tagged → launched → verified, or rolled back / rejected."""
+    """requested → approved → tagged → launched → verified, or rolled back / rejected /
+    withdrawn; `emergency` while a waiver is open, `overdue` once an obligation is late."""
     if facts is None:
         return "requested"
     if facts.request.withdrawn is not None:
         return "withdrawn"
-    if any(g.waived for g in report.gates):
-        return "emergency"
+    from gatekeeper.check.retro import PREFIX
     from gatekeeper.evidence import kind_named
 
     marks = {kind_named(item.manifest.kind).marks for item in facts.evidence}
     if "rolled back" in marks:
         return "rolled back"
+    if tagged and any(g.stage == "post-release" and not g.passed for g in report.gates):
+        return "overdue"
+    retro_open = any(g.id.startswith(PREFIX) and g.pending for g in report.gates)
+    if retro_open or any(g.waived for g in report.gates):
+        return "emergency"
     if any(s.decision == "reject" for s in facts.standing):
         return "rejected"
     if not tagged:
@@ -164,15 +169,14 @@ def why(gate: GateResult) -> str:
 
 
 def _obligations(result: Evaluation, info: TagInfo | None) -> list[Obligation]:
-    """The post-release gates that apply to a tagged release, each with its due time."""
+    """The post-release gates that apply to a tagged release (a retro-approval after an
+    emergency among them), each with its due time."""
     if info is None:
         return []
-    hours = {g.id: g.due_hours or 0 for g in result.policy.policy.all_gates()}
-    tagged_at = info.tagged_at
     return [
         Obligation(
             gate=g.id,
-            due=tagged_at + timedelta(hours=hours.get(g.id, 0)) if tagged_at else None,
+            due=g.due,
             overdue=not g.passed,
             pending=g.pending,
             done=g.passed and not g.pending,

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field
 from gatekeeper.evidence.base import CheckContext, EvidenceItem, EvidenceKind, newest
 from gatekeeper.models.base import Count, Name, Strict
 from gatekeeper.models.gates import EvidenceGate
+from gatekeeper.trust.rules import SKEW
 
 
 class BackupGate(EvidenceGate):
@@ -41,7 +42,9 @@ def check(gate: BackupGate, items: list[EvidenceItem], ctx: CheckContext) -> lis
             continue
         details = cast(BackupDetails, newest(mine).details)
         age_hours = (ctx.reference_time - details.taken_at).total_seconds() / 3600
-        if age_hours < 0:
+        # The same clock-skew allowance as for records: `taken_at` defaults to the moment
+        # the command ran, a little after the time the record itself is dated.
+        if details.taken_at > ctx.reference_time + SKEW:
             reasons.append(f"backup of '{target}' is dated in the future ({details.taken_at})")
         elif gate.max_age_hours is not None and age_hours > gate.max_age_hours:
             reasons.append(

@@ -3,6 +3,7 @@ selects, in the policy's time zone."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -23,8 +24,8 @@ def lead_time(gate: LeadTimeGate, facts: Facts) -> Verdict:
         return Verdict(False, ("when the request was filed is unknown (no committed request)",))
     earliest = filed + timedelta(days=gate.min_days)
     said = (
-        f"filed {filed.isoformat()}, {gate.min_days} days ahead: "
-        f"may be tagged from {earliest.isoformat()}"
+        f"filed {filed.isoformat(timespec='seconds')}, {gate.min_days} days ahead: "
+        f"may be tagged from {earliest.isoformat(timespec='seconds')}"
     )
     if facts.reference_time < earliest:
         return Verdict(False, (f"too soon: {said}",))
@@ -91,3 +92,49 @@ def _rule(window: FreezeWindow, zone: ZoneInfo) -> rrule | rruleset:
 
 def _local(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class FrozenSpan:
+    """One occurrence of a freeze window, in its gate's time zone (for `gate freeze`)."""
+
+    gate: str
+    title: str
+    start: datetime
+    end: datetime
+    timezone: str
+    recurring: bool
+    applies_to: str  # which releases the gate's `when` limits it to
+
+
+def freeze_spans(gates: list[FreezeGate], since: datetime, until: datetime) -> list[FrozenSpan]:
+    """Every occurrence of every window of `gates` that overlaps [since, until), by start."""
+    spans = []
+    for gate in gates:
+        zone = ZoneInfo(gate.timezone)
+        for window in gate.windows:
+            spans += [
+                FrozenSpan(
+                    gate=gate.id,
+                    title=window.title or gate.title or "freeze",
+                    start=start.astimezone(zone),
+                    end=end.astimezone(zone),
+                    timezone=gate.timezone,
+                    recurring=window.rrule is not None,
+                    applies_to=_applies_to(gate),
+                )
+                for start, end in occurrences(window, zone, since, until)
+            ]
+    return sorted(spans, key=lambda s: (s.start, s.gate, s.title))
+
+
+def _applies_to(gate: FreezeGate) -> str:
+    when = gate.when
+    if when is None:
+        return "every release"
+    parts = [
+        f"{key} {', '.join(values)}"
+        for key in ("kind", "risk", "component", "paths")
+        if (values := getattr(when, key)) is not None
+    ]
+    return "; ".join(parts) or "every release"

@@ -45,7 +45,7 @@ margin:0}
 dl.about dt{color:#59636e}dl.about dd{margin:0}
 .legend{background:#f6f8fa;border-radius:.5rem;padding:.75rem 1.25rem;font-size:.9em}
 .legend dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.3rem 0}
-.legend dd{margin:0}ul.anomalies li{color:#a40e26}
+.legend dd{margin:0}ul.anomalies li{color:#a40e26}ul.exceptions li{color:#8a4b00}
 footer{margin-top:2rem;border-top:1px solid #d1d9e0;padding-top:.5rem;color:#59636e;font-size:.85em}
 @media print{section{break-inside:avoid-page}}
 """

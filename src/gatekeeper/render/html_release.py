@@ -91,7 +91,7 @@ def section(log: AuditLog, rel: ReleaseLog) -> str:
     title = escape(rel.title) if rel.title else '<span class="muted">(no request)</span>'
     return (
         f'<section id="r-{escape(rel.release)}"><h2><code>{escape(rel.release)}</code> '
-        f"{title} {badge(rel)}</h2>{_about(log, rel)}{_gates(rel.check)}"
+        f"{title} {badge(rel)}</h2>{_about(log, rel)}{_exceptions(rel)}{_gates(rel.check)}"
         f"<h3>Timeline</h3>{_timeline(log, rel)}{anomalies(rel.anomalies)}</section>"
     )
 
@@ -219,6 +219,12 @@ def _signer(e: Event, entry: AuditEntry | None, signatures: str) -> str:
         return '<div class="sig muted"><small>by commit email</small></div>'
     why = f'<div class="why">{escape(problem)}</div>' if problem else ""
     return f'<div class="sig bad">✗ unverified</div>{why}'
+
+
+def _exceptions(rel: ReleaseLog) -> str:
+    """Emergencies: an exception to the process, with its retro-approval."""
+    lis = "".join(f"<li>{escape(x.summary())}</li>" for x in rel.exceptions)
+    return f'<h3>Exceptions</h3><ul class="exceptions">{lis}</ul>' if lis else ""
 
 
 def anomalies(items: list[Anomaly]) -> str:

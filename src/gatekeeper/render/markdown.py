@@ -57,6 +57,7 @@ def audit(log: AuditLog) -> str:
         if rel.title:
             lines += [f"**{_cell(rel.title)}** · risk {rel.risk} · {rel.kind}", ""]
         lines += _audit_gates(rel)
+        lines += [f"> **Exception:** {_cell(x.summary())}\n" for x in rel.exceptions]
         lines += [
             "| time | event | person | detail | commit | verified | counted |",
             "| --- | --- | --- | --- | --- | --- | --- |",

@@ -47,6 +47,7 @@ def audit(log: AuditLog) -> str:
         if rel.title:
             lines.append(f"  {rel.title}  (risk {rel.risk}, {rel.kind})")
         lines += _audit_gates(rel)
+        lines += [f"  EXCEPTION {x.summary()}" for x in rel.exceptions]
         lines += [line for e in rel.events for line in _audit_event(e, log.signatures)]
         for x in rel.anomalies:
             lines.append(f"  ANOMALY {x.kind}: {x.path} (commit {x.commit[:12]}): {x.message}")

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GitError, InputError, UnsafePathError
 from gatekeeper.repo.base import GIT, git_env, git_failure, require_git, run_git
@@ -24,6 +25,9 @@ from gatekeeper.repo.parse import (
 )
 from gatekeeper.repo.tags import TagsMixin
 from gatekeeper.repo.values import Change, CommitInfo, Identity, TagInfo, TreeEntry
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = [
     "Change",
@@ -77,6 +81,18 @@ class GitRepo(TagsMixin):
             commit: answer.split()[0] if answer.endswith(" tree") else None
             for commit, answer in zip(commits, answers, strict=True)
         }
+
+    def last_commit_before(self, rev: str, when: datetime) -> str | None:
+        """The newest commit on `rev`'s first-parent line committed at or before `when`."""
+        out = self.run(
+            "rev-list",
+            "-1",
+            "--first-parent",
+            f"--before={when.isoformat()}",
+            "--end-of-options",
+            rev,
+        )
+        return out.strip() or None
 
     def first_parent_commits(self, rev: str, folder: str) -> list[str]:
         """Commits on `rev`'s first-parent line that touched `folder`."""

@@ -7,15 +7,11 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gatekeeper.errors import InputError
-
-if TYPE_CHECKING:
-    from gatekeeper.records.session import Session
-    from gatekeeper.repo import GitRepo
 
 PEOPLE = {
     "alice": ("Alice Chen", "product"),
@@ -49,8 +45,9 @@ def demo_keys(folder: Path) -> dict[str, Path]:
     return keys
 
 
-def demo_policy(keys: dict[str, Path]) -> str:
-    """The standard template, signatures = "ssh", with five demo people, one per role."""
+def demo_policy(keys: dict[str, Path], window: tuple[datetime, datetime] | None = None) -> str:
+    """The standard template, signatures = "ssh", with five demo people, one per role, and
+    a demo freeze `window` besides the template's."""
     import tomli_w
 
     from gatekeeper.policy import templates
@@ -67,6 +64,10 @@ def demo_policy(keys: dict[str, Path]) -> str:
     }
     for pid, (_, role) in PEOPLE.items():
         doc["roles"][role]["members"] = [pid]
+    if window is not None:
+        freeze = next(g for g in doc["gates"] if g["id"] == "freeze")
+        title = "演示封网 / demo freeze"
+        freeze["windows"].insert(0, {"title": title, "start": window[0], "end": window[1]})
     return tomli_w.dumps(doc)
 
 
@@ -88,27 +89,42 @@ def acting_as(pid: str) -> Iterator[None]:
 
 
 def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
-    """Walk one release end to end, printing each step; returns the repository path."""
+    """Walk one release end to end, then a hotfix in an emergency, printing each step;
+    returns the repository path."""
+    from gatekeeper.demo.steps import Demo
     from gatekeeper.repo import open_repo
 
-    root, files, keys = _prepare(directory, say)
+    now = datetime.now(UTC)
+    window = _demo_freeze(now)
+    root, files, keys = _prepare(directory, say, window)
     with open_repo(root) as repo:
-        demo = _Demo(repo, keys, files, say)
+        demo = Demo(repo, keys, files, say, now)
         demo.request()  # 1
         demo.check("2. gate check: nothing is approved yet, so it fails")
         demo.approve()  # 3
         demo.attach_evidence()  # 4, 5
         demo.check("6. gate check: every gate passes")
-        demo.tag_and_verify()  # 7, 8
-    say(f"\nexplore it: cd {root} && gate status && gate check {TAG} && gate audit")
+        demo.freeze(window)  # 7
+        demo.tag_and_verify()  # 8, 9
+        demo.hotfix()  # 10-14
+    say(f"\nexplore it: cd {root} && gate status && gate freeze && gate audit")
     return root
+
+
+def _demo_freeze(now: datetime) -> tuple[datetime, datetime]:
+    """A two-day freeze starting at the next midnight in Beijing, two days from now."""
+    from zoneinfo import ZoneInfo
+
+    local = now.astimezone(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=2)
 
 
 TAG = "v1.0.0"
 
 
 def _prepare(
-    directory: Path | None, say: Callable[[str], None]
+    directory: Path | None, say: Callable[[str], None], window: tuple[datetime, datetime]
 ) -> tuple[Path, Path, dict[str, Path]]:
     """A new repository with the demo policy and app, and throwaway keys beside it."""
     from gatekeeper.repo import init_repo
@@ -131,80 +147,8 @@ def _prepare(
     say(f"demo repository: {root}\n")
     say(f"throwaway SSH keys for alice, bob, carol, dave, erin: {files}\n")
     (root / "policies").mkdir()
-    (root / "policies" / "release.toml").write_text(demo_policy(keys), encoding="utf-8")
+    (root / "policies" / "release.toml").write_text(demo_policy(keys, window), encoding="utf-8")
     (root / "app.py").write_text("print('hello, release')\n", encoding="utf-8")
     (files / "report.xml").write_bytes(JUNIT)
     (files / "notice.md").write_text(NOTICE, encoding="utf-8")
     return root, files, keys
-
-
-@dataclass(frozen=True)
-class _Demo:
-    """The demo's steps, each as the person who would take it."""
-
-    repo: GitRepo
-    keys: dict[str, Path]
-    files: Path
-    say: Callable[[str], None]
-
-    def session(self, who: str) -> Session:
-        from gatekeeper.records.session import open_session
-
-        return open_session(self.repo, TAG, self.keys[who])
-
-    def request(self) -> None:
-        from gatekeeper.records.recording import RequestFields, file_request
-
-        with acting_as("dave"):
-            self.repo.commit_files(["policies/release.toml", "app.py"], "app and release policy")
-            self.say("1. dave (ops) files the release request for the current commit, signed")
-            fields = RequestFields(
-                "First release", summary="hello world", rollback_plan="redeploy the previous build"
-            )
-            file_request(self.session("dave"), TAG, fields)
-
-    def check(self, label: str) -> None:
-        from gatekeeper.check.evaluation import check_release
-        from gatekeeper.render.text import check as render
-
-        self.say(f"\n{label}")
-        self.say(render(check_release(self.repo, TAG)))
-
-    def approve(self) -> None:
-        from gatekeeper.records.recording import sign_off
-
-        for pid in ("alice", "bob", "carol"):
-            role = PEOPLE[pid][1]
-            with acting_as(pid):
-                self.say(f"\n3. {pid} approves as {role} (an ssh-keygen -Y signature in the file)")
-                sign_off(self.session(pid), TAG, role, "approve", "looks good")
-
-    def attach_evidence(self) -> None:
-        from gatekeeper.records.recording import attach
-
-        with acting_as("dave"):
-            self.say("\n4. dave attaches the test report, the backups and the environment check")
-            evidence = [
-                ("test-report", self.files / "report.xml", {}),
-                ("backup", None, {"target": "database", "location": "s3://backups/db"}),
-                ("backup", None, {"target": "files", "location": "s3://backups/files"}),
-                ("env-check", None, {"servers": "pass", "database": "pass"}),
-            ]
-            for kind, source, sets in evidence:
-                attach(self.session("dave"), TAG, kind, source, sets)
-        with acting_as("alice"):
-            self.say("\n5. alice (product) publishes the launch notice")
-            attach(self.session("alice"), TAG, "launch-notice", self.files / "notice.md", {})
-
-    def tag_and_verify(self) -> None:
-        from gatekeeper.check.receipt import verify
-        from gatekeeper.check.tagging import create_release_tag
-
-        report, created = create_release_tag(self.repo, TAG, "HEAD", None, sign=True)
-        if created:
-            self.say(
-                f"\n7. gate tag {TAG} --sign: tagged {report.revision[:12]}, with a receipt "
-                "(in-toto Statement, SLSA verification summary) in the signed tag message"
-            )
-            ok, bad = verify(self.repo, TAG, None)
-            self.say(f"\n8. gate verify-receipt {TAG}: {len(ok)} checks hold, {len(bad)} fail")
