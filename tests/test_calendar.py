@@ -196,3 +196,24 @@ def test_an_emergency_waives_approvals_but_never_tests(tmp_path: Path) -> None:
     assert tests["passed"] is False and tests["waived"] is False  # never_waive
     status = json.loads(r.gate("status", "--format", "json").out)
     assert status["releases"][0]["stage"] == "emergency"
+
+
+def test_check_says_when_the_release_may_be_tagged_at_the_earliest(tmp_path: Path) -> None:
+    """Lead time served on a day a freeze covers: the earliest time is the freeze's end."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    start, end = now + timedelta(days=6), now + timedelta(days=9)
+    gates = (
+        '[[gates]]\nid = "lead"\ntype = "lead-time"\nmin_days = 7\n\n'
+        '[[gates]]\nid = "freeze"\ntype = "freeze"\ntimezone = "Asia/Shanghai"\n'
+        f'windows = [{{ title = "quarter close", start = {start.isoformat()}, '
+        f"end = {end.isoformat()} }}]\n"
+    )
+    r = _ready(tmp_path, gates)
+    code, data = _check(r, "now")
+    assert code == 1 and data["earliest_tag"] == end.isoformat()
+    text = r.gate("check", "v1.0.0").out
+    earliest = end.isoformat(timespec="minutes")
+    assert f"may be tagged at the earliest: {earliest} (lead time and freeze windows)" in text
+    # Past both: nothing to wait for.
+    code, data = _check(r, (end + timedelta(minutes=1)).isoformat())
+    assert code == 0 and data["earliest_tag"] is None

@@ -179,6 +179,7 @@ def _judge(
         gates=tuple(head + gates),
         warnings=tuple(_warnings(repo, policy.signatures, policy.releases, opts.rev, info)),
         at=reference,
+        earliest_tag=_earliest(loaded.policy, facts, gates),
     )
     return Evaluation(report, facts, records, signers, loaded)
 
@@ -265,6 +266,22 @@ def _tagged_records(repo: GitRepo, records: ReleaseRecords, revision: str) -> Re
     from gatekeeper.records.reading import read_release
 
     return read_release(repo, revision, records.layout.releases, records.tag)
+
+
+def _earliest(policy: Policy, facts: Facts | None, gates: list[GateResult]) -> datetime | None:
+    """When a failing lead-time or freeze gate would let the release be tagged."""
+    from gatekeeper.gates.calendar import earliest_tag
+    from gatekeeper.models.gates import FreezeGate, LeadTimeGate
+
+    failing = {g.id for g in gates if g.applies and not g.passed}
+    calendar = [
+        g
+        for g in policy.all_gates()
+        if isinstance(g, LeadTimeGate | FreezeGate) and g.id in {r.id for r in gates if r.applies}
+    ]
+    if facts is None or not failing & {g.id for g in calendar}:
+        return None
+    return earliest_tag(calendar, facts)
 
 
 def _has_obligations(policy: Policy) -> bool:

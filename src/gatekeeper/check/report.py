@@ -39,6 +39,7 @@ class Report:
     gates: tuple[GateResult, ...]
     warnings: tuple[str, ...] = field(default=())
     at: datetime | None = None  # what TTLs and ages were judged against
+    earliest_tag: datetime | None = None  # lead time or a freeze: the first moment they pass
 
     @property
     def passed(self) -> bool:
@@ -65,6 +66,7 @@ class Report:
             "gates": [_gate_json(g) for g in self.gates],
             "warnings": list(self.warnings),
             "at": self.at.isoformat() if self.at else None,
+            "earliest_tag": self.earliest_tag.isoformat() if self.earliest_tag else None,
         }
 
 

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from gatekeeper.gates.verdict import Verdict
+from gatekeeper.models.gates import FreezeGate
 
 if TYPE_CHECKING:
     from dateutil.rrule import rrule, rruleset
 
-    from gatekeeper.models.gates import FreezeGate, FreezeWindow, LeadTimeGate, ObligationsGate
+    from gatekeeper.models.gates import FreezeWindow, LeadTimeGate, ObligationsGate
     from gatekeeper.trust.facts import Facts
 
 
@@ -138,3 +139,25 @@ def _applies_to(gate: FreezeGate) -> str:
         if (values := getattr(when, key)) is not None
     ]
     return "; ".join(parts) or "every release"
+
+
+def earliest_tag(gates: list[LeadTimeGate | FreezeGate], facts: Facts) -> datetime | None:
+    """The first moment, from the time judged on, when every lead-time and freeze gate of
+    `gates` (those that apply) would pass: the lead time served, then past each window that
+    covers it (windows may chain: a weekend right after a holiday). None: now already."""
+    moment = facts.reference_time
+    leads = [g.min_days for g in gates if not isinstance(g, FreezeGate)]
+    if leads and facts.filed_at is not None:
+        moment = max(moment, facts.filed_at + timedelta(days=max(leads)))
+    freezes = [g for g in gates if isinstance(g, FreezeGate)]
+    for _ in range(1000):  # a bound, should windows be written to cover all time
+        ends = [
+            span[1]
+            for g in freezes
+            for w in g.windows
+            if (span := _covering(w, moment.astimezone(ZoneInfo(g.timezone)), ZoneInfo(g.timezone)))
+        ]
+        if not ends:
+            break
+        moment = max(ends)
+    return moment if moment > facts.reference_time else None

@@ -22,6 +22,9 @@ def check(report: Report) -> str:
         f"  policy {report.policy_ref[:12]}  signatures {report.signatures}",
     ]
     lines += [f"  warning: {w}" for w in report.warnings]
+    if report.earliest_tag is not None:
+        when = report.earliest_tag.isoformat(timespec="minutes")
+        lines.append(f"  may be tagged at the earliest: {when} (lead time and freeze windows)")
     for gate in report.gates:
         mark = "ok  " if gate.passed else "FAIL"
         if gate.pending:
