@@ -182,6 +182,12 @@ def test_the_audit_lists_the_emergency_as_an_exception(tmp_path: Path) -> None:
         assert "emergency" in out and "INC-7" in out and "in time" in out, fmt
     html = r.gate("audit", "--format", "html").out
     assert "INC-7" in html and "in time" in html
+    # The receipt in the tag (gate audit --format intoto) says what was waived, and by whom.
+    (receipt,) = json.loads(r.gate("audit", "--format", "intoto").out)
+    said = receipt["predicate"]["gatekeeper"]
+    assert {"id": "acceptance", "passed": True, "applies": True, "waived": True} in said["gates"]
+    assert said["emergency"][0]["ticket"] == "INC-7"
+    assert r.gate("verify-receipt", "billing/v1.0.0", "--allow-unsigned").code == 0
     assert tagged  # the tag time is the retro deadline's start
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog
     from gatekeeper.check.evaluation import Evaluation
+    from gatekeeper.check.report import Report
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import GitRepo, TagInfo
 
@@ -55,12 +56,25 @@ def build(ev: Evaluation, now: datetime | None = None) -> dict[str, Any]:
                 "release": report.release,
                 "candidate": report.candidate,
                 "signatures": report.signatures,
-                "gates": [
-                    {"id": g.id, "passed": g.passed, "applies": g.applies} for g in report.gates
+                "gates": gate_claims(report),
+                # 紧急上线: who declared the emergency that waived gates, why, the ticket.
+                "emergency": [
+                    {"person": person, "reason": reason, "ticket": ticket}
+                    for person, reason, ticket in (ev.facts.emergency if ev.facts else ())
+                    if any(g.waived for g in report.gates)
                 ],
             },
         },
     }
+
+
+def gate_claims(report: Report) -> list[dict[str, Any]]:
+    """What a receipt states about each gate (a waived one says so)."""
+    return [
+        {"id": g.id, "passed": g.passed, "applies": g.applies}
+        | ({"waived": True} if g.waived else {})
+        for g in report.gates
+    ]
 
 
 def embed(message: str, receipt: dict[str, Any]) -> str:
@@ -137,7 +151,7 @@ def _against(receipt: dict[str, Any], fresh: Evaluation) -> list[tuple[bool, str
     report = fresh.report
     failing = [g.id for g in report.gates if not g.passed]
     claimed_gates = _field(receipt, "predicate", "gatekeeper", "gates")
-    gates = [{"id": g.id, "passed": g.passed, "applies": g.applies} for g in report.gates]
+    gates = gate_claims(report)
     digests = {f.path: f.sha256 for f in fresh.records.files}
     claimed = {
         str(_field(item, "uri")): _field(item, "digest", "sha256")
