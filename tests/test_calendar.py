@@ -217,3 +217,12 @@ def test_check_says_when_the_release_may_be_tagged_at_the_earliest(tmp_path: Pat
     # Past both: nothing to wait for.
     code, data = _check(r, (end + timedelta(minutes=1)).isoformat())
     assert code == 0 and data["earliest_tag"] is None
+
+
+def test_an_undeclared_kind_is_refused_at_request_time(tmp_path: Path) -> None:
+    r = make_repo(tmp_path, extra='kinds = ["release", "server-upgrade", "parameter-rollout"]')
+    before = r.state()
+    res = r.gate("request", "v1.0.0", "--title", "t", "--kind", "server-upgrad")
+    assert res.code == 2 and "kind 'server-upgrad' is not declared" in res.err
+    assert "hint:" in res.err and r.state() == before
+    assert r.gate("request", "v1.0.0", "--title", "t", "--kind", "server-upgrade").code == 0
