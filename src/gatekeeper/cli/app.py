@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from gatekeeper.cli import auditing, checking, hooks, planning, records, setup
+from gatekeeper.cli import auditing, checking, hooks, notify, planning, records, setup
 from gatekeeper.cli.options import STATE, RepoDir, say
 from gatekeeper.errors import ExitCode, GateError
 from gatekeeper.render import one_line
@@ -92,6 +92,7 @@ for _name, _command, _line in (
     ("check", checking.check, "May this release be tagged? (exit 0 / 1 / 2)"),
     ("explain", checking.explain, "Why: every rule that decided, and what unblocks."),
     ("tag", checking.tag, "Create the release tag, only if every gate passes."),
+    ("notify", notify.notify, "Send the launch notice (上线通告) by email and chat."),
     ("status", checking.status, "Every release: stage, what is missing, who to ask."),
     ("freeze", planning.freeze, "The freeze calendar (封网): windows ahead, or .ics."),
     ("audit", auditing.audit, "The approval log from history, with anomalies."),

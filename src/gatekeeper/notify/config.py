@@ -1,0 +1,173 @@
+"""Who receives the notice and through which servers: recipients from the policy's
+`[notify]` table; servers, webhook URLs and secrets only from the environment or the
+command line, since each of them is a credential and the policy is committed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gatekeeper.errors import InputError
+
+if TYPE_CHECKING:
+    from gatekeeper.models.policy import Notify, Policy, Webhook
+
+SMTP_PORT = 587  # message submission (RFC 6409)
+SSL_PORT = 465  # submission over implicit TLS (RFC 8314)
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class SmtpOptions:
+    """What the command line says about the SMTP server (None: not given)."""
+
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    sender: str | None = None
+    password_file: Path | None = None
+    require_tls: bool = False
+    ssl: bool = False
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The SMTP server to send through, resolved."""
+
+    host: str
+    port: int
+    sender: str
+    user: str | None
+    password: str | None
+    password_from: str  # where the password came from, for the dry run
+    require_tls: bool
+    implicit_tls: bool
+    timeout: float
+
+    def security(self) -> str:
+        """How the connection is protected, in words."""
+        if self.implicit_tls:
+            return "TLS from the start"
+        return "STARTTLS required" if self.require_tls else "STARTTLS when the server offers it"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One chat robot: its vendor, URL and signing secret, from the environment."""
+
+    channel: str
+    vendor: str  # dingtalk | feishu | wecom | slack (lark speaks feishu)
+    url: str
+    url_env: str
+    secret: str | None = None
+    secret_env: str | None = None
+
+
+def recipients(policy: Policy, notify: Notify) -> list[str]:
+    """`email` and the emails of every member of `roles`, each once, in order."""
+    found = list(notify.email)
+    for role in notify.roles:
+        members = policy.roles[role].members if role in policy.roles else []
+        found += [policy.people[m].email for m in members if m in policy.people]
+    unique: dict[str, str] = {}
+    for address in found:
+        unique.setdefault(address.lower(), address)
+    return list(unique.values())
+
+
+def smtp_settings(opts: SmtpOptions, env: Mapping[str, str], timeout: float) -> SmtpSettings:
+    """The command line first, then GATE_SMTP_*; exit 2 naming what is missing."""
+    host = opts.host or env.get("GATE_SMTP_HOST", "")
+    if not host:
+        raise InputError(
+            "email: no SMTP server: GATE_SMTP_HOST is not set and --smtp-host not given",
+            hint="export GATE_SMTP_HOST=smtp.example.com (and GATE_SMTP_PORT, GATE_SMTP_USER, "
+            "GATE_SMTP_PASSWORD, GATE_SMTP_FROM); see docs/notify.md",
+        )
+    port = opts.port or _port(env.get("GATE_SMTP_PORT", ""))
+    implicit = opts.ssl or port == SSL_PORT
+    user = opts.user or env.get("GATE_SMTP_USER") or None
+    password, password_from = _password(opts, env)
+    sender = opts.sender or env.get("GATE_SMTP_FROM") or (user if user and "@" in user else "")
+    if not sender or "@" not in sender:
+        raise InputError(
+            "email: no sender address: GATE_SMTP_FROM is not set and --smtp-from not given",
+            hint="export GATE_SMTP_FROM='产品室 <product@example.com>'",
+        )
+    if password and not user:
+        raise InputError(f"email: {password_from} given, but no user (GATE_SMTP_USER)")
+    require = opts.require_tls or env.get("GATE_SMTP_REQUIRE_TLS", "").lower() in _TRUE
+    return SmtpSettings(
+        host=host,
+        port=port or (SSL_PORT if implicit else SMTP_PORT),
+        sender=sender,
+        user=user,
+        password=password,
+        password_from=password_from,
+        require_tls=require,
+        implicit_tls=implicit,
+        timeout=timeout,
+    )
+
+
+def _port(value: str) -> int:
+    if not value:
+        return 0
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise InputError(f"GATE_SMTP_PORT={value!r}: expected a port number", hint="e.g. 587")
+    return int(value)
+
+
+def _password(opts: SmtpOptions, env: Mapping[str, str]) -> tuple[str | None, str]:
+    """--smtp-password-file (first line), else GATE_SMTP_PASSWORD; never a plain option,
+    which any user of the machine could read in the process list."""
+    if opts.password_file is not None:
+        try:
+            text = opts.password_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeError) as exc:
+            raise InputError(
+                f"--smtp-password-file {opts.password_file}: cannot be read ({exc})",
+                hint="give a readable UTF-8 file holding the password",
+            ) from None
+        return (text.splitlines() or [""])[0], f"--smtp-password-file {opts.password_file}"
+    return env.get("GATE_SMTP_PASSWORD") or None, "GATE_SMTP_PASSWORD"
+
+
+def endpoints(notify: Notify, env: Mapping[str, str], channels: set[str]) -> list[Endpoint]:
+    """The policy's webhooks among `channels`, each with its URL and secret read from the
+    environment (only those: a robot not sent to needs no credentials here)."""
+    return [
+        _endpoint(i, hook, env)
+        for i, hook in enumerate(notify.webhooks)
+        if hook.channel in channels
+    ]
+
+
+def _endpoint(i: int, hook: Webhook, env: Mapping[str, str]) -> Endpoint:
+    from urllib.parse import urlsplit
+
+    where = f"notify.webhooks[{i}] ({hook.channel})"
+    url = env.get(hook.url_env, "").strip()
+    if not url:
+        raise InputError(
+            f"{where}: {hook.url_env} is not set; expected the robot's webhook URL",
+            hint=f"export {hook.url_env}=https://... (a CI secret; never commit it)",
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise InputError(
+            f"{where}: {hook.url_env} is not an http(s) URL",
+            hint="copy the webhook address the robot's settings show",
+        )
+    secret = None
+    if hook.secret_env:
+        secret = env.get(hook.secret_env, "").strip()
+        if not secret:
+            raise InputError(
+                f"{where}: {hook.secret_env} is not set; expected the robot's signing secret",
+                hint=f"export {hook.secret_env}=SEC... (or remove secret_env if unsigned)",
+            )
+    vendor = "feishu" if hook.type == "lark" else hook.type
+    return Endpoint(hook.channel, vendor, url, hook.url_env, secret, hook.secret_env)
