@@ -50,7 +50,7 @@ fi
 # Delete only on a gate failure (exit 1), never on bad input (exit 2): a name gate
 # refused is never passed on to git.
 if [ "$code" -eq 1 ] && [ "$on_fail" = "delete-tag" ]; then
-  python3 - "$report" <<'PY' | while IFS= read -r failed; do
+  python3 -I - "$report" <<'PY' | while IFS= read -r failed; do
 import json, sys
 data = json.load(open(sys.argv[1], encoding="utf-8"))
 for release in data.get("releases", [data]):

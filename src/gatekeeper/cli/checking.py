@@ -19,13 +19,14 @@ Stage = Annotated[str, typer.Option("--stage", help="pre-tag (default) or post-r
 
 def render(report: Report, fmt: Format) -> str:
     """The report in the chosen format."""
-    from gatekeeper.render import github, json, markdown, text
+    from gatekeeper.render import github, json, junit, markdown, text
 
     renderers = {
         Format.text: text.check,
         Format.json: json.check,
         Format.markdown: markdown.check,
         Format.github: github.check,
+        Format.junit: junit.check,
     }
     return renderers[fmt](report)
 
@@ -83,6 +84,10 @@ def check(
         report_json.write_text(dumps(data) + "\n", encoding="utf-8")
     if fmt is Format.json:
         out(dumps(data))
+    elif fmt is Format.junit:  # one document, a <testsuite> per release
+        from gatekeeper.render.junit import checks
+
+        out(checks(reports))
     else:
         out("\n\n".join(render(r, fmt) for r in reports), colour=fmt is Format.text)
     if fmt is Format.github:
@@ -116,6 +121,15 @@ def _at(value: str | None) -> dict[str, Any]:
             hint="--at now, or --at 2026-07-01T09:00:00+08:00",
         ) from None
     return {"at": "now", "now": moment if moment.tzinfo else moment.replace(tzinfo=UTC)}
+
+
+def _not_junit(fmt: Format, command: str) -> None:
+    """JUnit is a verdict per gate: only `gate check` has one to write (exit 2 elsewhere)."""
+    if fmt is Format.junit:
+        raise InputError(
+            f"gate {command} --format junit: only gate check writes JUnit",
+            hint=f"gate {command} --format text|json|markdown, or gate check --format junit",
+        )
 
 
 def _release_at_head(repo: GitRepo) -> str:
@@ -170,6 +184,7 @@ def status(fmt: FormatOpt = Format.text, at: At = None, directory: RepoDir = Non
     from gatekeeper.render import json, markdown, text
     from gatekeeper.repo import open_repo
 
+    _not_junit(fmt, "status")
     with open_repo(repo_dir(directory)) as repo:
         rows = statuses(repo, CheckOptions(**_at(at)))
     renderers = {Format.json: json.status, Format.markdown: markdown.status}
@@ -196,6 +211,7 @@ def explain(
     from gatekeeper.render import json, markdown, text
     from gatekeeper.repo import open_repo
 
+    _not_junit(fmt, "explain")
     if stage not in {"pre-tag", "post-release"}:
         raise InputError(
             f"--stage: '{stage}'; expected pre-tag or post-release", hint="--stage pre-tag"

@@ -20,6 +20,7 @@ class Format(enum.StrEnum):
     json = "json"
     markdown = "markdown"
     github = "github"
+    junit = "junit"  # gate check only: one <testcase> per gate, for CI test-report views
 
 
 RepoDir = Annotated[
