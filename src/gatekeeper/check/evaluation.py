@@ -331,7 +331,7 @@ def stale_paths(
         return [f"(candidate {candidate[:12]} is not in this repository)"]
     return [
         p
-        for p in repo.changed_paths(base, revision)
+        for p in repo.changed_paths(base, revision, skip=frozenset({releases} - {""}))
         if not p.startswith(f"{releases}/") and not any(fnmatch.fnmatchcase(p, g) for g in ignore)
     ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import PolicyError
@@ -36,7 +36,16 @@ def parse_policy(data: bytes, path: str) -> Policy:
 
 
 def load_policy(repo: GitRepo, commit: str) -> LoadedPolicy:
-    """The policy at `commit` (objects only, never the working tree)."""
+    """The policy at `commit` (objects only, never the working tree); parsed once per
+    `policies/` tree in a process (an audit meets the same policy at every tag)."""
+    key = ("policy", repo.tree_id(commit, POLICY_DIR) or "")
+    if key not in repo.memo:
+        repo.memo[key] = _load(repo, commit)
+    loaded: LoadedPolicy = repo.memo[key]
+    return replace(loaded, commit=commit)
+
+
+def _load(repo: GitRepo, commit: str) -> LoadedPolicy:
     entries = [
         e
         for e in repo.ls_tree(commit, POLICY_DIR)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from gatekeeper.errors import RecordError, UnsafePathError
 from gatekeeper.models.tomlfile import parse_toml, validation_lines
@@ -63,7 +64,13 @@ class ReleaseRecords:
 
 
 def parse_record(model: type[M], data: bytes, path: str) -> M:
-    """Parse and validate one record file; exit 2 naming each bad field."""
+    """Parse and validate one record file; exit 2 naming each bad field. Parsed once per
+    content in a process (records are immutable; the models are never changed)."""
+    return cast(M, _parsed(model, data, path))
+
+
+@lru_cache(maxsize=16384)
+def _parsed(model: type[M], data: bytes, path: str) -> M:
     from pydantic import ValidationError
 
     doc = parse_toml(data, path)

@@ -11,13 +11,13 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import GitError, InputError, UnsafePathError
+from gatekeeper.repo import trees
 from gatekeeper.repo.base import GIT, git_env, git_failure, require_git, run_git
 from gatekeeper.repo.parse import (
     OBJECT_ID,
-    parse_commit,
     parse_log,
     refuse_unsafe,
     tokens,
@@ -67,7 +67,10 @@ class GitRepo(TagsMixin):
 
     def is_shallow(self) -> bool:
         """Whether this clone lacks history (history is the evidence, so we refuse it)."""
-        return self.run("rev-parse", "--is-shallow-repository").strip() == "true"
+        memo = self._objects.memo
+        if ("shallow",) not in memo:
+            memo[("shallow",)] = self.run("rev-parse", "--is-shallow-repository").strip()
+        return bool(memo[("shallow",)] == "true")
 
     def trees(self, commits: Sequence[str], folder: str) -> dict[str, str | None]:
         """The tree id of `folder` at each commit (None where it does not exist), in one
@@ -102,16 +105,28 @@ class GitRepo(TagsMixin):
     # -- reading objects -------------------------------------------------------------
 
     def ls_tree(self, commit: str, folder: str) -> list[TreeEntry]:
-        """Every entry under `folder` at `commit`, recursively (one subtree, not the repo)."""
-        out = self.run("ls-tree", "-r", "-z", "-l", "--full-tree", commit, "--", f"{folder}/")
-        return [tree_entry(record) for record in out.split("\0") if record]
+        """Every entry under `folder` at `commit`, recursively, with blob sizes (one
+        subtree, read through the object reader)."""
+        return trees.listing(self._objects, self._commit_id(commit), folder)
+
+    @property
+    def memo(self) -> dict[tuple[str, ...], Any]:
+        """What was derived from immutable objects in this process, keyed by object id."""
+        return self._objects.memo
+
+    def tree_id(self, commit: str, folder: str) -> str | None:
+        """The tree id of `folder` at `commit` (None when there is none)."""
+        return trees.subtree(self._objects, self._commit_id(commit), folder)
 
     def paths(self, commit: str, folder: str) -> list[str]:
         """Paths of every file under `folder` at `commit`."""
-        out = self.run(
-            "ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, "--", f"{folder}/"
-        )
-        return [path for path in out.split("\0") if path]
+        return [e.path for e in self.ls_tree(commit, folder)]
+
+    def _commit_id(self, rev: str) -> str:
+        """A full commit id (memo keys are object ids, never names that move)."""
+        if OBJECT_ID.match(rev):
+            return rev
+        return self.run("rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").strip()
 
     def index_entries(self, folder: str) -> list[TreeEntry]:
         """Entries under `folder` in the index (what the next commit will hold)."""
@@ -143,10 +158,10 @@ class GitRepo(TagsMixin):
             )
         return self._objects.read(entry.sha, entry.path, limit)
 
-    def changed_paths(self, old: str, new: str) -> list[str]:
-        """Paths whose content differs between two commits."""
-        out = self.run("diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
-        return [path for path in out.split("\0") if path]
+    def changed_paths(self, old: str, new: str, skip: frozenset[str] = frozenset()) -> list[str]:
+        """Paths whose content differs between two commits (`skip`: top-level folders not
+        looked into), comparing trees only where they differ."""
+        return trees.changed(self._objects, self._commit_id(old), self._commit_id(new), skip)
 
     def read_object(self, sha: str, path: str, limit: int = MAX_BLOB_BYTES) -> bytes:
         """A blob by id (from history), size-checked before it is read."""
@@ -229,7 +244,7 @@ class GitRepo(TagsMixin):
         """A commit's parents, author, committer date and signature, from its raw object."""
         if not OBJECT_ID.match(commit):
             raise GitError(f"{commit!r}: not a commit id")
-        return parse_commit(commit, self.run_bytes("cat-file", "commit", commit))
+        return trees.commit(self._objects, commit)
 
     def hooks_dir(self) -> Path:
         """Where git looks for hooks (`core.hooksPath` or `.git/hooks`)."""

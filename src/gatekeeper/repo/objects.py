@@ -8,26 +8,32 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from gatekeeper.errors import GitError, UnsafePathError
 from gatekeeper.repo.base import GIT, git_env
 
 
 class ObjectReader:
-    """`git cat-file --batch`, started on first use and kept until `close`."""
+    """`git cat-file --batch` (and `--batch-check` for sizes), started on first use and kept
+    until `close`; `memo` holds what was derived from immutable objects in this process."""
 
     def __init__(self, root: Path) -> None:
         self._root = root
         self._proc: subprocess.Popen[bytes] | None = None
+        self._check: subprocess.Popen[bytes] | None = None
+        self.memo: dict[tuple[str, ...], Any] = {}
 
-    def read(self, sha: str, path: str, limit: int) -> bytes:
-        """The content of blob `sha`; refused (unread) when larger than `limit`."""
+    def read(self, sha: str, path: str, limit: int, kind: str = "blob") -> bytes:
+        """The content of object `sha` of type `kind`; refused (unread) when larger than
+        `limit`."""
         stdin, stdout = self._pipes()
         stdin.write(sha.encode("ascii") + b"\n")
         stdin.flush()
         header = stdout.readline().decode("ascii", "replace").split()
-        if len(header) != 3 or header[1] != "blob":
+        if len(header) != 3 or header[1] != kind:
+            if len(header) == 3:  # a different type: read past it, the process stays usable
+                stdout.read(int(header[2]) + 1)
             raise GitError(f"{path}: object {sha[:12]} is {' '.join(header[1:]) or 'unreadable'}")
         size = int(header[2])
         if size > limit:
@@ -40,24 +46,48 @@ class ObjectReader:
         stdout.read(1)  # the newline after the content
         return data
 
+    def sizes(self, shas: list[str]) -> dict[str, int | None]:
+        """Each object's size (None when missing), in one round trip of `--batch-check`."""
+        if not shas:
+            return {}
+        if self._check is None or self._check.poll() is not None:
+            self._check = _start(self._root, "--batch-check")
+        stdin, stdout = self._check.stdin, self._check.stdout
+        if stdin is None or stdout is None:  # pragma: no cover - PIPEs
+            raise GitError("git cat-file: no pipes")
+        unique = list(dict.fromkeys(shas))
+        stdin.write(b"".join(sha.encode("ascii") + b"\n" for sha in unique))
+        stdin.flush()
+        out: dict[str, int | None] = {}
+        for sha in unique:
+            header = stdout.readline().decode("ascii", "replace").split()
+            out[sha] = int(header[2]) if len(header) == 3 else None
+        return out
+
     def close(self) -> None:
-        """Stop the process (it starts again on the next read)."""
-        if self._proc is not None:
-            proc, self._proc = self._proc, None
-            proc.kill()  # content may be left unread: do not wait for cat-file to finish it
-            with proc:  # closes the pipes and reaps the process
-                pass
+        """Stop the processes (they start again on the next read)."""
+        for name in ("_proc", "_check"):
+            proc = getattr(self, name)
+            if proc is not None:
+                setattr(self, name, None)
+                proc.kill()  # content may be left unread: do not wait for cat-file
+                with proc:  # closes the pipes and reaps the process
+                    pass
 
     def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(
-                [*GIT, "cat-file", "--batch"],
-                cwd=self._root,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=git_env(),
-            )
+            self._proc = _start(self._root, "--batch")
         if self._proc.stdin is None or self._proc.stdout is None:  # pragma: no cover - PIPEs
             raise GitError("git cat-file: no pipes")
         return self._proc.stdin, self._proc.stdout
+
+
+def _start(root: Path, mode: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*GIT, "cat-file", mode],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=git_env(),
+    )

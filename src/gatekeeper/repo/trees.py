@@ -1,0 +1,148 @@
+"""Commits and trees read through the one persistent `cat-file --batch`, not a process per
+question: a release folder's listing, a commit's tree, what differs between two trees.
+
+Objects are immutable, so what is read or derived from them is kept for the process in
+the reader's `memo`, keyed by object id: an audit of thousands of releases reads the
+`policies/` tree, a shared subtree or a commit once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gatekeeper.repo.parse import parse_commit
+from gatekeeper.repo.values import CommitInfo, TreeEntry
+
+if TYPE_CHECKING:
+    from gatekeeper.repo.objects import ObjectReader
+
+TREE_LIMIT = 64 * 1024 * 1024  # a tree object this large is not a repository we judge
+TREE_MODE = "40000"
+SUBMODULE_MODE = "160000"
+
+
+def commit(reader: ObjectReader, sha: str) -> CommitInfo:
+    """A commit's parents, author, committer date and signature, read once."""
+    key = ("commit", sha)
+    if key not in reader.memo:
+        raw = reader.read(sha, f"commit {sha[:12]}", TREE_LIMIT, kind="commit")
+        reader.memo[key] = parse_commit(sha, raw)
+    info: CommitInfo = reader.memo[key]
+    return info
+
+
+def root_tree(reader: ObjectReader, sha: str) -> str:
+    """The tree id a commit points at."""
+    key = ("root", sha)
+    if key not in reader.memo:
+        raw = reader.read(sha, f"commit {sha[:12]}", TREE_LIMIT, kind="commit")
+        first = raw.split(b"\n", 1)[0].decode("ascii", "replace")
+        reader.memo[key] = first.removeprefix("tree ")
+    tree: str = reader.memo[key]
+    return tree
+
+
+def entries(reader: ObjectReader, tree: str) -> list[tuple[str, str, str]]:
+    """(mode, name, id) of one tree object, in git's order."""
+    key = ("tree", tree)
+    if key not in reader.memo:
+        raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
+        reader.memo[key] = _parse_tree(raw, len(tree) // 2)
+    found: list[tuple[str, str, str]] = reader.memo[key]
+    return found
+
+
+def subtree(reader: ObjectReader, commit_sha: str, folder: str) -> str | None:
+    """The tree id of `folder` (a/b/c) at a commit, or None when there is no such tree."""
+    tree: str | None = root_tree(reader, commit_sha)
+    for part in folder.strip("/").split("/"):
+        if tree is None or not part:
+            break
+        tree = next(
+            (
+                sha
+                for mode, name, sha in entries(reader, tree)
+                if name == part and mode == TREE_MODE
+            ),
+            None,
+        )
+    return tree
+
+
+def listing(reader: ObjectReader, commit_sha: str, folder: str) -> list[TreeEntry]:
+    """Every entry under `folder` at a commit, recursively, with blob sizes: what
+    `ls-tree -r -l` prints, in its order."""
+    tree = subtree(reader, commit_sha, folder)
+    if tree is None:
+        return []
+    key = ("listing", tree, folder)
+    if key not in reader.memo:
+        found = list(_walk(reader, tree, folder.strip("/")))
+        sizes = reader.sizes([e.sha for e in found if e.type == "blob"])
+        reader.memo[key] = [
+            TreeEntry(e.mode, e.type, e.sha, sizes.get(e.sha) if e.type == "blob" else None, e.path)
+            for e in found
+        ]
+    listed: list[TreeEntry] = reader.memo[key]
+    return listed
+
+
+def changed(
+    reader: ObjectReader, old: str, new: str, skip: frozenset[str] = frozenset()
+) -> list[str]:
+    """Paths whose content or mode differs between two commits (as `diff-tree -r
+    --no-renames --name-only` lists them), descending only into subtrees that differ;
+    `skip`: top-level folders not to look into."""
+    out = _diff(reader, root_tree(reader, old), root_tree(reader, new), "", skip)
+    return sorted(out, key=lambda p: p.encode("utf-8", "surrogateescape"))
+
+
+def _diff(
+    reader: ObjectReader, old: str | None, new: str | None, prefix: str, skip: frozenset[str]
+) -> list[str]:
+    if old == new:
+        return []
+    before = {name: (mode, sha) for mode, name, sha in entries(reader, old)} if old else {}
+    after = {name: (mode, sha) for mode, name, sha in entries(reader, new)} if new else {}
+    out: list[str] = []
+    for name in before.keys() | after.keys():
+        path = f"{prefix}{name}"
+        if not prefix and name in skip:
+            continue
+        a, b = before.get(name), after.get(name)
+        if a == b:
+            continue
+        a_tree = a[1] if a and a[0] == TREE_MODE else None
+        b_tree = b[1] if b and b[0] == TREE_MODE else None
+        if a_tree or b_tree:
+            out += _diff(reader, a_tree, b_tree, f"{path}/", skip)
+        if (a and a[0] != TREE_MODE) or (b and b[0] != TREE_MODE):
+            out.append(path)  # a file (or link, or submodule) on at least one side
+    return out
+
+
+def _walk(reader: ObjectReader, tree: str, prefix: str) -> list[TreeEntry]:
+    out: list[TreeEntry] = []
+    for mode, name, sha in entries(reader, tree):
+        path = f"{prefix}/{name}" if prefix else name
+        if mode == TREE_MODE:
+            out += _walk(reader, sha, path)
+        else:
+            kind = "commit" if mode == SUBMODULE_MODE else "blob"
+            out.append(TreeEntry(mode.rjust(6, "0"), kind, sha, None, path))
+    return out
+
+
+def _parse_tree(raw: bytes, id_bytes: int) -> list[tuple[str, str, str]]:
+    """A binary tree object: `<mode> <name>\\0<id>` repeated."""
+    out = []
+    at = 0
+    while at < len(raw):
+        space = raw.index(b" ", at)
+        nul = raw.index(b"\0", space)
+        mode = raw[at:space].decode("ascii")
+        name = raw[space + 1 : nul].decode("utf-8", "surrogateescape")
+        sha = raw[nul + 1 : nul + 1 + id_bytes].hex()
+        out.append((mode, name, sha))
+        at = nul + 1 + id_bytes
+    return out
