@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from gatekeeper.cli import auditing, checking, hooks, notify, planning, records, setup
+from gatekeeper.cli import auditing, checking, doctor, hooks, notify, planning, records, setup
 from gatekeeper.cli.options import STATE, RepoDir, say
 from gatekeeper.errors import ExitCode, GateError
 from gatekeeper.render import one_line
@@ -99,6 +99,7 @@ for _name, _command, _line in (
     ("verify-receipt", auditing.verify_receipt, "Re-check a tag's receipt."),
     ("validate", setup.validate, "Check staged records and policy (pre-commit)."),
     ("schema", setup.schema, "Print a JSON Schema for editors."),
+    ("doctor", doctor.doctor, "Check hooks, CI, pins, keys and tag rulesets."),
 ):
     app.command(_name, short_help=_line)(_command)
 app.add_typer(hooks.hook_app, name="hook")

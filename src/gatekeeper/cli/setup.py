@@ -9,8 +9,7 @@ import typer
 
 from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir, say
 from gatekeeper.errors import InputError
-
-SCHEMAS = ("request", "approval", "evidence", "policy")
+from gatekeeper.models.schemas import NAMES as SCHEMAS
 
 
 def init(
@@ -56,7 +55,7 @@ def demo(
 
 
 def schema(
-    which: Annotated[str, typer.Argument(metavar="request|approval|evidence|policy")] = "policy",
+    which: Annotated[str, typer.Argument(metavar="|".join(SCHEMAS))] = "policy",
 ) -> int:
     """Print the JSON Schema of a file type (for editors)."""
     from gatekeeper.models.schemas import json_schema

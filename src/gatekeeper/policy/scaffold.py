@@ -13,12 +13,17 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
 POLICY = f"{POLICY_DIR}/release.toml"
+# Editors (Even Better TOML / taplo) validate against a copy beside the policy: a relative
+# path works offline and matches this gate's version (docs/editors.md says why).
+SCHEMA_COPY = f"{POLICY_DIR}/policy.schema.json"
+SCHEMA_LINE = "#:schema ./policy.schema.json"
 
 
 def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written, str | None, str]:
     """Write `policies/release.toml` from `template`, with git's author as its first person,
     through the writer every command uses; returns what was written, the key listed and
     the person id given to the author."""
+    from gatekeeper.models.schemas import schema_text
     from gatekeeper.policy import templates
     from gatekeeper.records.writing import write
 
@@ -27,10 +32,20 @@ def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written,
         raise InputError(f"{POLICY}: already exists", hint="edit it, or remove it to start again")
     me = repo.author()
     key = my_public_key(repo.config("user.signingkey"))
-    text = templates.render(template, me.name, me.email, key)
+    text = with_schema_line(templates.render(template, me.name, me.email, key))
     message = f"gate: init policy from template '{template}'"
     pid = templates.person_id(me.email, me.name)
-    return write(repo, {POLICY: text.encode()}, message, commit=commit), key, pid
+    files = {POLICY: text.encode(), SCHEMA_COPY: schema_text("policy").encode()}
+    return write(repo, files, message, commit=commit), key, pid
+
+
+def with_schema_line(text: str) -> str:
+    """The policy text with our `#:schema` header as its first line (replacing any other:
+    taplo reads the directive only at the top of a document)."""
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith("#:schema"):
+        lines.pop(0)
+    return SCHEMA_LINE + "\n" + "".join(lines)
 
 
 def install_hooks(repo: GitRepo) -> list[Path]:
