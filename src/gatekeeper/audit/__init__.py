@@ -47,6 +47,11 @@ def audit(
     default_branch: str | None = None,
 ) -> AuditLog:
     """Walk history once; build each release's timeline and anomalies."""
+    from gatekeeper.records.history_cache import rewritten_since, shared_index
+
+    head = repo.resolve_commit(rev, "HEAD")
+    rewritten = rewritten_since(repo, head, policy.releases)
+    shared_index(repo, head, policy.releases)  # one history pass for every check below
     history = _walk(repo, rev, policy.releases, only)  # 1. one pass over history
     logs, added = _changes(history, policy.releases)  # 2. every record's changes
     _records(repo, logs, added, history, policy.releases)  # 3. each record as added
@@ -55,13 +60,14 @@ def audit(
         log.tag = tags.get(log.release)
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
-    head = repo.resolve_commit(rev, "HEAD")
     for log in kept:  # 4. the tag (or, untagged, the revision) and policy changes
         tree = tag_trees.get(log.release)
         _tag_and_policy(
             repo, log, history, policy, default_trees=default_trees, tag_tree=tree, head=head
         )
     orphans = _orphans(tags, logs, policy, only)  # 5. tags without a release
+    if rewritten:  # what the last audit read is gone: a force-push or a reset since
+        orphans.insert(0, _rewritten(rewritten))
     return AuditLog(
         head,
         policy.signatures,
@@ -153,6 +159,16 @@ def _orphans(
         for name, info in sorted(tags.items())
         if name not in logs and (only is None or name == only) and is_release_tag(name, policy)
     ]
+
+
+def _rewritten(commit: str) -> Anomaly:
+    return Anomaly(
+        "history-rewritten",
+        "",
+        commit,
+        f"the last audit read history up to {commit[:12]}, which HEAD no longer contains: "
+        "history was rewritten (force-push or reset) since",
+    )
 
 
 def _not_request(path: str) -> bool:

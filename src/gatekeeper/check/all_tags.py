@@ -23,6 +23,9 @@ def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
     refuse_shallow(repo)
     head = repo.resolve_commit("HEAD", "HEAD")
     loaded = policy_in_force(repo, head, opts.policy_ref)
+    from gatekeeper.records.history_cache import shared_index
+
+    shared_index(repo, head, loaded.policy.releases)  # one history pass for every tag
     reports = []
     for name, info in sorted(repo.tags().items()):
         if not is_release_tag(name, loaded.policy):

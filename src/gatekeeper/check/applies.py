@@ -75,7 +75,14 @@ def overdue_elsewhere(
     scopes = {g.scope for g in policy.all_gates() if isinstance(g, ObligationsGate)}
     prefix = tag.rpartition("/")[0]
     found = []
-    for name, info in sorted(repo.tags().items()):
+    tags = repo.tags()
+    if len(tags) > 1:
+        from gatekeeper.records.history_cache import shared_index
+
+        head = repo.head()  # every earlier release judged from one history pass
+        if head is not None:
+            shared_index(repo, head, policy.releases)
+    for name, info in sorted(tags.items()):
         in_scope = "all" in scopes or name.rpartition("/")[0] == prefix
         before = info.tagged_at is not None and info.tagged_at <= at
         if name == tag or not in_scope or not before or not is_release_tag(name, policy):

@@ -325,10 +325,13 @@ def stale_paths(
     `revision` differs from the candidate."""
     import fnmatch
 
-    try:
-        base = repo.resolve_commit(candidate, "candidate")
-    except InputError:
-        return [f"(candidate {candidate[:12]} is not in this repository)"]
+    if repo.has_commit(candidate):
+        base = candidate
+    else:
+        try:
+            base = repo.resolve_commit(candidate, "candidate")
+        except InputError:
+            return [f"(candidate {candidate[:12]} is not in this repository)"]
     return [
         p
         for p in repo.changed_paths(base, revision, skip=frozenset({releases} - {""}))

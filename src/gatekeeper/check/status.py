@@ -118,6 +118,9 @@ def statuses(repo: GitRepo, opts: CheckOptions | None = None) -> list[ReleaseSta
     if head is None:
         raise InputError(f"{repo.root}: no commits yet", hint="run `gate init` and commit")
     policy = policy_in_force(repo, head, None).policy
+    from gatekeeper.records.history_cache import shared_index
+
+    shared_index(repo, head, policy.releases)  # one history pass for every release
     base = opts or CheckOptions()
     return [_status(repo, tag, base) for tag in release_tags(repo, head, policy.releases)]
 

@@ -65,9 +65,7 @@ def lineage(repo: GitRepo, rev: str, layout: ReleaseLayout, present: dict[str, s
     """Both walks of the release folder from `rev`, read from one `git log` pass (every
     commit, merges against their first parent) and the first-parent line of `rev`;
     `present` is path -> blob at `rev`."""
-    line = repo.first_parent_line(rev)
-    changes = list(repo.history(rev, layout.folder, full=True, merges=True))
-    changes.reverse()  # oldest first; topological, so the first-parent line stays in order
+    line, changes = _walks(repo, rev, layout)
     violations, versions, added = _first_parent([c for c in changes if c.commit in line], layout)
     made: dict[str, list[Change]] = {}  # path -> non-merge commits that wrote it, oldest first
     for change in changes:
@@ -87,6 +85,20 @@ def lineage(repo: GitRepo, rev: str, layout: ReleaseLayout, present: dict[str, s
         for path, change in added.items()
     }
     return Lineage(tuple(violations), versions, added, adders)
+
+
+def _walks(repo: GitRepo, rev: str, layout: ReleaseLayout) -> tuple[frozenset[str], list[Change]]:
+    """`rev`'s first-parent line and the folder's changes it reaches, oldest first: from
+    the shared history index when this process has one that covers `rev` (audit, status),
+    else from git (a single check)."""
+    from gatekeeper.records.history_cache import current_index
+
+    index = current_index(repo)
+    if index is not None and index.releases == layout.releases and index.covers(rev):
+        return index.first_parent_line(rev), index.history(rev, layout.tag)
+    changes = list(repo.history(rev, layout.folder, full=True, merges=True))
+    changes.reverse()  # oldest first; topological, so the first-parent line stays in order
+    return repo.first_parent_line(rev), changes
 
 
 def _first_parent(

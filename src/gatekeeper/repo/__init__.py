@@ -21,7 +21,6 @@ from gatekeeper.repo.parse import (
     parse_log,
     refuse_unsafe,
     tokens,
-    tree_entry,
 )
 from gatekeeper.repo.tags import TagsMixin
 from gatekeeper.repo.values import Change, CommitInfo, Identity, TagInfo, TreeEntry
@@ -173,11 +172,20 @@ class GitRepo(TagsMixin):
 
     def blob_at(self, commit: str, path: str) -> bytes:
         """A file's content at a commit (for records since deleted or edited)."""
-        out = self.run("ls-tree", "-z", "-l", "--full-tree", commit, "--", path)
-        entries = [tree_entry(record) for record in out.split("\0") if record]
-        if len(entries) != 1:
+        entry = trees.entry_at(self._objects, self._commit_id(commit), path)
+        if entry is None:
             raise GitError(f"{path}: not a file at {commit[:12]}")
-        return self.read_blob(entries[0])
+        return self.read_blob(entry)
+
+    def has_commit(self, sha: str) -> bool:
+        """Whether `sha` is a full id of a commit this repository has."""
+        if not OBJECT_ID.match(sha):
+            return False
+        try:
+            trees.commit(self._objects, sha)
+        except GitError:
+            return False
+        return True
 
     def history(
         self,
@@ -235,6 +243,16 @@ class GitRepo(TagsMixin):
             for ref, answer in zip(names, answers, strict=True)
             if answer == "blob"
         ]
+
+    def is_ancestor(self, old: str, new: str) -> bool:
+        """Whether commit `old` is in the history of `new` (false when either is unknown)."""
+        if not OBJECT_ID.match(old):
+            return False
+        try:
+            self.run("merge-base", "--is-ancestor", old, new)
+        except GitError:
+            return False
+        return True
 
     def first_parent_line(self, rev: str) -> frozenset[str]:
         """Every commit on `rev`'s first-parent line (no diffs: fast even on long lines)."""

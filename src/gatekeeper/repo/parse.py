@@ -31,13 +31,6 @@ def refuse_unsafe(entry: TreeEntry) -> None:
         )
 
 
-def tree_entry(record: str) -> TreeEntry:
-    meta, path = record.split("\t", 1)
-    mode, kind, sha, size = meta.split()
-    size_bytes = None if size == "-" else int(size)
-    return TreeEntry(mode=mode, type=kind, sha=sha, size=size_bytes, path=path)
-
-
 def tokens(stream: IO[bytes]) -> Iterator[str]:
     """NUL-separated tokens of a stream, decoded as git paths are (surrogateescape)."""
     buf = b""

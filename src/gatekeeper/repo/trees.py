@@ -69,6 +69,19 @@ def subtree(reader: ObjectReader, commit_sha: str, folder: str) -> str | None:
     return tree
 
 
+def entry_at(reader: ObjectReader, commit_sha: str, path: str) -> TreeEntry | None:
+    """The entry of one file at a commit (None when there is no file there)."""
+    folder, _, name = path.rpartition("/")
+    tree = subtree(reader, commit_sha, folder) if folder else root_tree(reader, commit_sha)
+    if tree is None:
+        return None
+    for mode, entry_name, sha in entries(reader, tree):
+        if entry_name == name and mode != TREE_MODE:
+            kind = "commit" if mode == SUBMODULE_MODE else "blob"
+            return TreeEntry(mode.rjust(6, "0"), kind, sha, None, path)
+    return None
+
+
 def listing(reader: ObjectReader, commit_sha: str, folder: str) -> list[TreeEntry]:
     """Every entry under `folder` at a commit, recursively, with blob sizes: what
     `ls-tree -r -l` prints, in its order."""

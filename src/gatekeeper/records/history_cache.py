@@ -1,0 +1,134 @@
+"""The history index, kept between runs under `.git/gatekeeper/`: keyed by the last commit
+it read and its format; a repeat run reads only the commits since (`git log LAST..HEAD`).
+
+It can't lie about what it does not know: when LAST is no longer on HEAD's first-parent
+line (history rewritten, a branch switched) the index is built again from scratch, and it
+holds derived facts only (which change, which commit, where in the graph), never a
+verdict. Deleting it changes no output. `GATE_NO_CACHE=1` neither reads nor writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.records.index import FORMAT, HistoryIndex, build, extend
+
+if TYPE_CHECKING:
+    from gatekeeper.repo import GitRepo
+
+_MEMO = ("history-index",)
+
+
+def current_index(repo: GitRepo) -> HistoryIndex | None:
+    """The index this process already has, if any (lineage asks, never builds)."""
+    found: HistoryIndex | None = repo.memo.get(_MEMO)
+    return found
+
+
+def shared_index(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
+    """The index from `head`: this process's, else the cache brought up to date, else
+    built in one pass; saved for the next run."""
+    index = current_index(repo)
+    if index is not None and index.head == head and index.releases == releases:
+        return index
+    use_cache = os.environ.get("GATE_NO_CACHE", "") in {"", "0"}
+    path = _path(repo)
+    cached = _load(path, releases) if use_cache else None
+    read_up_to = cached.head if cached else None
+    index = _brought_up_to_date(repo, cached, head) if cached else None
+    if index is None:
+        index = build(repo, head, releases)
+    if use_cache and read_up_to != head:
+        _save(path, index)
+    repo.memo[_MEMO] = index
+    return index
+
+
+def rewritten_since(repo: GitRepo, head: str, releases: str) -> str | None:
+    """The commit the cache last read when `head` no longer contains it (history was
+    rewritten since), else None. The one thing the cache adds to an audit."""
+    if os.environ.get("GATE_NO_CACHE", "") not in {"", "0"}:
+        return None
+    cached = _load(_path(repo), releases)
+    if cached is None or cached.head == head:
+        return None
+    return None if repo.is_ancestor(cached.head, head) else cached.head
+
+
+def _brought_up_to_date(repo: GitRepo, index: HistoryIndex, head: str) -> HistoryIndex | None:
+    if index.head == head:
+        return index
+    if not index.line or not repo.is_ancestor(index.head, head):
+        return None
+    first = repo.run(
+        "rev-list", "--first-parent", "--reverse", "--end-of-options", f"{index.head}..{head}"
+    )
+    step = first.split()[:1]
+    if not step or repo.commit_info(step[0]).parents[:1] != (index.head,):
+        return None  # the old head was merged in from the side: not on the line
+    extend(repo, index, index.head, head)
+    return index
+
+
+def _path(repo: GitRepo) -> Path:
+    common = repo.run("rev-parse", "--git-common-dir").strip()
+    return (repo.root / common / "gatekeeper" / f"history-{FORMAT}.json").resolve()
+
+
+def _load(path: Path, releases: str) -> HistoryIndex | None:
+    """The cached index, or None when absent, of another format or unreadable."""
+    from gatekeeper.repo import Change
+
+    try:
+        data = json.loads(path.read_bytes())
+        if data["format"] != FORMAT or data["releases"] != releases:
+            return None
+        index = HistoryIndex(data["head"], releases, list(data["line"]))
+        index.entry = {c: (d, r) for c, (d, r) in data["entry"].items()}
+        index.changes = {
+            tag: [
+                Change(commit, email, datetime.fromisoformat(when), status, p, blob, merge)
+                for commit, email, when, status, p, blob, merge in rows
+            ]
+            for tag, rows in data["changes"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return index
+
+
+def _save(path: Path, index: HistoryIndex) -> None:
+    """Written to a temporary file and renamed, so a reader never sees half of it."""
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "head": index.head,
+        "releases": index.releases,
+        "line": index.line,
+        "entry": index.entry,
+        "changes": {
+            tag: [
+                [
+                    c.commit,
+                    c.author_email,
+                    c.authored_at.isoformat(),
+                    c.status,
+                    c.path,
+                    c.blob,
+                    c.merge,
+                ]
+                for c in changes
+            ]
+            for tag, changes in index.changes.items()
+        },
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        pass  # a read-only .git: the cache is a speed-up, never required

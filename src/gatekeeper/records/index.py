@@ -1,0 +1,139 @@
+"""One history pass, shared by everything that needs history (audit, status, `--all-tags`,
+the obligations of earlier releases): every change under the releases folder reachable
+from HEAD, and enough of the commit graph to answer, for any commit C on HEAD's
+first-parent line, "which of these changes can C reach?" and "is this commit on C's
+first-parent line?" — without another walk per release.
+
+The graph part: HEAD's first-parent line by depth (the root commit is depth 0), and for
+every commit the depth of the first-parent commit that brought it in (itself, or the merge
+that joined its side branch). C reaches X exactly when X was brought in at C's depth or
+before. Changes are kept in a canonical order — by that depth, then by a topological rank
+inside the side branch computed from the graph alone — so an index built in one pass and
+one extended commit by commit (the cache) are the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gatekeeper.repo import Change, GitRepo
+
+FORMAT = 1  # bump when what the index holds, or how it is ordered, changes
+
+
+@dataclass
+class HistoryIndex:
+    """Derived facts about history from HEAD: no verdicts, nothing the check would not
+    recompute the same way."""
+
+    head: str
+    releases: str
+    line: list[str] = field(default_factory=list)  # first-parent line, root first
+    entry: dict[str, tuple[int, int]] = field(default_factory=dict)  # commit -> (depth, rank)
+    changes: dict[str, list[Change]] = field(default_factory=dict)  # tag -> oldest first
+
+    def covers(self, rev: str) -> bool:
+        """Whether `rev` is on HEAD's first-parent line (else ask git directly)."""
+        found = self.entry.get(rev)
+        return found is not None and found[1] == 0 and self.line[found[0]] == rev
+
+    def first_parent_line(self, rev: str) -> frozenset[str]:
+        """Every commit on `rev`'s first-parent line."""
+        return frozenset(self.line[: self.entry[rev][0] + 1])
+
+    def history(self, rev: str, tag: str) -> list[Change]:
+        """The changes to `tag`'s folder that `rev` reaches, oldest first (what `git log
+        --full-history --diff-merges=first-parent` from `rev` lists, reversed)."""
+        depth = self.entry[rev][0]
+        return [c for c in self.changes.get(tag, []) if self.entry[c.commit][0] <= depth]
+
+    def tags(self) -> list[str]:
+        """Every release with a change in history."""
+        return sorted(self.changes)
+
+
+def build(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
+    """The index of everything reachable from `head`, in one pass of each kind."""
+    index = HistoryIndex(head, releases)
+    extend(repo, index, None, head)
+    return index
+
+
+def extend(repo: GitRepo, index: HistoryIndex, last: str | None, head: str) -> None:
+    """Add what `head` reaches beyond `last` (None: everything); `last` must be on
+    `head`'s first-parent line (the caller checks)."""
+    span = f"{last}..{head}" if last else head
+    parents = _parents(repo, span)
+    new_line = repo.run("rev-list", "--first-parent", "--reverse", "--end-of-options", span)
+    for commit in new_line.split():
+        _bring_in(index, commit, parents)
+    fresh = list(repo.history(span, index.releases, full=True, merges=True))
+    _add_changes(index, fresh)
+    index.head = head
+
+
+def _parents(repo: GitRepo, span: str) -> dict[str, list[str]]:
+    out = repo.run("rev-list", "--parents", "--end-of-options", span)
+    graph = {}
+    for line in out.splitlines():
+        commit, *parents = line.split()
+        graph[commit] = parents
+    return graph
+
+
+def _bring_in(index: HistoryIndex, commit: str, parents: dict[str, list[str]]) -> None:
+    """`commit` joins the first-parent line; the side commits it merges are ranked in a
+    topological order (children before parents) found from the graph alone."""
+    depth = len(index.line)
+    index.line.append(commit)
+    index.entry[commit] = (depth, 0)
+    order: list[str] = []
+    seen: set[str] = set()
+    for side in parents.get(commit, [])[1:]:
+        _postorder(side, parents, index.entry, seen, order)
+    for rank, side_commit in enumerate(reversed(order), start=1):
+        index.entry[side_commit] = (depth, rank)
+
+
+def _postorder(
+    start: str,
+    parents: dict[str, list[str]],
+    known: dict[str, tuple[int, int]],
+    seen: set[str],
+    order: list[str],
+) -> None:
+    """Iterative depth-first post-order over commits not yet in the index."""
+    stack: list[tuple[str, int]] = [(start, 0)]
+    while stack:
+        commit, at = stack.pop()
+        if at == 0:
+            if commit in seen or commit in known or commit not in parents:
+                continue
+            seen.add(commit)
+        mine = parents[commit]
+        if at < len(mine):
+            stack.append((commit, at + 1))
+            stack.append((mine[at], 0))
+        else:
+            order.append(commit)
+
+
+def _add_changes(index: HistoryIndex, fresh: list[Change]) -> None:
+    from gatekeeper.records.layout import release_of
+
+    touched = set()
+    for change in fresh:
+        tag = release_of(change.path, index.releases)
+        if tag is not None and change.commit in index.entry:
+            index.changes.setdefault(tag, []).append(change)
+            touched.add(tag)
+    for tag in touched:
+        index.changes[tag].sort(key=lambda c: _order(index, c))
+
+
+def _order(index: HistoryIndex, change: Change) -> tuple[int, int, bytes]:
+    """Oldest first: the depth it came in at, then later ranks (older side commits) first."""
+    depth, rank = index.entry[change.commit]
+    return depth, -rank, change.path.encode("utf-8", "surrogateescape")

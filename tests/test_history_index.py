@@ -1,0 +1,148 @@
+"""#13: one history pass shared by audit, status and --all-tags, kept between runs under
+.git/gatekeeper/ — and a cache that can't lie: with it, without it, extended commit by
+commit or rebuilt after a rewrite, every output is the same."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import Repo, approve_all, make_repo
+from gatekeeper.records.history_cache import shared_index
+from gatekeeper.records.index import build
+from gatekeeper.repo import open_repo
+
+
+def _release(r: Repo, tag: str, who: str = "carol") -> None:
+    assert r.gate("request", tag, "--title", tag, who=who).code == 0
+    approve_all(r, tag)
+
+
+def _history(tmp_path: Path) -> Repo:
+    """Releases on main, one approved on a side branch and merged, a record dropped by an
+    `-s ours` merge, tags on some of them."""
+    r = make_repo(tmp_path)
+    _release(r, "v1.0.0")
+    r.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    r.git("checkout", "-q", "-b", "side")
+    _release(r, "v1.1.0")
+    r.git("checkout", "-q", "main")
+    r.write("app.py", "print('main moved on')\n")
+    r.commit("code")
+    r.git("merge", "-q", "--no-edit", "side")
+    r.git("checkout", "-q", "-b", "dropped")
+    assert r.gate("reject", "v1.1.0", "--role", "pm", who="carol").code == 0
+    r.git("checkout", "-q", "main")
+    r.git("merge", "-q", "-s", "ours", "--no-edit", "dropped")  # the reject never lands
+    r.git("tag", "-a", "v1.1.0", "-m", "v1.1.0")
+    _release(r, "v1.2.0")
+    return r
+
+
+def _outputs(r: Repo, monkeypatch: pytest.MonkeyPatch, *, cache: bool) -> list[str]:
+    monkeypatch.setenv("GATE_NO_CACHE", "0" if cache else "1")
+    runs = [
+        ("audit", "--format", "json"),
+        ("status", "--format", "json"),
+        ("check", "--all-tags", "--format", "json"),
+        ("audit",),
+    ]
+    out = []
+    for args in runs:
+        res = r.gate(*args)
+        assert res.code in (0, 1), res.err
+        out.append(res.out)
+    monkeypatch.delenv("GATE_NO_CACHE")
+    return out
+
+
+def _cache_file(r: Repo) -> Path:
+    return r.path / ".git" / "gatekeeper" / "history-1.json"
+
+
+def test_outputs_are_byte_identical_with_and_without_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = _history(tmp_path)
+    without = _outputs(r, monkeypatch, cache=False)
+    assert not _cache_file(r).exists()  # GATE_NO_CACHE neither reads nor writes it
+    cold = _outputs(r, monkeypatch, cache=True)
+    assert _cache_file(r).exists()
+    warm = _outputs(r, monkeypatch, cache=True)
+    assert without == cold == warm
+    # The dropped rejection is seen through the index as through git.
+    audit = json.loads(without[0])
+    v110 = next(x for x in audit["releases"] if x["release"] == "v1.1.0")
+    assert not v110["check"]["passed"]
+    assert "dropped by a merge" in json.dumps(v110["check"]["gates"])
+
+
+def test_a_repeat_run_reads_only_the_new_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = _history(tmp_path)
+    _outputs(r, monkeypatch, cache=True)
+    before = json.loads(_cache_file(r).read_text())
+    _release(r, "v1.3.0")
+    r.git("checkout", "-q", "-b", "late")
+    assert r.gate("reject", "v1.2.0", "--role", "pm", who="carol").code == 0
+    r.git("checkout", "-q", "main")
+    r.git("merge", "-q", "--no-ff", "--no-edit", "late")
+    extended = _outputs(r, monkeypatch, cache=True)
+    after = json.loads(_cache_file(r).read_text())
+    head = r.git("rev-parse", "HEAD")
+    assert before["head"] != head and after["head"] == head
+    assert after["line"][: len(before["line"])] == before["line"]  # extended, not rebuilt
+    _cache_file(r).unlink()
+    assert extended == _outputs(r, monkeypatch, cache=False)
+    # The extended index is the index built in one pass, entry for entry.
+    with open_repo(r.path) as git:
+        fresh = build(git, head, "releases")
+    assert after["entry"] == {c: list(v) for c, v in fresh.entry.items()}
+    assert set(after["changes"]) == set(fresh.changes)
+
+
+def test_a_rewritten_history_is_rebuilt_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = _history(tmp_path)
+    _outputs(r, monkeypatch, cache=True)
+    old_head = r.git("rev-parse", "HEAD")
+    r.git("reset", "-q", "--hard", "HEAD~3")  # v1.2.0's request and approvals are gone
+    _release(r, "v1.2.1")
+    audit = json.loads(r.gate("audit", "--format", "json").out)
+    (anomaly,) = [a for a in audit["anomalies"] if a["kind"] == "history-rewritten"]
+    assert anomaly["commit"] == old_head
+    # Apart from saying so, it is the audit git's history gives.
+    monkeypatch.setenv("GATE_NO_CACHE", "1")
+    fresh = json.loads(r.gate("audit", "--format", "json").out)
+    audit["anomalies"].remove(anomaly)
+    assert audit == fresh
+    assert "v1.2.0" not in {x["release"] for x in fresh["releases"]}
+
+
+def test_a_corrupt_or_foreign_cache_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = _history(tmp_path)
+    expected = _outputs(r, monkeypatch, cache=False)
+    _cache_file(r).parent.mkdir(parents=True)
+    for junk in ("{not json", '{"format": 99}', json.dumps({"format": 1, "releases": "x"})):
+        _cache_file(r).write_text(junk)
+        assert _outputs(r, monkeypatch, cache=True) == expected
+
+
+def test_the_index_answers_as_git_does(tmp_path: Path) -> None:
+    """For every commit on HEAD's first-parent line: its first-parent line, and the changes
+    of each release folder it reaches, as the per-release git walks find them."""
+    r = _history(tmp_path)
+    with open_repo(r.path) as git:
+        head = git.resolve_commit("HEAD")
+        index = shared_index(git, head, "releases")
+        for commit in index.line:
+            assert index.first_parent_line(commit) == git.first_parent_line(commit)
+            for tag in index.tags():
+                walked = list(git.history(commit, f"releases/{tag}", full=True, merges=True))
+                assert sorted(map(repr, index.history(commit, tag))) == sorted(map(repr, walked))
