@@ -9,13 +9,13 @@ import json
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import IdentityError
-from gatekeeper.trust.keys import key_material, parse_key
+from gatekeeper.trust.keys import PublicKey, key_material, parse_key
 
 if TYPE_CHECKING:
     from gatekeeper.models.base import Strict
@@ -197,15 +197,28 @@ class Verifier:
 
     def owner(self, signature: str) -> str | None:
         """The policy person whose key the signature names (not yet checked over data)."""
+        from gatekeeper.trust import sshsig
+
+        with suppress(sshsig.Undecided):  # in-process where it is exact, else ssh-keygen
+            return sshsig.find_principal(signature, self._lines())
         sig = self._write_sig(signature)
         found = _run_keygen(["-Y", "find-principals", "-f", str(self._allowed), "-s", str(sig)])
         names = found.stdout.decode("utf-8", "replace").split()
         return names[0] if found.returncode == 0 and names else None
 
     def _verify(self, person: str, data: bytes, signature: str) -> bool:
+        from gatekeeper.trust import sshsig
+
+        lines = [line for pid, line in self._lines() if pid == person]
+        with suppress(sshsig.Undecided):  # in-process where it is exact, else ssh-keygen
+            return sshsig.verify(data, signature, self._namespace, lines)
         sig = self._write_sig(signature)
         args = ["-Y", "verify", "-f", str(self._allowed), "-I", person, "-n", self._namespace]
         return _run_keygen([*args, "-s", str(sig)], data).returncode == 0
+
+    def _lines(self) -> list[tuple[str, PublicKey]]:
+        """(person, key) in the order of the allowed-signers file."""
+        return [(p, parse_key(k)) for p, person in self._policy.people.items() for k in person.keys]
 
     def _write_sig(self, signature: str) -> Path:
         sig = self._allowed.with_name("record.sig")
