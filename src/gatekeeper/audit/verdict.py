@@ -63,6 +63,7 @@ def check_after_release(repo: GitRepo, log: ReleaseLog, info: TagInfo) -> None:
     made after the tag) judged now, as `gate check --stage post-release --at now` does."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
+    from gatekeeper.records.history_cache import current_index
 
     if log.check is None:
         return
@@ -70,9 +71,10 @@ def check_after_release(repo: GitRepo, log: ReleaseLog, info: TagInfo) -> None:
     if not waived and not any(g.stage == "post-release" for g in log.check.gates):
         return
     try:
-        result = evaluate(
-            repo, log.release, CheckOptions(tag_info=info, stage="post-release", at="now")
-        )
+        index = current_index(repo)  # the audited revision, read once
+        head = index.head if index else None
+        opts = CheckOptions(tag_info=info, stage="post-release", at="now", records_at=head)
+        result = evaluate(repo, log.release, opts)
     except GateError:
         return  # the records at the tag were judged; the anomalies already say what is wrong
     later = {g.id: _gate(g) for g in result.report.gates if g.stage == "post-release"}

@@ -67,6 +67,8 @@ def overdue_elsewhere(
 ) -> tuple[tuple[str, str, str], ...]:
     """Post-release gates of other tagged releases that are overdue at `at`, for the widest
     `obligations` scope the policy asks (a `component` scope: the same `prefix/`)."""
+    from dataclasses import replace
+
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
     from gatekeeper.models.gates import ObligationsGate
@@ -76,21 +78,19 @@ def overdue_elsewhere(
     prefix = tag.rpartition("/")[0]
     found = []
     tags = repo.tags()
-    if len(tags) > 1:
+    head = repo.head()
+    if len(tags) > 1 and head is not None:
         from gatekeeper.records.history_cache import shared_index
 
-        head = repo.head()  # every earlier release judged from one history pass
-        if head is not None:
-            shared_index(repo, head, policy.releases)
+        shared_index(repo, head, policy.releases)  # every earlier release from one pass
     for name, info in sorted(tags.items()):
         in_scope = "all" in scopes or name.rpartition("/")[0] == prefix
         before = info.tagged_at is not None and info.tagged_at <= at
         if name == tag or not in_scope or not before or not is_release_tag(name, policy):
             continue
         try:
-            report = evaluate(
-                repo, name, CheckOptions(stage="post-release", now=at, at="now")
-            ).report
+            opts = CheckOptions(stage="post-release", now=at, at="now", records_at=head)
+            report = evaluate(repo, name, replace(opts, tag_info=info)).report
         except GateError as exc:
             found.append((name, "post-release", f"cannot be checked: {exc.message}"))
             continue

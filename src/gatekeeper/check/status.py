@@ -121,16 +121,18 @@ def statuses(repo: GitRepo, opts: CheckOptions | None = None) -> list[ReleaseSta
     from gatekeeper.records.history_cache import shared_index
 
     shared_index(repo, head, policy.releases)  # one history pass for every release
-    base = opts or CheckOptions()
-    return [_status(repo, tag, base) for tag in release_tags(repo, head, policy.releases)]
+    base = replace(opts or CheckOptions(), records_at=head)
+    tags = repo.tags()  # one for-each-ref for every release
+    return [
+        _status(repo, tag, base, tags.get(tag)) for tag in release_tags(repo, head, policy.releases)
+    ]
 
 
-def _status(repo: GitRepo, tag: str, base: CheckOptions) -> ReleaseStatus:
+def _status(repo: GitRepo, tag: str, base: CheckOptions, info: TagInfo | None) -> ReleaseStatus:
     """`failing` are pre-tag gates, or once tagged, overdue post-release obligations."""
     from gatekeeper.check.evaluation import evaluate
     from gatekeeper.check.explain import ended, explain
 
-    info = repo.tag(tag)
     # Once tagged, what matters is the post-release records, committed after the tag.
     stage = "post-release" if info is not None else "pre-tag"
     result = evaluate(repo, tag, replace(base, stage=stage, tag_info=info))

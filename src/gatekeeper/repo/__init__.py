@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 MAX_BLOB_BYTES = 16 * 1024 * 1024
+MEMO_BLOB_BYTES = 64 * 1024  # blobs up to this size are kept for the process once read
 
 
 class GitRepo(TagsMixin):
@@ -155,7 +156,19 @@ class GitRepo(TagsMixin):
                 f"{entry.path}: {entry.size} bytes; expected at most {limit}",
                 hint="keep large artefacts outside git and record their digest instead",
             )
-        return self._objects.read(entry.sha, entry.path, limit)
+        key = ("blob", entry.sha)
+        if key in self._objects.memo:  # records are small and read again by each check
+            data: bytes = self._objects.memo[key]
+            if len(data) > limit:
+                raise UnsafePathError(
+                    f"{entry.path}: {len(data)} bytes; expected at most {limit}",
+                    hint="keep large artefacts outside git and record their digest instead",
+                )
+            return data
+        data = self._objects.read(entry.sha, entry.path, limit)
+        if len(data) <= MEMO_BLOB_BYTES:
+            self._objects.memo[key] = data
+        return data
 
     def changed_paths(self, old: str, new: str, skip: frozenset[str] = frozenset()) -> list[str]:
         """Paths whose content differs between two commits (`skip`: top-level folders not

@@ -56,12 +56,14 @@ class ObjectReader:
         if stdin is None or stdout is None:  # pragma: no cover - PIPEs
             raise GitError("git cat-file: no pipes")
         unique = list(dict.fromkeys(shas))
-        stdin.write(b"".join(sha.encode("ascii") + b"\n" for sha in unique))
-        stdin.flush()
         out: dict[str, int | None] = {}
-        for sha in unique:
-            header = stdout.readline().decode("ascii", "replace").split()
-            out[sha] = int(header[2]) if len(header) == 3 else None
+        for at in range(0, len(unique), 256):  # a chunk at a time: no pipe fills up both ways
+            chunk = unique[at : at + 256]
+            stdin.write(b"".join(sha.encode("ascii") + b"\n" for sha in chunk))
+            stdin.flush()
+            for sha in chunk:
+                header = stdout.readline().decode("ascii", "replace").split()
+                out[sha] = int(header[2]) if len(header) == 3 else None
         return out
 
     def close(self) -> None:
