@@ -146,3 +146,57 @@ def test_the_index_answers_as_git_does(tmp_path: Path) -> None:
             for tag in index.tags():
                 walked = list(git.history(commit, f"releases/{tag}", full=True, merges=True))
                 assert sorted(map(repr, index.history(commit, tag))) == sorted(map(repr, walked))
+
+
+def test_a_folder_of_thousands_of_files_is_listed(tmp_path: Path) -> None:
+    """Listing asks cat-file for every blob's size: asked all at once, git's answers filled
+    the pipe while gatekeeper was still asking, and `gate status` hung (run in a subprocess
+    with a timeout, so a hang fails instead of stalling the suite)."""
+    import subprocess
+    import sys
+
+    r = make_repo(tmp_path)
+    for n in range(3000):
+        r.write(f"releases/v9.{n}.0/evidence/x.toml", f"n = {n}\n")
+    r.commit("many records")
+    code = (
+        "from gatekeeper.repo import open_repo\n"
+        f"with open_repo({str(r.path)!r}) as git:\n"
+        "    print(len(git.ls_tree('HEAD', 'releases')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "3000"
+
+
+def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
+    """status and audit say how far they are on a terminal's stderr (here from the first
+    release: GATE_PROGRESS_AFTER=0), and never on a pipe or in stdout."""
+    import os
+    import subprocess
+    import sys
+
+    r = _history(tmp_path)
+    gate = str(Path(sys.executable).with_name("gate"))
+    env = {**os.environ, "GATE_PROGRESS_AFTER": "0"}
+    for command in (["status"], ["audit", "--format", "json"]):
+        main, child = os.openpty()
+        proc = subprocess.run(
+            [gate, "-C", str(r.path), *command],
+            stdout=subprocess.PIPE,
+            stderr=child,
+            env=env,
+            check=False,
+        )
+        os.close(child)
+        shown = os.read(main, 65536).decode()
+        os.close(main)
+        assert proc.returncode in (0, 1)
+        assert f"gate {command[0]}: 0/3 releases" in shown and shown.endswith("\r")
+        assert b"releases\r" not in proc.stdout and b"\r" not in proc.stdout
+        piped = subprocess.run(
+            [gate, "-C", str(r.path), *command], capture_output=True, env=env, check=False
+        )
+        assert b"/3 releases" not in piped.stderr + piped.stdout

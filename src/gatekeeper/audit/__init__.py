@@ -17,6 +17,8 @@ from gatekeeper.policy.loading import POLICY_DIR
 from gatekeeper.records.layout import release_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import Change, GitRepo, TagInfo
 
@@ -45,8 +47,10 @@ def audit(
     since: datetime | None = None,
     until: datetime | None = None,
     default_branch: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AuditLog:
-    """Walk history once; build each release's timeline and anomalies."""
+    """Walk history once; build each release's timeline and anomalies (`progress(done,
+    total)` is told as each release is checked)."""
     from gatekeeper.records.history_cache import rewritten_since, shared_index
 
     head = repo.resolve_commit(rev, "HEAD")
@@ -60,7 +64,9 @@ def audit(
         log.tag = tags.get(log.release)
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
-    for log in kept:  # 4. the tag (or, untagged, the revision) and policy changes
+    for done, log in enumerate(kept):  # 4. the tag (or the revision) and policy changes
+        if progress:
+            progress(done, len(kept))
         tree = tag_trees.get(log.release)
         _tag_and_policy(
             repo, log, history, policy, default_trees=default_trees, tag_tree=tree, head=head

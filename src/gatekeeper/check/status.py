@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gatekeeper.check.evaluation import CheckOptions, Evaluation
     from gatekeeper.check.explain import PersonRole, Step
     from gatekeeper.check.report import GateResult, Report
@@ -107,25 +109,33 @@ def derive_stage(report: Report, facts: Facts | None, tagged: bool) -> str:
     return "tagged"
 
 
-def statuses(repo: GitRepo, opts: CheckOptions | None = None) -> list[ReleaseStatus]:
-    """The status of every release folder at HEAD, judged by `opts`' clock (default now)."""
+def statuses(
+    repo: GitRepo,
+    opts: CheckOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ReleaseStatus]:
+    """The status of every release folder at HEAD, judged by `opts`' clock (default now);
+    `progress(done, total)` is told as each release is judged."""
     from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.errors import InputError
     from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.records.history_cache import shared_index
     from gatekeeper.records.reading import release_tags
 
     head = repo.head()
     if head is None:
         raise InputError(f"{repo.root}: no commits yet", hint="run `gate init` and commit")
     policy = policy_in_force(repo, head, None).policy
-    from gatekeeper.records.history_cache import shared_index
-
     shared_index(repo, head, policy.releases)  # one history pass for every release
     base = replace(opts or CheckOptions(), records_at=head)
     tags = repo.tags()  # one for-each-ref for every release
-    return [
-        _status(repo, tag, base, tags.get(tag)) for tag in release_tags(repo, head, policy.releases)
-    ]
+    names = release_tags(repo, head, policy.releases)
+    rows = []
+    for done, tag in enumerate(names):
+        if progress:
+            progress(done, len(names))
+        rows.append(_status(repo, tag, base, tags.get(tag)))
+    return rows
 
 
 def _status(repo: GitRepo, tag: str, base: CheckOptions, info: TagInfo | None) -> ReleaseStatus:

@@ -55,12 +55,25 @@ def audit(
     if tag is not None:
         tagname.check_syntax(tag)
     start, end = _day(since, "--since", end=False), _day(until, "--until", end=True)
+    from gatekeeper.cli.progress import Progress
+
     with open_repo(repo_dir(directory)) as repo:
         refuse_shallow(repo)
         head = repo.resolve_commit("HEAD", "HEAD")
         policy = policy_in_force(repo, head, policy_ref).policy
         branch = default_branch or _default_branch(repo)
-        log = build(repo, head, policy, only=tag, since=start, until=end, default_branch=branch)
+        progress = Progress("gate audit")
+        log = build(
+            repo,
+            head,
+            policy,
+            only=tag,
+            since=start,
+            until=end,
+            default_branch=branch,
+            progress=progress,
+        )
+        progress.close()
         statements = receipts(repo, log) if fmt is AuditFormat.intoto else []
     result = _render_audit(log, fmt, statements)
     if output:

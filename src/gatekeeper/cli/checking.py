@@ -181,12 +181,15 @@ def status(fmt: FormatOpt = Format.text, at: At = None, directory: RepoDir = Non
     what to type next and which post-release obligations are due."""
     from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.check.status import statuses
+    from gatekeeper.cli.progress import Progress
     from gatekeeper.render import json, markdown, text
     from gatekeeper.repo import open_repo
 
     _not_junit(fmt, "status")
+    progress = Progress("gate status")
     with open_repo(repo_dir(directory)) as repo:
-        rows = statuses(repo, CheckOptions(**_at(at)))
+        rows = statuses(repo, CheckOptions(**_at(at)), progress=progress)
+    progress.close()
     renderers = {Format.json: json.status, Format.markdown: markdown.status}
     out(renderers.get(fmt, text.status)(rows))
     return 0
