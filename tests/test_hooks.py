@@ -161,3 +161,18 @@ def test_pre_commit_framework_end_to_end(repo: Repo, tmp_path: Path) -> None:
     ok = sh(repo, "push", "origin", "v1.0.0")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert remote_tags(remote) == ["v1.0.0"]
+
+
+def test_init_with_hooks_commits_the_policy_before_the_hook_can_judge_it(
+    tmp_path: Path,
+) -> None:
+    """A new team, no policy yet, no SSH key: `gate init --hooks` used to install the
+    pre-commit hook first, which then refused the policy's own commit."""
+    r = Repo(tmp_path / "fresh")
+    r.path.mkdir()
+    r.git("init", "-q", "-b", "main")
+    r.commit("start")
+    res = r.gate("init", "--hooks", "--template", "standard")
+    assert res.code == 0, res.err
+    assert "installed" in res.out and (r.path / ".git/hooks/pre-commit").exists()
+    assert "policies/release.toml" in r.git("show", "--name-only", "--format=", "HEAD")

@@ -25,12 +25,15 @@ def init(
     from gatekeeper.repo import open_repo
 
     with open_repo(repo_dir(directory)) as repo:
-        if hooks:
+        if hooks and (repo.root / POLICY).exists():
             for path in install_hooks(repo):
                 out(f"installed {path}")
-            if (repo.root / POLICY).exists():
-                return 0
+            return 0
+        # The policy first: a pre-commit hook installed before it would judge its commit.
         written, key, pid = init_policy(repo, template, commit=not no_commit)
+        installed = install_hooks(repo) if hooks else []
+    for path in installed:
+        out(f"installed {path}")
     out(f"wrote {POLICY} (template '{template}'); you are person '{pid}'")
     out(f"your key: {key}" if key else f"no SSH public key found: add yours to people.{pid}.keys")
     out(
