@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +76,7 @@ class CheckSummary:
 
     def to_json(self) -> dict[str, Any]:
         """The shape documented in docs/json.md."""
-        return asdict(self) | {"gates": [asdict(g) for g in self.gates]}
+        return _flat(self) | {"gates": [_flat(g) for g in self.gates]}
 
 
 @dataclass(frozen=True)
@@ -181,12 +181,12 @@ class ReleaseLog:
             "requested_at": self.requested_at.isoformat() if self.requested_at else None,
             "candidate": self.candidate,
             "tag": self.tag_json(),
-            "approvals": [asdict(a) for a in self.approvals],
+            "approvals": [_flat(a) for a in self.approvals],
             "events": [
-                {k: v for k, v in asdict(e).items() if k != "seq"} | {"time": e.time.isoformat()}
+                {k: v for k, v in _flat(e).items() if k != "seq"} | {"time": e.time.isoformat()}
                 for e in self.events
             ],
-            "anomalies": [asdict(a) for a in self.anomalies],
+            "anomalies": [_flat(a) for a in self.anomalies],
             "exceptions": [x.to_json() for x in self.exceptions],
             "title": self.title,
             "kind": self.kind,
@@ -219,7 +219,14 @@ class AuditLog:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "releases": [r.to_json() for r in self.releases],
-            "anomalies": [asdict(a) for a in self.anomalies],
+            "anomalies": [_flat(a) for a in self.anomalies],
             "roles": self.roles,
             "people": self.people,
         }
+
+
+def _flat(item: Any) -> dict[str, Any]:
+    """A dataclass of plain values (strings, numbers, tuples of them) as a dict, in field
+    order: what `asdict` gives for these, without its deep copies (an audit has
+    thousands)."""
+    return {f.name: getattr(item, f.name) for f in fields(item)}

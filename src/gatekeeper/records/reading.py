@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from gatekeeper.errors import RecordError, UnsafePathError
 from gatekeeper.models.tomlfile import parse_toml, validation_lines
 from gatekeeper.records.layout import ReleaseLayout, classify
-from gatekeeper.repo.parse import refuse_unsafe
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -86,14 +85,10 @@ def read_release(repo: GitRepo, commit: str, releases: str, tag: str) -> Release
     layout = ReleaseLayout(releases, tag)
     entries = repo.ls_tree(commit, layout.folder)
     _within_budget(entries, layout.folder)
-    by_blob: dict[str, bytes] = {}  # each blob read (and hashed) once, however many paths
-    digests: dict[str, str] = {}
-    for e in entries:
-        if e.sha not in by_blob:
-            by_blob[e.sha] = repo.read_blob(e)  # refuses symlinks, submodules, big files
-            digests[e.sha] = hashlib.sha256(by_blob[e.sha]).hexdigest()
-        else:
-            refuse_unsafe(e)
+    # Each blob read (and hashed) once, however many paths; symlinks, submodules and big
+    # files refused before anything is read.
+    by_blob = repo.read_blobs(entries)
+    digests = {sha: hashlib.sha256(data).hexdigest() for sha, data in by_blob.items()}
     blobs = {e.path: by_blob[e.sha] for e in entries}
     files = tuple(RecordFile(e.path, e.sha, digests[e.sha]) for e in entries)
     return replace(records_from_blobs(layout, commit, blobs), files=files)

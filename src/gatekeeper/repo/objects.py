@@ -46,6 +46,26 @@ class ObjectReader:
         stdout.read(1)  # the newline after the content
         return data
 
+    def read_many(self, shas: list[str], limit: int) -> dict[str, bytes]:
+        """Several blobs in few round trips (requests a chunk at a time, small enough never
+        to fill the pipe); each refused when larger than `limit`."""
+        out: dict[str, bytes] = {}
+        unique = list(dict.fromkeys(shas))
+        for at in range(0, len(unique), 64):
+            chunk = unique[at : at + 64]
+            stdin, stdout = self._pipes()
+            stdin.write(b"".join(sha.encode("ascii") + b"\n" for sha in chunk))
+            stdin.flush()
+            for n, sha in enumerate(chunk):
+                header = stdout.readline().decode("ascii", "replace").split()
+                if len(header) != 3 or header[1] != "blob" or int(header[2]) > limit:
+                    self.close()  # the rest of the chunk stays unread: drop the process
+                    what = " ".join(header[1:]) or "unreadable"
+                    raise GitError(f"object {sha[:12]} is {what}; expected a blob ({n})")
+                out[sha] = stdout.read(int(header[2]))
+                stdout.read(1)
+        return out
+
     def sizes(self, shas: list[str]) -> dict[str, int | None]:
         """Each object's size (None when missing), in one round trip of `--batch-check`."""
         if not shas:
