@@ -1,15 +1,22 @@
 """The typer application: its commands, in the order `--help` lists them, and the one
-place where an error becomes one line, a hint and an exit code."""
+place where an error becomes one line, a hint and an exit code.
+
+A command line gets an application holding only the command it runs (typer reads the
+parameters of every registered function before it runs one: 30 ms for all of them);
+`gate --help`, `--version`, completion and unknown names get every command.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from gatekeeper.cli import auditing, checking, doctor, hooks, notify, planning, records, setup
 from gatekeeper.cli.options import STATE, RepoDir, say
 from gatekeeper.errors import ExitCode, GateError
 from gatekeeper.render import one_line
@@ -45,17 +52,6 @@ class _Gate(TyperGroup):
         return result
 
 
-app = typer.Typer(
-    name="gate",
-    cls=_Gate,
-    help="A Git-native release gate: release paperwork as files, a policy as a file, one verdict.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _version(show: bool) -> None:
     if show:
         from importlib.metadata import version
@@ -64,7 +60,6 @@ def _version(show: bool) -> None:
         raise typer.Exit
 
 
-@app.callback()
 def _root(
     directory: RepoDir = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
@@ -79,27 +74,80 @@ def _root(
     STATE["dir"] = directory or Path()
 
 
-# In the order of a release, each with the line `gate --help` shows for it.
-for _name, _command, _line in (
-    ("init", setup.init, "Write policies/release.toml from a template."),
-    ("demo", setup.demo, "Walk one release end to end in a throwaway repo."),
-    ("request", records.request, "File, revise or withdraw a release request."),
-    ("approve", records.approve, "Approve a release in one of your roles."),
-    ("reject", records.reject, "Reject a release (it stands until you revoke it)."),
-    ("revoke", records.revoke, "Revoke your approval or rejection; frees the role."),
-    ("attach", records.attach, "Record evidence: test report, backup, notice..."),
-    ("emergency", records.emergency, "Declare an emergency: waive failing gates."),
-    ("check", checking.check, "May this release be tagged? (exit 0 / 1 / 2)"),
-    ("explain", checking.explain, "Why: every rule that decided, and what unblocks."),
-    ("tag", checking.tag, "Create the release tag, only if every gate passes."),
-    ("notify", notify.notify, "Send the launch notice (上线通告) by email and chat."),
-    ("status", checking.status, "Every release: stage, what is missing, who to ask."),
-    ("freeze", planning.freeze, "The freeze calendar (封网): windows ahead, or .ics."),
-    ("audit", auditing.audit, "The approval log from history, with anomalies."),
-    ("verify-receipt", auditing.verify_receipt, "Re-check a tag's receipt."),
-    ("validate", setup.validate, "Check staged records and policy (pre-commit)."),
-    ("schema", setup.schema, "Print a JSON Schema for editors."),
-    ("doctor", doctor.doctor, "Check hooks, CI, pins, keys and tag rulesets."),
-):
-    app.command(_name, short_help=_line)(_command)
-app.add_typer(hooks.hook_app, name="hook")
+# In the order of a release: the command, gatekeeper.cli's module:function running it, and
+# the line `gate --help` shows for it.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("init", "setup:init", "Write policies/release.toml from a template."),
+    ("demo", "setup:demo", "Walk one release end to end in a throwaway repo."),
+    ("request", "records:request", "File, revise or withdraw a release request."),
+    ("approve", "records:approve", "Approve a release in one of your roles."),
+    ("reject", "records:reject", "Reject a release (it stands until you revoke it)."),
+    ("revoke", "records:revoke", "Revoke your approval or rejection; frees the role."),
+    ("attach", "records:attach", "Record evidence: test report, backup, notice..."),
+    ("emergency", "records:emergency", "Declare an emergency: waive failing gates."),
+    ("check", "checking:check", "May this release be tagged? (exit 0 / 1 / 2)"),
+    ("explain", "checking:explain", "Why: every rule that decided, and what unblocks."),
+    ("tag", "checking:tag", "Create the release tag, only if every gate passes."),
+    ("notify", "notify:notify", "Send the launch notice (上线通告) by email and chat."),
+    ("status", "checking:status", "Every release: stage, what is missing, who to ask."),
+    ("freeze", "planning:freeze", "The freeze calendar (封网): windows ahead, or .ics."),
+    ("audit", "auditing:audit", "The approval log from history, with anomalies."),
+    ("verify-receipt", "auditing:verify_receipt", "Re-check a tag's receipt."),
+    ("validate", "setup:validate", "Check staged records and policy (pre-commit)."),
+    ("schema", "setup:schema", "Print a JSON Schema for editors."),
+    ("doctor", "doctor:doctor", "Check hooks, CI, pins, keys and tag rulesets."),
+)
+HOOK = "hook"  # the `gate hook ...` group (gatekeeper.cli.hooks)
+
+
+def make_app(only: str | None = None) -> typer.Typer:
+    """The `gate` application with every command, or with just the command `only`."""
+    made = typer.Typer(
+        name="gate",
+        cls=_Gate,
+        help="A Git-native release gate: release paperwork as files, a policy as a file, "
+        "one verdict.",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    made.callback()(_root)
+    for name, where, line in COMMANDS:
+        if only in (None, name):
+            made.command(name, short_help=line)(_function(where))
+    if only in (None, HOOK):
+        from gatekeeper.cli.hooks import hook_app
+
+        made.add_typer(hook_app, name=HOOK)
+    return made
+
+
+def _function(where: str) -> Callable[..., Any]:
+    module, name = where.split(":")
+    function: Callable[..., Any] = getattr(import_module(f"gatekeeper.cli.{module}"), name)
+    return function
+
+
+def command_of(args: list[str]) -> str | None:
+    """The command `args` runs, read past the global options `-C PATH` and `--debug`; None
+    for help, version, shell completion or a name that is no command (typer, holding every
+    command, then answers as it always did)."""
+    if "_GATE_COMPLETE" in os.environ:
+        return None
+    names = {name for name, _, _ in COMMANDS} | {HOOK}
+    rest = iter(args)
+    for arg in rest:
+        if arg == "-C":
+            next(rest, None)
+        elif not (arg.startswith("-C") or arg == "--debug"):
+            return arg if arg in names else None
+    return None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`: the application with every command (tests, `gate --help`), made once."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    made = globals()["app"] = make_app()
+    return made

@@ -18,6 +18,12 @@ Count = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 class Strict(BaseModel):
-    """Frozen, no coercion (`"yes"` is not `true`), unknown keys refused."""
+    """Frozen, no coercion (`"yes"` is not `true`), unknown keys refused.
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+    Built on first use (`defer_build`): a command pays for the schemas of the models it
+    validates, not for every model it imports (a check uses a few of the kinds' models).
+    """
+
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, populate_by_name=True, defer_build=True
+    )

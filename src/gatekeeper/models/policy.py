@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    PlainValidator,
+    SerializeAsAny,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
-from gatekeeper.evidence import KINDS
-from gatekeeper.evidence import custom as _custom
+from gatekeeper.evidence import KINDS, kind_named
 from gatekeeper.models.base import Count, Name, Strict
 from gatekeeper.models.gates import (
     ApprovalGate,
@@ -48,40 +55,76 @@ class Role(Strict):
     members: list[Name] = []
 
 
+_OTHER_TYPES = frozenset({"approval", "lead-time", "freeze", "obligations"})
+
+
 def _gate_tag(value: Any) -> str | None:
+    """A gate's type, and for an evidence gate its kind ("custom" for invented kinds)."""
     if isinstance(value, dict):
         gate_type, kind = value.get("type"), value.get("kind")
     else:
         gate_type, kind = getattr(value, "type", None), getattr(value, "kind", None)
-    if gate_type in {"approval", "lead-time", "freeze", "obligations"}:
+    if gate_type in _OTHER_TYPES:
         return str(gate_type)
     if gate_type == "evidence":
-        return kind if kind in KINDS else "custom"
+        return kind if isinstance(kind, str) and kind in KINDS else "custom"
     return None
+
+
+def _gate_type(value: Any) -> str | None:
+    tag = _gate_tag(value)
+    return tag if tag is None or tag in _OTHER_TYPES else "evidence"
+
+
+def _evidence_gate(value: Any) -> EvidenceGate:
+    """An evidence gate, validated by its kind's gate model. The kind's module is imported
+    now, so a policy costs the kinds it names; an error keeps its place (`gates[2].x`)."""
+    return kind_named(_gate_tag(value) or "custom").gate_model.model_validate(value)
+
+
+def _discriminator(tag: Any) -> Discriminator:
+    return Discriminator(
+        tag,
+        custom_error_type="gate_type",
+        custom_error_message=(
+            "expected type = 'approval', 'evidence', 'lead-time', 'freeze' or 'obligations'"
+        ),
+    )
+
+
+class _EveryKindInSchema:
+    """The JSON Schema of a gate is the union of every kind's gate model (`gate schema`,
+    editors), as it always was; only validation picks the kind's model lazily."""
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> Any:
+        from pydantic import TypeAdapter
+
+        every: list[Any] = [Annotated[ApprovalGate, Tag("approval")]]
+        every += [Annotated[LeadTimeGate, Tag("lead-time")], Annotated[FreezeGate, Tag("freeze")]]
+        every += [Annotated[ObligationsGate, Tag("obligations")]]
+        every += [Annotated[kind.gate_model, Tag(name)] for name, kind in KINDS.items()]
+        every += [Annotated[kind_named("custom").gate_model, Tag("custom")]]
+        union: Any = Annotated[Union[tuple(every)], _discriminator(_gate_tag)]  # noqa: UP007
+        return handler(TypeAdapter[Any](union).core_schema)
 
 
 if TYPE_CHECKING:
     # Every evidence kind's gate model is an EvidenceGate: statically, this is the union.
     Gate = ApprovalGate | EvidenceGate | LeadTimeGate | FreezeGate | ObligationsGate
 else:
-    # Built at import from the evidence registry, so a new kind needs no edit here.
+    # Evidence gates go to their kind's model when met, so a new kind needs no edit here.
     Gate = Annotated[
-        Union[  # noqa: UP007  (a dynamic union cannot be written with |)
-            tuple(
-                [Annotated[ApprovalGate, Tag("approval")]]
-                + [Annotated[LeadTimeGate, Tag("lead-time")], Annotated[FreezeGate, Tag("freeze")]]
-                + [Annotated[ObligationsGate, Tag("obligations")]]
-                + [Annotated[kind.gate_model, Tag(name)] for name, kind in KINDS.items()]
-                + [Annotated[_custom.KIND.gate_model, Tag("custom")]]
-            )
+        Union[  # noqa: UP007  (tagged members are not written with |)
+            Annotated[ApprovalGate, Tag("approval")],
+            Annotated[LeadTimeGate, Tag("lead-time")],
+            Annotated[FreezeGate, Tag("freeze")],
+            Annotated[ObligationsGate, Tag("obligations")],
+            Annotated[
+                SerializeAsAny[EvidenceGate], PlainValidator(_evidence_gate), Tag("evidence")
+            ],
         ],
-        Discriminator(
-            _gate_tag,
-            custom_error_type="gate_type",
-            custom_error_message=(
-                "expected type = 'approval', 'evidence', 'lead-time', 'freeze' or 'obligations'"
-            ),
-        ),
+        _discriminator(_gate_type),
+        _EveryKindInSchema(),
     ]
 
 

@@ -12,15 +12,19 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GitError, InputError
 from gatekeeper.repo.parse import OBJECT_ID
 
-if TYPE_CHECKING:
-    import git
-
-GIT = ("git", "--no-replace-objects", "--literal-pathspecs")
+# Grafts are off through GIT_GRAFT_FILE=/dev/null; the advice git prints about grafts
+# being deprecated would otherwise end up in every error message.
+GIT = (
+    "git",
+    "--no-replace-objects",
+    "--literal-pathspecs",
+    "-c",
+    "advice.graftFileDeprecated=false",
+)
 MIN_GIT = (2, 31)  # --diff-merges=first-parent; --end-of-options is 2.24
 _checked: list[str] = []  # the version found, once per process
 
@@ -74,6 +78,49 @@ def require_git() -> str:
     return _checked[0]
 
 
+_DISCOVER = ("rev-parse", "--is-bare-repository", "--is-inside-work-tree", "--show-cdup")
+
+
+def find_root(path: str | Path) -> Path:
+    """The top folder of the repository holding `path` (its git dir when bare), from one
+    `git rev-parse`: git's own discovery decides (worktrees, GIT_DIR, safe.directory), and
+    no git library is imported for it. Exit 2 when `path` is in no repository."""
+    where = Path(path)
+    if not where.is_dir():
+        raise _not_a_repository(path)
+    args = [*_DISCOVER, "--absolute-git-dir"]
+    try:
+        proc = subprocess.run(
+            [*GIT, *args], cwd=where, capture_output=True, env=git_env(), check=False
+        )
+        if proc.returncode != 0:  # git says why in the user's language; classify in C
+            env = git_env({"LC_ALL": "C"})
+            again = subprocess.run(
+                [*GIT, *args], cwd=where, capture_output=True, env=env, check=False
+            )
+            if b"not a git repository" in again.stderr:
+                raise _not_a_repository(path)
+            raise git_failure(args, proc.returncode, proc.stderr)
+    except OSError as exc:
+        raise GitError(
+            f"git: cannot run it: {exc.strerror or exc}", hint="install git 2.31 or newer"
+        ) from None
+    bare, inside, *rest = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+    cdup = rest.pop(0) if inside == "true" else None
+    git_dir = "\n".join(rest).removesuffix("\n")
+    if bare == "true":
+        return Path(git_dir)
+    if cdup is None:  # inside the git dir of a repository with a working tree
+        return Path(git_dir).parent
+    return (where / cdup).resolve()
+
+
+def _not_a_repository(path: str | Path) -> GitError:
+    return GitError(
+        f"{path}: not inside a git repository", hint="run in a repository or pass -C PATH"
+    )
+
+
 def git_failure(args: Sequence[str], code: int, stderr: bytes) -> GitError:
     """git's stderr, whole: the first line is the message, every line is kept."""
     lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
@@ -92,11 +139,12 @@ def git_failure(args: Sequence[str], code: int, stderr: bytes) -> GitError:
 class RepoBase:
     """An opened repository and the one way to run git in it."""
 
-    def __init__(self, repo: git.Repo) -> None:
+    def __init__(self, root: Path) -> None:
+        """`root`: the working tree's top folder (the git dir of a bare repository), as
+        `open_repo` found it; every git process of this repository runs there."""
         from gatekeeper.repo.objects import ObjectReader
 
-        self._repo = repo
-        self.root = Path(repo.working_tree_dir or repo.git_dir)
+        self.root = root
         self._objects = ObjectReader(self.root)
 
     # -- running git ---------------------------------------------------------------
