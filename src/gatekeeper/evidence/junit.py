@@ -12,6 +12,11 @@ Outcomes come from the `<testcase>` elements, not from summary attributes:
 - an `<error>`/`<failure>` of a suite itself (a suite that failed to load, a crashed
   `TestMain`, a Jenkins nested report), or a suite declaring failures none of its cases
   shows, fails the report.
+
+defusedxml parses (the bytes are untrusted); junitparser (its xunit2 flavour, which knows
+Surefire's rerun/flaky results) models the tree it is handed: suites, cases, results.
+The `status`/`result` spellings, the precedence, merging repeats, a suite's own results
+and declared counts are not in its model, so they are kept here.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ _RANK = {"disabled": 0, "skipped": 1, "passed": 2, "flaky": 3, "failed": 4, "err
 _NOT_RUN = frozenset({"disabled", "notrun", "not run", "suppressed", "skipped", "skip"})
 _FAILED_STATUS = frozenset({"fail", "failed", "failure"})
 _ERROR_STATUS = frozenset({"error", "errored"})
-_BAD_TAGS = frozenset({"failure", "error", "rerunFailure", "rerunError"})
 # Names tools write on the root element by default; anything else names no tool.
 _TOOL_NAMES = {
     "pytest tests": "pytest",
@@ -95,28 +99,31 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 def parse_junit(data: bytes, path: str) -> JunitCounts:
     """Count what a JUnit XML document says ran, failed and was skipped (exit 2 when it is
     not JUnit XML, declares a DTD, or is in an encoding Python cannot decode)."""
+    from junitparser import xunit2
+
     root = _root(data, path)
-    outcomes: dict[tuple[int, str, str], str] = {}
+    # defusedxml parsed the bytes; junitparser only models the tree it is handed.
+    report = xunit2.JUnitXml.fromroot(root)
+    outcomes: list[str] = []
     entries = 0
-    for parent in root.iter():
-        for case in parent:
-            if _local(case.tag) == "testcase":
-                key = (id(parent), case.get("classname", ""), case.get("name", ""))
-                outcome = _outcome(case)
-                old = outcomes.get(key, outcome)
-                outcomes[key] = max(old, outcome, key=_RANK.__getitem__)
-                entries += 1
-    found = list(outcomes.values())
+    for container in _tree(report):
+        worst: dict[tuple[str, str], str] = {}
+        for case in container.iterchildren(xunit2.TestCase):
+            key = (case.classname or "", case.name or "")
+            outcome = _outcome(case)
+            worst[key] = max(worst.get(key, outcome), outcome, key=_RANK.__getitem__)
+            entries += 1
+        outcomes.extend(worst.values())
     return JunitCounts(
-        tests=len(found),
-        failures=found.count("failed"),
-        errors=found.count("error"),
-        skipped=found.count("skipped") + found.count("disabled"),
-        disabled=found.count("disabled"),
-        flaky=found.count("flaky"),
-        merged=entries - len(found),
-        suite_errors=tuple(_suite_errors(root)),
-        tool=_tool(root),
+        tests=len(outcomes),
+        failures=outcomes.count("failed"),
+        errors=outcomes.count("error"),
+        skipped=outcomes.count("skipped") + outcomes.count("disabled"),
+        disabled=outcomes.count("disabled"),
+        flaky=outcomes.count("flaky"),
+        merged=entries - len(outcomes),
+        suite_errors=tuple(_suite_errors(report)),
+        tool=_tool(root, report),
     )
 
 
@@ -138,10 +145,11 @@ def _root(data: bytes, path: str) -> Any:
             f"{path}: not well-formed XML ({exc}); expected a JUnit XML report",
             hint="attach the file the test tool wrote, unchanged",
         ) from None
-    if _local(root.tag) not in SUITES:
+    for elem in root.iter():
+        elem.tag = _local(elem.tag)  # junitparser finds `testcase`, never `{ns}testcase`
+    if root.tag not in SUITES:
         raise RecordError(
-            f"{path}: root element is <{_clean(_local(root.tag))}>; expected <testsuites> or "
-            "<testsuite>",
+            f"{path}: root element is <{_clean(root.tag)}>; expected <testsuites> or <testsuite>",
             hint="attach a JUnit XML report",
         )
     return root
@@ -152,36 +160,49 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+def _attr(model: Any, name: str) -> str:
+    """An attribute as written, where junitparser has no field for it (ctest's and
+    googletest's `status`/`result`) or would recompute it (its `IntAttr` counts fill a
+    missing `failures` from the cases, writing them into the tree, and raise on junk)."""
+    return str(model._elem.get(name) or "")
+
+
 def _outcome(case: Any) -> str:
-    tags = {_local(child.tag) for child in case}
-    status = {case.get(a, "").strip().lower() for a in ("status", "result")}
-    if "error" in tags or (status & _ERROR_STATUS and "failure" not in tags):
+    """junitparser sorts the children (`<error>`, `<failure>`, `<skipped>`, Surefire's
+    rerun/flaky ones); the precedence and the `status`/`result` spellings are ours."""
+    status = {_attr(case, a).strip().lower() for a in ("status", "result")}
+    if case.is_error or (status & _ERROR_STATUS and not case.is_failure):
         return "error"
-    if "failure" in tags or status & _FAILED_STATUS:
+    if case.is_failure or status & _FAILED_STATUS:
         return "failed"
-    if "rerunError" in tags:
+    if case.rerun_errors():
         return "error"
-    if "rerunFailure" in tags:
+    if case.rerun_failures():
         return "failed"
-    if "skipped" in tags:
+    if case.is_skipped:
         return "skipped"
     if status & _NOT_RUN:
         return "disabled" if status & (_NOT_RUN - {"skipped", "skip"}) else "skipped"
-    return "flaky" if tags & {"flakyFailure", "flakyError"} else "passed"
+    return "flaky" if case.is_flaky else "passed"
 
 
-def _suites(root: Any) -> Iterator[Any]:
-    return (elem for elem in root.iter() if _local(elem.tag) in SUITES)
+def _tree(parent: Any) -> Iterator[Any]:
+    """`parent` (the report or a suite) and every suite under it, nested ones (Jenkins)
+    included, in document order."""
+    from junitparser import xunit2
+
+    yield parent
+    for suite in parent.iterchildren(xunit2.TestSuite):
+        yield from _tree(suite)
 
 
-def _suite_errors(root: Any) -> Iterator[str]:
+def _suite_errors(report: Any) -> Iterator[str]:
     """Failures of suites themselves, and suites declaring failures no case shows."""
-    for suite in _suites(root):
-        name = _clean(suite.get("name", "")) or "(unnamed)"
-        for child in suite:
-            if _local(child.tag) in {"error", "failure"}:
-                yield f"suite '{name}': {_local(child.tag)}: {_message(child)}"
-        declared = sum(_int(suite.get(a)) for a in ("failures", "errors"))
+    for suite in _tree(report):
+        name = _clean(suite.name or "") or "(unnamed)"
+        for result in _suite_results(suite):
+            yield f"suite '{name}': {result._tag}: {_message(result)}"
+        declared = sum(_int(_attr(suite, a)) for a in ("failures", "errors"))
         if declared and not _shows_failure(suite):
             yield (
                 f"suite '{name}' declares {declared} failures or errors, but none of its "
@@ -189,16 +210,29 @@ def _suite_errors(root: Any) -> Iterator[str]:
             )
 
 
+def _suite_results(suite: Any) -> Iterator[Any]:
+    """A suite's own `<error>`/`<failure>`, in order (junitparser models them on cases only)."""
+    from junitparser import Error, Failure
+
+    kinds: dict[str, Any] = {"error": Error, "failure": Failure}
+    for child in suite._elem:
+        if child.tag in kinds:
+            yield kinds[child.tag].fromelem(child)
+
+
 def _shows_failure(suite: Any) -> bool:
-    for elem in suite.iter():
-        tag = _local(elem.tag)
-        if tag in _BAD_TAGS or (tag == "testcase" and _outcome(elem) in {"failed", "error"}):
+    """The suite or one nested in it failed by itself, or one of their cases failed."""
+    from junitparser import xunit2
+
+    for part in _tree(suite):
+        cases = part.iterchildren(xunit2.TestCase)
+        if any(_suite_results(part)) or any(_outcome(c) in {"failed", "error"} for c in cases):
             return True
     return False
 
 
-def _message(elem: Any) -> str:
-    text = elem.get("message") or elem.get("type") or (elem.text or "").strip() or "no message"
+def _message(result: Any) -> str:
+    text = result.message or result.type or (result.text or "").strip() or "no message"
     return _clean(text.strip().splitlines()[0] if text.strip() else text)[:160]
 
 
@@ -214,13 +248,11 @@ def _int(value: str | None) -> int:
         return 0
 
 
-def _tool(root: Any) -> str | None:
+def _tool(root: Any, report: Any) -> str | None:
     """The tool, only where the XML says it reliably (a default root name, Surefire's
     schema); None otherwise."""
-    names = [root.get("name", "")]
-    children = [c for c in root if _local(c.tag) == "testsuite"]
-    if _local(root.tag) == "testsuites" and len(children) == 1:
-        names.append(children[0].get("name", ""))
+    suites = list(report)  # a lone `<testsuite>` root is junitparser's one suite
+    names = [report.name or ""] + ([suites[0].name or ""] if len(suites) == 1 else [])
     for name in names:
         if name.strip().lower() in _TOOL_NAMES:
             return _TOOL_NAMES[name.strip().lower()]
