@@ -54,8 +54,8 @@ def audit(
     from gatekeeper.records.history_cache import rewritten_since, shared_index
 
     head = repo.resolve_commit(rev, "HEAD")
-    rewritten = rewritten_since(repo, head, policy.releases)
     shared_index(repo, head, policy.releases)  # one history pass for every check below
+    rewritten = rewritten_since(repo)
     history = _walk(repo, rev, policy.releases, only)  # 1. one pass over history
     logs, added = _changes(history, policy.releases)  # 2. every record's changes
     _records(repo, logs, added, history, policy.releases)  # 3. each record as added

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
 _MEMO = ("history-index",)
+_REWRITTEN = ("history-rewritten",)
 
 
 def current_index(repo: GitRepo) -> HistoryIndex | None:
@@ -39,6 +40,8 @@ def shared_index(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
     path = _path(repo)
     cached = _load(path, releases) if use_cache else None
     read_up_to = cached.head if cached else None
+    if read_up_to and read_up_to != head and not repo.is_ancestor(read_up_to, head):
+        repo.memo[_REWRITTEN] = read_up_to
     index = _brought_up_to_date(repo, cached, head) if cached else None
     if index is None:
         index = build(repo, head, releases)
@@ -48,15 +51,12 @@ def shared_index(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
     return index
 
 
-def rewritten_since(repo: GitRepo, head: str, releases: str) -> str | None:
-    """The commit the cache last read when `head` no longer contains it (history was
-    rewritten since), else None. The one thing the cache adds to an audit."""
-    if os.environ.get("GATE_NO_CACHE", "") not in {"", "0"}:
-        return None
-    cached = _load(_path(repo), releases)
-    if cached is None or cached.head == head:
-        return None
-    return None if repo.is_ancestor(cached.head, head) else cached.head
+def rewritten_since(repo: GitRepo) -> str | None:
+    """The commit the cache had last read when the index was brought up to date, if HEAD
+    no longer contains it (history was rewritten since). The one thing the cache adds
+    to an audit."""
+    found: str | None = repo.memo.get(_REWRITTEN)
+    return found
 
 
 def _brought_up_to_date(repo: GitRepo, index: HistoryIndex, head: str) -> HistoryIndex | None:
