@@ -51,11 +51,11 @@ def audit(
 ) -> AuditLog:
     """Walk history once; build each release's timeline and anomalies (`progress(done,
     total)` is told as each release is checked)."""
-    from gatekeeper.records.history_cache import rewritten_since, shared_index
+    from gatekeeper.records.history_cache import rewrites_seen, shared_index
 
     head = repo.resolve_commit(rev, "HEAD")
     shared_index(repo, head, policy.releases)  # one history pass for every check below
-    rewritten = rewritten_since(repo)
+    rewritten = rewrites_seen(repo)
     history = _walk(repo, rev, policy.releases, only)  # 1. one pass over history
     logs, added = _changes(history, policy.releases)  # 2. every record's changes
     _records(repo, logs, added, history, policy.releases)  # 3. each record as added
@@ -72,8 +72,8 @@ def audit(
             repo, log, history, policy, default_trees=default_trees, tag_tree=tree, head=head
         )
     orphans = _orphans(tags, logs, policy, only)  # 5. tags without a release
-    if rewritten:  # what the last audit read is gone: a force-push or a reset since
-        orphans.insert(0, _rewritten(rewritten))
+    # What an earlier run had read is gone: a force-push or a reset since.
+    orphans[:0] = [_rewritten(commit) for commit in rewritten]
     return AuditLog(
         head,
         policy.signatures,
@@ -172,7 +172,7 @@ def _rewritten(commit: str) -> Anomaly:
         "history-rewritten",
         "",
         commit,
-        f"the last audit read history up to {commit[:12]}, which HEAD no longer contains: "
+        f"an earlier run read history up to {commit[:12]}, which HEAD no longer contains: "
         "history was rewritten (force-push or reset) since",
     )
 

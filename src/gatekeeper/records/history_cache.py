@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
 _MEMO = ("history-index",)
-_REWRITTEN = ("history-rewritten",)
 
 
 def current_index(repo: GitRepo) -> HistoryIndex | None:
@@ -40,23 +39,33 @@ def shared_index(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
     path = _path(repo)
     cached = _load(path, releases) if use_cache else None
     read_up_to = cached.head if cached else None
+    rewrites = list(cached.rewrites) if cached else []
     if read_up_to and read_up_to != head and not repo.is_ancestor(read_up_to, head):
-        repo.memo[_REWRITTEN] = read_up_to
+        rewrites.append(read_up_to)
     index = _brought_up_to_date(repo, cached, head) if cached else None
     if index is None:
         index = build(repo, head, releases)
+    index.rewrites = rewrites
     if use_cache and read_up_to != head:
         _save(path, index)
     repo.memo[_MEMO] = index
     return index
 
 
-def rewritten_since(repo: GitRepo) -> str | None:
-    """The commit the cache had last read when the index was brought up to date, if HEAD
-    no longer contains it (history was rewritten since). The one thing the cache adds
-    to an audit."""
-    found: str | None = repo.memo.get(_REWRITTEN)
-    return found
+def kept_index(repo: GitRepo, releases: str) -> HistoryIndex | None:
+    """The index from HEAD when .git/gatekeeper/ keeps one to bring up to date (never
+    built from nothing here), else None."""
+    if os.environ.get("GATE_NO_CACHE", "") not in {"", "0"} or not _path(repo).exists():
+        return None
+    head = repo.head()
+    return shared_index(repo, head, releases) if head else None
+
+
+def rewrites_seen(repo: GitRepo) -> list[str]:
+    """Heads earlier runs had read that HEAD's history no longer contains (history was
+    rewritten since), from the index this process holds."""
+    index = current_index(repo)
+    return list(index.rewrites) if index else []
 
 
 def _brought_up_to_date(repo: GitRepo, index: HistoryIndex, head: str) -> HistoryIndex | None:
@@ -88,6 +97,7 @@ def _load(path: Path, releases: str) -> HistoryIndex | None:
         if data["format"] != FORMAT or data["releases"] != releases:
             return None
         index = HistoryIndex(data["head"], releases, list(data["line"]))
+        index.rewrites = [str(c) for c in data.get("rewrites", [])]
         index.entry = {c: (d, r) for c, (d, r) in data["entry"].items()}
         index.changes = {
             tag: [
@@ -108,6 +118,7 @@ def _save(path: Path, index: HistoryIndex) -> None:
         "head": index.head,
         "releases": index.releases,
         "line": index.line,
+        "rewrites": index.rewrites,
         "entry": index.entry,
         "changes": {
             tag: [

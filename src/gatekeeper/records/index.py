@@ -33,6 +33,9 @@ class HistoryIndex:
     line: list[str] = field(default_factory=list)  # first-parent line, root first
     entry: dict[str, tuple[int, int]] = field(default_factory=dict)  # commit -> (depth, rank)
     changes: dict[str, list[Change]] = field(default_factory=dict)  # tag -> oldest first
+    # Heads an earlier run had read that later vanished from HEAD's history (a reset or a
+    # force-push), oldest first: the one observation the cache adds, kept until deleted.
+    rewrites: list[str] = field(default_factory=list)
 
     def covers(self, rev: str) -> bool:
         """Whether `rev` is on HEAD's first-parent line (else ask git directly)."""

@@ -89,12 +89,16 @@ def lineage(repo: GitRepo, rev: str, layout: ReleaseLayout, present: dict[str, s
 
 def _walks(repo: GitRepo, rev: str, layout: ReleaseLayout) -> tuple[frozenset[str], list[Change]]:
     """`rev`'s first-parent line and the folder's changes it reaches, oldest first: from
-    the shared history index when this process has one that covers `rev` (audit, status),
-    else from git (a single check)."""
-    from gatekeeper.records.history_cache import current_index
+    the shared history index when `rev` is on HEAD's first-parent line and this process
+    has one, or .git/gatekeeper/ keeps one (status and audit leave it; a long history is
+    then not walked again); else from git, whose path-limited walk is quick with a
+    commit-graph's changed-path filters and cheaper than building the index cold."""
+    from gatekeeper.records.history_cache import current_index, kept_index
 
     index = current_index(repo)
-    if index is not None and index.releases == layout.releases and index.covers(rev):
+    if index is None or index.releases != layout.releases:
+        index = kept_index(repo, layout.releases)  # a single check: only if one was kept
+    if index is not None and index.covers(rev):
         return index.first_parent_line(rev), index.history(rev, layout.tag)
     changes = list(repo.history(rev, layout.folder, full=True, merges=True))
     changes.reverse()  # oldest first; topological, so the first-parent line stays in order
