@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 TREE_LIMIT = 64 * 1024 * 1024  # a tree object this large is not a repository we judge
 TREE_MODE = "40000"
 SUBMODULE_MODE = "160000"
+MEMO_TREE_ENTRIES = 256  # trees up to this many entries are kept once read
 
 
 def commit(reader: ObjectReader, sha: str) -> CommitInfo:
@@ -43,12 +44,16 @@ def root_tree(reader: ObjectReader, sha: str) -> str:
 
 
 def entries(reader: ObjectReader, tree: str) -> list[tuple[str, str, str]]:
-    """(mode, name, id) of one tree object, in git's order."""
+    """(mode, name, id) of one tree object, in git's order. Small trees (a release
+    folder, the root) are kept; a big one (`releases/` with thousands of folders, a
+    different one at every commit) is parsed again when asked, so memory stays bounded."""
     key = ("tree", tree)
-    if key not in reader.memo:
+    found: list[tuple[str, str, str]] | None = reader.memo.get(key)
+    if found is None:
         raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
-        reader.memo[key] = _parse_tree(raw, len(tree) // 2)
-    found: list[tuple[str, str, str]] = reader.memo[key]
+        found = _parse_tree(raw, len(tree) // 2)
+        if len(found) <= MEMO_TREE_ENTRIES:
+            reader.memo[key] = found
     return found
 
 
