@@ -8,6 +8,7 @@ the reader's `memo`, keyed by object id: an audit of thousands of releases reads
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from gatekeeper.repo.parse import parse_commit
@@ -20,6 +21,7 @@ TREE_LIMIT = 64 * 1024 * 1024  # a tree object this large is not a repository we
 TREE_MODE = "40000"
 SUBMODULE_MODE = "160000"
 MEMO_TREE_ENTRIES = 256  # trees up to this many entries are kept once read
+BIG_TREES_KEPT = 8  # of bigger ones, the last few used
 
 
 def commit(reader: ObjectReader, sha: str) -> CommitInfo:
@@ -45,16 +47,49 @@ def root_tree(reader: ObjectReader, sha: str) -> str:
 
 def entries(reader: ObjectReader, tree: str) -> list[tuple[str, str, str]]:
     """(mode, name, id) of one tree object, in git's order. Small trees (a release
-    folder, the root) are kept; a big one (`releases/` with thousands of folders, a
-    different one at every commit) is parsed again when asked, so memory stays bounded."""
+    folder, the root) are kept; of big ones (`releases/` with thousands of folders, a
+    different one at every commit) only the last few used, so memory stays bounded."""
     key = ("tree", tree)
     found: list[tuple[str, str, str]] | None = reader.memo.get(key)
-    if found is None:
-        raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
-        found = _parse_tree(raw, len(tree) // 2)
-        if len(found) <= MEMO_TREE_ENTRIES:
-            reader.memo[key] = found
+    if found is not None:
+        return found
+    big = _big(reader)
+    if tree in big:
+        big.move_to_end(tree)
+        return big[tree][0]
+    raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
+    found = _parse_tree(raw, len(tree) // 2)
+    if len(found) <= MEMO_TREE_ENTRIES:
+        reader.memo[key] = found
+    else:
+        big[tree] = (found, {})
+        while len(big) > BIG_TREES_KEPT:
+            big.popitem(last=False)
     return found
+
+
+_BigTrees = OrderedDict[str, tuple[list[tuple[str, str, str]], dict[str, tuple[str, str]]]]
+
+
+def _big(reader: ObjectReader) -> _BigTrees:
+    """The big trees kept, least recently used first, each with its index by name."""
+    big: _BigTrees | None = reader.memo.get(("big-trees",))
+    if big is None:
+        big = OrderedDict()
+        reader.memo[("big-trees",)] = big
+    return big
+
+
+def _named(reader: ObjectReader, tree: str, name: str) -> tuple[str, str] | None:
+    """(mode, id) of the entry `name` in a tree (a big tree is indexed by name once)."""
+    found = entries(reader, tree)
+    kept = _big(reader).get(tree)
+    if kept is None:
+        return next(((mode, sha) for mode, n, sha in found if n == name), None)
+    index = kept[1]
+    if not index:
+        index.update({n: (mode, sha) for mode, n, sha in found})
+    return index.get(name)
 
 
 def subtree(reader: ObjectReader, commit_sha: str, folder: str) -> str | None:
@@ -63,14 +98,8 @@ def subtree(reader: ObjectReader, commit_sha: str, folder: str) -> str | None:
     for part in folder.strip("/").split("/"):
         if tree is None or not part:
             break
-        tree = next(
-            (
-                sha
-                for mode, name, sha in entries(reader, tree)
-                if name == part and mode == TREE_MODE
-            ),
-            None,
-        )
+        named = _named(reader, tree, part)
+        tree = named[1] if named and named[0] == TREE_MODE else None
     return tree
 
 
@@ -80,11 +109,12 @@ def entry_at(reader: ObjectReader, commit_sha: str, path: str) -> TreeEntry | No
     tree = subtree(reader, commit_sha, folder) if folder else root_tree(reader, commit_sha)
     if tree is None:
         return None
-    for mode, entry_name, sha in entries(reader, tree):
-        if entry_name == name and mode != TREE_MODE:
-            kind = "commit" if mode == SUBMODULE_MODE else "blob"
-            return TreeEntry(mode.rjust(6, "0"), kind, sha, None, path)
-    return None
+    named = _named(reader, tree, name)
+    if named is None or named[0] == TREE_MODE:
+        return None
+    mode, sha = named
+    kind = "commit" if mode == SUBMODULE_MODE else "blob"
+    return TreeEntry(mode.rjust(6, "0"), kind, sha, None, path)
 
 
 def listing(reader: ObjectReader, commit_sha: str, folder: str) -> list[TreeEntry]:
