@@ -6,7 +6,7 @@ import os
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,12 +72,10 @@ def demo_policy(keys: dict[str, Path], window: tuple[datetime, datetime] | None 
 
 
 @contextmanager
-def acting_as(pid: str) -> Iterator[None]:
-    """Run git (and gate) as a demo person by setting git's identity variables."""
-    name = PEOPLE[pid][0]
-    keys = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
-    saved = {key: os.environ.get(key) for key in keys}
-    os.environ.update(dict(zip(keys, (name, f"{pid}@demo.example") * 2, strict=True)))
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Run with `values` set in the environment, restored afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -86,6 +84,13 @@ def acting_as(pid: str) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def acting_as(pid: str) -> AbstractContextManager[None]:
+    """Run git (and gate) as a demo person by setting git's identity variables."""
+    name, email = PEOPLE[pid][0], f"{pid}@demo.example"
+    keys = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
+    return environment(dict(zip(keys, (name, email) * 2, strict=True)))
 
 
 def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:

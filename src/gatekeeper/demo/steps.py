@@ -3,15 +3,14 @@ ahead and approved, the freeze calendar, then a hotfix shipped in an emergency."
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gatekeeper.demo import PEOPLE, TAG, acting_as
+from gatekeeper.demo import PEOPLE, TAG, acting_as, environment
 
 if TYPE_CHECKING:
     from gatekeeper.records.session import Session
@@ -20,20 +19,9 @@ if TYPE_CHECKING:
 HOTFIX = "v1.0.1"
 
 
-@contextmanager
-def dated(moment: datetime) -> Iterator[None]:
+def dated(moment: datetime) -> AbstractContextManager[None]:
     """Commits made inside carry `moment` as their author and committer date."""
-    keys = ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE")
-    saved = {key: os.environ.get(key) for key in keys}
-    os.environ.update(dict.fromkeys(keys, moment.isoformat()))
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return environment(dict.fromkeys(("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"), moment.isoformat()))
 
 
 @dataclass(frozen=True)
