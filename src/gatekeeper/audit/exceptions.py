@@ -3,7 +3,7 @@ whether the waived gates were approved after the fact by `retro_hours` after the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import AuditException, Declarer, Event
@@ -46,16 +46,18 @@ def record_exception(
 ) -> None:
     """An exception for a release whose check counted an emergency declaration (`result`:
     the check at the tag, or at the audited revision when untagged)."""
+    from gatekeeper.check.running import due_after
+
     facts, emergency = result.facts, result.policy.policy.emergency
     if facts is None or not facts.emergency or emergency is None:
         return
     declarers = tuple(Declarer(*d) for d in facts.emergency)
     waived = tuple(g.id for g in result.report.gates if g.waived)
-    if info is None or info.tagged_at is None:
-        log.exceptions.append(AuditException("emergency", declarers, waived, None, "not tagged"))
-        return
-    due = info.tagged_at + timedelta(hours=emergency.retro_hours)
-    retro = _retro(repo, log, info, due) if waived else "nothing waived"
+    due = due_after(info, emergency.retro_hours)
+    if info is None or due is None:
+        retro = "not tagged"
+    else:
+        retro = _retro(repo, log, info, due) if waived else "nothing waived"
     log.exceptions.append(AuditException("emergency", declarers, waived, due, retro))
 
 

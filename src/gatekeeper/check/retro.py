@@ -9,13 +9,15 @@ Which gates were waived is not stored: it is the pre-tag check of the tag, run a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import GateResult
+from gatekeeper.check.running import due_after
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.models.policy import Gate
     from gatekeeper.records.reading import ReleaseRecords
@@ -33,20 +35,10 @@ def settles_later(gate: Gate) -> bool:
     return gate.type not in NO_RETRO
 
 
-@dataclass(frozen=True)
-class Waiver:
-    """What an emergency waived when the release was tagged."""
-
-    gates: tuple[str, ...]  # ids of the waived gates
-    declarers: tuple[tuple[str, str, str], ...]  # (person, reason, ticket)
-    due: datetime | None  # tag time + retro_hours
-
-
-def waiver_at_tag(
-    repo: GitRepo, tag: str, info: TagInfo, opts: CheckOptions, now: datetime
-) -> Waiver:
-    """The pre-tag check of the tag as it was tagged: which gates the emergency waived.
-    Earlier releases are not looked at here (that would recurse through `obligations`)."""
+def waived_at_tag(repo: GitRepo, tag: str, info: TagInfo, opts: CheckOptions) -> list[str]:
+    """The pre-tag check of the tag as it was tagged: the ids of the gates the emergency
+    waived. Earlier releases are not looked at here (that would recurse through
+    `obligations`)."""
     from gatekeeper.check.evaluation import evaluate
 
     at_tag = evaluate(
@@ -54,11 +46,7 @@ def waiver_at_tag(
         tag,
         replace(opts, stage="pre-tag", tag_info=info, at=None, records_at=None, obligations=False),
     )
-    policy = at_tag.policy.policy
-    hours = policy.emergency.retro_hours if policy.emergency else 0
-    due = info.tagged_at + timedelta(hours=hours) if info.tagged_at else None
-    declarers = at_tag.facts.emergency if at_tag.facts else ()
-    return Waiver(tuple(g.id for g in at_tag.report.gates if g.waived), declarers, due)
+    return [g.id for g in at_tag.report.gates if g.waived]
 
 
 def retro_gates(
@@ -71,13 +59,15 @@ def retro_gates(
     now: datetime,
 ) -> list[GateResult]:
     """One post-release obligation per gate the emergency waived at the tag."""
-    if facts.policy.emergency is None or not records.emergencies or info.tagged_at is None:
+    emergency = facts.policy.emergency
+    if emergency is None or not records.emergencies or info.tagged_at is None:
         return []
-    waiver = waiver_at_tag(repo, records.tag, info, replace(opts, now=now), now)
+    waived = waived_at_tag(repo, records.tag, info, replace(opts, now=now))
+    due = due_after(info, emergency.retro_hours)
     by_id = {g.id: g for g in facts.policy.all_gates()}
     return [
-        retro_gate(by_id[gate_id], facts, info, waiver.due, now, path=records.request_path)
-        for gate_id in waiver.gates
+        retro_gate(by_id[gate_id], facts, info, due, now, path=records.request_path)
+        for gate_id in waived
         if gate_id in by_id and settles_later(by_id[gate_id])
     ]
 

@@ -26,7 +26,7 @@ def run_gate(
     verdict = evaluate(gate, facts)
     passed, reasons = verdict.passed, list(verdict.reasons)
     pending = waived = False
-    due = _due(info, gate.due_hours) if gate.stage == "post-release" else None
+    due = due_after(info, gate.due_hours) if gate.stage == "post-release" else None
     if not passed and gate.stage == "post-release":
         passed, reasons = deadline(info, due, now, reasons)
         pending = passed
@@ -69,7 +69,9 @@ def _waiver(gate: Gate, facts: Facts) -> str:
     return f"waived by an emergency ({who}); due again within {hours} h of the tag"
 
 
-def _due(info: TagInfo | None, hours: int | None) -> datetime | None:
+def due_after(info: TagInfo | None, hours: int | None) -> datetime | None:
+    """When an obligation `hours` after the tag is due (None: untagged, undated or no
+    deadline)."""
     if info is None or info.tagged_at is None or hours is None:
         return None
     return info.tagged_at + timedelta(hours=hours)
