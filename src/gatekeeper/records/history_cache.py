@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
 _MEMO = ("history-index",)
+_PATH = ("history-path",)
 
 
 def current_index(repo: GitRepo) -> HistoryIndex | None:
@@ -35,18 +36,21 @@ def shared_index(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
     index = current_index(repo)
     if index is not None and index.head == head and index.releases == releases:
         return index
-    use_cache = os.environ.get("GATE_NO_CACHE", "") in {"", "0"}
-    path = _path(repo)
-    cached = _load(path, releases) if use_cache else None
+    path = _path(repo) if _cache_on() else None
+    cached = _load(path, releases) if path else None
     read_up_to = cached.head if cached else None
     rewrites = list(cached.rewrites) if cached else []
-    if read_up_to and read_up_to != head and not repo.is_ancestor(read_up_to, head):
-        rewrites.append(read_up_to)
-    index = _brought_up_to_date(repo, cached, head) if cached else None
+    index = None
+    if cached is not None and read_up_to == head:
+        index = cached
+    elif cached is not None and repo.is_ancestor(cached.head, head):
+        index = cached if cached.line and extend(repo, cached, cached.head, head) else None
+    elif read_up_to:
+        rewrites.append(read_up_to)  # what the last run read is gone from HEAD's history
     if index is None:
         index = build(repo, head, releases)
     index.rewrites = rewrites
-    if use_cache and read_up_to != head:
+    if path and read_up_to != head:
         _save(path, index)
     repo.memo[_MEMO] = index
     return index
@@ -55,7 +59,7 @@ def shared_index(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
 def kept_index(repo: GitRepo, releases: str) -> HistoryIndex | None:
     """The index from HEAD when .git/gatekeeper/ keeps one to bring up to date (never
     built from nothing here), else None."""
-    if os.environ.get("GATE_NO_CACHE", "") not in {"", "0"} or not _path(repo).exists():
+    if not _cache_on() or not _path(repo).exists():
         return None
     head = repo.head()
     return shared_index(repo, head, releases) if head else None
@@ -68,24 +72,17 @@ def rewrites_seen(repo: GitRepo) -> list[str]:
     return list(index.rewrites) if index else []
 
 
-def _brought_up_to_date(repo: GitRepo, index: HistoryIndex, head: str) -> HistoryIndex | None:
-    if index.head == head:
-        return index
-    if not index.line or not repo.is_ancestor(index.head, head):
-        return None
-    first = repo.run(
-        "rev-list", "--first-parent", "--reverse", "--end-of-options", f"{index.head}..{head}"
-    )
-    step = first.split()[:1]
-    if not step or repo.commit_info(step[0]).parents[:1] != (index.head,):
-        return None  # the old head was merged in from the side: not on the line
-    extend(repo, index, index.head, head)
-    return index
+def _cache_on() -> bool:
+    return os.environ.get("GATE_NO_CACHE", "") in {"", "0"}
 
 
 def _path(repo: GitRepo) -> Path:
-    common = repo.run("rev-parse", "--git-common-dir").strip()
-    return (repo.root / common / "gatekeeper" / f"history-{FORMAT}.json").resolve()
+    """Where the index is kept (asked of git once per process)."""
+    if _PATH not in repo.memo:
+        common = repo.run("rev-parse", "--git-common-dir").strip()
+        repo.memo[_PATH] = (repo.root / common / "gatekeeper" / f"history-{FORMAT}.json").resolve()
+    path: Path = repo.memo[_PATH]
+    return path
 
 
 def _load(path: Path, releases: str) -> HistoryIndex | None:

@@ -64,17 +64,21 @@ def build(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
     return index
 
 
-def extend(repo: GitRepo, index: HistoryIndex, last: str | None, head: str) -> None:
-    """Add what `head` reaches beyond `last` (None: everything); `last` must be on
-    `head`'s first-parent line (the caller checks)."""
+def extend(repo: GitRepo, index: HistoryIndex, last: str | None, head: str) -> bool:
+    """Add what `head` reaches beyond `last` (None: everything). False, and the index
+    unchanged, when `last` is not on `head`'s first-parent line (merged in from the side)."""
     span = f"{last}..{head}" if last else head
     parents = _parents(repo, span)
     new_line = repo.run("rev-list", "--first-parent", "--reverse", "--end-of-options", span)
-    for commit in new_line.split():
+    line = new_line.split()
+    if last and (not line or parents.get(line[0], [])[:1] != [last]):
+        return False
+    for commit in line:
         _bring_in(index, commit, parents)
     fresh = list(repo.history(span, index.releases, full=True, merges=True))
     _add_changes(index, fresh)
     index.head = head
+    return True
 
 
 def _parents(repo: GitRepo, span: str) -> dict[str, list[str]]:
