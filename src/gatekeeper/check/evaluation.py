@@ -273,13 +273,13 @@ def _earliest(policy: Policy, facts: Facts | None, gates: list[GateResult]) -> d
     from gatekeeper.gates.calendar import earliest_tag
     from gatekeeper.models.gates import FreezeGate, LeadTimeGate
 
-    failing = {g.id for g in gates if g.applies and not g.passed}
+    applies = {g.id: g.passed for g in gates if g.applies}
     calendar = [
         g
         for g in policy.all_gates()
-        if isinstance(g, LeadTimeGate | FreezeGate) and g.id in {r.id for r in gates if r.applies}
+        if isinstance(g, LeadTimeGate | FreezeGate) and g.id in applies
     ]
-    if facts is None or not failing & {g.id for g in calendar}:
+    if facts is None or all(applies[g.id] for g in calendar):
         return None
     return earliest_tag(calendar, facts)
 
