@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.errors import GitError, InputError, UnsafePathError
+from gatekeeper.errors import GitError, InputError
 from gatekeeper.repo import trees
 from gatekeeper.repo.base import GIT, git_env, git_failure, require_git, run_git
+from gatekeeper.repo.objects import too_big
 from gatekeeper.repo.parse import (
     OBJECT_ID,
     parse_log,
@@ -150,19 +151,13 @@ class GitRepo(TagsMixin):
     def read_blob(self, entry: TreeEntry, limit: int = MAX_BLOB_BYTES) -> bytes:
         """The content of a regular file entry; its size is checked before it is read."""
         refuse_unsafe(entry)
-        if entry.size is not None and entry.size > limit:  # known from `ls-tree -l`
-            raise UnsafePathError(
-                f"{entry.path}: {entry.size} bytes; expected at most {limit}",
-                hint="keep large artefacts outside git and record their digest instead",
-            )
+        if entry.size is not None and entry.size > limit:  # known from the tree listing
+            raise too_big(entry.path, entry.size, limit)
         key = ("blob", entry.sha)
         if key in self._objects.memo:  # records are small and read again by each check
             data: bytes = self._objects.memo[key]
             if len(data) > limit:
-                raise UnsafePathError(
-                    f"{entry.path}: {len(data)} bytes; expected at most {limit}",
-                    hint="keep large artefacts outside git and record their digest instead",
-                )
+                raise too_big(entry.path, len(data), limit)
             return data
         data = self._objects.read(entry.sha, entry.path, limit)
         if len(data) <= MEMO_BLOB_BYTES:

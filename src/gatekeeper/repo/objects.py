@@ -14,6 +14,14 @@ from gatekeeper.errors import GitError, UnsafePathError
 from gatekeeper.repo.base import GIT, git_env
 
 
+def too_big(path: str, size: int, limit: int) -> UnsafePathError:
+    """The refusal of a file larger than gatekeeper reads."""
+    return UnsafePathError(
+        f"{path}: {size} bytes; expected at most {limit}",
+        hint="keep large artefacts outside git and record their digest instead",
+    )
+
+
 class ObjectReader:
     """`git cat-file --batch` (and `--batch-check` for sizes), started on first use and kept
     until `close`; `memo` holds what was derived from immutable objects in this process."""
@@ -38,10 +46,7 @@ class ObjectReader:
         size = int(header[2])
         if size > limit:
             self.close()  # the content stays unread: the process is dropped with it
-            raise UnsafePathError(
-                f"{path}: {size} bytes; expected at most {limit}",
-                hint="keep large artefacts outside git and record their digest instead",
-            )
+            raise too_big(path, size, limit)
         data = stdout.read(size)
         stdout.read(1)  # the newline after the content
         return data
