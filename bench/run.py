@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from measure import CHILD_ENV, compile_gate  # bench/ is on sys.path when run as a script
+
 GATE = str(Path(sys.executable).with_name("gate"))
 
 
@@ -22,7 +24,9 @@ def timed(argv: list[str], cwd: Path, runs: int) -> tuple[float, int]:
     code = 0
     for _ in range(runs):
         start = time.perf_counter()
-        code = subprocess.run(argv, cwd=cwd, capture_output=True, check=False).returncode
+        code = subprocess.run(
+            argv, cwd=cwd, capture_output=True, check=False, env=CHILD_ENV
+        ).returncode
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples), code
 
@@ -33,6 +37,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--audit", action="store_true", help="also time gate audit (slow)")
     args = parser.parse_args()
+    compile_gate()
     tags = subprocess.run(
         ["git", "tag", "-l", "--sort=creatordate"],
         cwd=args.repo,

@@ -27,6 +27,7 @@ from measure import (  # bench/ is on sys.path when run as `python bench/table.p
     Sample,
     append_releases,
     clear_gate_cache,
+    compile_gate,
     describe,
     git,
     machine,
@@ -283,6 +284,7 @@ def main() -> None:
     )
     parser.add_argument("--label", default="", help="a line printed above the table")
     args = parser.parse_args()
+    compile_gate()
     todo = rows(args)
     for i, row in enumerate(todo, 1):
         print(f"[{i}/{len(todo)}] {row.what} ...", file=sys.stderr, flush=True)

@@ -53,3 +53,26 @@ def test_tags_in_one_call(repo: Repo) -> None:
     assert tags["light"].annotated is False and tags["light"].commit == head
     assert tags["v1.0.0"].annotated and tags["v1.0.0"].commit == head
     assert tags["v1.0.0"].name_in_object == "v1.0.0" and tags["v1.0.0"].signed is False
+
+
+def test_folder_lookups_answer_as_git_does(repo: Repo) -> None:
+    """A folder is found by git (`<commit>:<path>`), not by reading a tree of thousands of
+    entries here: names with spaces or that read like git's own replies, a file or a
+    submodule where a folder is asked, and what is not there all answer as git does."""
+    repo.write("releases/v 1/request.toml", "x = 1\n")
+    repo.write("releases/v2 missing/request.toml", "x = 1\n")
+    repo.write("releases/file", "not a folder\n")
+    gitlink = "1" * 40
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{gitlink},releases/sub")
+    head = repo.commit("odd names")
+    folders = ["releases", "releases/v 1", "releases/v2 missing", "releases/file"]
+    folders += ["releases/sub", "releases/none", "releases/v 1/request.toml", "nowhere/deep"]
+    with open_repo(repo.path) as git:
+        found = {folder: git.tree_id(head, folder) for folder in folders}
+        listed = git.paths(head, "releases/v2 missing")
+    expected = {
+        folder: repo.git("rev-parse", f"{head}:{folder}") if folder in folders[:3] else None
+        for folder in folders
+    }
+    assert found == expected
+    assert listed == ["releases/v2 missing/request.toml"]

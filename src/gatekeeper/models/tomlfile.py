@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import tomli  # the parser Python ships as tomllib, compiled: records are parsed by the thousand
 
 from gatekeeper.errors import InputError
 
@@ -38,8 +39,8 @@ def parse_toml(data: bytes, path: str) -> dict[str, Any]:
             f"{path}: byte {exc.start} is not valid UTF-8; expected UTF-8 text", hint=TOML_HINT
         ) from None
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        doc = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}", hint=TOML_HINT) from None
     except ValueError as exc:  # int() refuses integers of thousands of digits
         raise InputError(f"{path}: invalid TOML value: {exc}", hint=TOML_HINT) from None

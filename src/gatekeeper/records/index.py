@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Container
+
     from gatekeeper.repo import Change, GitRepo
 
 FORMAT = 1  # bump when what the index holds, or how it is ordered, changes
@@ -42,9 +44,10 @@ class HistoryIndex:
         found = self.entry.get(rev)
         return found is not None and found[1] == 0 and self.line[found[0]] == rev
 
-    def first_parent_line(self, rev: str) -> frozenset[str]:
-        """Every commit on `rev`'s first-parent line."""
-        return frozenset(self.line[: self.entry[rev][0] + 1])
+    def first_parent_line(self, rev: str) -> Container[str]:
+        """Every commit on `rev`'s first-parent line (asked without building the set: a
+        release's lineage asks a handful of commits, the line holds every commit)."""
+        return _LinePrefix(self, self.entry[rev][0])
 
     def history(self, rev: str, tag: str) -> list[Change]:
         """The changes to `tag`'s folder that `rev` reaches, oldest first (what `git log
@@ -55,6 +58,20 @@ class HistoryIndex:
     def tags(self) -> list[str]:
         """Every release with a change in history."""
         return sorted(self.changes)
+
+
+@dataclass(frozen=True)
+class _LinePrefix:
+    """HEAD's first-parent line up to `depth`, as a membership test."""
+
+    index: HistoryIndex
+    depth: int
+
+    def __contains__(self, commit: object) -> bool:
+        found = self.index.entry.get(commit) if isinstance(commit, str) else None
+        if found is None or found[1] != 0 or found[0] > self.depth:
+            return False
+        return self.index.line[found[0]] == commit
 
 
 def build(repo: GitRepo, head: str, releases: str) -> HistoryIndex:

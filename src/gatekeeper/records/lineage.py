@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Container
     from datetime import datetime
 
     from gatekeeper.models.records import Request
@@ -87,7 +88,7 @@ def lineage(repo: GitRepo, rev: str, layout: ReleaseLayout, present: dict[str, s
     return Lineage(tuple(violations), versions, added, adders)
 
 
-def _walks(repo: GitRepo, rev: str, layout: ReleaseLayout) -> tuple[frozenset[str], list[Change]]:
+def _walks(repo: GitRepo, rev: str, layout: ReleaseLayout) -> tuple[Container[str], list[Change]]:
     """`rev`'s first-parent line and the folder's changes it reaches, oldest first: from
     the shared history index when `rev` is on HEAD's first-parent line and this process
     has one, or .git/gatekeeper/ keeps one (status and audit leave it; a long history is

@@ -73,22 +73,28 @@ class ObjectReader:
 
     def sizes(self, shas: list[str]) -> dict[str, int | None]:
         """Each object's size (None when missing), in one round trip of `--batch-check`."""
-        if not shas:
+        found = self.headers(shas)
+        return {sha: int(header[2]) if header else None for sha, header in found.items()}
+
+    def headers(self, names: list[str]) -> dict[str, tuple[str, str, str] | None]:
+        """(id, type, size) of each object name, None when git has no such object:
+        `--batch-check` a chunk at a time. A name may be `<tree-ish>:<path>`, which git
+        resolves itself, without a tree of thousands of entries read here."""
+        if not names:
             return {}
         if self._check is None or self._check.poll() is not None:
             self._check = _start(self._root, "--batch-check")
         stdin, stdout = self._check.stdin, self._check.stdout
         if stdin is None or stdout is None:  # pragma: no cover - PIPEs
             raise GitError("git cat-file: no pipes")
-        unique = list(dict.fromkeys(shas))
-        out: dict[str, int | None] = {}
+        unique = list(dict.fromkeys(names))
+        out: dict[str, tuple[str, str, str] | None] = {}
         for at in range(0, len(unique), 256):  # a chunk at a time: no pipe fills up both ways
             chunk = unique[at : at + 256]
-            stdin.write(b"".join(sha.encode("ascii") + b"\n" for sha in chunk))
+            stdin.write(b"".join(_line(name) for name in chunk))
             stdin.flush()
-            for sha in chunk:
-                header = stdout.readline().decode("ascii", "replace").split()
-                out[sha] = int(header[2]) if len(header) == 3 else None
+            for name in chunk:
+                out[name] = _found(stdout.readline())
         return out
 
     def close(self) -> None:
@@ -107,6 +113,22 @@ class ObjectReader:
         if self._proc.stdin is None or self._proc.stdout is None:  # pragma: no cover - PIPEs
             raise GitError("git cat-file: no pipes")
         return self._proc.stdin, self._proc.stdout
+
+
+def _found(line: bytes) -> tuple[str, str, str] | None:
+    """`<id> <type> <size>`, or None for `<name> missing` (a name may hold spaces)."""
+    words = line.decode("ascii", "replace").rstrip("\n").split(" ")
+    if len(words) != 3 or not words[2].isdigit() or len(words[0]) not in {40, 64}:
+        return None
+    if words[0].strip("0123456789abcdef"):
+        return None
+    return words[0], words[1], words[2]
+
+
+def _line(name: str) -> bytes:
+    if "\n" in name:  # one name a line: this one cannot be asked
+        raise GitError(f"{name!r}: a newline in an object name")
+    return name.encode("utf-8", "surrogateescape") + b"\n"
 
 
 def _start(root: Path, mode: str) -> subprocess.Popen[bytes]:

@@ -13,6 +13,9 @@ from gatekeeper.repo.values import Change, CommitInfo, TreeEntry
 OBJECT_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
+_CONTROL = frozenset(map(chr, [*range(32), 127]))
+
+
 def refuse_unsafe(entry: TreeEntry) -> None:
     """Symlinks, submodules, `..`, absolute paths and control characters are refused."""
     bad = None
@@ -22,7 +25,7 @@ def refuse_unsafe(entry: TreeEntry) -> None:
         bad = "is a submodule or not a regular file"
     elif entry.path.startswith("/") or ".." in entry.path.split("/"):
         bad = "is not a plain relative path"
-    elif any(ord(c) < 32 or ord(c) == 127 for c in entry.path):
+    elif not _CONTROL.isdisjoint(entry.path):
         bad = "has control characters in its name"
     if bad:
         raise UnsafePathError(

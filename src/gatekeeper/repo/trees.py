@@ -93,9 +93,25 @@ def _named(reader: ObjectReader, tree: str, name: str) -> tuple[str, str] | None
 
 
 def subtree(reader: ObjectReader, commit_sha: str, folder: str) -> str | None:
-    """The tree id of `folder` (a/b/c) at a commit, or None when there is no such tree."""
+    """The tree id of `folder` (a/b/c) at a commit, or None when there is no such tree.
+    git resolves `<commit>:<folder>` itself: `releases/` holds a folder per release and
+    differs at every commit, too big to read in Python for one name."""
+    parts = folder.strip("/").split("/")
+    if not all(part and part not in {".", ".."} and "\n" not in part for part in parts):
+        return _subtree_walked(reader, commit_sha, parts)
+    key = ("subtree", commit_sha, folder)
+    if key not in reader.memo:
+        found = reader.headers([f"{commit_sha}:{'/'.join(parts)}"]).popitem()[1]
+        reader.memo[key] = found[0] if found and found[1] == "tree" else None
+    tree: str | None = reader.memo[key]
+    return tree
+
+
+def _subtree_walked(reader: ObjectReader, commit_sha: str, parts: list[str]) -> str | None:
+    """The same, a tree at a time: for the root, or a name git's `:path` would read
+    differently."""
     tree: str | None = root_tree(reader, commit_sha)
-    for part in folder.strip("/").split("/"):
+    for part in parts:
         if tree is None or not part:
             break
         named = _named(reader, tree, part)
