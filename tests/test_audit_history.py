@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import Repo, approve_all, chromium, needs_chromium, signoff_by_hand
+import pytest
+
+from conftest import FixedClock, Repo, approve_all, chromium, needs_chromium, signoff_by_hand
 
 
 def _audit(repo: Repo, *args: str) -> dict:  # type: ignore[type-arg]
@@ -118,6 +121,26 @@ def test_release_tag_without_release_folder_and_period(repo: Repo) -> None:
     assert _audit(repo, "--until", "2000-12-31")["releases"] == []
     bad = repo.gate("audit", "--since", "last tuesday")
     assert bad.code == 2 and "expected an ISO 8601 date" in bad.err
+
+
+def test_a_period_report_holds_what_the_full_report_says_of_its_releases(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quarter's report reads the records of the releases in it only; what it says of
+    them is what the full report says."""
+    clock = FixedClock(monkeypatch, datetime(2019, 3, 1, tzinfo=UTC), timedelta(minutes=1))
+    for tag in ("v0.9.0", "v1.0.0"):
+        clock.tick()
+        repo.gate("request", tag, "--title", tag)
+        clock.tick()
+        approve_all(repo, tag)
+        clock.tick()
+        assert repo.gate("tag", tag).code == 0
+        clock.now = datetime.now(UTC) - timedelta(days=2)
+    full = {r["release"]: r for r in _audit(repo)["releases"]}
+    period = _audit(repo, "--since", "2020-01-01")
+    assert sorted(full) == ["v0.9.0", "v1.0.0"]
+    assert period["releases"] == [full["v1.0.0"]]
 
 
 @needs_chromium

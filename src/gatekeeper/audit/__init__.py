@@ -58,10 +58,11 @@ def audit(
     rewritten = rewrites_seen(repo)
     history = _walk(repo, rev, policy.releases, only)  # 1. one pass over history
     logs, added = _changes(history, policy.releases)  # 2. every record's changes
-    _records(repo, logs, added, history, policy.releases)  # 3. each record as added
     tags = repo.tags()
     for log in logs.values():
         log.tag = tags.get(log.release)
+    # 3. each record as added (of the releases in the period)
+    _records(repo, logs, added, history, policy.releases, period=(since, until))
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
     for done, log in enumerate(kept):  # 4. the tag (or the revision) and policy changes
@@ -108,15 +109,28 @@ def _records(
     added: dict[str, Change],
     history: _History,
     releases: str,
+    *,
+    period: tuple[datetime | None, datetime | None],
 ) -> None:
-    """Requests first (sign-offs look at the requester), then in the order of history;
-    each verified under the policy in force when it was added."""
+    """Requests first (sign-offs look at the requester, and a release is in the period
+    when it was requested or tagged in it), then in the order of history the records of
+    the releases in the period; each verified under the policy in force when it was
+    added."""
     from gatekeeper.audit.records import record_event
 
-    policies = _policies_at(repo, [c.commit for c in added.values()])
-    for path, change in sorted(
-        added.items(), key=lambda i: (_not_request(i[0]), history.seq(i[1]))
-    ):
+    ordered = sorted(added.items(), key=lambda i: (_not_request(i[0]), history.seq(i[1])))
+    requests = [(path, change) for path, change in ordered if not _not_request(path)]
+    for path, change in requests:
+        log = logs[release_of(path, releases) or ""]
+        record_event(repo, None, log, path, change, releases=releases, seq=history.seq(change))
+    wanted = {tag for tag, log in logs.items() if log.in_period(*period)}
+    rest = [
+        (path, change)
+        for path, change in ordered
+        if _not_request(path) and (release_of(path, releases) or "") in wanted
+    ]
+    policies = _policies_at(repo, [change.commit for _, change in rest])
+    for path, change in rest:
         log = logs[release_of(path, releases) or ""]
         policy = policies.get(change.commit)
         record_event(repo, policy, log, path, change, releases=releases, seq=history.seq(change))
