@@ -202,3 +202,26 @@ def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
             [gate, "-C", str(r.path), *command], capture_output=True, env=env, check=False
         )
         assert b"/3 releases" not in piped.stderr + piped.stdout
+
+
+def test_in_ci_a_planted_index_is_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner may keep `.git/` between jobs: an index written by an earlier job (one
+    that ran a contributor's code) that leaves out the dropped rejection hides it from a
+    check in that clone, but not from a check in CI, which asks git."""
+    r = _history(tmp_path)
+    assert r.gate("status").code in (0, 1)  # leaves the index
+    index = json.loads(_cache_file(r).read_text())
+    kept = [c for c in index["changes"]["v1.1.0"] if not any("reject" in str(x) for x in c)]
+    assert len(kept) < len(index["changes"]["v1.1.0"])
+    index["changes"]["v1.1.0"] = kept
+    _cache_file(r).write_text(json.dumps(index))
+    planted = _cache_file(r).read_bytes()
+    fooled = r.gate("check", "v1.1.0")  # that clone believes its own .git/
+    assert "dropped by a merge" not in fooled.out
+    monkeypatch.setenv("CI", "true")
+    res = r.gate("check", "v1.1.0")
+    assert res.code == 1 and "dropped by a merge" in res.out
+    assert r.gate("status").code in (0, 1)
+    assert _cache_file(r).read_bytes() == planted  # neither read nor written in CI

@@ -4,7 +4,8 @@ it read and its format; a repeat run reads only the commits since (`git log LAST
 It can't lie about what it does not know: when LAST is no longer on HEAD's first-parent
 line (history rewritten, a branch switched) the index is built again from scratch, and it
 holds derived facts only (which change, which commit, where in the graph), never a
-verdict. Deleting it changes no output. `GATE_NO_CACHE=1` neither reads nor writes it.
+verdict. Deleting it changes no output. `GATE_NO_CACHE=1` neither reads nor writes it,
+nor does CI: what decides a release there never trusts a file in `.git/`.
 """
 
 from __future__ import annotations
@@ -73,7 +74,13 @@ def rewrites_seen(repo: GitRepo) -> list[str]:
 
 
 def _cache_on() -> bool:
-    return os.environ.get("GATE_NO_CACHE", "") in {"", "0"}
+    """Off with GATE_NO_CACHE=1, and in CI (`CI=true`, as GitHub Actions, GitLab CI,
+    Forgejo/Gitea Actions and most runners set it): a runner may keep `.git/` between
+    jobs, and a job that ran a contributor's code could have written an index that hides
+    a change from the release check that runs there next."""
+    if os.environ.get("GATE_NO_CACHE", "") not in {"", "0"}:
+        return False
+    return os.environ.get("CI", "").strip().lower() not in {"true", "1", "yes"}
 
 
 def _path(repo: GitRepo) -> Path:
