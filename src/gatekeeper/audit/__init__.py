@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from gatekeeper.audit.model import Anomaly, AuditLog, Event, ReleaseLog
+from gatekeeper.audit.model import Anomaly, AuditLog, ReleaseLog
+from gatekeeper.audit.policies import policies_at, policy_events, policy_trees
 from gatekeeper.policy.loading import POLICY_DIR
 from gatekeeper.records.layout import release_of
 
@@ -64,7 +65,7 @@ def audit(
     # 3. each record as added (of the releases in the period)
     _records(repo, logs, added, history, policy.releases, period=(since, until))
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
-    default_trees, tag_trees = _policy_trees(repo, default_branch, tags, logs)
+    default_trees, tag_trees = policy_trees(repo, default_branch, tags, logs)
     for done, log in enumerate(kept):  # 4. the tag (or the revision) and policy changes
         if progress:
             progress(done, len(kept))
@@ -129,7 +130,7 @@ def _records(
         for path, change in ordered
         if _not_request(path) and (release_of(path, releases) or "") in wanted
     ]
-    policies = _policies_at(repo, [change.commit for _, change in rest])
+    policies = policies_at(repo, [change.commit for _, change in rest])
     for path, change in rest:
         log = logs[release_of(path, releases) or ""]
         policy = policies.get(change.commit)
@@ -157,7 +158,7 @@ def _tag_and_policy(
         )
     else:
         check_now(repo, log, head)
-    _policy_events(log, history)
+    policy_events(log, history.policy_changes, history.seq)
     log.events.sort(key=lambda e: (e.time, e.seq))
     order = {e.path: (e.time, e.seq) for e in log.events}
     log.approvals.sort(key=lambda a: order.get(a.path, (log.events[0].time, 0)))
@@ -209,61 +210,3 @@ def _walk(repo: GitRepo, rev: str, releases: str, only: str | None) -> _History:
     for changes in history.per_path.values():
         changes.reverse()
     return history
-
-
-def _policies_at(repo: GitRepo, commits: list[str]) -> dict[str, Policy | None]:
-    """The policy in force at each commit, loaded once per distinct `policies/` tree."""
-    from gatekeeper.errors import GateError
-    from gatekeeper.policy.loading import load_policy
-
-    unique = list(dict.fromkeys(commits))
-    trees = repo.trees(unique, POLICY_DIR)
-    by_tree: dict[str | None, Policy | None] = {None: None}
-    out: dict[str, Policy | None] = {}
-    for commit in unique:
-        tree = trees.get(commit)
-        if tree not in by_tree:
-            try:
-                by_tree[tree] = load_policy(repo, commit).policy
-            except GateError:
-                by_tree[tree] = None
-        out[commit] = by_tree[tree]
-    return out
-
-
-def _policy_trees(
-    repo: GitRepo, default_branch: str | None, tags: dict[str, TagInfo], logs: dict[str, ReleaseLog]
-) -> tuple[set[str], dict[str, str | None]]:
-    """`policies/` trees ever on the default branch, and the one at each release tag."""
-    if default_branch is None:
-        return set(), {}
-    branch = repo.resolve_commit(default_branch, "--default-branch")
-    on_default = repo.first_parent_commits(branch, POLICY_DIR)
-    default_trees = {t for t in repo.trees(on_default, POLICY_DIR).values() if t}
-    tagged = {name: tags[name].commit or "" for name in logs if name in tags}
-    commit_trees = repo.trees([c for c in tagged.values() if c], POLICY_DIR)
-    return default_trees, {name: commit_trees.get(c) for name, c in tagged.items()}
-
-
-def _policy_events(log: ReleaseLog, history: _History) -> None:
-    """Policy changes after the request and before the tag (or now) affected this release."""
-    request = next((e for e in log.events if e.kind == "request"), None)
-    if request is None:
-        return
-    end = log.tag.tagged_at if log.tag else None
-    seen = set()
-    for change in history.policy_changes:
-        after = (change.authored_at, history.seq(change)) > (request.time, request.seq)
-        if after and (end is None or change.authored_at <= end) and change.commit not in seen:
-            seen.add(change.commit)
-            log.events.append(
-                Event(
-                    time=change.authored_at,
-                    kind="policy",
-                    path=change.path,
-                    commit=change.commit,
-                    person=change.author_email,
-                    detail=f"policy {change.status}",
-                    seq=history.seq(change),
-                )
-            )

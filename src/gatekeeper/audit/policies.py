@@ -1,0 +1,75 @@
+"""The policy in the audit: which one was in force when each record was added, whether
+the tagged one was ever on the default branch, and policy changes that affected a
+release."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gatekeeper.audit.model import Event
+from gatekeeper.policy.loading import POLICY_DIR
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from gatekeeper.audit.model import ReleaseLog
+    from gatekeeper.models.policy import Policy
+    from gatekeeper.repo import Change, GitRepo, TagInfo
+
+
+def policies_at(repo: GitRepo, commits: list[str]) -> dict[str, Policy | None]:
+    """The policy in force at each commit, loaded once per distinct `policies/` tree."""
+    from gatekeeper.errors import GateError
+    from gatekeeper.policy.loading import load_policy
+
+    unique = list(dict.fromkeys(commits))
+    trees = repo.trees(unique, POLICY_DIR)
+    by_tree: dict[str | None, Policy | None] = {None: None}
+    out: dict[str, Policy | None] = {}
+    for commit in unique:
+        tree = trees.get(commit)
+        if tree not in by_tree:
+            try:
+                by_tree[tree] = load_policy(repo, commit).policy
+            except GateError:
+                by_tree[tree] = None
+        out[commit] = by_tree[tree]
+    return out
+
+
+def policy_trees(
+    repo: GitRepo, default_branch: str | None, tags: dict[str, TagInfo], logs: dict[str, ReleaseLog]
+) -> tuple[set[str], dict[str, str | None]]:
+    """`policies/` trees ever on the default branch, and the one at each release tag."""
+    if default_branch is None:
+        return set(), {}
+    branch = repo.resolve_commit(default_branch, "--default-branch")
+    on_default = repo.first_parent_commits(branch, POLICY_DIR)
+    default_trees = {t for t in repo.trees(on_default, POLICY_DIR).values() if t}
+    tagged = {name: tags[name].commit or "" for name in logs if name in tags}
+    commit_trees = repo.trees([c for c in tagged.values() if c], POLICY_DIR)
+    return default_trees, {name: commit_trees.get(c) for name, c in tagged.items()}
+
+
+def policy_events(log: ReleaseLog, changes: list[Change], seq: Callable[[Change], int]) -> None:
+    """Policy changes after the request and before the tag (or now) affected this release."""
+    request = next((e for e in log.events if e.kind == "request"), None)
+    if request is None:
+        return
+    end = log.tag.tagged_at if log.tag else None
+    seen = set()
+    for change in changes:
+        after = (change.authored_at, seq(change)) > (request.time, request.seq)
+        if after and (end is None or change.authored_at <= end) and change.commit not in seen:
+            seen.add(change.commit)
+            log.events.append(
+                Event(
+                    time=change.authored_at,
+                    kind="policy",
+                    path=change.path,
+                    commit=change.commit,
+                    person=change.author_email,
+                    detail=f"policy {change.status}",
+                    seq=seq(change),
+                )
+            )
