@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import Repo
+from gatekeeper.errors import GitError
 from gatekeeper.repo import open_repo
 
 
@@ -76,3 +79,22 @@ def test_folder_lookups_answer_as_git_does(repo: Repo) -> None:
     }
     assert found == expected
     assert listed == ["releases/v2 missing/request.toml"]
+
+
+def test_a_walk_started_ahead_reads_as_the_streamed_one(repo: Repo) -> None:
+    """The audit starts its `git log` before judging the tags and reads it after: the
+    same changes as the streamed walk; git's refusal is still an error, not silence."""
+    repo.write("releases/v1/request.toml", "x = 1\n")
+    repo.commit("a record")
+    repo.write("releases/v1/request.toml", "x = 2\n")
+    repo.commit("edited")
+    with open_repo(repo.path) as git:
+        streamed = list(git.history("HEAD", "releases", "policies", merges=True))
+        with git.history_ahead("HEAD", "releases", "policies", merges=True) as walk:
+            ahead = list(walk.changes())
+        with git.history_ahead("HEAD", "releases") as unread:
+            pass  # never read: git is stopped, its files closed
+        with git.history_ahead("no-such-rev", "releases") as bad, pytest.raises(GitError):
+            list(bad.changes())
+    assert ahead == streamed and len(streamed) == 3
+    assert unread._proc.poll() is not None and unread._out.closed

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, AuditLog, ReleaseLog
 from gatekeeper.audit.policies import policies_at, policy_events, policy_trees
+from gatekeeper.audit.tags import checks_at_tags
 from gatekeeper.policy.loading import POLICY_DIR
 from gatekeeper.records.layout import release_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
+    from gatekeeper.check.evaluation import Evaluation
+    from gatekeeper.errors import GateError
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import Change, GitRepo, TagInfo
 
@@ -55,23 +58,33 @@ def audit(
     from gatekeeper.records.history_cache import rewrites_seen, shared_index
 
     head = repo.resolve_commit(rev, "HEAD")
-    shared_index(repo, head, policy.releases)  # one history pass for every check below
-    rewritten = rewrites_seen(repo)
-    history = _walk(repo, rev, policy.releases, only)  # 1. one pass over history
+    # 1. one pass over history, which git walks while the release tags are checked
+    with repo.history_ahead(rev, policy.releases, POLICY_DIR, merges=True) as walk:
+        shared_index(repo, head, policy.releases)  # one history pass for every check below
+        rewritten = rewrites_seen(repo)
+        tags = repo.tags()
+        period = (since, until)
+        checked = checks_at_tags(repo, tags, policy, only=only, period=period, progress=progress)
+        history = _walk(walk.changes(), policy.releases, only)
     logs, added = _changes(history, policy.releases)  # 2. every record's changes
-    tags = repo.tags()
     for log in logs.values():
         log.tag = tags.get(log.release)
     # 3. each record as added (of the releases in the period)
-    _records(repo, logs, added, history, policy.releases, period=(since, until))
+    _records(repo, logs, added, history, policy.releases, period=period)
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     default_trees, tag_trees = policy_trees(repo, default_branch, tags, logs)
     for done, log in enumerate(kept):  # 4. the tag (or the revision) and policy changes
         if progress:
             progress(done, len(kept))
-        tree = tag_trees.get(log.release)
         _tag_and_policy(
-            repo, log, history, policy, default_trees=default_trees, tag_tree=tree, head=head
+            repo,
+            log,
+            history,
+            policy,
+            default_trees=default_trees,
+            tag_tree=tag_trees.get(log.release),
+            head=head,
+            checked=checked.get(log.release),
         )
     orphans = _orphans(tags, logs, policy, only)  # 5. tags without a release
     # What an earlier run had read is gone: a force-push or a reset since.
@@ -146,6 +159,7 @@ def _tag_and_policy(
     default_trees: set[str],
     tag_tree: str | None,
     head: str,
+    checked: Evaluation | GateError | None,
 ) -> None:
     """The tag's events and anomalies (untagged: the check at `head`), the policy changes
     that affected the release, and the timeline in order."""
@@ -154,7 +168,13 @@ def _tag_and_policy(
 
     if log.tag is not None:
         tag_events(
-            repo, log, log.tag, policy, default_policy_trees=default_trees, tag_policy_tree=tag_tree
+            repo,
+            log,
+            log.tag,
+            policy,
+            default_policy_trees=default_trees,
+            tag_policy_tree=tag_tree,
+            checked=checked,
         )
     else:
         check_now(repo, log, head)
@@ -196,10 +216,10 @@ def _not_request(path: str) -> bool:
     return not path.endswith("/request.toml")
 
 
-def _walk(repo: GitRepo, rev: str, releases: str, only: str | None) -> _History:
-    """One streamed log pass: changes per record path, policy changes, positions."""
+def _walk(changes: Iterator[Change], releases: str, only: str | None) -> _History:
+    """One log pass, newest first: changes per record path, policy changes, positions."""
     history = _History()
-    for n, change in enumerate(repo.history(rev, releases, POLICY_DIR, merges=True)):
+    for n, change in enumerate(changes):
         history.position.setdefault((change.commit, change.path), -n)
         if change.path.startswith(f"{POLICY_DIR}/"):
             history.policy_changes.append(change)
@@ -207,6 +227,6 @@ def _walk(repo: GitRepo, rev: str, releases: str, only: str | None) -> _History:
         tag = release_of(change.path, releases)
         if tag is not None and (only is None or tag == only):
             history.per_path.setdefault(change.path, []).append(change)
-    for changes in history.per_path.values():
-        changes.reverse()
+    for per_path in history.per_path.values():
+        per_path.reverse()
     return history

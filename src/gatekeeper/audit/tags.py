@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 from gatekeeper.audit.model import Anomaly, Event, ReleaseLog
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.check.report import GateResult
+    from gatekeeper.errors import GateError
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import GitRepo, TagInfo
     from gatekeeper.trust.facts import Facts
@@ -21,8 +26,10 @@ def tag_events(
     *,
     default_policy_trees: set[str],
     tag_policy_tree: str | None,
+    checked: Evaluation | GateError | None = None,
 ) -> None:
-    """The tag as an event, and the anomalies between it and the release's records."""
+    """The tag as an event, and the anomalies between it and the release's records
+    (`checked`: the check at the tag, when it was run ahead by `checks_at_tags`)."""
     path = f"refs/tags/{log.release}"
     commit = info.commit or ""
     log.tag = info
@@ -40,7 +47,7 @@ def tag_events(
         )
     if not commit:
         return
-    at_tag = _checked_at_tag(repo, log, info, policy, path)
+    at_tag = _checked_at_tag(repo, log, info, policy, path, checked=checked)
     # Pre-tag records the tagged commit lacks came after the tag; after an emergency that
     # waived gates, those are the retro-approvals its exception reports on.
     retro = any(x.waived for x in log.exceptions)
@@ -71,20 +78,74 @@ def _kind(info: TagInfo) -> str:
     return "annotated tag" if info.annotated else "lightweight tag"
 
 
+def checks_at_tags(
+    repo: GitRepo,
+    tags: dict[str, TagInfo],
+    policy: Policy,
+    *,
+    only: str | None,
+    period: tuple[datetime | None, datetime | None],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Evaluation | GateError]:
+    """The check at each release tag dated in the period (each as the audit runs it),
+    run before history is read: the audit starts its `git log` first, and git walks
+    while these are judged. A release the period holds by its request alone is checked
+    later, as before."""
+    from gatekeeper.policy.tagname import is_release_tag
+
+    since, until = period
+    names = [
+        name
+        for name, info in sorted(tags.items())
+        if (only is None or name == only)
+        and is_release_tag(name, policy)
+        and info.commit
+        and (
+            (since is None and until is None)
+            or (
+                info.tagged_at is not None
+                and (since is None or info.tagged_at >= since)
+                and (until is None or info.tagged_at <= until)
+            )
+        )
+    ]
+    out: dict[str, Evaluation | GateError] = {}
+    for done, name in enumerate(names):
+        if progress:
+            progress(done, len(names))
+        out[name] = _check(repo, name, tags[name])
+    return out
+
+
+def _check(repo: GitRepo, release: str, info: TagInfo) -> Evaluation | GateError:
+    from gatekeeper.check.evaluation import CheckOptions, evaluate
+    from gatekeeper.errors import GateError
+
+    try:
+        return evaluate(repo, release, CheckOptions(tag_info=info))
+    except GateError as exc:
+        return exc
+
+
 def _checked_at_tag(
-    repo: GitRepo, log: ReleaseLog, info: TagInfo, policy: Policy, path: str
+    repo: GitRepo,
+    log: ReleaseLog,
+    info: TagInfo,
+    policy: Policy,
+    path: str,
+    *,
+    checked: Evaluation | GateError | None,
 ) -> set[str]:
     """The check at the tagged commit (its verdict as anomalies); the record paths there."""
     from gatekeeper.audit.exceptions import record_exception
     from gatekeeper.audit.model import CheckSummary
     from gatekeeper.audit.verdict import check_after_release, judge
-    from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
     commit = info.commit or ""
-    try:
-        result = evaluate(repo, log.release, CheckOptions(tag_info=info))
-    except GateError as exc:
+    result = checked if checked is not None else _check(repo, log.release, info)
+    if isinstance(result, GateError):
+        exc = result
         log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))
         log.check = CheckSummary(commit=commit, at="tag", passed=False, error=exc.message)
         return set(repo.paths(commit, f"{policy.releases}/{log.release}"))

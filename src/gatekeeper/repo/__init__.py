@@ -7,7 +7,6 @@ SHA, or under `--literal-pathspecs`, so it can never be read as an option.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,19 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import GitError, InputError
 from gatekeeper.repo import trees
-from gatekeeper.repo.base import GIT, git_env, git_failure, require_git, run_git
+from gatekeeper.repo.base import require_git, run_git
 from gatekeeper.repo.objects import too_big
-from gatekeeper.repo.parse import (
-    OBJECT_ID,
-    parse_log,
-    refuse_unsafe,
-    tokens,
-)
+from gatekeeper.repo.parse import OBJECT_ID, refuse_unsafe
 from gatekeeper.repo.tags import TagsMixin
 from gatekeeper.repo.values import Change, CommitInfo, Identity, TagInfo, TreeEntry
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from gatekeeper.repo.log import Ahead
 
 __all__ = [
     "Change",
@@ -230,30 +226,22 @@ class GitRepo(TagsMixin):
         `full`, no side of a merge is pruned (`--full-history`): a commit whose change a
         merge dropped is still seen.
         """
-        args = [*GIT, "log", "--no-renames", "--raw", "--no-abbrev", "-z", "--date=raw"]
-        args.append("--format=%x1e%H%x00%P%x00%ae%x00%ad")
-        if merges or first_parent:
-            args += ["--diff-merges=first-parent", "--topo-order"]
-        if first_parent:
-            args.append("--first-parent")
-        if full:
-            args.append("--full-history")
-        args += ["--end-of-options", rev, "--", *(f"{folder}/" for folder in folders)]
-        with subprocess.Popen(
-            args, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env()
-        ) as proc:
-            if proc.stdout is None or proc.stderr is None:  # pragma: no cover - PIPE given
-                raise GitError("git log: no output stream")
-            done = False
-            try:
-                yield from parse_log(tokens(proc.stdout))
-                done = True
-            finally:
-                if not done:
-                    proc.kill()
-            code = proc.wait()
-            if code != 0:
-                raise git_failure(args[len(GIT) :], code, proc.stderr.read())
+        from gatekeeper.repo import log
+
+        args = log.log_args(rev, folders, merges=merges, first_parent=first_parent, full=full)
+        return log.stream(str(self.root), args)
+
+    @contextmanager
+    def history_ahead(self, rev: str, *folders: str, merges: bool = False) -> Iterator[Ahead]:
+        """`history` started now, read later: git walks while the caller does other work."""
+        from gatekeeper.repo import log
+
+        args = log.log_args(rev, folders, merges=merges, first_parent=False, full=False)
+        ahead = log.Ahead(str(self.root), args)
+        try:
+            yield ahead
+        finally:
+            ahead.close()
 
     def refs_holding(self, path: str) -> list[str]:
         """Branches and remote-tracking branches whose tip has a file at `path` (one

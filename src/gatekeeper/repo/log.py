@@ -1,0 +1,79 @@
+"""`git log` of release folders, parsed as it streams, or started ahead: git writes into
+an unnamed temporary file and walks history on its own core while gatekeeper judges
+releases, and the changes are read once it is done."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+from gatekeeper.errors import GitError
+from gatekeeper.repo.base import GIT, git_env, git_failure
+from gatekeeper.repo.parse import parse_log, tokens
+from gatekeeper.repo.values import Change
+
+
+def log_args(
+    rev: str, folders: tuple[str, ...], *, merges: bool, first_parent: bool, full: bool
+) -> list[str]:
+    """The one `git log` gatekeeper reads history with (see GitRepo.history)."""
+    args = [*GIT, "log", "--no-renames", "--raw", "--no-abbrev", "-z", "--date=raw"]
+    args.append("--format=%x1e%H%x00%P%x00%ae%x00%ad")
+    if merges or first_parent:
+        args += ["--diff-merges=first-parent", "--topo-order"]
+    if first_parent:
+        args.append("--first-parent")
+    if full:
+        args.append("--full-history")
+    return [*args, "--end-of-options", rev, "--", *(f"{folder}/" for folder in folders)]
+
+
+def stream(root: str, args: list[str]) -> Iterator[Change]:
+    """Changes as git prints them; stopping early kills git."""
+    with subprocess.Popen(
+        args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env()
+    ) as proc:
+        if proc.stdout is None or proc.stderr is None:  # pragma: no cover - PIPE given
+            raise GitError("git log: no output stream")
+        done = False
+        try:
+            yield from parse_log(tokens(proc.stdout))
+            done = True
+        finally:
+            if not done:
+                proc.kill()
+        code = proc.wait()
+        if code != 0:
+            raise git_failure(args[len(GIT) :], code, proc.stderr.read())
+
+
+class Ahead:
+    """A `git log` started now whose changes are read later (`changes`); `close` stops
+    git if they never are."""
+
+    def __init__(self, root: str, args: list[str]) -> None:
+        self._args = args
+        # Owned past __init__: closed by `close` (GitRepo.history_ahead's `finally`).
+        self._out: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        self._err: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        self._proc = subprocess.Popen(
+            args, cwd=root, stdout=self._out, stderr=self._err, env=git_env()
+        )
+
+    def changes(self) -> Iterator[Change]:
+        """Wait for git, then the changes it printed, newest first."""
+        code = self._proc.wait()
+        if code != 0:
+            self._err.seek(0)
+            raise git_failure(self._args[len(GIT) :], code, self._err.read())
+        self._out.seek(0)
+        yield from parse_log(tokens(self._out))
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._out.close()
+        self._err.close()
