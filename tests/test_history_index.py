@@ -196,7 +196,9 @@ def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
         shown = os.read(main, 65536).decode()
         os.close(main)
         assert proc.returncode in (0, 1)
-        assert f"gate {command[0]}: 0/3 releases" in shown and shown.endswith("\r")
+        # the audit counts on from the tags it checks while git walks to the untagged one
+        last = "0/3" if command == ["status"] else "2/3"
+        assert f"gate {command[0]}: {last} releases" in shown and shown.endswith("\r")
         assert b"releases\r" not in proc.stdout and b"\r" not in proc.stdout
         piped = subprocess.run(
             [gate, "-C", str(r.path), *command], capture_output=True, env=env, check=False

@@ -73,9 +73,12 @@ def audit(
     _records(repo, logs, added, history, policy.releases, period=period)
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     default_trees, tag_trees = policy_trees(repo, default_branch, tags, logs)
-    for done, log in enumerate(kept):  # 4. the tag (or the revision) and policy changes
-        if progress:
-            progress(done, len(kept))
+    done = len(checked)  # progress goes on from the checks run during the walk
+    total = done + sum(log.release not in checked for log in kept)
+    for log in kept:  # 4. the tag (or the revision) and policy changes
+        if progress and log.release not in checked:
+            progress(done, total)
+            done += 1
         _tag_and_policy(
             repo,
             log,
