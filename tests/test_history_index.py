@@ -227,3 +227,20 @@ def test_in_ci_a_planted_index_is_never_read(
     assert res.code == 1 and "dropped by a merge" in res.out
     assert r.gate("status").code in (0, 1)
     assert _cache_file(r).read_bytes() == planted  # neither read nor written in CI
+
+
+def test_tags_checked_while_git_walks_say_what_they_say_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit checks release tags while its `git log` runs, and the rest after: the
+    report is the same whichever way each tag was checked."""
+    r = _history(tmp_path)
+    outputs = []
+    for walking in (True, False):  # every tag checked during the walk; none
+        monkeypatch.setattr("gatekeeper.repo.log.Ahead.running", lambda self, w=walking: w)
+        res = r.gate("audit", "--format", "json")
+        assert res.code == 0, res.err
+        outputs.append(res.out)
+    assert outputs[0] == outputs[1]
+    v110 = next(x for x in json.loads(outputs[0])["releases"] if x["release"] == "v1.1.0")
+    assert "dropped by a merge" in json.dumps(v110["check"]["gates"])

@@ -64,7 +64,9 @@ def audit(
         rewritten = rewrites_seen(repo)
         tags = repo.tags()
         period = (since, until)
-        checked = checks_at_tags(repo, tags, policy, only=only, period=period, progress=progress)
+        checked = checks_at_tags(
+            repo, tags, policy, only=only, period=period, walking=walk.running, progress=progress
+        )
         history = _walk(walk.changes(), policy.releases, only)
     logs, added = _changes(history, policy.releases)  # 2. every record's changes
     for log in logs.values():

@@ -85,12 +85,14 @@ def checks_at_tags(
     *,
     only: str | None,
     period: tuple[datetime | None, datetime | None],
+    walking: Callable[[], bool],
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Evaluation | GateError]:
     """The check at each release tag dated in the period (each as the audit runs it),
-    run before history is read: the audit starts its `git log` first, and git walks
-    while these are judged. A release the period holds by its request alone is checked
-    later, as before."""
+    run before history is read: the audit starts its `git log` first, and these are
+    judged while git walks — only while it does (`walking`), so no more results are
+    held than that time covers. The rest, and a release the period holds by its request
+    alone, are checked later, as before."""
     from gatekeeper.policy.tagname import is_release_tag
 
     since, until = period
@@ -111,6 +113,8 @@ def checks_at_tags(
     ]
     out: dict[str, Evaluation | GateError] = {}
     for done, name in enumerate(names):
+        if not walking():
+            break
         if progress:
             progress(done, len(names))
         out[name] = _check(repo, name, tags[name])

@@ -62,6 +62,10 @@ class Ahead:
             args, cwd=root, stdout=self._out, stderr=self._err, env=git_env()
         )
 
+    def running(self) -> bool:
+        """Whether git is still walking."""
+        return self._proc.poll() is None
+
     def changes(self) -> Iterator[Change]:
         """Wait for git, then the changes it printed, newest first."""
         code = self._proc.wait()
