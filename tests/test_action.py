@@ -104,6 +104,11 @@ def run_action(
 
 @pytest.fixture
 def origin(repo: Repo, tmp_path: Path) -> tuple[Repo, Path]:
+    return approved_origin(repo, tmp_path)
+
+
+def approved_origin(repo: Repo, tmp_path: Path) -> tuple[Repo, Path]:
+    """A bare origin holding main and v1.0.0, approved and tagged."""
     remote = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     repo.git("remote", "add", "origin", str(remote))
@@ -115,6 +120,7 @@ def origin(repo: Repo, tmp_path: Path) -> tuple[Repo, Path]:
 
 
 def _clone(remote: Path, tmp_path: Path) -> Path:
+    """The runner's checkout (actions/checkout with fetch-depth: 0)."""
     clone = tmp_path / "runner"
     subprocess.run(
         ["git", "clone", "-q", str(remote), str(clone)],

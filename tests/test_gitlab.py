@@ -26,6 +26,7 @@ from defusedxml.ElementTree import fromstring as parse_xml
 from junitparser import JUnitXml, TestCase
 
 from conftest import Repo, approve_all, identity, make_repo, policy_text
+from test_action import _clone, approved_origin, run_action
 
 ROOT = Path(__file__).parents[1]
 TEMPLATES = {
@@ -674,32 +675,15 @@ def forgejo(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tupl
     """An origin on a forge, with v1.0.0 approved, and the variables act_runner sets."""
     for key, value in ACT_RUNNER_ENV.items():
         monkeypatch.setenv(key, value)
-    remote = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    repo.git("remote", "add", "origin", str(remote))
-    repo.gate("request", "v1.0.0", "--title", "t")
-    approve_all(repo)
-    assert repo.gate("tag", "v1.0.0").code == 0
-    repo.git("push", "-q", "origin", "main", "v1.0.0")
-    return repo, remote
-
-
-def _checkout(remote: Path, tmp_path: Path) -> Path:
-    """actions/checkout with fetch-depth: 0, as act_runner runs it."""
-    clone = tmp_path / "workspace"
-    env = {**os.environ, **identity("dave")}
-    subprocess.run(["git", "clone", "-q", str(remote), str(clone)], check=True, env=env)
-    return clone
+    return approved_origin(repo, tmp_path)
 
 
 def test_composite_action_on_act_runner(forgejo: tuple[Repo, Path], tmp_path: Path) -> None:
     """check.sh reads no forge URL and no GITEA_* variable: with act_runner's environment it
     passes an approved tag and fails and deletes an unapproved one, exactly as on GitHub;
     a `json.py` in the tagged commit cannot keep the tag alive (python -I)."""
-    from test_action import run_action
-
     repo, remote = forgejo
-    clone = _checkout(remote, tmp_path)
+    clone = _clone(remote, tmp_path)
     code, log, outputs, _ = run_action(clone, tmp_path, "refs/tags/v1.0.0", {})
     assert code == 0 and outputs["passed"] == "true", log
 
