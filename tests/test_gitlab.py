@@ -505,6 +505,13 @@ def _secrets_absent(job: Job, clone: Path) -> None:
     assert PUSH_TOKEN not in (clone / ".git" / "config").read_text()
 
 
+def _unapproved_tag(repo: Repo, site: Forge, tmp_path: Path, tag: str) -> Path:
+    """`tag` made by hand on main (no request, no sign-offs), pushed; the runner's clone."""
+    repo.git("tag", "-a", "-m", "sneaky", tag)
+    repo.git("push", "-q", "origin", tag)
+    return _runner_clone(site, tmp_path, f"refs/tags/{tag}")
+
+
 def test_approved_tag_passes_and_keeps_its_tag(forge: tuple[Repo, Forge], tmp_path: Path) -> None:
     _repo, site = forge
     clone = _runner_clone(site, tmp_path, "refs/tags/v1.0.0")
@@ -522,9 +529,7 @@ def test_unapproved_tag_fails_then_is_deleted_with_the_token(
     forge: tuple[Repo, Forge], tmp_path: Path
 ) -> None:
     repo, site = forge
-    repo.git("tag", "-a", "-m", "sneaky", "v2.0.0")
-    repo.git("push", "-q", "origin", "v2.0.0")
-    clone = _runner_clone(site, tmp_path, "refs/tags/v2.0.0")
+    clone = _unapproved_tag(repo, site, tmp_path, "v2.0.0")
     job = run_job(site, clone, "tag")  # on-fail: fail (the default)
     assert job.code == 1
     assert "release v2.0.0: FAILED" in job.log and "[FAIL] request" in job.log
@@ -546,9 +551,7 @@ def test_delete_tag_without_a_valid_token_deletes_nothing(
     forge: tuple[Repo, Forge], tmp_path: Path
 ) -> None:
     repo, site = forge
-    repo.git("tag", "-a", "-m", "sneaky", "v2.0.0")
-    repo.git("push", "-q", "origin", "v2.0.0")
-    clone = _runner_clone(site, tmp_path, "refs/tags/v2.0.0")
+    clone = _unapproved_tag(repo, site, tmp_path, "v2.0.0")
     wrong = "glpat-wrong-1234"
     job = run_job(site, clone, "tag", {"on-fail": "delete-tag"}, {"GATE_TOKEN": wrong})
     assert job.code == 1
@@ -566,9 +569,7 @@ def test_protected_tag_is_deleted_through_the_api(
     REST API (the tag name URL-encoded: a component tag holds a slash)."""
     repo, site = forge
     site.protect_tags()
-    repo.git("tag", "-a", "-m", "sneaky", "v2/billing")
-    repo.git("push", "-q", "origin", "v2/billing")
-    clone = _runner_clone(site, tmp_path, "refs/tags/v2/billing")
+    clone = _unapproved_tag(repo, site, tmp_path, "v2/billing")
     job = run_job(site, clone, "tag", {"on-fail": "delete-tag"})
     assert job.code == 1
     assert "deleted unapproved tag v2/billing from origin (through the API" in job.log
