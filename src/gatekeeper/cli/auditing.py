@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.options import RepoDir, out, repo_dir, say
-from gatekeeper.errors import ExitCode, InputError
+from gatekeeper.cli.options import RepoDir, iso_time, out, repo_dir, say
+from gatekeeper.errors import ExitCode
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -105,17 +105,11 @@ def _day(value: str | None, option: str, *, end: bool) -> datetime | None:
 
     if value is None:
         return None
-    try:
-        if len(value) == 10:
-            day = datetime.fromisoformat(value).date()
-            return datetime.combine(day, time.max if end else time.min, UTC)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"{option} {value!r}: expected an ISO 8601 date, e.g. 2026-07-01",
-            hint=f"{option} 2026-07-01",
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    expected = "an ISO 8601 date, e.g. 2026-07-01"
+    moment = iso_time(option, value, UTC, expected=expected, hint=f"{option} 2026-07-01")
+    if len(value) == 10:  # a bare date
+        return datetime.combine(moment.date(), time.max if end else time.min, UTC)
+    return moment
 
 
 def _default_branch(repo: GitRepo) -> str | None:

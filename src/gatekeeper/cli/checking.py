@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gatekeeper.cli.options import Format, FormatOpt, RepoDir, out, repo_dir, say
+from gatekeeper.cli.options import Format, FormatOpt, RepoDir, iso_time, out, repo_dir, say
 from gatekeeper.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -109,18 +109,13 @@ def _step_summary(reports: list[Report]) -> None:
 
 def _at(value: str | None) -> dict[str, Any]:
     """`--at now|tag|ISO`: an ISO time sets the clock the check judges by."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     if value is None or value in {"now", "tag"}:
         return {"at": value}
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"--at {value!r}: expected now, tag or an ISO 8601 time",
-            hint="--at now, or --at 2026-07-01T09:00:00+08:00",
-        ) from None
-    return {"at": "now", "now": moment if moment.tzinfo else moment.replace(tzinfo=UTC)}
+    expected = "now, tag or an ISO 8601 time"
+    hint = "--at now, or --at 2026-07-01T09:00:00+08:00"
+    return {"at": "now", "now": iso_time("--at", value, UTC, expected=expected, hint=hint)}
 
 
 def _not_junit(fmt: Format, command: str) -> None:

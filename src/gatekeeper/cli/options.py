@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gatekeeper.render import printable
+
+if TYPE_CHECKING:
+    from datetime import datetime, tzinfo
 
 STATE: dict[str, object] = {"debug": False, "dir": Path()}
 
@@ -33,6 +36,20 @@ NoCommit = Annotated[bool, typer.Option("--no-commit", help="Write and stage, bu
 def repo_dir(directory: Path | None) -> Path:
     """The -C given to the command, else the one given before it, else `.`."""
     return directory or Path(str(STATE["dir"]))
+
+
+def iso_time(option: str, value: str, zone: tzinfo, *, expected: str, hint: str) -> datetime:
+    """An option's ISO 8601 date or time, in `zone` when it names no offset; exit 2 saying
+    `expected` when it is not one."""
+    from datetime import datetime
+
+    from gatekeeper.errors import InputError
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r}: expected {expected}", hint=hint) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def say(message: str) -> None:

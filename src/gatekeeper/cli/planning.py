@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.options import RepoDir, out, repo_dir
+from gatekeeper.cli.options import RepoDir, iso_time, out, repo_dir
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
@@ -87,11 +87,10 @@ def _zone(gates: list[FreezeGate]) -> ZoneInfo:
 
 def _moment(option: str, value: str, zone: ZoneInfo) -> datetime:
     """A date (local midnight) or an ISO 8601 time (local when it has no offset)."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"{option} {value!r}: expected a date or an ISO 8601 time",
-            hint=f"{option} 2027-02-01 or {option} 2027-02-01T09:00:00+08:00",
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    return iso_time(
+        option,
+        value,
+        zone,
+        expected="a date or an ISO 8601 time",
+        hint=f"{option} 2027-02-01 or {option} 2027-02-01T09:00:00+08:00",
+    )
