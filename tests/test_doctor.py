@@ -88,6 +88,11 @@ def _problems(data: dict[str, Any], check: str) -> list[str]:
     return [f["problem"] for f in data["findings"] if f["check"] == check]
 
 
+def _fix(data: dict[str, Any], check: str) -> str:
+    """The fix of the first finding of `check`."""
+    return next(str(f["fix"]) for f in data["findings"] if f["check"] == check)
+
+
 def test_a_well_set_up_clone_passes(ready: Repo) -> None:
     res = ready.gate("doctor")
     assert res.code == 0, res.out
@@ -157,7 +162,7 @@ def test_hooks_path_and_a_foreign_hook_that_does_not_chain(ready: Repo) -> None:
         ".husky/_/pre-push does not run `gate hook pre-push`: a release tag can be pushed "
         "without `gate check` (CI is then the only check)"
     ]
-    fix = next(f["fix"] for f in data["findings"] if f["check"] == "hooks")
+    fix = _fix(data, "hooks")
     assert fix == 'add `gate hook pre-push "$@" || exit 1` to it'
 
 
@@ -266,7 +271,7 @@ def test_trusted_ref_must_exist_and_hold_a_policy(ready: Repo, tmp_path: Path) -
     assert _problems(data, "trusted-ref") == [
         "origin/HEAD is not set, so nothing here names the default branch CI trusts"
     ]
-    fix = next(f["fix"] for f in data["findings"] if f["check"] == "trusted-ref")
+    fix = _fix(data, "trusted-ref")
     assert fix == "git remote set-head origin --auto"
     ready.git("remote", "set-head", "origin", "--auto")
     assert _problems(_doctor(ready)[1], "trusted-ref") == []
@@ -300,7 +305,7 @@ def test_editor_schema_copy_must_be_this_gates(ready: Repo) -> None:
         "policies/policy.schema.json is not the schema of this gate: the editor checks the "
         "policy against other rules than `gate check`"
     ]
-    fix = next(f["fix"] for f in data["findings"] if f["check"] == "editor-schema")
+    fix = _fix(data, "editor-schema")
     assert fix == "gate schema policy > policies/policy.schema.json"
     copy.unlink()
     assert "a file that does not exist" in _problems(_doctor(ready)[1], "editor-schema")[0]
@@ -483,7 +488,7 @@ def test_missing_creation_rule(ready: Repo, github: GitHub) -> None:
         "no active ruleset on refs/tags/v* has the 'creation' rule: anyone with write access "
         "can push a new release tag; the gate only judges it after"
     ]
-    fix = next(f["fix"] for f in data["findings"] if f["check"] == "github-rulesets")
+    fix = _fix(data, "github-rulesets")
     assert "Restrict creations" in fix and "release tags" in fix
 
 
