@@ -131,6 +131,18 @@ class AuditException:
         }
 
 
+def within(moment: datetime | None, since: datetime | None, until: datetime | None) -> bool:
+    """Whether `moment` lies in [since, until]; with neither bound, anything does (an
+    undated moment too)."""
+    if since is None and until is None:
+        return True
+    return (
+        moment is not None
+        and (since is None or moment >= since)
+        and (until is None or moment <= until)
+    )
+
+
 @dataclass
 class ReleaseLog:
     """Everything history says about one release."""
@@ -155,10 +167,7 @@ class ReleaseLog:
     def in_period(self, since: datetime | None, until: datetime | None) -> bool:
         """Requested or tagged within [since, until]."""
         times = [self.requested_at, self.tag.tagged_at if self.tag else None]
-        return any(
-            t is not None and (since is None or t >= since) and (until is None or t <= until)
-            for t in times
-        ) or (since is None and until is None)
+        return any(within(t, since, until) for t in times)
 
     def tag_json(self) -> dict[str, Any] | None:
         """The release tag as the audit reports it."""

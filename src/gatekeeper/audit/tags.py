@@ -93,23 +93,16 @@ def checks_at_tags(
     judged while git walks — only while it does (`walking`), so no more results are
     held than that time covers. The rest, and a release the period holds by its request
     alone, are checked later, as before."""
+    from gatekeeper.audit.model import within
     from gatekeeper.policy.tagname import is_release_tag
 
-    since, until = period
     names = [
         name
         for name, info in sorted(tags.items())
         if (only is None or name == only)
         and is_release_tag(name, policy)
         and info.commit
-        and (
-            (since is None and until is None)
-            or (
-                info.tagged_at is not None
-                and (since is None or info.tagged_at >= since)
-                and (until is None or info.tagged_at <= until)
-            )
-        )
+        and within(info.tagged_at, *period)
     ]
     out: dict[str, Evaluation | GateError] = {}
     for done, name in enumerate(names):

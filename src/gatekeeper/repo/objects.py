@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from gatekeeper.errors import GitError, UnsafePathError
 from gatekeeper.repo.base import GIT, git_env
+from gatekeeper.repo.parse import OBJECT_ID
 
 
 def too_big(path: str, size: int, limit: int) -> UnsafePathError:
@@ -118,9 +119,7 @@ class ObjectReader:
 def _found(line: bytes) -> tuple[str, str, str] | None:
     """`<id> <type> <size>`, or None for `<name> missing` (a name may hold spaces)."""
     words = line.decode("ascii", "replace").rstrip("\n").split(" ")
-    if len(words) != 3 or not words[2].isdigit() or len(words[0]) not in {40, 64}:
-        return None
-    if words[0].strip("0123456789abcdef"):
+    if len(words) != 3 or not words[2].isdigit() or not OBJECT_ID.match(words[0]):
         return None
     return words[0], words[1], words[2]
 
