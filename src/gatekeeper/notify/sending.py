@@ -179,8 +179,7 @@ def record(
     from gatekeeper.records.recording import attach
 
     emailed = next((o for o in outcomes if o.channel == "email" and o.sent), None)
-    sets = {
-        "sent_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    sets = {  # `sent_at` is now: the kind's own default
         "channels": ",".join(o.channel for o in outcomes if o.sent),
         "recipients": str(emailed.recipients if emailed else 0),
         "message_id": emailed.message_id if emailed else "",
