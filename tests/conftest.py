@@ -86,7 +86,8 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for var in list(os.environ):
         if var.startswith(("GIT_AUTHOR", "GIT_COMMITTER", "GIT_DIR", "GIT_INDEX", "GATE_")):
             monkeypatch.delenv(var)
-    monkeypatch.delenv("CI", raising=False)  # .ci/run sets it; gate's cache is off in CI
+    for var in ("CI", "JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION"):  # gate's cache is off in CI
+        monkeypatch.delenv(var, raising=False)
 
 
 @dataclass

@@ -222,11 +222,13 @@ def test_in_ci_a_planted_index_is_never_read(
     planted = _cache_file(r).read_bytes()
     fooled = r.gate("check", "v1.1.0")  # that clone believes its own .git/
     assert "dropped by a merge" not in fooled.out
-    monkeypatch.setenv("CI", "true")
-    res = r.gate("check", "v1.1.0")
-    assert res.code == 1 and "dropped by a merge" in res.out
-    assert r.gate("status").code in (0, 1)
-    assert _cache_file(r).read_bytes() == planted  # neither read nor written in CI
+    for var, value in [("JENKINS_URL", "http://ci.example/"), ("TF_BUILD", "True"), ("CI", "true")]:
+        monkeypatch.setenv(var, value)  # Jenkins and Azure Pipelines do not set CI
+        res = r.gate("check", "v1.1.0")
+        assert res.code == 1 and "dropped by a merge" in res.out, var
+        assert r.gate("status").code in (0, 1)
+        assert _cache_file(r).read_bytes() == planted  # neither read nor written in CI
+        monkeypatch.delenv(var)
 
 
 def test_tags_checked_while_git_walks_say_what_they_say_after(

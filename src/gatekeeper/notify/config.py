@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gatekeeper.envflags import flag
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
 
 SMTP_PORT = 587  # message submission (RFC 6409)
 SSL_PORT = 465  # submission over implicit TLS (RFC 8314)
-_TRUE = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def smtp_settings(opts: SmtpOptions, env: Mapping[str, str], timeout: float) -> 
         )
     if password and not user:
         raise InputError(f"email: {password_from} given, but no user (GATE_SMTP_USER)")
-    require = opts.require_tls or env.get("GATE_SMTP_REQUIRE_TLS", "").lower() in _TRUE
+    require = opts.require_tls or flag(env.get("GATE_SMTP_REQUIRE_TLS"))
     return SmtpSettings(
         host=host,
         port=port or (SSL_PORT if implicit else SMTP_PORT),

@@ -74,13 +74,14 @@ def rewrites_seen(repo: GitRepo) -> list[str]:
 
 
 def _cache_on() -> bool:
-    """Off with GATE_NO_CACHE=1, and in CI (`CI=true`, as GitHub Actions, GitLab CI,
-    Forgejo/Gitea Actions and most runners set it): a runner may keep `.git/` between
-    jobs, and a job that ran a contributor's code could have written an index that hides
-    a change from the release check that runs there next."""
+    """Off with GATE_NO_CACHE=1, and on a CI runner (`envflags.in_ci`): a runner may keep
+    `.git/` between jobs, and a job that ran a contributor's code could have written an
+    index that hides a change from the release check that runs there next."""
+    from gatekeeper.envflags import in_ci
+
     if os.environ.get("GATE_NO_CACHE", "") not in {"", "0"}:
         return False
-    return os.environ.get("CI", "").strip().lower() not in {"true", "1", "yes"}
+    return not in_ci()
 
 
 def _path(repo: GitRepo) -> Path:
