@@ -200,6 +200,21 @@ def test_reject_of_revision_1_stands_until_its_author_revokes(repo: Repo) -> Non
     assert code == 0, data
 
 
+def test_a_revoke_of_revision_1_still_counts_after_revision_2(repo: Repo) -> None:
+    """A revoke binds to the release and to a request revision it had: revising the
+    request later does not bring the revoked rejection back."""
+    requested(repo)
+    signed_off(repo, "reject", "bob", "rnd")
+    signed_off(repo, "revoke", "bob", "rnd")
+    repo.write("app.py", "print('v1.1')\n")
+    repo.commit("fix what bob asked for")
+    res = repo.gate("request", "v1.0.0", "--revise", "--title", "t2", "--candidate", "HEAD")
+    assert res.code == 0, res.err
+    approve_all(repo)
+    code, data = check(repo)
+    assert code == 0, reasons(data, "acceptance")
+
+
 # --- 2. merges hide nothing ----------------------------------------------------------------
 
 

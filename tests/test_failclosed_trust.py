@@ -129,6 +129,31 @@ def test_request_signed_with_mallorys_key_naming_someone_else_fails(
     assert request["passed"] is False, request["reasons"]
 
 
+def test_a_revoke_signed_for_another_release_lifts_nothing(
+    tmp_path: Path,
+    keys: dict[str, Path],
+) -> None:
+    """Bob's rejection of v1.0.0 stands until he revokes it there: his own signed revoke
+    of v1.1.0, copied into v1.0.0's folder by an insider, lifts nothing."""
+    policy = ssh_policy(keys).replace('members = ["bob"]', 'members = ["bob", "dave"]')
+    r = _new_repo(tmp_path / "r", policy)
+    for tag in ("v1.0.0", "v1.1.0"):
+        assert _as(r, keys, "mallory", "request", tag, "--title", "t") == 0
+    assert _as(r, keys, "alice", "approve", "v1.0.0", "--role", "product") == 0
+    assert _as(r, keys, "dave", "approve", "v1.0.0", "--role", "rnd") == 0
+    assert _as(r, keys, "bob", "reject", "v1.0.0", "--role", "rnd", "--comment", "no") == 0
+    assert _as(r, keys, "bob", "approve", "v1.1.0", "--role", "rnd") == 0
+    assert _as(r, keys, "bob", "revoke", "v1.1.0", "--role", "rnd") == 0
+    assert _check(r)[0] == 1
+    revoke = next((r.path / "releases/v1.1.0/approvals").glob("*-revoke.toml"))
+    shutil.copy(revoke, r.path / "releases/v1.0.0/approvals" / revoke.name)
+    r.commit("carry bob's revoke over", who="mallory")
+    code, data = _check(r)
+    assert code == 1, data
+    said = "\n".join(_gate(data, "acceptance")["reasons"])
+    assert "rejected by bob" in said and "a revoke signed for release 'v1.1.0'" in said
+
+
 def test_requester_and_request_committer_cannot_approve(
     tmp_path: Path,
     keys: dict[str, Path],

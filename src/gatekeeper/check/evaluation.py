@@ -224,6 +224,7 @@ def _request_and_gates(
         reference_time=reference,
         requesters=chain.requesters | _committers(policy, lin, records),
         filed_at=chain.filed_at,
+        revisions=chain.digests,
         changed_since=changed_since(repo, policy, records) if uses_paths(policy) else None,
         overdue=overdue_elsewhere(repo, policy, records.tag, reference)
         if stage == "pre-tag" and obligations and _has_obligations(policy)

@@ -134,15 +134,19 @@ class RequestChain:
     requesters: frozenset[str]
     problem: str | None
     filed_at: datetime | None = None  # the later of revision 1's claims: requested_at, its commit
+    digests: frozenset[str] = frozenset()  # sha256 of every committed version read
 
 
 def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -> RequestChain:
     """Each committed version must be revision N+1 superseding version N's sha256."""
+    import hashlib
+
     from gatekeeper.errors import GateError
     from gatekeeper.models.records import Request
     from gatekeeper.records.reading import parse_record
 
     requesters: set[str] = set()
+    digests: set[str] = set()
     previous: bytes | None = None
     filed: datetime | None = None
     for n, change in enumerate(versions, start=1):
@@ -155,6 +159,7 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
                 f"version in commit {change.commit[:12]} cannot be read: {exc.message}",
             )
         requesters.add(request.requester)
+        digests.add(hashlib.sha256(data).hexdigest())
         if n == 1:
             filed = max(request.requested_at, change.authored_at)
         problem = link_problem(request, n, previous)
@@ -169,7 +174,7 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
         return RequestChain(
             frozenset(requesters), "request.toml differs from its last committed version"
         )
-    return RequestChain(frozenset(requesters), None, filed)
+    return RequestChain(frozenset(requesters), None, filed, frozenset(digests))
 
 
 def link_problem(request: Request, n: int, previous: bytes | None) -> str | None:

@@ -24,6 +24,7 @@ from gatekeeper.trust.rules import (
     verify_not_future,
     verify_one_role,
     verify_role,
+    verify_revoke,
     verify_signer,
 )
 
@@ -125,10 +126,12 @@ def build_facts(
     reference_time: datetime,
     requesters: frozenset[str] = frozenset(),
     filed_at: datetime | None = None,
+    revisions: frozenset[str] = frozenset(),
     changed_since: tuple[str, ...] | None = None,
     overdue: tuple[tuple[str, str, str], ...] = (),
 ) -> Facts:
-    """Apply the release-level rules to the records of `request`."""
+    """Apply the release-level rules to the records of `request` (`revisions`: the sha256
+    of each committed version of it, which a revoke may have been made for)."""
     ignored: list[Ignored] = []
     request_signer = signers.get(records.request_path)
     signer = {request_signer.person} if request_signer and request_signer.person else set()
@@ -140,6 +143,7 @@ def build_facts(
         records,
         signers,
         binding=binding,
+        revisions=revisions | {binding.request_sha256},
         requesters=requesters,
         ignored=ignored,
         holders=holders,
@@ -196,6 +200,7 @@ def _standing(
     signers: dict[str, Signer],
     *,
     binding: Binding,
+    revisions: frozenset[str],
     requesters: frozenset[str],
     ignored: list[Ignored],
     holders: dict[str, str],
@@ -214,8 +219,8 @@ def _standing(
             )
             ledger.reject(replace(item, note=note), role_ok)
             continue
-        if s.decision == "revoke":
-            problem = verify_signer(signers[path])  # only its author can lift a decision
+        if s.decision == "revoke":  # only its author lifts a decision, and only in this release
+            problem = verify_signer(signers[path]) or verify_revoke(binding, revisions, *made_for)
         else:
             problem = approval_problem(
                 policy,

@@ -50,6 +50,22 @@ def verify_binding(binding: Binding, release: str, candidate: str, digest: str) 
     return None
 
 
+def verify_revoke(
+    binding: Binding, revisions: frozenset[str], release: str, candidate: str, digest: str
+) -> str | None:
+    """2'. A revoke lifts a decision on this release: made for it and for one of its
+    request's committed revisions (a revision later does not undo it); a revoke signed for
+    another release, copied in, lifts nothing."""
+    if release != binding.release:
+        return f"a revoke signed for release '{release}', not '{binding.release}'"
+    if digest not in revisions:
+        return (
+            f"a revoke signed for a request this release never had "
+            f"(candidate {candidate[:12]})"
+        )
+    return None
+
+
 def verify_role(policy: Policy, person: str, role: str) -> str | None:
     """3. The role exists and the person holds it."""
     if role not in policy.roles:
