@@ -165,6 +165,32 @@ def test_an_overdue_obligation_blocks_the_next_release_of_its_component(tmp_path
     assert obligations("billing/v1.1.0", 49)["passed"] is True
 
 
+def test_an_earlier_release_s_folder_deleted_in_the_tagged_commit_hides_no_obligation(
+    tmp_path: Path,
+) -> None:
+    """The tagged commit drops the folder of an earlier release whose post-check is
+    overdue. CI reads earlier releases' records at the trusted ref, not at the commit the
+    tagger chose; without one, a release whose committed records were dropped is overdue."""
+    r = make_repo(tmp_path, gates=OBLIGATIONS)
+    assert r.gate("request", "v1.0.0", "--title", "one").code == 0
+    approve_all(r, "v1.0.0")
+    stamp = f"@{int((datetime.now(UTC) - timedelta(hours=50)).timestamp())} +0000"
+    r.git("tag", "-a", "v1.0.0", "-m", "shipped", env={"GIT_COMMITTER_DATE": stamp})
+    assert r.gate("request", "v1.1.0", "--title", "two").code == 0
+    approve_all(r, "v1.1.0")
+    r.git("checkout", "-q", "-b", "quiet")
+    r.git("rm", "-r", "-q", "releases/v1.0.0")
+    r.git("commit", "-q", "--no-verify", "-m", "tidy up")
+    r.git("tag", "-a", "v1.1.0", "-m", "v1.1.0")
+    r.git("checkout", "-q", "v1.1.0")  # as CI checks out a pushed tag
+    for args, why in [(["--policy-ref", "main"], "post-check is overdue"), ([], "deleted")]:
+        res = r.gate("check", "v1.1.0", *args, "--format", "json")
+        assert res.code == 1, (args, res.out)
+        said = _gate(json.loads(res.out), "obligations")
+        assert not said["passed"] and "v1.0.0" in said["reasons"][0], (args, said)
+        assert why in said["reasons"][0], said
+
+
 EMERGENCY = """
 [[gates]]
 id = "tests"

@@ -63,10 +63,16 @@ def changed_since(repo: GitRepo, policy: Policy, records: ReleaseRecords) -> tup
 
 
 def overdue_elsewhere(
-    repo: GitRepo, policy: Policy, tag: str, at: datetime
+    repo: GitRepo, policy: Policy, tag: str, at: datetime, trusted: str | None = None
 ) -> tuple[tuple[str, str, str], ...]:
     """Post-release gates of other tagged releases that are overdue at `at`, for the widest
-    `obligations` scope the policy asks (a `component` scope: the same `prefix/`)."""
+    `obligations` scope the policy asks (a `component` scope: the same `prefix/`).
+
+    Their records are read at the trusted ref when the check has one (`trusted`: CI's
+    `--policy-ref`), else at HEAD: a tagged commit must not be where they are read, since
+    whoever made it chose what it holds. An earlier release whose committed records no
+    longer read as a release (its request deleted or broken) counts as overdue: nothing
+    it owed can be judged."""
     from dataclasses import replace
 
     from gatekeeper.check.evaluation import CheckOptions, evaluate
@@ -78,7 +84,7 @@ def overdue_elsewhere(
     prefix = tag.rpartition("/")[0]
     found = []
     tags = repo.tags()
-    head = repo.head()
+    head = trusted or repo.head()
     if len(tags) > 1 and head is not None:
         from gatekeeper.records.history_cache import shared_index
 
@@ -90,13 +96,17 @@ def overdue_elsewhere(
             continue
         try:
             opts = CheckOptions(stage="post-release", now=at, at="now", records_at=head)
-            report = evaluate(repo, name, replace(opts, tag_info=info)).report
+            result = evaluate(repo, name, replace(opts, tag_info=info))
         except GateError as exc:
             found.append((name, "post-release", f"cannot be checked: {exc.message}"))
             continue
+        gates = result.report.gates
+        if result.facts is None:  # no request: never a release, unless records were dropped
+            found += [
+                (name, g.id, g.reasons[0]) for g in gates if g.id == "records" and not g.passed
+            ]
+            continue
         found += [
-            (name, g.id, g.reasons[0])
-            for g in report.gates
-            if g.stage == "post-release" and not g.passed
+            (name, g.id, g.reasons[0]) for g in gates if g.stage == "post-release" and not g.passed
         ]
     return tuple(found)

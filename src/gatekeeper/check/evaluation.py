@@ -163,6 +163,7 @@ def _judge(
         stage=opts.stage,
         info=info,
         obligations=opts.obligations,
+        trusted=loaded.commit if opts.policy_ref else None,
     )
     if opts.stage == "post-release" and facts is not None and info is not None:
         from gatekeeper.check.retro import retro_gates
@@ -197,8 +198,10 @@ def _request_and_gates(
     stage: str,
     info: TagInfo | None,
     obligations: bool = True,
+    trusted: str | None = None,
 ) -> tuple[Facts | None, list[GateResult]]:
-    """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates."""
+    """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates
+    (`trusted`: the trusted ref's commit, where earlier releases' records are read)."""
     from gatekeeper.check import builtin
     from gatekeeper.check.applies import changed_since, overdue_elsewhere, uses_paths
     from gatekeeper.check.running import run_gate
@@ -226,7 +229,7 @@ def _request_and_gates(
         filed_at=chain.filed_at,
         revisions=chain.digests,
         changed_since=changed_since(repo, policy, records) if uses_paths(policy) else None,
-        overdue=overdue_elsewhere(repo, policy, records.tag, reference)
+        overdue=overdue_elsewhere(repo, policy, records.tag, reference, trusted)
         if stage == "pre-tag" and obligations and _has_obligations(policy)
         else (),
     )

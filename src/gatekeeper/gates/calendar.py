@@ -37,7 +37,12 @@ def obligations(gate: ObligationsGate, facts: Facts) -> Verdict:
     """No earlier release in scope has an overdue post-release gate."""
     if not facts.overdue:
         return Verdict(True, (f"no earlier release ({gate.scope}) has an overdue obligation",))
-    reasons = tuple(f"{tag}: {gate_id} is overdue ({why})" for tag, gate_id, why in facts.overdue)
+    reasons = tuple(
+        f"{tag}: its committed records do not stand, so what it owes cannot be judged ({why})"
+        if gate_id == "records"
+        else f"{tag}: {gate_id} is overdue ({why})"
+        for tag, gate_id, why in facts.overdue
+    )
     return Verdict(False, (*reasons, "settle them first: attach the post-release evidence"))
 
 
