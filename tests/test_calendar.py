@@ -107,10 +107,11 @@ def test_when_paths_applies_only_when_a_matching_path_changed(tmp_path: Path) ->
         'when = { paths = ["migrations/**"] }\n'
     )
     r = make_repo(tmp_path, gates=gate)
-    assert r.gate("request", "v1.0.0", "--title", "first").code == 0
+    assert r.gate("request", "v1.0.0", "--title", "first", who="carol").code == 0
     approve_all(r)
     code, data = _check(r, "now")
     assert _gate(data, "dba")["applies"] is True  # no previous release: it applies
+    approve_all(r, roles=("dave",))
     r.git("tag", "-a", "v1.0.0", "-m", "first")
     r.write("app.py", "print('v1.1')\n")
     r.commit("code only")
@@ -123,6 +124,25 @@ def test_when_paths_applies_only_when_a_matching_path_changed(tmp_path: Path) ->
     assert r.gate("request", "v1.2.0", "--title", "schema", who="carol").code == 0
     code, data = _check(r, "now", "v1.2.0")
     assert _gate(data, "dba")["applies"] is True and code == 1
+
+
+def test_a_decoy_tag_is_no_previous_release_for_when_paths(tmp_path: Path) -> None:
+    """A release-shaped tag pushed onto the candidate itself would make "nothing changed
+    since the previous release": only a tag that passes its own check is one."""
+    gate = (
+        '[[gates]]\nid = "dba"\ntype = "approval"\nroles = ["ops"]\n'
+        'when = { paths = ["migrations/**"] }\n'
+    )
+    r = make_repo(tmp_path, gates=gate)
+    r.write("migrations/001.sql", "drop table customers;\n")
+    r.commit("a migration")
+    candidate = r.git("rev-parse", "HEAD")
+    assert r.gate("request", "v1.1.0", "--title", "schema", who="carol").code == 0
+    approve_all(r, "v1.1.0")  # product and R&D; the DBA (ops) never approves
+    r.git("tag", "-a", "v1.0.1", "-m", "decoy", candidate)
+    r.git("tag", "-a", "v1.1.0", "-m", "v1.1.0")
+    code, data = _check(r, "now", "v1.1.0")
+    assert code == 1 and _gate(data, "dba")["applies"] is True, data
 
 
 OBLIGATIONS = """

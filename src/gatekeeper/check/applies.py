@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
     from gatekeeper.records.reading import ReleaseRecords
-    from gatekeeper.repo import GitRepo
+    from gatekeeper.repo import GitRepo, TagInfo
 
 
 def not_applicable(
@@ -45,9 +45,12 @@ def uses_paths(policy: Policy) -> bool:
     return any(g.when is not None and g.when.paths is not None for g in policy.all_gates())
 
 
-def changed_since(repo: GitRepo, policy: Policy, records: ReleaseRecords) -> tuple[str, ...] | None:
-    """Paths the candidate changes since the previous release tag of the same component
-    (the same `component/` prefix) that is its ancestor; None when there is none."""
+def changed_since(
+    repo: GitRepo, policy: Policy, records: ReleaseRecords, policy_ref: str | None = None
+) -> tuple[str, ...] | None:
+    """Paths the candidate changes since the previous release of the same component (the
+    same `component/` prefix): the newest release tag that is its ancestor and passes its
+    own check; None when there is none."""
     from gatekeeper.policy.tagname import is_release_tag
 
     request = records.request
@@ -57,9 +60,25 @@ def changed_since(repo: GitRepo, policy: Policy, records: ReleaseRecords) -> tup
     for info in repo.tags_merged_into(request.candidate):
         name = info.ref.removeprefix("refs/tags/")
         same = name.rpartition("/")[0] == prefix and name != records.tag
-        if same and info.commit and is_release_tag(name, policy):
+        shaped = same and info.commit and is_release_tag(name, policy)
+        if shaped and info.commit and released(repo, name, info, policy_ref):
             return tuple(repo.changed_paths(info.commit, request.candidate))
     return None
+
+
+def released(repo: GitRepo, tag: str, info: TagInfo, policy_ref: str | None) -> bool:
+    """Whether `tag` was a release: its check at the tag passes, with every path-limited
+    gate applying. Any release-shaped tag anyone pushed (a decoy on the candidate itself)
+    is not; nor is one that passed only by skipping a path-limited gate, so no chain of
+    earlier releases is followed, and an older release is compared against instead."""
+    from gatekeeper.check.evaluation import CheckOptions, evaluate
+    from gatekeeper.errors import GateError
+
+    opts = CheckOptions(tag_info=info, policy_ref=policy_ref, obligations=False, previous=False)
+    try:
+        return evaluate(repo, tag, opts).report.passed
+    except GateError:
+        return False
 
 
 def overdue_elsewhere(

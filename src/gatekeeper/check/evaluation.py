@@ -34,6 +34,8 @@ class CheckOptions:
     tag_info: TagInfo | None = None  # already read (the audit reads every tag in one call)
     records_at: str | None = None  # post-release: read the records here, not at HEAD
     obligations: bool = True  # False: earlier releases are not looked at (no recursion)
+    # False: every path-limited gate applies; no previous release is looked for (no recursion)
+    previous: bool = True
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,8 @@ def _judge(
         info=info,
         obligations=opts.obligations,
         trusted=loaded.commit if opts.policy_ref else None,
+        previous=opts.previous,
+        policy_ref=opts.policy_ref,
     )
     if opts.stage == "post-release" and facts is not None and info is not None:
         from gatekeeper.check.retro import retro_gates
@@ -199,6 +203,8 @@ def _request_and_gates(
     info: TagInfo | None,
     obligations: bool = True,
     trusted: str | None = None,
+    previous: bool = True,
+    policy_ref: str | None = None,
 ) -> tuple[Facts | None, list[GateResult]]:
     """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates
     (`trusted`: the trusted ref's commit, where earlier releases' records are read)."""
@@ -228,7 +234,9 @@ def _request_and_gates(
         requesters=chain.requesters | _committers(policy, lin, records),
         filed_at=chain.filed_at,
         revisions=chain.digests,
-        changed_since=changed_since(repo, policy, records) if uses_paths(policy) else None,
+        changed_since=changed_since(repo, policy, records, policy_ref)
+        if previous and uses_paths(policy)
+        else None,
         overdue=overdue_elsewhere(repo, policy, records.tag, reference, trusted)
         if stage == "pre-tag" and obligations and _has_obligations(policy)
         else (),
