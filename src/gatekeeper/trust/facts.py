@@ -23,8 +23,8 @@ from gatekeeper.trust.rules import (
     verify_binding,
     verify_not_future,
     verify_one_role,
-    verify_role,
     verify_revoke,
+    verify_role,
     verify_signer,
 )
 

@@ -59,10 +59,7 @@ def verify_revoke(
     if release != binding.release:
         return f"a revoke signed for release '{release}', not '{binding.release}'"
     if digest not in revisions:
-        return (
-            f"a revoke signed for a request this release never had "
-            f"(candidate {candidate[:12]})"
-        )
+        return f"a revoke signed for a request this release never had (candidate {candidate[:12]})"
     return None
 
 
