@@ -102,6 +102,33 @@ def test_a_policy_too_odd_to_read_plainly_is_parsed_as_before(tmp_path: Path) ->
     assert code == 0 and "tomllib" in names and "typer" not in names
 
 
+def test_a_policy_file_that_is_not_a_plain_file_is_never_read_by_the_hook(repo: Repo) -> None:
+    """A committed symlink `policies/zero.toml -> /dev/zero` (or a pipe, or a 2 GB file)
+    used to be read whole by every contributor's pre-commit hook: memory ran out, or it
+    hung. Now the hook never opens it; the full command refuses it where it reads it."""
+    zero = repo.path / "policies/zero.toml"
+    zero.symlink_to("/dev/zero")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", "a symlink where a policy goes")
+    os.mkfifo(repo.path / "policies/fifo.toml")
+    with (repo.path / "policies/huge.toml").open("wb") as handle:
+        handle.truncate(2 * 1024**3)  # sparse: no disk is used
+    repo.write("app.py", "print('v2')\n")
+    repo.git("add", "app.py")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gatekeeper", "validate"],
+        cwd=repo.path,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode in (0, 2) and b"Traceback" not in proc.stderr, proc.stderr
+    from gatekeeper.cli.early import TOML_LIMIT
+    from gatekeeper.models.tomlfile import MAX_TOML_BYTES
+
+    assert TOML_LIMIT == MAX_TOML_BYTES  # the hook's limit is the parser's
+
+
 def test_a_branch_push_imports_no_heavy_module_and_a_tag_push_is_checked(repo: Repo) -> None:
     code, names = imported(repo, "hook", "pre-push", "origin", "url", stdin=BRANCH_PUSH)
     assert code == 0 and "gatekeeper.cli.early" in names

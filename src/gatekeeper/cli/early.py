@@ -16,6 +16,7 @@ POLICY_DIR = "policies"
 REQUEST = "request.toml"
 RECORD_FOLDERS = frozenset({"approvals", "evidence", "emergency"})
 TAGS = "refs/tags/"
+TOML_LIMIT = 256 * 1024  # gatekeeper.models.tomlfile.MAX_TOML_BYTES
 GIT = ("git", "--no-replace-objects", "--literal-pathspecs")
 
 
@@ -80,16 +81,23 @@ def releases_folder(where: str) -> str | None:
     top-level keys can tell without a TOML parser; None when it cannot."""
     try:
         with os.scandir(f"{where or '.'}/{POLICY_DIR}") as entries:
-            files = [entry.path for entry in entries if entry.name.endswith(".toml")]
+            files = [entry for entry in entries if entry.name.endswith(".toml")]
     except (FileNotFoundError, NotADirectoryError):
         return "releases"  # no policy on disk: the default folder
     except OSError:
         return None
     named: set[str] = set()
-    for path in files:
+    for entry in files:
         try:
-            with open(path, "rb") as handle:  # noqa: PTH123  (pathlib: 3 ms more start-up)
-                found = declared_folder(handle.read().decode("utf-8"))
+            # A symlink (to /dev/zero), a pipe, a device or a huge file: the full command
+            # refuses it; nothing here reads it.
+            if not entry.is_file(follow_symlinks=False):
+                return None
+            with open(entry.path, "rb") as handle:  # noqa: PTH123  (pathlib: 3 ms more start-up)
+                data = handle.read(TOML_LIMIT + 1)
+            if len(data) > TOML_LIMIT:
+                return None
+            found = declared_folder(data.decode("utf-8"))
         except (OSError, ValueError):
             return None
         if found is None:

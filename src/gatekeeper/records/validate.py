@@ -29,14 +29,25 @@ HINT = (
 
 
 def releases_folder(root: Path) -> str | None:
-    """The `releases` folder named by the policy files on disk (None when unreadable)."""
+    """The `releases` folder named by the policy files on disk (None when unreadable, or
+    when one is not a plain file of at most MAX_TOML_BYTES: a symlink, a pipe, a device)."""
+    import stat
     import tomllib
+
+    from gatekeeper.models.tomlfile import MAX_TOML_BYTES
 
     folder = "releases"
     try:
         for path in (root / POLICY_DIR).glob("*.toml"):
-            folder = tomllib.loads(path.read_text(encoding="utf-8")).get("releases", folder)
-    except (OSError, ValueError):
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_TOML_BYTES:
+                return None
+            with path.open("rb") as handle:
+                data = handle.read(MAX_TOML_BYTES + 1)
+            if len(data) > MAX_TOML_BYTES:
+                return None
+            folder = tomllib.loads(data.decode("utf-8")).get("releases", folder)
+    except (OSError, ValueError, RecursionError):
         return None
     return folder if isinstance(folder, str) else None
 
