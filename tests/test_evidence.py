@@ -83,6 +83,24 @@ def test_attach_refuses_bomb_and_leaves_repo_untouched(tmp_path: Path) -> None:
     assert r.state() == before
 
 
+def test_a_report_nested_too_deep_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """1,000 suites inside each other (8 KB) crashed attach, and once committed every
+    check, `--all-tags` and the audit, with a RecursionError."""
+    case = b'<testcase name="a"/>'
+    nested = b"<testsuite>" * 10 + case + b"</testsuite>" * 10
+    assert parse_junit(nested, "ok.xml").tests == 1  # suites in suites are JUnit
+    deep = (
+        b"<testsuites>" + b"<testsuite>" * 1000 + case + b"</testsuite>" * 1000 + b"</testsuites>"
+    )
+    with pytest.raises(RecordError, match="nested 1002 deep; expected at most 64"):
+        parse_junit(deep, "deep.xml")
+    r = _ready(tmp_path, _gate("test-report"))
+    before = r.state()
+    res = r.gate("attach", "v1.0.0", "test-report", _file(tmp_path, "deep.xml", deep))
+    assert res.code == 2 and "nested 1002 deep" in res.err and "hint:" in res.err
+    assert r.state() == before
+
+
 def test_attachment_tampered_after_recording(tmp_path: Path) -> None:
     r = _ready(tmp_path, _gate("test-report"))
     r.gate("attach", "v1.0.0", "test-report", _file(tmp_path, "ok.xml", JUNIT_OK))

@@ -96,6 +96,9 @@ def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
+MAX_DEPTH = 64  # real reports nest suites a few levels; Python's recursion stops at ~1000
+
+
 def parse_junit(data: bytes, path: str) -> JunitCounts:
     """Count what a JUnit XML document says ran, failed and was skipped (exit 2 when it is
     not JUnit XML, declares a DTD, or is in an encoding Python cannot decode)."""
@@ -145,6 +148,12 @@ def _root(data: bytes, path: str) -> Any:
             f"{path}: not well-formed XML ({exc}); expected a JUnit XML report",
             hint="attach the file the test tool wrote, unchanged",
         ) from None
+    depth = _depth(root)
+    if depth > MAX_DEPTH:  # the suites are walked recursively: refused, never a crash
+        raise RecordError(
+            f"{path}: elements nested {depth} deep; expected at most {MAX_DEPTH}",
+            hint="attach the file the test tool wrote, unchanged",
+        )
     for elem in root.iter():
         elem.tag = _local(elem.tag)  # junitparser finds `testcase`, never `{ns}testcase`
     if root.tag not in SUITES:
@@ -153,6 +162,16 @@ def _root(data: bytes, path: str) -> Any:
             hint="attach a JUnit XML report",
         )
     return root
+
+
+def _depth(root: Any) -> int:
+    """How deep the elements nest (counted without recursion)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        elem, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in elem)
+    return deepest
 
 
 def _local(tag: object) -> str:
