@@ -494,6 +494,41 @@ def test_a_webhook_without_its_url_in_the_environment_is_exit_2(
     assert r.state() == before
 
 
+@pytest.mark.parametrize(
+    "url", ["{base}/hooks/T0 B0", "{base}/a\tb", "http://127.0.0.1:99999/x", "http://[::1/x"]
+)
+def test_a_webhook_url_that_could_not_be_sent_to_is_refused_before_any_sending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """A space in a webhook URL used to fail only when sending, after the mail had gone
+    out and before the notice-sent record was written: every re-run mailed again."""
+    r = _ready(tmp_path, "[notify]\n" + HOOKS)
+    before = r.state()
+    with robots() as hub:
+        _hook_env(monkeypatch, hub.base)
+        monkeypatch.setenv("GATE_FEISHU_URL", url.format(base=hub.base))
+        res = r.gate("notify", TAG)
+    assert res.code == 2 and "GATE_FEISHU_URL is not an http(s) URL" in res.err, res.err
+    assert hub.received == {}
+    assert r.state() == before
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "said"),
+    [
+        ("GATE_SMTP_PORT", "\u00b2", "expected a port number"),
+        ("GATE_SMTP_FROM", "a@example.com\r\nBcc: b@example.com", "control characters"),
+    ],
+)
+def test_smtp_settings_that_are_not_plain_are_refused(var: str, value: str, said: str) -> None:
+    from gatekeeper.errors import InputError
+    from gatekeeper.notify.config import SmtpOptions, smtp_settings
+
+    env = {"GATE_SMTP_HOST": "127.0.0.1", "GATE_SMTP_FROM": "a@example.com", var: value}
+    with pytest.raises(InputError, match=said):
+        smtp_settings(SmtpOptions(), env, 5.0)
+
+
 def test_markdown_becomes_slack_mrkdwn_and_long_notices_are_cut() -> None:
     from gatekeeper.notify.payloads import WECOM_BYTES, mrkdwn, truncate
 

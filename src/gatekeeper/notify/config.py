@@ -96,6 +96,12 @@ def smtp_settings(opts: SmtpOptions, env: Mapping[str, str], timeout: float) -> 
             "email: no sender address: GATE_SMTP_FROM is not set and --smtp-from not given",
             hint="export GATE_SMTP_FROM='产品室 <product@example.com>'",
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in sender):
+        raise InputError(
+            "email: the sender address has control characters (a line break would start a"
+            " new mail header); expected one line",
+            hint="export GATE_SMTP_FROM='产品室 <product@example.com>'",
+        )
     if password and not user:
         raise InputError(f"email: {password_from} given, but no user (GATE_SMTP_USER)")
     require = opts.require_tls or flag(env.get("GATE_SMTP_REQUIRE_TLS"))
@@ -115,7 +121,7 @@ def smtp_settings(opts: SmtpOptions, env: Mapping[str, str], timeout: float) -> 
 def _port(value: str) -> int:
     if not value:
         return 0
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:
         raise InputError(f"GATE_SMTP_PORT={value!r}: expected a port number", hint="e.g. 587")
     return int(value)
 
@@ -155,10 +161,17 @@ def _endpoint(i: int, hook: Webhook, env: Mapping[str, str]) -> Endpoint:
             f"{where}: {hook.url_env} is not set; expected the robot's webhook URL",
             hint=f"export {hook.url_env}=https://... (a CI secret; never commit it)",
         )
-    parts = urlsplit(url)
-    if parts.scheme not in {"https", "http"} or not parts.hostname:
+    try:
+        parts = urlsplit(url)  # .port raises when out of range
+        web = parts.scheme in {"https", "http"} and bool(parts.hostname)
+        ok = web and (parts.port is None or parts.port > 0)
+    except ValueError:
+        ok = False
+    # Whitespace or control characters only fail when sending, after the mail went out.
+    if not ok or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
         raise InputError(
-            f"{where}: {hook.url_env} is not an http(s) URL",
+            f"{where}: {hook.url_env} is not an http(s) URL (no spaces or control characters,"
+            " a port from 1 to 65535)",
             hint="copy the webhook address the robot's settings show",
         )
     secret = None
