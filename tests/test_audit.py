@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import Repo, approve_all, signoff_by_hand
 
 
@@ -61,3 +63,15 @@ def test_audit_markdown_and_output_file(repo: Repo, tmp_path) -> None:  # type: 
     text = target.read_text()
     assert "## `v1.0.0` — ✅ clean" in text
     assert "| signoff | alice | approve as product |" in text
+
+
+@pytest.mark.parametrize(
+    "where", [".git/HEAD", ".git/gatekeeper-audit.json", ".", "no/such/x.json"]
+)
+def test_audit_output_is_never_git_s_own_files_a_folder_or_nowhere(repo: Repo, where: str) -> None:
+    """`--output .git/HEAD` used to overwrite it (the clone stopped being a repository);
+    a folder or a missing one ended in an internal error after the whole audit ran."""
+    before = (repo.path / ".git/HEAD").read_bytes(), repo.state()
+    res = repo.gate("audit", "--format", "json", "--output", str(repo.path / where))
+    assert res.code == 2 and "--output" in res.err and "hint:" in res.err, res.err
+    assert ((repo.path / ".git/HEAD").read_bytes(), repo.state()) == before

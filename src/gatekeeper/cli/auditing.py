@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gatekeeper.cli.options import RepoDir, iso_time, out, repo_dir, say
-from gatekeeper.errors import ExitCode
+from gatekeeper.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -58,6 +58,8 @@ def audit(
     from gatekeeper.cli.progress import Progress
 
     with open_repo(repo_dir(directory)) as repo:
+        if output:
+            _refuse_output(repo, output)  # before the audit runs, not after
         refuse_shallow(repo)
         head = repo.resolve_commit("HEAD", "HEAD")
         policy = policy_in_force(repo, head, policy_ref).policy
@@ -77,7 +79,13 @@ def audit(
         statements = receipts(repo, log) if fmt is AuditFormat.intoto else []
     result = _render_audit(log, fmt, statements)
     if output:
-        output.write_text(result + "\n", encoding="utf-8")
+        try:
+            output.write_text(result + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"--output {output}: cannot be written ({exc.strerror}); expected a file path",
+                hint="name a file in a folder that exists and that you may write to",
+            ) from None
         say(f"wrote {output}")
     else:
         out(result)
@@ -146,3 +154,23 @@ def verify_receipt(
         out(f"FAIL  {line}")
     out(f"receipt of {name}: " + ("VERIFIED" if not bad else "DOES NOT MATCH"))
     return 0 if not bad else int(ExitCode.GATE_FAILED)
+
+
+def _refuse_output(repo: GitRepo, output: Path) -> None:
+    """--output names a file to write: not a folder, not in a missing folder, and never
+    inside git's own directory (`.git/HEAD` would be overwritten)."""
+    where = output.resolve()
+    if where.is_dir() or not where.parent.is_dir():
+        raise InputError(
+            f"--output {output}: {'a folder' if where.is_dir() else 'its folder does not exist'};"
+            " expected a file path",
+            hint="name a file in a folder that exists, e.g. --output audit.json",
+        )
+    for kind in ("--absolute-git-dir", "--git-common-dir"):
+        git_dir = (repo.root / repo.run("rev-parse", kind).strip()).resolve()
+        if where == git_dir or git_dir in where.parents:
+            raise InputError(
+                f"--output {output}: inside git's own directory {git_dir}; expected a file "
+                "outside it",
+                hint="write the report next to the repository, e.g. --output audit.json",
+            )
