@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gatekeeper.envflags import RUNNERS
+
 PEOPLE = {
     "alice": "product",
     "bob": "rnd",
@@ -86,7 +88,7 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for var in list(os.environ):
         if var.startswith(("GIT_AUTHOR", "GIT_COMMITTER", "GIT_DIR", "GIT_INDEX", "GATE_")):
             monkeypatch.delenv(var)
-    for var in ("CI", "JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION"):  # gate's cache is off in CI
+    for var in ("CI", *RUNNERS):  # gate's cache is off in CI
         monkeypatch.delenv(var, raising=False)
 
 

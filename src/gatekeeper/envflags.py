@@ -8,7 +8,7 @@ from collections.abc import Mapping
 TRUE = frozenset({"1", "true", "yes", "on"})
 
 # Runners that do not set CI=true, by a variable each of them always sets.
-_RUNNERS = ("JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION")
+RUNNERS = ("JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION")
 
 
 def flag(value: str | None) -> bool:
@@ -20,4 +20,4 @@ def in_ci(env: Mapping[str, str] | None = None) -> bool:
     """On a CI runner: `CI` set to yes (GitHub Actions, GitLab CI, Forgejo/Gitea Actions,
     Buildkite, CircleCI, Bitbucket), or Jenkins, Azure Pipelines or TeamCity."""
     env = os.environ if env is None else env
-    return flag(env.get("CI")) or any(env.get(name) for name in _RUNNERS)
+    return flag(env.get("CI")) or any(env.get(name) for name in RUNNERS)

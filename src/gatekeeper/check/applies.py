@@ -60,8 +60,9 @@ def changed_since(
     for info in repo.tags_merged_into(request.candidate):
         name = info.ref.removeprefix("refs/tags/")
         same = name.rpartition("/")[0] == prefix and name != records.tag
-        shaped = same and info.commit and is_release_tag(name, policy)
-        if shaped and info.commit and released(repo, name, info, policy_ref):
+        if not (same and info.commit and is_release_tag(name, policy)):
+            continue
+        if released(repo, name, info, policy_ref):
             return tuple(repo.changed_paths(info.commit, request.candidate))
     return None
 
@@ -92,8 +93,6 @@ def overdue_elsewhere(
     whoever made it chose what it holds. An earlier release whose committed records no
     longer read as a release (its request deleted or broken) counts as overdue: nothing
     it owed can be judged."""
-    from dataclasses import replace
-
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
     from gatekeeper.models.gates import ObligationsGate
@@ -114,8 +113,10 @@ def overdue_elsewhere(
         if name == tag or not in_scope or not before or not is_release_tag(name, policy):
             continue
         try:
-            opts = CheckOptions(stage="post-release", now=at, at="now", records_at=head)
-            result = evaluate(repo, name, replace(opts, tag_info=info))
+            opts = CheckOptions(
+                stage="post-release", now=at, at="now", tag_info=info, records_at=head
+            )
+            result = evaluate(repo, name, opts)
         except GateError as exc:
             found.append((name, "post-release", f"cannot be checked: {exc.message}"))
             continue

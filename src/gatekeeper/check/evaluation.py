@@ -162,12 +162,9 @@ def _judge(
         revision=revision,
         reference=reference,
         now=now,
-        stage=opts.stage,
         info=info,
-        obligations=opts.obligations,
+        opts=opts,
         trusted=loaded.commit if opts.policy_ref else None,
-        previous=opts.previous,
-        policy_ref=opts.policy_ref,
     )
     if opts.stage == "post-release" and facts is not None and info is not None:
         from gatekeeper.check.retro import retro_gates
@@ -199,12 +196,9 @@ def _request_and_gates(
     revision: str,
     reference: datetime,
     now: datetime,
-    stage: str,
     info: TagInfo | None,
-    obligations: bool = True,
-    trusted: str | None = None,
-    previous: bool = True,
-    policy_ref: str | None = None,
+    opts: CheckOptions,
+    trusted: str | None,
 ) -> tuple[Facts | None, list[GateResult]]:
     """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates
     (`trusted`: the trusted ref's commit, where earlier releases' records are read)."""
@@ -234,15 +228,15 @@ def _request_and_gates(
         requesters=chain.requesters | _committers(policy, lin, records),
         filed_at=chain.filed_at,
         revisions=chain.digests,
-        changed_since=changed_since(repo, policy, records, policy_ref)
-        if previous and uses_paths(policy)
+        changed_since=changed_since(repo, policy, records, opts.policy_ref)
+        if opts.previous and uses_paths(policy)
         else None,
         overdue=overdue_elsewhere(repo, policy, records.tag, reference, trusted)
-        if stage == "pre-tag" and obligations and _has_obligations(policy)
+        if opts.stage == "pre-tag" and opts.obligations and _has_obligations(policy)
         else (),
     )
     gates = [
-        run_gate(gate, facts, stage, info, now, path=records.request_path)
+        run_gate(gate, facts, opts.stage, info, now, path=records.request_path)
         for gate in policy.all_gates()
     ]
     return facts, [request, *gates]

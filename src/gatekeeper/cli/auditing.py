@@ -166,8 +166,8 @@ def _refuse_output(repo: GitRepo, output: Path) -> None:
             " expected a file path",
             hint="name a file in a folder that exists, e.g. --output audit.json",
         )
-    for kind in ("--absolute-git-dir", "--git-common-dir"):
-        git_dir = (repo.root / repo.run("rev-parse", kind).strip()).resolve()
+    dirs = repo.run("rev-parse", "--absolute-git-dir", "--git-common-dir").splitlines()
+    for git_dir in {(repo.root / d).resolve() for d in dirs if d}:
         if where == git_dir or git_dir in where.parents:
             raise InputError(
                 f"--output {output}: inside git's own directory {git_dir}; expected a file "
