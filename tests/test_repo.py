@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from conftest import Repo
+from conftest import Repo, identity
 from gatekeeper.errors import GitError
 from gatekeeper.repo import open_repo
 
@@ -27,6 +29,24 @@ def test_history_reports_blobs_and_merge_rewrites(repo: Repo) -> None:
         == merged[1].blob
         == repo.git("rev-parse", "HEAD:releases/v1/approvals/a.toml")
     )
+
+
+def test_the_root_commit_s_records_are_read_whatever_log_showroot_says(tmp_path: Path) -> None:
+    """`log.showRoot = false` (a user's setting) hid the root commit's files from history:
+    the records it added had no author, a file it put under releases/ went unseen."""
+    import os
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "releases").mkdir()
+    (tmp_path / "releases" / "__init__.py").write_text("x = 1\n")
+    for args in (("config", "log.showRoot", "false"), ("add", "-A"), ("commit", "-qm", "root")):
+        subprocess.run(
+            ["git", "-C", str(tmp_path), *args], check=True, env={**os.environ, **identity("dave")}
+        )
+    with open_repo(tmp_path) as git:
+        changes = list(git.history("HEAD", "releases"))
+    assert [(c.status, c.path) for c in changes] == [("A", "releases/__init__.py")]
 
 
 def test_hostile_path_cannot_pose_as_a_commit_header(repo: Repo) -> None:

@@ -190,9 +190,37 @@ def test_when_kind_and_component(tmp_path: Path) -> None:
 def test_record_only_commits_do_not_make_approvals_stale(repo: Repo) -> None:
     _requested(repo)
     approve_all(repo)
-    repo.write("releases/v1.0.0/notes.md", "release notes\n")
-    repo.commit("notes")
+    assert repo.gate("request", "v1.1.0", "--title", "next", who="dave").code == 0
+    approve_all(repo, "v1.1.0", roles=("bob",))
     assert repo.gate("check", "v1.0.0").code == 0
+
+
+def test_a_file_under_releases_that_is_no_record_makes_approvals_stale(repo: Repo) -> None:
+    """A build step that globs (a package finder, a `**/*.sql` runner) picks files from the
+    release folder too: only records may change after sign-off."""
+    _requested(repo)
+    approve_all(repo)
+    base = repo.git("rev-parse", "HEAD")
+    for path in ("releases/__init__.py", "releases/v0.9.0/migrate.sql", "releases/v1.0.0/x.sh"):
+        repo.write(path, "drop table users;\n")
+        repo.commit(f"add {path}", who="dave")
+        res = repo.gate("check", "v1.0.0")
+        assert res.code == 1, path
+        assert "stale: the revision differs from candidate" in res.out and path in res.out
+        repo.git("reset", "-q", "--hard", base)
+
+
+def test_binding_ignore_may_exempt_release_notes(tmp_path: Path) -> None:
+    r = make_repo(tmp_path, extra='binding = { ignore = ["releases/*/notes.md"] }')
+    _requested(r)
+    approve_all(r)
+    r.write("releases/v1.0.0/notes.md", "release notes\n")
+    r.commit("notes")
+    assert r.gate("check", "v1.0.0").code == 0
+    r.write("releases/v1.0.0/notes.sh", "rm -rf /\n")
+    r.commit("not notes")
+    res = r.gate("check", "v1.0.0")
+    assert res.code == 1 and "releases/v1.0.0/notes.sh" in res.out
 
 
 def test_code_change_makes_approvals_stale(repo: Repo) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -204,6 +203,7 @@ def _request_and_gates(
     (`trusted`: the trusted ref's commit, where earlier releases' records are read)."""
     from gatekeeper.check import builtin
     from gatekeeper.check.applies import changed_since, overdue_elsewhere, uses_paths
+    from gatekeeper.check.binding import stale_paths
     from gatekeeper.check.running import run_gate
     from gatekeeper.records.lineage import request_chain
     from gatekeeper.trust.facts import build_facts
@@ -322,27 +322,6 @@ def refuse_shallow(repo: GitRepo) -> None:
             f"{repo.root}: shallow clone; gatekeeper reads history as evidence",
             hint="fetch full history: `git fetch --unshallow` (actions/checkout: fetch-depth: 0)",
         )
-
-
-def stale_paths(
-    repo: GitRepo, candidate: str, revision: str, releases: str, ignore: Sequence[str] = ()
-) -> list[str]:
-    """Paths outside the release records (and the policy's `binding.ignore` globs) where
-    `revision` differs from the candidate."""
-    import fnmatch
-
-    if repo.has_commit(candidate):
-        base = candidate
-    else:
-        try:
-            base = repo.resolve_commit(candidate, "candidate")
-        except InputError:
-            return [f"(candidate {candidate[:12]} is not in this repository)"]
-    return [
-        p
-        for p in repo.changed_paths(base, revision, skip=frozenset({releases} - {""}))
-        if not p.startswith(f"{releases}/") and not any(fnmatch.fnmatchcase(p, g) for g in ignore)
-    ]
 
 
 def _revision(repo: GitRepo, info: TagInfo | None, rev: str | None) -> str:

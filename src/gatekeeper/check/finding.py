@@ -11,8 +11,8 @@ if TYPE_CHECKING:
 
 
 def release_for_head(repo: GitRepo) -> str:
-    """The one untagged release whose candidate has HEAD's tree outside the release folder."""
-    from gatekeeper.check.evaluation import stale_paths
+    """The one untagged release whose candidate has HEAD's files, release records aside."""
+    from gatekeeper.check.binding import stale_paths
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.records.reading import read_release, release_tags
 

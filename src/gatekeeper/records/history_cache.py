@@ -88,32 +88,103 @@ def _path(repo: GitRepo) -> Path:
     """Where the index is kept (asked of git once per process)."""
     if _PATH not in repo.memo:
         common = repo.run("rev-parse", "--git-common-dir").strip()
-        repo.memo[_PATH] = (repo.root / common / "gatekeeper" / f"history-{FORMAT}.json").resolve()
+        folder = (repo.root / common).resolve() / "gatekeeper"  # never resolved further:
+        repo.memo[_PATH] = folder / f"history-{FORMAT}.json"  # a link there is not followed
     path: Path = repo.memo[_PATH]
     return path
 
 
 def _load(path: Path, releases: str) -> HistoryIndex | None:
-    """The cached index, or None when absent, of another format or unreadable."""
+    """The cached index, or None when absent, of another format or not exactly what
+    `_save` writes (a truncated, hand-edited or planted file is rebuilt, never half read)."""
     from gatekeeper.repo import Change
 
     try:
-        data = json.loads(path.read_bytes())
-        if data["format"] != FORMAT or data["releases"] != releases:
+        data = json.loads(_read_plain(path))
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
             return None
-        index = HistoryIndex(data["head"], releases, list(data["line"]))
-        index.rewrites = [str(c) for c in data.get("rewrites", [])]
-        index.entry = {c: (d, r) for c, (d, r) in data["entry"].items()}
+        if data.get("releases") != releases:
+            return None
+        index = HistoryIndex(_text(data["head"]), releases, _texts(data["line"]))
+        index.rewrites = _texts(data["rewrites"])
+        index.loose = set(_texts(data["loose"]))
+        index.entry = {_text(c): _depth_rank(v) for c, v in _mapping(data["entry"]).items()}
         index.changes = {
-            tag: [
-                Change(commit, email, datetime.fromisoformat(when), status, p, blob, merge)
-                for commit, email, when, status, p, blob, merge in rows
+            _text(tag): [
+                Change(
+                    _text(commit),
+                    _text(email),
+                    datetime.fromisoformat(_text(when)),
+                    _text(status),
+                    _text(p),
+                    _text(blob),
+                    merge is True,
+                )
+                for commit, email, when, status, p, blob, merge in _rows(rows)
             ]
-            for tag, rows in data["changes"].items()
+            for tag, rows in _mapping(data["changes"]).items()
         }
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
-    return index
+    return index if _consistent(index) else None
+
+
+def _consistent(index: HistoryIndex) -> bool:
+    """Every depth names a commit of the line, and every change a commit of the graph (an
+    index that is not would fail a lookup midway through a run)."""
+    line = index.line
+    if any(index.entry.get(commit) != (depth, 0) for depth, commit in enumerate(line)):
+        return False
+    if any(
+        depth >= len(line) or (rank == 0 and line[depth] != c)
+        for c, (depth, rank) in index.entry.items()
+    ):
+        return False
+    return all(c.commit in index.entry for changes in index.changes.values() for c in changes)
+
+
+def _read_plain(path: Path) -> bytes:
+    """The file's bytes when it is a plain file (a link to /dev/zero or a FIFO is not)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError(f"{path}: not a plain file")
+        return handle.read()
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _texts(value: object) -> list[str]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return [_text(v) for v in value]
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("expected an object")
+    return value
+
+
+def _depth_rank(value: object) -> tuple[int, int]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise TypeError("expected [depth, rank]")
+    depth, rank = value
+    if type(depth) is not int or type(rank) is not int or depth < 0 or rank < 0:
+        raise TypeError("expected [depth, rank]")
+    return depth, rank
+
+
+def _rows(value: object) -> list[list[Any]]:
+    if not isinstance(value, list) or not all(isinstance(r, list) and len(r) == 7 for r in value):
+        raise TypeError("expected rows of 7")
+    return value
 
 
 def _save(path: Path, index: HistoryIndex) -> None:
@@ -124,6 +195,7 @@ def _save(path: Path, index: HistoryIndex) -> None:
         "releases": index.releases,
         "line": index.line,
         "rewrites": index.rewrites,
+        "loose": sorted(index.loose),
         "entry": index.entry,
         "changes": {
             tag: [
@@ -141,10 +213,17 @@ def _save(path: Path, index: HistoryIndex) -> None:
             for tag, changes in index.changes.items()
         },
     }
+    import stat
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(exist_ok=True)
+        if not stat.S_ISDIR(path.parent.lstat().st_mode):
+            return  # a link in place of the folder: nothing is written where it points
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
-        temporary.replace(path)
+        temporary.unlink(missing_ok=True)  # left by a run that was killed
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(temporary, flags, 0o644), "w", encoding="utf-8") as out:
+            out.write(json.dumps(doc, separators=(",", ":")))
+        temporary.replace(path)  # replaces a link at `path` itself, never what it names
     except OSError:
         pass  # a read-only .git: the cache is a speed-up, never required

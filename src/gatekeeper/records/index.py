@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from gatekeeper.repo import Change, GitRepo
 
-FORMAT = 1  # bump when what the index holds, or how it is ordered, changes
+FORMAT = 2  # bump when what the index holds, or how it is ordered, changes
 
 
 @dataclass
@@ -35,6 +35,10 @@ class HistoryIndex:
     line: list[str] = field(default_factory=list)  # first-parent line, root first
     entry: dict[str, tuple[int, int]] = field(default_factory=dict)  # commit -> (depth, rank)
     changes: dict[str, list[Change]] = field(default_factory=dict)  # tag -> oldest first
+    # Every path under the releases folder in history that is no record of a release (a
+    # `releases/__init__.py`): while there is none, no tree can hold one, and the binding
+    # need not read the `releases/` tree of thousands of entries to look for one.
+    loose: set[str] = field(default_factory=set)
     # Heads an earlier run had read that later vanished from HEAD's history (a reset or a
     # force-push), oldest first: the one observation the cache adds, kept until deleted.
     rewrites: list[str] = field(default_factory=list)
@@ -145,11 +149,14 @@ def _postorder(
 
 
 def _add_changes(index: HistoryIndex, fresh: list[Change]) -> None:
-    from gatekeeper.records.layout import release_of
+    from gatekeeper.records.layout import classify
 
     touched = set()
     for change in fresh:
-        tag = release_of(change.path, index.releases)
+        found = classify(change.path, index.releases)
+        if found is None or found.kind == "other":
+            index.loose.add(change.path)
+        tag = found.tag if found else None
         if tag is not None and change.commit in index.entry:
             index.changes.setdefault(tag, []).append(change)
             touched.add(tag)

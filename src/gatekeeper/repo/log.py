@@ -19,7 +19,7 @@ def log_args(
     rev: str, folders: tuple[str, ...], *, merges: bool, first_parent: bool, full: bool
 ) -> list[str]:
     """The one `git log` gatekeeper reads history with (see GitRepo.history)."""
-    args = [*GIT, "log", "--no-renames", "--raw", "--no-abbrev", "-z", "--date=raw"]
+    args = [*GIT, "log", "--root", "--no-renames", "--raw", "--no-abbrev", "-z", "--date=raw"]
     args.append("--format=%x1e%H%x00%P%x00%ae%x00%ad")
     if merges or first_parent:
         args += ["--diff-merges=first-parent", "--topo-order"]

@@ -8,9 +8,11 @@ the reader's `memo`, keyed by object id: an audit of thousands of releases reads
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from gatekeeper.errors import GitError
 from gatekeeper.repo.parse import parse_commit
 from gatekeeper.repo.values import CommitInfo, TreeEntry
 
@@ -166,23 +168,49 @@ def _diff(
 ) -> list[str]:
     if old == new:
         return []
-    before = {name: (mode, sha) for mode, name, sha in entries(reader, old)} if old else {}
-    after = {name: (mode, sha) for mode, name, sha in entries(reader, new)} if new else {}
+    a = _entry_set(reader, old) if old else frozenset()
+    b = _entry_set(reader, new) if new else frozenset()
+    id_bytes = len(old or new or "") // 2
+    before, after = _by_name(a - b, id_bytes), _by_name(b - a, id_bytes)
     out: list[str] = []
     for name in before.keys() | after.keys():
         path = f"{prefix}{name}"
         if not prefix and name in skip:
             continue
-        a, b = before.get(name), after.get(name)
-        if a == b:
-            continue
-        a_tree = a[1] if a and a[0] == TREE_MODE else None
-        b_tree = b[1] if b and b[0] == TREE_MODE else None
+        a_entry, b_entry = before.get(name), after.get(name)
+        a_tree = a_entry[1] if a_entry and a_entry[0] == TREE_MODE else None
+        b_tree = b_entry[1] if b_entry and b_entry[0] == TREE_MODE else None
         if a_tree or b_tree:
             out += _diff(reader, a_tree, b_tree, f"{path}/", skip)
-        if (a and a[0] != TREE_MODE) or (b and b[0] != TREE_MODE):
+        if (a_entry and a_entry[0] != TREE_MODE) or (b_entry and b_entry[0] != TREE_MODE):
             out.append(path)  # a file (or link, or submodule) on at least one side
     return out
+
+
+def _entry_set(reader: ObjectReader, tree: str) -> frozenset[bytes]:
+    """A tree's entries as raw `<mode> <name>\\0<id>` strings: two trees' differences are a
+    set difference, and only the few entries that differ are decoded (the `releases/` tree
+    holds thousands, and differs between a candidate and the tagged commit in a few).
+    Small trees are kept once read."""
+    key = ("entry-set", tree)
+    found: frozenset[bytes] | None = reader.memo.get(key)
+    if found is not None:
+        return found
+    raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
+    parts = _ENTRY[len(tree) // 2].findall(raw)
+    if sum(map(len, parts)) != len(raw):
+        raise GitError(f"tree {tree[:12]}: not a tree object git would write")
+    found = frozenset(parts)
+    if len(found) <= MEMO_TREE_ENTRIES:
+        reader.memo[key] = found
+    return found
+
+
+_ENTRY = {size: re.compile(rb"[0-7]{5,6} [^\0]*\0.{%d}" % size, re.DOTALL) for size in (20, 32)}
+
+
+def _by_name(raw: frozenset[bytes], id_bytes: int) -> dict[str, tuple[str, str]]:
+    return {name: (mode, sha) for mode, name, sha in _parse_tree(b"".join(raw), id_bytes)}
 
 
 def _walk(reader: ObjectReader, tree: str, prefix: str) -> list[TreeEntry]:

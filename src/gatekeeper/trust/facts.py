@@ -105,7 +105,7 @@ class Facts:
         tag = self.request.release
         return (
             f"stale: the revision differs from candidate {self.request.candidate[:12]} in: {shown}"
-            f" — either tag a commit whose files outside the release folder are the candidate's,"
+            f" — either tag a commit whose files, release records aside, are the candidate's,"
             f" or `gate request {tag} --revise --candidate HEAD` and approve again"
             " (the policy's `binding.ignore` can exempt paths such as docs/**)"
         )
