@@ -101,6 +101,61 @@ def test_a_freeze_window_must_be_well_formed(tmp_path: Path) -> None:
     assert res.code == 2 and "unknown IANA time zone 'Mars/Olympus'" in res.err
 
 
+def _freeze_rule(rrule: str) -> str:
+    return (
+        '[[gates]]\nid = "f"\ntype = "freeze"\n'
+        f'windows = [{{ rrule = "{rrule}", start = 2026-01-02T18:00:00Z, duration_hours = 2 }}]\n'
+    )
+
+
+def test_a_freeze_rule_that_would_stall_every_check_is_refused(tmp_path: Path) -> None:
+    """dateutil walks every period from a rule's start: FREQ=SECONDLY since January is
+    some 30 million steps at each check, a rule that never occurs walks to the year 9999,
+    and `BYDAY=60MO` crashed it outright."""
+    refused = {
+        "FREQ=SECONDLY": "FREQ=SECONDLY; expected FREQ=DAILY, WEEKLY, MONTHLY, YEARLY",
+        "FREQ=MINUTELY;INTERVAL=5": "FREQ=MINUTELY; expected",
+        "FREQ=DAILY;BYHOUR=0,1,2,3": "BYHOUR has several values; expected one",
+        "FREQ=DAILY;BYMINUTE=0,30": "BYMINUTE has several values; expected one",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30": "never occurs after 2026-01-02T18:00:00+00:00",
+        "FREQ=YEARLY;BYDAY=60MO": "rrule 'FREQ=YEARLY;BYDAY=60MO': ",
+    }
+    for n, (rule, said) in enumerate(refused.items()):
+        (tmp_path / str(n)).mkdir()
+        r = make_repo(tmp_path / str(n), gates=_freeze_rule(rule))
+        res = r.gate("check", "v1.0.0")
+        assert res.code == 2 and said in res.err, (rule, res.err)
+        assert "].windows[0]: rrule" in res.err and "hint:" in res.err
+        assert "Traceback" not in res.err
+
+
+def test_a_tag_regex_is_matched_in_linear_time(tmp_path: Path) -> None:
+    """A nested repeat made Python's `re` backtrack 2**60 times over a 61-character tag
+    (run in a subprocess with a timeout, so a hang fails instead of stalling the suite)."""
+    import subprocess
+    import sys
+
+    r = make_repo(tmp_path, extra="tag_regex = '^v(a+)+$'")
+    tag = "v" + "a" * 60 + "b"
+    proc = subprocess.run(
+        [sys.executable, "-m", "gatekeeper", "-C", str(r.path), "check", tag],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "does not match the policy's tag_regex" in proc.stderr
+    for n, pattern in enumerate((r"^v(\d+)\1$", r"^v(?=\d)")):
+        (tmp_path / str(n)).mkdir()
+        r = make_repo(tmp_path / str(n), extra=f"tag_regex = '{pattern}'")
+        res = r.gate("check", "v1.0.0")
+        assert res.code == 2 and "tag_regex: not a valid regular expression: invalid" in (
+            res.err
+        ), res.err
+        assert "RE2 syntax: no backreferences or lookaround" in res.err
+
+
 def test_when_paths_applies_only_when_a_matching_path_changed(tmp_path: Path) -> None:
     gate = (
         '[[gates]]\nid = "dba"\ntype = "approval"\nroles = ["ops"]\n'

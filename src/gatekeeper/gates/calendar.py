@@ -90,10 +90,9 @@ def _covering(
 
 
 def _rule(window: FreezeWindow, zone: ZoneInfo) -> rrule | rruleset:
-    from dateutil.rrule import rrulestr
+    from gatekeeper.gates.recurrence import compiled
 
-    # Local wall-clock times: a weekly 18:00 stays 18:00 across a DST change.
-    return rrulestr(window.rrule or "", dtstart=window.start.astimezone(zone))
+    return compiled(window.rrule or "", window.start, zone)
 
 
 def _local(moment: datetime) -> str:

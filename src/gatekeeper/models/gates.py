@@ -98,12 +98,9 @@ class FreezeWindow(Strict):
         if self.rrule is not None and (self.duration_hours is None or self.end is not None):
             raise ValueError("a recurring window needs `duration_hours` (and no `end`)")
         if self.rrule is not None:
-            from dateutil.rrule import rrulestr
+            from gatekeeper.gates.recurrence import check_rule
 
-            try:
-                rrulestr(self.rrule, dtstart=self.start)
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"rrule {self.rrule!r}: {exc}") from None
+            check_rule(self.rrule, self.start)
         return self
 
 

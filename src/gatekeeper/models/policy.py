@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -275,9 +274,11 @@ class Policy(Strict):
             return None
         if not value.isascii():
             raise ValueError("tag_regex must be ASCII")
+        from gatekeeper.policy.tagname import compile_tag_regex
+
         try:
-            re.compile(value, re.ASCII)
-        except re.error as exc:
+            compile_tag_regex(value)
+        except ValueError as exc:
             raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import InputError
 
@@ -46,9 +47,28 @@ def check_policy(tag: str, policy: Policy) -> str:
 def _mismatch(tag: str, policy: Policy) -> str | None:
     if not any(fnmatch.fnmatchcase(tag, glob) for glob in policy.tags):
         return f"matches none of the policy's tags {policy.tags}"
-    if policy.tag_regex and not re.match(policy.tag_regex, tag, re.ASCII):
+    if policy.tag_regex and not compile_tag_regex(policy.tag_regex).match(tag):
         return f"does not match the policy's tag_regex {policy.tag_regex!r}"
     return None
+
+
+@functools.cache
+def compile_tag_regex(pattern: str) -> Any:
+    """The policy's `tag_regex` in RE2, which matches in time linear in the tag: Python's
+    `re` backtracks exponentially on nested repeats such as `^(v|\\w+)+$`, and a policy
+    (or a policy change under review) would stall every check of a long tag. RE2 has no
+    backreferences or lookaround; a pattern that needs them is refused (ValueError)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print its own complaint on stderr
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args else "invalid"
+        raise ValueError(
+            f"{reason} (tag_regex is RE2 syntax: no backreferences or lookaround)"
+        ) from None
 
 
 def is_release_tag(tag: str, policy: Policy) -> bool:

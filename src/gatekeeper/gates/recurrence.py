@@ -1,0 +1,70 @@
+"""Recurring freeze windows: RFC 5545 RRULEs through python-dateutil, within limits that
+keep a check fast whatever the policy says.
+
+dateutil finds an occurrence by walking every period from the window's start, and walks
+to the year 9999 when a rule never occurs (`FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30`). So a
+rule recurs at most daily and at one time of day (a freeze is days or weeks long, its
+time of day is its `start`'s), must occur at all, and is built once per process with
+dateutil's cache: an audit of thousands of releases walks each rule once.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from dateutil.rrule import rrule, rruleset
+
+FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+_ONE_VALUE = ("BYHOUR", "BYMINUTE", "BYSECOND")
+
+
+def check_rule(text: str, start: datetime) -> None:
+    """ValueError naming what is wrong when `text` is no rule a freeze window may use."""
+    parts = _parts(text)
+    freq = parts.get("FREQ", "")
+    if freq not in FREQUENCIES:
+        raise ValueError(
+            f"rrule {text!r}: FREQ={freq or '(none)'}; expected FREQ={', '.join(FREQUENCIES)} "
+            "(a freeze recurs at most daily; its length is duration_hours)"
+        )
+    for key in _ONE_VALUE:
+        if "," in parts.get(key, ""):
+            raise ValueError(
+                f"rrule {text!r}: {key} has several values; expected one (a window starts "
+                "once a day at most)"
+            )
+    rule = compiled(text, start, None)
+    try:
+        first = rule.after(start, inc=True)
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
+        raise ValueError(f"rrule {text!r}: {exc or type(exc).__name__}") from None
+    if first is None:
+        raise ValueError(f"rrule {text!r}: never occurs after {start.isoformat()}")
+
+
+@functools.cache
+def compiled(text: str, start: datetime, zone: ZoneInfo | None) -> rrule | rruleset:
+    """The rule, its start in `zone`'s wall-clock time (a weekly 18:00 stays 18:00 across
+    a change to summer time), kept with the occurrences dateutil has found so far."""
+    from dateutil.rrule import rrulestr
+
+    dtstart = start.astimezone(zone) if zone is not None else start
+    try:
+        return rrulestr(text, dtstart=dtstart, cache=True)
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
+        raise ValueError(f"rrule {text!r}: {exc or type(exc).__name__}") from None
+
+
+def _parts(text: str) -> dict[str, str]:
+    """`FREQ=WEEKLY;BYDAY=FR` as {"FREQ": "WEEKLY", "BYDAY": "FR"} (upper-cased, as
+    dateutil reads it). One rule on one line: the window's `start` is its DTSTART, and
+    another window is the way to add an exception."""
+    if len(text.strip().splitlines()) != 1:
+        raise ValueError(f"rrule {text!r}: expected one line such as FREQ=WEEKLY;BYDAY=FR")
+    line = text.strip().upper().removeprefix("RRULE:")
+    return dict(part.partition("=")[::2] for part in line.split(";") if part)
