@@ -62,8 +62,8 @@ def compiled(text: str, start: datetime, zone: ZoneInfo | None) -> rrule | rrule
 
 def _parts(text: str) -> dict[str, str]:
     """`FREQ=WEEKLY;BYDAY=FR` as {"FREQ": "WEEKLY", "BYDAY": "FR"} (upper-cased, as
-    dateutil reads it). One rule on one line: the window's `start` is its DTSTART, and
-    another window is the way to add an exception."""
+    dateutil reads it). One rule on one line: the window's `start` is its DTSTART (a
+    second RRULE or an EXRULE would escape the limits above)."""
     if len(text.strip().splitlines()) != 1:
         raise ValueError(f"rrule {text!r}: expected one line such as FREQ=WEEKLY;BYDAY=FR")
     line = text.strip().upper().removeprefix("RRULE:")
