@@ -81,8 +81,20 @@ def _parsed(model: type[M], data: bytes, path: str) -> M:
 
 
 def read_release(repo: GitRepo, commit: str, releases: str, tag: str) -> ReleaseRecords:
-    """Read one release folder from git objects: one subtree, whatever the repo's size."""
+    """Read one release folder from git objects: one subtree, whatever the repo's size.
+    What a folder's tree holds is read once a process (a release at HEAD and at its tag
+    is often the same tree)."""
     layout = ReleaseLayout(releases, tag)
+    tree = repo.tree_id(commit, layout.folder)
+    key = ("release", releases, tag, tree or "")
+    kept: ReleaseRecords | None = repo.memo.get(key)
+    if kept is None:
+        kept = _read_release(repo, commit, layout)
+        repo.memo[key] = kept
+    return kept if kept.commit == commit else replace(kept, commit=commit)
+
+
+def _read_release(repo: GitRepo, commit: str, layout: ReleaseLayout) -> ReleaseRecords:
     entries = repo.ls_tree(commit, layout.folder)
     _within_budget(entries, layout.folder)
     # Each blob read (and hashed) once, however many paths; symlinks, submodules and big

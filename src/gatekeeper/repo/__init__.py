@@ -272,6 +272,10 @@ class GitRepo(TagsMixin):
         """Every commit on `rev`'s first-parent line (no diffs: fast even on long lines)."""
         return frozenset(self.run("rev-list", "--first-parent", "--end-of-options", rev).split())
 
+    def read_commits(self, commits: Sequence[str]) -> None:
+        """Read these commits now, in few round trips, for `commit_info` to answer from."""
+        trees.read_commits(self._objects, [c for c in commits if OBJECT_ID.match(c)])
+
     def commit_info(self, commit: str) -> CommitInfo:
         """A commit's parents, author, committer date and signature, from its raw object."""
         if not OBJECT_ID.match(commit):

@@ -52,9 +52,9 @@ class ObjectReader:
         stdout.read(1)  # the newline after the content
         return data
 
-    def read_many(self, shas: list[str], limit: int) -> dict[str, bytes]:
-        """Several blobs in few round trips (requests a chunk at a time, small enough never
-        to fill the pipe); each refused when larger than `limit`."""
+    def read_many(self, shas: list[str], limit: int, kind: str = "blob") -> dict[str, bytes]:
+        """Several objects of type `kind` in few round trips (requests a chunk at a time,
+        small enough never to fill the pipe); each refused when larger than `limit`."""
         out: dict[str, bytes] = {}
         unique = list(dict.fromkeys(shas))
         for at in range(0, len(unique), 64):
@@ -64,10 +64,10 @@ class ObjectReader:
             stdin.flush()
             for n, sha in enumerate(chunk):
                 header = stdout.readline().decode("ascii", "replace").split()
-                if len(header) != 3 or header[1] != "blob" or int(header[2]) > limit:
+                if len(header) != 3 or header[1] != kind or int(header[2]) > limit:
                     self.close()  # the rest of the chunk stays unread: drop the process
                     what = " ".join(header[1:]) or "unreadable"
-                    raise GitError(f"object {sha[:12]} is {what}; expected a blob ({n})")
+                    raise GitError(f"object {sha[:12]} is {what}; expected a {kind} ({n})")
                 out[sha] = stdout.read(int(header[2]))
                 stdout.read(1)
         return out

@@ -36,6 +36,14 @@ def commit(reader: ObjectReader, sha: str) -> CommitInfo:
     return info
 
 
+def read_commits(reader: ObjectReader, shas: list[str]) -> None:
+    """Read the commits not read yet in few round trips (`commit` then answers from the
+    memo): an audit asks who made each of tens of thousands of records."""
+    wanted = [sha for sha in dict.fromkeys(shas) if ("commit", sha) not in reader.memo]
+    for sha, raw in reader.read_many(wanted, TREE_LIMIT, kind="commit").items():
+        reader.memo[("commit", sha)] = parse_commit(sha, raw)
+
+
 def root_tree(reader: ObjectReader, sha: str) -> str:
     """The tree id a commit points at."""
     key = ("root", sha)

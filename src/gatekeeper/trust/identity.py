@@ -91,6 +91,7 @@ def claims_of(records: ReleaseRecords) -> dict[str, Claim]:
 
 def _by_author_email(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) -> dict[str, Signer]:
     signers = {}
+    repo.read_commits([claim.adders[0] for claim in claims.values() if claim.adders])
     for path, claim in claims.items():
         if not claim.adders:
             continue
@@ -126,6 +127,7 @@ def _by_commit_signature(
     from gatekeeper.trust.signing import Verifier
 
     signers = {}
+    repo.read_commits([sha for claim in claims.values() for sha in claim.adders])
     with Verifier(policy, namespace="git") as verifier:
         for path, claim in claims.items():
             problems = [_commit_problem(repo, verifier, claim, sha) for sha in claim.adders]
