@@ -55,14 +55,15 @@ def _date(
     if when is None:
         return ["the tag has no tagger date; re-create it with `git tag -a` or `gate tag`"]
     problems = []
-    if when > now + SKEW:
+    # Differences, never `now + SKEW`: a tag may claim any date git can write, 9999 too.
+    if when - now > SKEW:
         problems.append(f"the tag is dated {when.isoformat()}, in the future")
-    if commit is not None and commit.committed_at and when < commit.committed_at - SKEW:
+    if commit is not None and commit.committed_at and commit.committed_at - when > SKEW:
         problems.append(
             f"the tag is dated {when.isoformat()}, before the commit it tags "
             f"({commit.committed_at.isoformat()})"
         )
-    late = [(at, path) for path, at in _record_times(records) if at > when + SKEW]
+    late = [(at, path) for path, at in _record_times(records) if at - when > SKEW]
     if late:
         at, path = max(late)
         problems.append(

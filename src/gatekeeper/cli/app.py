@@ -28,6 +28,15 @@ class _Gate(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)  # in the order registered below, not alphabetical
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except Exception as exc:  # `gate --bogus`, `gate -C` (the command's own: invoke)
+            _usage(exc)
+            raise
+
     def invoke(self, ctx: Any) -> Any:
         try:
             result = super().invoke(ctx)
@@ -42,14 +51,30 @@ class _Gate(TyperGroup):
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
+            _usage(exc)
             if STATE["debug"] or type(exc).__module__.startswith(("click", "typer")):
-                raise  # usage errors are typer's to print
+                raise  # typer's own (help, completion) are typer's to print
             say(f"error: internal error: {type(exc).__name__}: {one_line(str(exc))}")
             say("hint: run again with --debug and report the traceback")
             ctx.exit(int(ExitCode.USAGE))
         if isinstance(result, int) and result:
             ctx.exit(result)
         return result
+
+
+def _usage(exc: Exception) -> None:
+    """A usage error (an unknown option, a value typer cannot read, a missing argument) as
+    every other refusal: one line naming it, then a hint, exit 2. Anything else: return."""
+    # click's UsageError, reached through the class typer exports: gatekeeper never imports
+    # click. Asking for help with no arguments is typer's to answer, as it always was.
+    usage = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+    if not isinstance(exc, usage) or type(exc).__name__ == "NoArgsIsHelpError":
+        return
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "gate"
+    say(f"error: {where}: {one_line(exc.format_message())}")  # type: ignore[attr-defined]
+    say(f"hint: `{where} --help` shows what it accepts")
+    raise typer.Exit(int(ExitCode.USAGE)) from None
 
 
 def _version(show: bool) -> None:

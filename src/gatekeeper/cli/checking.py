@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gatekeeper.cli.options import Format, FormatOpt, RepoDir, iso_time, out, repo_dir, say
+from gatekeeper.cli.options import (
+    Format,
+    FormatOpt,
+    RepoDir,
+    iso_time,
+    out,
+    say,
+    work_tree,
+)
 from gatekeeper.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -59,7 +67,6 @@ def check(
     """May this release be tagged? Exit 0 pass, 1 a gate failed, 2 bad input."""
     from gatekeeper.check.all_tags import check_each
     from gatekeeper.check.evaluation import CheckOptions, check_release
-    from gatekeeper.repo import open_repo
 
     if tag and tag_opt and tag != tag_opt:
         raise InputError(f"TAG '{tag}' and --tag '{tag_opt}' disagree", hint="give one of them")
@@ -68,7 +75,7 @@ def check(
             f"--stage: '{stage}'; expected pre-tag or post-release", hint="--stage pre-tag"
         )
     opts = CheckOptions(rev=rev, policy_ref=policy_ref, stage=stage, **_at(at))
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "check") as repo:
         if all_tags:
             reports = check_each(repo, opts)
         else:
@@ -81,7 +88,7 @@ def check(
         else reports[0].to_json()
     )
     if report_json:
-        report_json.write_text(dumps(data) + "\n", encoding="utf-8")
+        _write_report(report_json, dumps(data) + "\n")
     if fmt is Format.json:
         out(dumps(data))
     elif fmt is Format.junit:  # one document, a <testsuite> per release
@@ -95,16 +102,37 @@ def check(
     return 0 if all(r.passed for r in reports) else int(ExitCode.GATE_FAILED)
 
 
+def _write_report(path: Path, text: str) -> None:
+    """--report-json FILE, or exit 2 naming it (a folder, a missing folder, no permission)."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"--report-json {path}: cannot be written ({exc.strerror or exc}); expected a "
+            "file in an existing, writable folder",
+            hint="name a file such as gate-report.json",
+        ) from None
+
+
 def _step_summary(reports: list[Report]) -> None:
-    """Append the gates table to the job summary GitHub Actions provides."""
+    """Append the gates table to the job summary GitHub Actions provides. The verdict is
+    printed already (its `::stop-commands::` block resumed in the same write) and keeps its
+    exit code: a summary that cannot be written is a warning, not a reason to exit 2."""
     import os
 
     from gatekeeper.render.github import summary
 
     target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if target:
-        with Path(target).open("a", encoding="utf-8") as fh:
+    if not target:
+        return
+    try:
+        with Path(target).open("a", encoding="utf-8", errors="replace") as fh:
             fh.write(summary(reports))
+    except OSError as exc:
+        say(
+            f"warning: GITHUB_STEP_SUMMARY={target}: cannot append the job summary "
+            f"({exc.strerror or exc}); expected a writable file; the verdict above stands"
+        )
 
 
 def _at(value: str | None) -> dict[str, Any]:
@@ -146,9 +174,8 @@ def tag(
     """Create the annotated release tag, only if every gate passes."""
     from gatekeeper.check.tagging import create_release_tag
     from gatekeeper.render.text import check as text_check
-    from gatekeeper.repo import open_repo
 
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "tag") as repo:
         report, created = create_release_tag(repo, name, rev, policy_ref, sign=sign)
         if not created:
             out(text_check(report), colour=True)
@@ -178,11 +205,10 @@ def status(fmt: FormatOpt = Format.text, at: At = None, directory: RepoDir = Non
     from gatekeeper.check.status import statuses
     from gatekeeper.cli.progress import Progress
     from gatekeeper.render import json, markdown, text
-    from gatekeeper.repo import open_repo
 
     _not_junit(fmt, "status")
     progress = Progress("gate status")
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "status") as repo:
         rows = statuses(repo, CheckOptions(**_at(at)), progress=progress)
     progress.close()
     renderers = {Format.json: json.status, Format.markdown: markdown.status}
@@ -207,7 +233,6 @@ def explain(
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.check.explain import explain as explained
     from gatekeeper.render import json, markdown, text
-    from gatekeeper.repo import open_repo
 
     _not_junit(fmt, "explain")
     if stage not in {"pre-tag", "post-release"}:
@@ -215,7 +240,7 @@ def explain(
             f"--stage: '{stage}'; expected pre-tag or post-release", hint="--stage pre-tag"
         )
     opts = CheckOptions(policy_ref=policy_ref, stage=stage, **_at(at))
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "explain") as repo:
         told = explained(evaluate(repo, tag or _release_at_head(repo), opts))
     renderers = {Format.json: json.explain, Format.markdown: markdown.explain}
     out(renderers.get(fmt, text.explain)(told), colour=fmt is Format.text)

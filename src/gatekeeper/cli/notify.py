@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir, say
+from gatekeeper.cli.options import NoCommit, RepoDir, out, say, work_tree
 from gatekeeper.cli.records import Key, Tag
 from gatekeeper.errors import ExitCode
 
@@ -36,12 +36,7 @@ def notify(
     ] = None,
     smtp_port: Annotated[
         int | None,
-        typer.Option(
-            "--smtp-port",
-            min=1,
-            max=65535,
-            help="Port (else GATE_SMTP_PORT; default 587, 465 = TLS).",
-        ),
+        typer.Option("--smtp-port", help="Port (else GATE_SMTP_PORT; default 587, 465 = TLS)."),
     ] = None,
     smtp_user: Annotated[
         str | None, typer.Option("--smtp-user", help="Login (else GATE_SMTP_USER).")
@@ -63,7 +58,7 @@ def notify(
         bool, typer.Option("--smtp-ssl", help="TLS from the start (implicit TLS, port 465).")
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=1, help="Seconds to wait for each server.")
+        float, typer.Option("--timeout", help="Seconds to wait for each server (1-3600).")
     ] = 10.0,
     directory: RepoDir = None,
     no_commit: NoCommit = False,
@@ -74,7 +69,6 @@ def notify(
     sent) or a channel fails."""
     from gatekeeper.notify.config import SmtpOptions
     from gatekeeper.notify.sending import NotifyOptions, publish
-    from gatekeeper.repo import open_repo
 
     smtp = SmtpOptions(
         smtp_host, smtp_port, smtp_user, smtp_from, smtp_password_file, require_tls, smtp_ssl
@@ -82,7 +76,7 @@ def notify(
     opts = NotifyOptions(
         policy_ref, tuple(only or ()), resend, dry_run, smtp, timeout, key, not no_commit
     )
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "notify") as repo:
         result = publish(repo, tag, opts)
     return _shown(result, tag, dry_run=dry_run)
 

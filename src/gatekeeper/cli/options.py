@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,7 +12,10 @@ import typer
 from gatekeeper.render import printable
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime, tzinfo
+
+    from gatekeeper.repo import GitRepo
 
 STATE: dict[str, object] = {"debug": False, "dir": Path()}
 
@@ -38,10 +42,34 @@ def repo_dir(directory: Path | None) -> Path:
     return directory or Path(str(STATE["dir"]))
 
 
+@contextmanager
+def work_tree(directory: Path | None, command: str) -> Iterator[GitRepo]:
+    """The repository (as `repo_dir` finds it) for a command that reads or writes its work
+    tree; exit 2 in a bare repository, which has none: git refused with "must be run in a
+    work tree", and `gate validate` read its empty index as every record deleted."""
+    from gatekeeper.errors import GitError
+    from gatekeeper.repo import open_repo
+
+    with open_repo(repo_dir(directory)) as repo:
+        if repo.run("rev-parse", "--is-bare-repository").strip() == "true":
+            raise GitError(
+                f"{repo.root}: a bare repository (no work tree); gate {command} needs one",
+                hint=f"run it in a clone: `git clone {repo.root} DIR`, then "
+                f"`gate -C DIR {command} ...` (gate audit reads a bare repository as it is)",
+            )
+        yield repo
+
+
+# The times an option may name: git dates nothing before 1970, and a thousand years of
+# headroom keep every deadline, TTL and freeze window computed from it inside datetime's
+# range (the year 9999 plus five minutes of clock skew crashed `gate check --at`).
+EARLIEST_YEAR, LATEST_YEAR = 1970, 8999
+
+
 def iso_time(option: str, value: str, zone: tzinfo, *, expected: str, hint: str) -> datetime:
     """An option's ISO 8601 date or time, in `zone` when it names no offset; exit 2 saying
-    `expected` when it is not one."""
-    from datetime import datetime
+    `expected` when it is not one, or not between EARLIEST_YEAR and LATEST_YEAR."""
+    from datetime import UTC, datetime
 
     from gatekeeper.errors import InputError
 
@@ -49,7 +77,15 @@ def iso_time(option: str, value: str, zone: tzinfo, *, expected: str, hint: str)
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option} {value!r}: expected {expected}", hint=hint) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    earliest = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+    if not earliest <= moment < datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC):
+        raise InputError(
+            f"{option} {value!r}: out of range; expected a time from {EARLIEST_YEAR}-01-01 "
+            f"to {LATEST_YEAR}-12-31",
+            hint=hint,
+        )
+    return moment
 
 
 def say(message: str) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir
+from gatekeeper.cli.options import NoCommit, RepoDir, iso_time, out, work_tree
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def request(
     risk: Annotated[str | None, typer.Option(help="low, normal (default) or major.")] = None,
     component: Annotated[str | None, typer.Option(help="Component released, if any.")] = None,
     planned_at: Annotated[
-        datetime | None, typer.Option("--planned-at", help="Planned release time (ISO 8601).")
+        str | None, typer.Option("--planned-at", help="Planned release time (ISO 8601).")
     ] = None,
     candidate: Annotated[str | None, typer.Option(help="Candidate commit (default HEAD).")] = None,
     summary: Annotated[str | None, typer.Option(help="Summary of the change.")] = None,
@@ -78,10 +77,12 @@ def request(
     from datetime import UTC
 
     from gatekeeper.records.recording import RequestFields, file_request, open_session
-    from gatekeeper.repo import open_repo
 
-    if planned_at is not None and planned_at.tzinfo is None:
-        planned_at = planned_at.replace(tzinfo=UTC)
+    planned = None
+    if planned_at is not None:  # parsed here: typer's own error names no expected format
+        expected = "an ISO 8601 time (UTC unless it names an offset)"
+        hint = "--planned-at 2026-07-01T22:00:00+08:00"
+        planned = iso_time("--planned-at", planned_at, UTC, expected=expected, hint=hint)
     if withdraw and not (reason or "").strip():
         raise InputError(
             "--withdraw: needs --reason TEXT", hint=f"gate request {tag} --withdraw --reason ..."
@@ -91,14 +92,14 @@ def request(
         kind,
         risk,
         component,
-        planned_at,
+        planned,
         candidate,
         summary,
         rollback_plan,
         withdrawn=reason.strip() if withdraw and reason else None,
     )
     revise = revise or withdraw  # a withdrawal is the request's last revision
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "request") as repo:
         session = open_session(repo, tag, key)
         _report(file_request(session, tag, fields, revise=revise, commit=not no_commit))
     return 0
@@ -116,9 +117,8 @@ def _decision(decision: str, doc: str) -> Callable[..., int]:
         key: Key = None,
     ) -> int:
         from gatekeeper.records.recording import open_session, sign_off
-        from gatekeeper.repo import open_repo
 
-        with open_repo(repo_dir(directory)) as repo:
+        with work_tree(directory, decision) as repo:
             session = open_session(repo, tag, key)
             _report(sign_off(session, tag, role, decision, comment, commit=not no_commit))
         return 0
@@ -161,7 +161,6 @@ def attach(
     test-report record supersedes older ones."""
     from gatekeeper.records.recording import attach as attach_evidence
     from gatekeeper.records.recording import open_session
-    from gatekeeper.repo import open_repo
 
     sets = {}
     for item in set_ or []:
@@ -171,7 +170,7 @@ def attach(
                 f"--set {item!r}: expected key=value", hint="e.g. --set target=database"
             )
         sets[name.strip()] = value
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "attach") as repo:
         session = open_session(repo, tag, key)
         written = attach_evidence(
             session, tag, kind, files or None, sets, commit=not no_commit, force=force
@@ -190,11 +189,10 @@ def emergency(
 ) -> int:
     """Declare an emergency (紧急上线): failing gates are waived, except `never_waive`."""
     from gatekeeper.records.recording import declare_emergency, open_session
-    from gatekeeper.repo import open_repo
 
     if not reason.strip():
         raise InputError("--reason: empty", hint=f"gate emergency {tag} --reason TEXT")
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "emergency") as repo:
         session = open_session(repo, tag, key)
         _report(declare_emergency(session, tag, reason.strip(), ticket, commit=not no_commit))
     return 0

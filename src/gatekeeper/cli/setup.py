@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gatekeeper.cli.options import NoCommit, RepoDir, out, repo_dir, say
+from gatekeeper.cli.options import NoCommit, RepoDir, out, say, work_tree
 from gatekeeper.errors import InputError
 from gatekeeper.models.schemas import NAMES as SCHEMAS
 
@@ -22,9 +22,8 @@ def init(
 ) -> int:
     """Scaffold policies/release.toml from a shipped template, with you as its first person."""
     from gatekeeper.policy.scaffold import POLICY, init_policy, install_hooks
-    from gatekeeper.repo import open_repo
 
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "init") as repo:
         if hooks and (repo.root / POLICY).exists():
             for path in install_hooks(repo):
                 out(f"installed {path}")
@@ -80,16 +79,15 @@ def validate(
     """Schema-check policy and record files (default: what is staged) and append-only rules."""
     from gatekeeper.policy.loading import POLICY_DIR
     from gatekeeper.records import validate as v
-    from gatekeeper.repo import open_repo
 
-    with open_repo(repo_dir(directory)) as repo:
+    with work_tree(directory, "validate") as repo:
         folders = v.release_folders(repo)
         if paths:
             count = v.validate_files(repo.root, paths, folders)
             v.validate_index_append_only(repo, folders)
         else:
             count = v.validate_index(repo, folders, everything=everything)
-        unstaged = [] if paths else repo.dirty([POLICY_DIR])
+        unstaged = [] if paths else v.unstaged(repo, POLICY_DIR)
     out(f"ok: {count} file(s) valid")
     if unstaged:
         say(

@@ -44,7 +44,7 @@ def check(gate: BackupGate, items: list[EvidenceItem], ctx: CheckContext) -> lis
         age_hours = (ctx.reference_time - details.taken_at).total_seconds() / 3600
         # The same clock-skew allowance as for records: `taken_at` defaults to the moment
         # the command ran, a little after the time the record itself is dated.
-        if details.taken_at > ctx.reference_time + SKEW:
+        if details.taken_at - ctx.reference_time > SKEW:  # no overflow near year 9999
             reasons.append(f"backup of '{target}' is dated in the future ({details.taken_at})")
         elif gate.max_age_hours is not None and age_hours > gate.max_age_hours:
             reasons.append(

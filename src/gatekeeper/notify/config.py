@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 SMTP_PORT = 587  # message submission (RFC 6409)
 SSL_PORT = 465  # submission over implicit TLS (RFC 8314)
+MAX_PASSWORD_BYTES = 4096  # a password file is read this far at most (not /dev/zero forever)
+MAX_TIMEOUT = 3600  # seconds per server; beyond it (or inf, nan) sockets cannot wait
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,22 @@ class Endpoint:
     url_env: str
     secret: str | None = None
     secret_env: str | None = None
+
+
+def check_options(smtp: SmtpOptions, timeout: float) -> None:
+    """Option values no server could be reached with; exit 2 before anything is checked."""
+    import math
+
+    if not (math.isfinite(timeout) and 1 <= timeout <= MAX_TIMEOUT):
+        raise InputError(
+            f"--timeout {timeout:g}: expected a number of seconds from 1 to {MAX_TIMEOUT}",
+            hint="--timeout 10 (the default)",
+        )
+    if smtp.port is not None and not 0 < smtp.port < 65536:
+        raise InputError(
+            f"--smtp-port {smtp.port}: expected a port number from 1 to 65535",
+            hint="--smtp-port 587, or 465 for TLS from the start",
+        )
 
 
 def recipients(policy: Policy, notify: Notify) -> list[str]:
@@ -130,15 +148,45 @@ def _password(opts: SmtpOptions, env: Mapping[str, str]) -> tuple[str | None, st
     """--smtp-password-file (first line), else GATE_SMTP_PASSWORD; never a plain option,
     which any user of the machine could read in the process list."""
     if opts.password_file is not None:
-        try:
-            text = opts.password_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeError) as exc:
-            raise InputError(
-                f"--smtp-password-file {opts.password_file}: cannot be read ({exc})",
-                hint="give a readable UTF-8 file holding the password",
-            ) from None
+        text = _password_file(opts.password_file)
         return (text.splitlines() or [""])[0], f"--smtp-password-file {opts.password_file}"
     return env.get("GATE_SMTP_PASSWORD") or None, "GATE_SMTP_PASSWORD"
+
+
+def _password_file(path: Path) -> str:
+    """A regular file of at most MAX_PASSWORD_BYTES of UTF-8, read without blocking on a
+    pipe or reading a device forever; exit 2 naming it otherwise."""
+    import os
+    import stat
+
+    where, hint = f"--smtp-password-file {path}", "give a readable UTF-8 file holding the password"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot be read ({exc.strerror or exc})", hint=hint) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(
+                f"{where}: not a regular file (a device, a pipe or a folder); expected a file "
+                f"of at most {MAX_PASSWORD_BYTES} bytes",
+                hint=hint,
+            )
+        data = b""
+        while len(data) <= MAX_PASSWORD_BYTES and (chunk := os.read(fd, MAX_PASSWORD_BYTES)):
+            data += chunk
+    except OSError as exc:
+        raise InputError(f"{where}: cannot be read ({exc.strerror or exc})", hint=hint) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_PASSWORD_BYTES:
+        raise InputError(
+            f"{where}: more than {MAX_PASSWORD_BYTES} bytes; expected a file holding a password",
+            hint=hint,
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeError:  # its message would quote a byte of the password
+        raise InputError(f"{where}: not UTF-8 text; expected a password", hint=hint) from None
 
 
 def endpoints(notify: Notify, env: Mapping[str, str], channels: set[str]) -> list[Endpoint]:

@@ -86,8 +86,8 @@ def send(msg: EmailMessage, smtp: SmtpSettings, count: int) -> Outcome:
             refused = conn.send_message(msg)
     except _Refused as exc:
         return Outcome(CHANNEL, sent=False, problem=f"{exc}; nothing was sent")
-    except (smtplib.SMTPException, OSError) as exc:
-        return Outcome(CHANNEL, sent=False, problem=_why(exc, smtp))
+    except (smtplib.SMTPException, OSError, ValueError) as exc:  # ValueError: a host name
+        return Outcome(CHANNEL, sent=False, problem=_why(exc, smtp))  # IDNA cannot encode
     accepted, message_id = count - len(refused), str(msg["Message-ID"])
     detail = f"{accepted} recipients via {smtp.host}, Message-ID {message_id}"
     names = ", ".join(f"{a} ({code})" for a, (code, _) in refused.items())
@@ -140,4 +140,6 @@ def _why(exc: BaseException, smtp: SmtpSettings) -> str:
         return f"{where}: no answer within {smtp.timeout:g} s"
     if isinstance(exc, ConnectionRefusedError):
         return f"{where}: connection refused"
+    if isinstance(exc, UnicodeError):  # its text could quote the password: never shown
+        return f"{where}: the host name, login or password cannot be encoded ({type(exc).__name__})"
     return f"{where}: {type(exc).__name__}: {' '.join(str(exc).split())}"

@@ -68,8 +68,10 @@ def publish(
 ) -> Publication:
     """Check, plan every channel, send, record."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
+    from gatekeeper.notify.config import check_options
     from gatekeeper.records.session import open_session
 
+    check_options(opts.smtp, opts.timeout)  # 0. values no server could be reached with
     evaluation = evaluate(repo, tag, CheckOptions(policy_ref=opts.policy_ref))  # 1. the check
     if not evaluation.report.passed:
         return Publication(evaluation.report)

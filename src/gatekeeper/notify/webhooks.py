@@ -13,6 +13,8 @@ from gatekeeper.notify import payloads
 from gatekeeper.notify.delivery import Delivery, Outcome
 
 if TYPE_CHECKING:
+    import urllib.error
+
     from gatekeeper.notify.config import Endpoint
     from gatekeeper.notify.message import Notice
 
@@ -66,7 +68,9 @@ def post_for(endpoint: Endpoint, notice: Notice, now: float) -> Post:
 
 
 def send(post: Post, timeout: float) -> Outcome:
-    """POST it; the vendor's answer decides."""
+    """POST it; the vendor's answer decides. Whatever fails is the channel's failure, never
+    a crash: the mail may have gone out already, and its record must still be written."""
+    import http.client
     import urllib.error
     import urllib.request
 
@@ -81,22 +85,50 @@ def send(post: Post, timeout: float) -> Outcome:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
             text = answer.read(MAX_ANSWER).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
-        said = exc.read(MAX_ANSWER).decode("utf-8", "replace")
-        return Outcome(channel, sent=False, problem=f"HTTP {exc.code}: {_short(said)}")
+        return Outcome(channel, sent=False, problem=f"HTTP {exc.code}: {_short(_said(exc))}")
     except (urllib.error.URLError, OSError) as exc:
         why = getattr(exc, "reason", exc)
         if isinstance(why, TimeoutError):
             why = f"no answer within {timeout:g} s"
         return Outcome(channel, sent=False, problem=f"cannot reach {_host(post.url)}: {why}")
+    except (http.client.HTTPException, ValueError) as exc:
+        return Outcome(channel, sent=False, problem=_unsendable(post, exc))
     problem = vendor_error(post.endpoint.vendor, text)
     return Outcome(channel, sent=not problem, problem=problem)
+
+
+def _unsendable(post: Post, exc: Exception) -> str:
+    """One line for what urllib raises besides URLError: an answer that is not HTTP
+    (http.client.HTTPException), or a URL that cannot go on the wire (InvalidURL, a host
+    IDNA cannot encode, a path that is not ASCII: ValueError). The URL is never shown."""
+    import http.client
+
+    host = _host(post.url)
+    if isinstance(exc, http.client.HTTPException):
+        said = _short(str(exc).replace(post.url, HIDDEN))
+        return f"{host} did not answer in HTTP ({type(exc).__name__}: {said})"
+    return (
+        f"cannot send to {host}: the URL in {post.endpoint.url_env} cannot go on the wire "
+        f"({type(exc).__name__}: is its path ASCII, its host name valid?)"
+    )
+
+
+def _said(exc: urllib.error.HTTPError) -> str:
+    """The body of an error answer, as far as it can be read."""
+    import http.client
+
+    try:
+        body: bytes = exc.read(MAX_ANSWER)
+    except (http.client.HTTPException, OSError, ValueError):
+        return "(its body could not be read)"
+    return body.decode("utf-8", "replace")
 
 
 def vendor_error(vendor: str, text: str) -> str:
     """Why a 2xx answer still means failure ('' when it does not)."""
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         if vendor == "slack":  # Slack answers a plain `ok`; its errors are HTTP statuses
             return ""
         return f"{vendor} answered something other than JSON: {_short(text)}"

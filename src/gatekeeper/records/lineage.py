@@ -207,7 +207,7 @@ def left_behind(
             made, newer = _made(repo, entry, kind, records)
         except GateError as exc:
             made, newer = None, f"cannot be read ({exc.message})"
-        if newer and (made is None or made <= before + SKEW):
+        if newer and (made is None or made - before <= SKEW):  # no overflow near year 9999
             reasons.append(
                 f"{entry.path}: {newer} on the trusted ref ({trusted[:12]}) but not in the "
                 "revision judged; judge (tag) a commit that includes every record of the release"

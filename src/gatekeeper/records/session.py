@@ -54,6 +54,7 @@ def open_session(repo: GitRepo, tag: str, key: str | Path | None = None) -> Sess
     head = repo.head()
     if head is None:
         raise InputError(f"{repo.root}: no commits yet", hint="commit your code and policy first")
+    refuse_unfinished(repo)
     loaded = policy_in_force(repo, head, None)
     tagname.check_policy(tag, loaded.policy)
     email = repo.author().email
@@ -71,6 +72,31 @@ def open_session(repo: GitRepo, tag: str, key: str | Path | None = None) -> Sess
         else None
     )
     return Session(repo, head, loaded, person, signing)
+
+
+# What git leaves in its directory while an operation waits for the user: a record
+# committed then would go into it (git refuses a partial commit during a merge anyway).
+_UNFINISHED = (
+    ("MERGE_HEAD", "a merge", "`git merge --abort`"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick", "`git cherry-pick --abort`"),
+    ("REVERT_HEAD", "a revert", "`git revert --abort`"),
+    ("rebase-merge", "a rebase", "`git rebase --abort`"),
+    ("rebase-apply", "a rebase or `git am`", "`git rebase --abort` or `git am --abort`"),
+)
+
+
+def refuse_unfinished(repo: GitRepo) -> None:
+    """Exit 2 while a merge, cherry-pick, revert or rebase is in progress (nothing written)."""
+    args = [arg for name, _, _ in _UNFINISHED for arg in ("--git-path", name)]
+    paths = repo.run("rev-parse", *args).splitlines()
+    for path, (name, what, abort) in zip(paths, _UNFINISHED, strict=True):
+        if (repo.root / path).exists():  # relative to the work tree's top, or absolute
+            raise InputError(
+                f"{repo.root}: {what} is in progress ({name}); expected a finished one, "
+                "so the record is committed on its own",
+                hint=f"finish it (resolve, `git add`, `git commit` or `--continue`) or "
+                f"abort it ({abort}), then run the command again",
+            )
 
 
 def _key_hint(policy: Policy, person: str, public: str, source: str) -> str:

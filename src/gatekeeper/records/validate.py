@@ -112,26 +112,80 @@ def validate_files(root: Path, paths: list[str], folders: Sequence[str] = ("rele
     """Validate files on disk (what pre-commit hands over); returns how many were checked."""
     checked = 0
     for name in paths:
-        rel = Path(name)
-        full = rel if rel.is_absolute() else root / rel
-        relpath = full.resolve().relative_to(root.resolve()).as_posix() if full.exists() else name
+        full, relpath = _in_work_tree(root, name)
         if not any(is_relevant(relpath, folder) for folder in folders):
             continue
-        if full.is_symlink():
-            raise RecordError(
-                f"{relpath}: is a symlink; expected a regular file",
-                hint="release records must be plain files",
+        if full is None:
+            raise InputError(
+                f"{name}: outside the work tree of {root}; expected a path inside it",
+                hint="name files in the repository, relative to its top (as pre-commit does)",
             )
-        if not full.exists():
-            continue  # deleted: append-only checks see deletions in the index
-        if full.stat().st_size > MAX_BLOB_BYTES:
-            raise RecordError(
-                f"{relpath}: {full.stat().st_size} bytes; expected at most {MAX_BLOB_BYTES}",
-                hint="keep large artefacts out of git",
-            )
-        validate_blob(relpath, full.read_bytes(), folders)
-        checked += 1
+        data = _plain_file(full, relpath)
+        if data is not None:
+            validate_blob(relpath, data, folders)
+            checked += 1
     return checked
+
+
+def _in_work_tree(root: Path, name: str) -> tuple[Path | None, str]:
+    """The file `name` names and its path in the work tree, its folder resolved but never
+    the file itself (a symlink is refused, not followed); (None, name) when it is outside."""
+    import os
+
+    given = Path(os.path.normpath(name))
+    full = given if given.is_absolute() else Path(os.path.normpath(root / given))
+    try:
+        rel = (full.parent.resolve() / full.name).relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):  # outside, or a symlink loop on the way
+        return None, given.as_posix()
+    return full, rel.as_posix()
+
+
+def _plain_file(full: Path, relpath: str) -> bytes | None:
+    """The bytes of a regular file of at most MAX_BLOB_BYTES; None when it is gone (deleted:
+    the append-only checks see deletions in the index); exit 2 for anything else."""
+    import stat
+
+    try:
+        info = full.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    kinds = {stat.S_IFREG: "", stat.S_IFLNK: "a symlink", stat.S_IFDIR: "a folder"}
+    what = kinds.get(stat.S_IFMT(info.st_mode), "a pipe, a socket or a device")
+    if what:
+        raise RecordError(
+            f"{relpath}: is {what}; expected a regular file",
+            hint="policy and release records must be plain files inside the repository",
+        )
+    try:
+        with full.open("rb") as handle:
+            data = handle.read(MAX_BLOB_BYTES + 1)
+    except OSError as exc:
+        raise RecordError(
+            f"{relpath}: cannot be read ({exc.strerror or exc}); expected a readable file",
+            hint="check the file's permissions",
+        ) from None
+    if len(data) > MAX_BLOB_BYTES:
+        raise RecordError(
+            f"{relpath}: {max(info.st_size, len(data))} bytes; expected at most {MAX_BLOB_BYTES}",
+            hint="keep large artefacts out of git",
+        )
+    return data
+
+
+def unstaged(repo: GitRepo, folder: str) -> list[str]:
+    """Paths under `folder` whose work-tree copy differs from the index, untracked ones too
+    (what `git add` would still change): a change that is staged is not listed."""
+    out = repo.run("status", "--porcelain", "-z", "--untracked-files=all", "--", f"{folder}/")
+    found, records = [], iter(out.split("\0"))
+    for record in records:
+        if len(record) < 4:
+            continue
+        if record[0] in "RC":  # a staged rename or copy: its source path comes next
+            next(records, None)
+        if record[1] != " ":  # Y, the work tree's column: ' ' means as staged
+            found.append(record[3:])
+    return found
 
 
 def validate_index(repo: GitRepo, folders: Sequence[str], *, everything: bool = False) -> int:

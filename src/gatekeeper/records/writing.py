@@ -79,19 +79,31 @@ class _Undo:
     replaced: dict[Path, bytes] = field(default_factory=dict)
 
     def put(self, root: Path, files: dict[str, bytes]) -> None:
-        """Write `files` under `root` (a regular file there is replaced), parents too."""
+        """Write `files` under `root` (a regular file there is replaced), parents too; exit 2
+        before writing anything when a folder on the way is a file or a symlink."""
+        for rel in files:
+            _refuse_blocked(root, rel)
         for rel, data in files.items():
-            target = root / rel
-            for parent in reversed(target.parents):
-                if not parent.exists() and root in parent.parents:
-                    parent.mkdir()
-                    self.created.append(parent)
-            if target.is_file() and not target.is_symlink():
-                self.replaced.setdefault(target, target.read_bytes())
-            else:
-                self.created.append(target)
-            with target.open("wb" if target in self.replaced else "xb") as fh:
-                fh.write(data)
+            try:
+                self._put(root, root / rel, data)
+            except OSError as exc:
+                raise RecordError(
+                    f"{rel}: cannot be written ({exc.strerror or exc}); expected a writable "
+                    "work tree",
+                    hint="check the folder's permissions and free space; nothing was committed",
+                ) from None
+
+    def _put(self, root: Path, target: Path, data: bytes) -> None:
+        for parent in reversed(target.parents):
+            if not parent.exists() and root in parent.parents:
+                parent.mkdir()
+                self.created.append(parent)
+        if target.is_file() and not target.is_symlink():
+            self.replaced.setdefault(target, target.read_bytes())
+        with target.open("wb" if target in self.replaced else "xb") as fh:
+            if target not in self.replaced:
+                self.created.append(target)  # ours only once made (never a folder)
+            fh.write(data)
 
     def undo(self) -> None:
         """Put the work tree back as it was."""
@@ -100,6 +112,25 @@ class _Undo:
         for path in reversed(self.created):
             with suppress(OSError):
                 path.unlink() if path.is_file() else path.rmdir()
+
+
+def _refuse_blocked(root: Path, rel: str) -> None:
+    """Every folder on the way to `rel` is a real folder or not there yet: a file named
+    `releases` would make the write fail half-way, a symlink would write outside the tree."""
+    folder = root
+    for part in Path(rel).parts[:-1]:
+        folder /= part
+        if folder.is_symlink():
+            what = "a symlink"
+        elif folder.exists() and not folder.is_dir():
+            what = "a file"
+        else:
+            continue
+        where = folder.relative_to(root).as_posix()
+        raise RecordError(
+            f"{where}: is {what}; expected a folder (for {rel})",
+            hint=f"move or rename {where} out of the way; nothing was written",
+        )
 
 
 def write(

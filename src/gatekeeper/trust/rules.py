@@ -88,7 +88,7 @@ def verify_not_requester(policy: Policy, person: str, requesters: frozenset[str]
 
 def verify_not_future(at: datetime, now: datetime) -> str | None:
     """6. A record counts only once made: not dated after the time judged."""
-    if at > now + SKEW:
+    if at - now > SKEW:  # a difference, not `now + SKEW`: no date is too late to compare
         return f"dated {at.isoformat()}, after the time judged ({now.isoformat()})"
     return None
 
