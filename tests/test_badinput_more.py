@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, Result, approve_all, make_repo
+from test_notify import _ready
 
 TAG = "v1.0.0"
 
@@ -196,7 +197,6 @@ def test_a_release_folder_that_is_a_symlink_is_never_written_through(tmp_path: P
 
 NOTIFY = '[notify]\nemail = ["ops@example.com"]\n'
 ROBOT = 'webhooks = [{ type = "slack", url_env = "GATE_SLACK_URL" }]\n'
-NOTICE = "# 上线通告\n\nv1.0.0 今晚上线。\n"
 
 
 @pytest.fixture(autouse=True)
@@ -204,17 +204,6 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Requests to 127.0.0.1 go straight there, whatever proxy the machine has."""
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)
-
-
-def _ready(tmp_path: Path, notify: str) -> Repo:
-    """An approved release with a launch notice: `gate notify` gets as far as sending."""
-    r = _requested(tmp_path, extra=notify)
-    approve_all(r)
-    (tmp_path / "notice.md").write_text(NOTICE, encoding="utf-8")
-    res = r.gate("attach", TAG, "launch-notice", str(tmp_path / "notice.md"), who="alice")
-    assert res.code == 0, res.err
-    assert r.gate("check", TAG).code == 0
-    return r
 
 
 def _smtp_env(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
