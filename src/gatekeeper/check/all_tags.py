@@ -24,12 +24,15 @@ def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
     head = repo.resolve_commit("HEAD", "HEAD")
     loaded = policy_in_force(repo, head, opts.policy_ref)
     from gatekeeper.records.history_cache import shared_index
+    from gatekeeper.records.reading import read_ahead
 
-    shared_index(repo, head, loaded.policy.releases)  # one history pass for every tag
+    releases = loaded.policy.releases
+    tags = {n: i for n, i in sorted(repo.tags().items()) if is_release_tag(n, loaded.policy)}
+    folders = [(info.commit, name) for name, info in tags.items() if info.commit]
+    # One history pass for every tag; while git walks, the release folders are read.
+    shared_index(repo, head, releases, lambda: read_ahead(repo, releases, folders))
     reports = []
-    for name, info in sorted(repo.tags().items()):
-        if not is_release_tag(name, loaded.policy):
-            continue
+    for name, info in tags.items():
         try:
             reports.append(check_release(repo, name, replace(opts, tag_info=info)))
         except GateError as exc:

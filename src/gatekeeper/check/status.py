@@ -120,16 +120,19 @@ def statuses(
     from gatekeeper.errors import InputError
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.records.history_cache import shared_index
-    from gatekeeper.records.reading import release_tags
+    from gatekeeper.records.reading import read_ahead, release_tags
 
     head = repo.head()
     if head is None:
         raise InputError(f"{repo.root}: no commits yet", hint="run `gate init` and commit")
     policy = policy_in_force(repo, head, None).policy
-    shared_index(repo, head, policy.releases)  # one history pass for every release
-    base = replace(opts or CheckOptions(), records_at=head)
     tags = repo.tags()  # one for-each-ref for every release
     names = release_tags(repo, head, policy.releases)
+    tagged = [(info.commit, t) for t in names if (info := tags.get(t)) and info.commit]
+    folders = [(head, t) for t in names] + tagged
+    # One history pass for every release; while git walks, the release folders are read.
+    shared_index(repo, head, policy.releases, lambda: read_ahead(repo, policy.releases, folders))
+    base = replace(opts or CheckOptions(), records_at=head)
     rows = []
     for done, tag in enumerate(names):
         if progress:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from gatekeeper.records.index import FORMAT, HistoryIndex, build, extend
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gatekeeper.repo import GitRepo
 
 _MEMO = ("history-index",)
@@ -31,9 +33,12 @@ def current_index(repo: GitRepo) -> HistoryIndex | None:
     return found
 
 
-def shared_index(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
+def shared_index(
+    repo: GitRepo, head: str, releases: str, meanwhile: Callable[[], object] | None = None
+) -> HistoryIndex:
     """The index from `head`: this process's, else the cache brought up to date, else
-    built in one pass; saved for the next run."""
+    built in one pass; saved for the next run. `meanwhile` runs while git walks, if it
+    has to (work that needs no history: reading release folders)."""
     index = current_index(repo)
     if index is not None and index.head == head and index.releases == releases:
         return index
@@ -45,11 +50,13 @@ def shared_index(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
     if cached is not None and read_up_to == head:
         index = cached
     elif cached is not None and repo.is_ancestor(cached.head, head):
-        index = cached if cached.line and extend(repo, cached, cached.head, head) else None
+        index = (
+            cached if cached.line and extend(repo, cached, cached.head, head, meanwhile) else None
+        )
     elif read_up_to:
         rewrites.append(read_up_to)  # what the last run read is gone from HEAD's history
     if index is None:
-        index = build(repo, head, releases)
+        index = build(repo, head, releases, meanwhile)
     index.rewrites = rewrites
     if path and read_up_to != head:
         _save(path, index)

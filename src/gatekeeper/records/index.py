@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Container
+    from collections.abc import Callable, Container
 
     from gatekeeper.repo import Change, GitRepo
 
@@ -78,25 +78,38 @@ class _LinePrefix:
         return self.index.line[found[0]] == commit
 
 
-def build(repo: GitRepo, head: str, releases: str) -> HistoryIndex:
+def build(
+    repo: GitRepo, head: str, releases: str, meanwhile: Callable[[], object] | None = None
+) -> HistoryIndex:
     """The index of everything reachable from `head`, in one pass of each kind."""
     index = HistoryIndex(head, releases)
-    extend(repo, index, None, head)
+    extend(repo, index, None, head, meanwhile)
     return index
 
 
-def extend(repo: GitRepo, index: HistoryIndex, last: str | None, head: str) -> bool:
+def extend(
+    repo: GitRepo,
+    index: HistoryIndex,
+    last: str | None,
+    head: str,
+    meanwhile: Callable[[], object] | None = None,
+) -> bool:
     """Add what `head` reaches beyond `last` (None: everything). False, and the index
-    unchanged, when `last` is not on `head`'s first-parent line (merged in from the side)."""
+    unchanged, when `last` is not on `head`'s first-parent line (merged in from the side).
+    git's walk of the releases folder, the longest part, starts first and runs on its own
+    while the graph is read and `meanwhile` does work that needs no history."""
     span = f"{last}..{head}" if last else head
-    parents = _parents(repo, span)
-    new_line = repo.run("rev-list", "--first-parent", "--reverse", "--end-of-options", span)
-    line = new_line.split()
-    if last and (not line or parents.get(line[0], [])[:1] != [last]):
-        return False
-    for commit in line:
-        _bring_in(index, commit, parents)
-    fresh = list(repo.history(span, index.releases, full=True, merges=True))
+    with repo.history_ahead(span, index.releases, merges=True, full=True) as ahead:
+        parents = _parents(repo, span)
+        new_line = repo.run("rev-list", "--first-parent", "--reverse", "--end-of-options", span)
+        line = new_line.split()
+        if last and (not line or parents.get(line[0], [])[:1] != [last]):
+            return False
+        for commit in line:
+            _bring_in(index, commit, parents)
+        if meanwhile is not None:
+            meanwhile()
+        fresh = list(ahead.changes())
     _add_changes(index, fresh)
     index.head = head
     return True

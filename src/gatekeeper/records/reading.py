@@ -94,6 +94,18 @@ def read_release(repo: GitRepo, commit: str, releases: str, tag: str) -> Release
     return kept if kept.commit == commit else replace(kept, commit=commit)
 
 
+def read_ahead(repo: GitRepo, releases: str, folders: list[tuple[str, str]]) -> None:
+    """Read (and keep, per folder tree) the records of each (commit, tag) while git walks
+    history for something else; what cannot be read is left for its own check to report."""
+    from gatekeeper.errors import GateError
+
+    for commit, tag in folders:
+        try:
+            read_release(repo, commit, releases, tag)
+        except GateError:
+            continue
+
+
 def _read_release(repo: GitRepo, commit: str, layout: ReleaseLayout) -> ReleaseRecords:
     entries = repo.ls_tree(commit, layout.folder)
     _within_budget(entries, layout.folder)

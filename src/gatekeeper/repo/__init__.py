@@ -232,11 +232,13 @@ class GitRepo(TagsMixin):
         return log.stream(str(self.root), args)
 
     @contextmanager
-    def history_ahead(self, rev: str, *folders: str, merges: bool = False) -> Iterator[Ahead]:
+    def history_ahead(
+        self, rev: str, *folders: str, merges: bool = False, full: bool = False
+    ) -> Iterator[Ahead]:
         """`history` started now, read later: git walks while the caller does other work."""
         from gatekeeper.repo import log
 
-        args = log.log_args(rev, folders, merges=merges, first_parent=False, full=False)
+        args = log.log_args(rev, folders, merges=merges, first_parent=False, full=full)
         ahead = log.Ahead(str(self.root), args)
         try:
             yield ahead
