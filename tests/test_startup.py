@@ -289,17 +289,17 @@ def test_the_command_is_read_past_the_global_options() -> None:
 
 def test_the_repository_is_found_where_git_finds_it(repo: Repo, tmp_path: Path) -> None:
     (repo.path / "sub" / "deeper").mkdir(parents=True)
-    assert find_root(repo.path / "sub" / "deeper") == repo.path.resolve()
-    assert find_root(repo.path / ".git") == repo.path.resolve()
+    assert find_root(repo.path / "sub" / "deeper") == (repo.path.resolve(), False)
+    assert find_root(repo.path / ".git") == (repo.path.resolve(), False)
     worktree = tmp_path / "wt"
     repo.git("worktree", "add", "-q", str(worktree))
-    assert find_root(worktree) == worktree.resolve()
+    assert find_root(worktree) == (worktree.resolve(), False)
     bare = tmp_path / "bare.git"
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
-    assert find_root(bare) == bare.resolve()
+    assert find_root(bare) == (bare.resolve(), True)
     link = tmp_path / "link"
     link.symlink_to(repo.path)
-    assert find_root(link / "sub") == repo.path.resolve()
+    assert find_root(link / "sub") == (repo.path.resolve(), False)
     (tmp_path / "plain").mkdir()
     for where in (tmp_path / "plain", tmp_path / "missing", repo.path / "app.py"):
         with pytest.raises(GitError) as caught:

@@ -51,7 +51,7 @@ def work_tree(directory: Path | None, command: str) -> Iterator[GitRepo]:
     from gatekeeper.repo import open_repo
 
     with open_repo(repo_dir(directory)) as repo:
-        if repo.run("rev-parse", "--is-bare-repository").strip() == "true":
+        if repo.bare:
             raise GitError(
                 f"{repo.root}: a bare repository (no work tree); gate {command} needs one",
                 hint=f"run it in a clone: `git clone {repo.root} DIR`, then "

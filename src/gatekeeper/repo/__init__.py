@@ -383,7 +383,8 @@ def open_repo(path: str | Path = ".") -> Iterator[GitRepo]:
     version` processes were ~45 ms of every command); git's version is asked once."""
     from gatekeeper.repo.base import find_root
 
-    opened = GitRepo(find_root(path))
+    root, bare = find_root(path)
+    opened = GitRepo(root, bare=bare)
     try:
         require_git()
         yield opened

@@ -81,10 +81,11 @@ def require_git() -> str:
 _DISCOVER = ("rev-parse", "--is-bare-repository", "--is-inside-work-tree", "--show-cdup")
 
 
-def find_root(path: str | Path) -> Path:
-    """The top folder of the repository holding `path` (its git dir when bare), from one
-    `git rev-parse`: git's own discovery decides (worktrees, GIT_DIR, safe.directory), and
-    no git library is imported for it. Exit 2 when `path` is in no repository."""
+def find_root(path: str | Path) -> tuple[Path, bool]:
+    """The top folder of the repository holding `path` (its git dir when bare) and whether
+    it is bare, from one `git rev-parse`: git's own discovery decides (worktrees, GIT_DIR,
+    safe.directory), and no git library is imported for it. Exit 2 when `path` is in no
+    repository."""
     where = Path(path)
     if not where.is_dir():
         raise _not_a_repository(path)
@@ -109,10 +110,10 @@ def find_root(path: str | Path) -> Path:
     cdup = rest.pop(0) if inside == "true" else None
     git_dir = "\n".join(rest).removesuffix("\n")
     if bare == "true":
-        return Path(git_dir)
+        return Path(git_dir), True
     if cdup is None:  # inside the git dir of a repository with a working tree
-        return Path(git_dir).parent
-    return (where / cdup).resolve()
+        return Path(git_dir).parent, False
+    return (where / cdup).resolve(), False
 
 
 def _not_a_repository(path: str | Path) -> GitError:
@@ -139,12 +140,13 @@ def git_failure(args: Sequence[str], code: int, stderr: bytes) -> GitError:
 class RepoBase:
     """An opened repository and the one way to run git in it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, bare: bool = False) -> None:
         """`root`: the working tree's top folder (the git dir of a bare repository), as
         `open_repo` found it; every git process of this repository runs there."""
         from gatekeeper.repo.objects import ObjectReader
 
         self.root = root
+        self.bare = bare  # no working tree (what `gate audit` can still read)
         self._objects = ObjectReader(self.root)
 
     # -- running git ---------------------------------------------------------------
