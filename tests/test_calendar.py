@@ -119,6 +119,7 @@ def test_a_freeze_rule_that_would_stall_every_check_is_refused(tmp_path: Path) -
         "FREQ=DAILY;BYMINUTE=0,30": "BYMINUTE has several values; expected one",
         "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30": "never occurs after 2026-01-02T18:00:00+00:00",
         "FREQ=YEARLY;BYDAY=60MO": "rrule 'FREQ=YEARLY;BYDAY=60MO': ",
+        r"FREQ=DAILY\nFREQ=SECONDLY": "expected one line such as FREQ=WEEKLY;BYDAY=FR",
     }
     for n, (rule, said) in enumerate(refused.items()):
         (tmp_path / str(n)).mkdir()
@@ -127,6 +128,16 @@ def test_a_freeze_rule_that_would_stall_every_check_is_refused(tmp_path: Path) -
         assert res.code == 2 and said in res.err, (rule, res.err)
         assert "].windows[0]: rrule" in res.err and "hint:" in res.err
         assert "Traceback" not in res.err
+    (tmp_path / "old").mkdir()
+    window = '{ rrule = "FREQ=DAILY", start = 0001-01-01T00:00:00Z, duration_hours = 1 }'
+    r = make_repo(
+        tmp_path / "old",
+        gates=_freeze_rule("").replace(
+            '{ rrule = "", start = 2026-01-02T18:00:00Z, duration_hours = 2 }', window
+        ),
+    )
+    res = r.gate("check", "v1.0.0")
+    assert res.code == 2 and "starts 0001-01-01; expected a start from 1970 on" in res.err
 
 
 def test_a_tag_regex_is_matched_in_linear_time(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _ONE_VALUE = ("BYHOUR", "BYMINUTE", "BYSECOND")
+EARLIEST_YEAR = 1970  # git dates nothing earlier; a daily rule from year 1 is 740,000 steps
 
 
 def check_rule(text: str, start: datetime) -> None:
@@ -38,6 +39,11 @@ def check_rule(text: str, start: datetime) -> None:
                 f"rrule {text!r}: {key} has several values; expected one (a window starts "
                 "once a day at most)"
             )
+    if start.year < EARLIEST_YEAR:
+        raise ValueError(
+            f"rrule {text!r}: starts {start.date().isoformat()}; expected a start from "
+            f"{EARLIEST_YEAR} on (each check walks every period since the start)"
+        )
     rule = compiled(text, start, None)
     try:
         first = rule.after(start, inc=True)
