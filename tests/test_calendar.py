@@ -137,7 +137,22 @@ def test_a_freeze_rule_that_would_stall_every_check_is_refused(tmp_path: Path) -
         ),
     )
     res = r.gate("check", "v1.0.0")
-    assert res.code == 2 and "starts 0001-01-01; expected a start from 1970 on" in res.err
+    assert res.code == 2 and "starts 0001-01-01; expected a start from 1970 to 8999" in res.err
+    late = (
+        '[[gates]]\nid = "f"\ntype = "freeze"\ntimezone = "Asia/Shanghai"\nwindows = [{ rrule'
+        ' = "FREQ=YEARLY", start = 9999-12-31T20:00:00Z, duration_hours = 1 }]\n'
+    )
+    (tmp_path / "late").mkdir()
+    res = make_repo(tmp_path / "late", gates=late).gate("check", "v1.0.0")
+    assert res.code == 2 and "starts 9999-12-31; expected a start from 1970 to 8999" in res.err
+    many = ", ".join(
+        f'{{ rrule = "FREQ=DAILY", start = 1970-01-01T{n % 24:02}:00:00Z, duration_hours = 1 }}'
+        for n in range(33)
+    )
+    (tmp_path / "many").mkdir()
+    gates = f'[[gates]]\nid = "f"\ntype = "freeze"\nwindows = [{many}]\n'
+    res = make_repo(tmp_path / "many", gates=gates).gate("check", "v1.0.0")
+    assert res.code == 2 and "more than 32 recurring windows" in res.err
 
 
 def test_a_tag_regex_is_matched_in_linear_time(tmp_path: Path) -> None:

@@ -143,6 +143,7 @@ def test_a_corrupt_or_foreign_cache_is_ignored(
         {**good, "changes": {"v1.0.0": [["0" * 40, "a@b", "2026-01-01T00:00:00+00:00"] * 2]}},
         {**good, "changes": {"v1.0.0": [["f" * 40, "a", "2026-01-01", "A", "p", "b", False]]}},
         {**good, "loose": "releases/__init__.py"},
+        {**good, "changes": _naive(good["changes"])},  # a time without its offset
         [good],
     ]
     for doc in broken:
@@ -160,6 +161,14 @@ def test_a_corrupt_or_foreign_cache_is_ignored(
     assert _outputs(r, monkeypatch, cache=True) == expected
     assert elsewhere.read_text() == "keep me\n"  # the link was replaced, not written through
     assert not _cache_file(r).is_symlink() and _cache_file(r).stat().st_size > 100
+
+
+def _naive(changes: dict[str, list[list[object]]]) -> dict[str, list[list[object]]]:
+    """The same changes, each time without its UTC offset (comparing one crashed)."""
+    return {
+        tag: [[*row[:2], str(row[2])[:19], *row[3:]] for row in rows]
+        for tag, rows in changes.items()
+    }
 
 
 def test_a_file_under_releases_that_is_no_record_is_stale_in_every_view(

@@ -221,9 +221,7 @@ def _request_and_gates(
         records.request,
         records,
         signers=signers,
-        stale=stale_paths(
-            repo, records.request.candidate, revision, policy.releases, policy.binding.ignore
-        ),
+        stale=stale_paths(repo, records.request.candidate, revision, policy),
         reference_time=reference,
         requesters=chain.requesters | _committers(policy, lin, records),
         filed_at=chain.filed_at,

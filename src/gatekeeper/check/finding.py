@@ -26,9 +26,7 @@ def release_for_head(repo: GitRepo) -> str:
         if repo.tag(tag) is not None:
             continue
         request = read_release(repo, head, policy.releases, tag).request
-        if request and not stale_paths(
-            repo, request.candidate, head, policy.releases, policy.binding.ignore
-        ):
+        if request and not stale_paths(repo, request.candidate, head, policy):
             matches.append(tag)
     if len(matches) == 1:
         return matches[0]

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _ONE_VALUE = ("BYHOUR", "BYMINUTE", "BYSECOND")
 EARLIEST_YEAR = 1970  # git dates nothing earlier; a daily rule from year 1 is 740,000 steps
+LATEST_YEAR = 8999  # as for times on the command line: a start in any zone stays in range
+MAX_RECURRING = 32  # recurring windows in one policy: each walks every day since its start
 
 
 def check_rule(text: str, start: datetime) -> None:
@@ -39,10 +41,10 @@ def check_rule(text: str, start: datetime) -> None:
                 f"rrule {text!r}: {key} has several values; expected one (a window starts "
                 "once a day at most)"
             )
-    if start.year < EARLIEST_YEAR:
+    if not EARLIEST_YEAR <= start.year <= LATEST_YEAR:
         raise ValueError(
             f"rrule {text!r}: starts {start.date().isoformat()}; expected a start from "
-            f"{EARLIEST_YEAR} on (each check walks every period since the start)"
+            f"{EARLIEST_YEAR} to {LATEST_YEAR} (each check walks every period since the start)"
         )
     rule = compiled(text, start, None)
     try:
@@ -59,8 +61,8 @@ def compiled(text: str, start: datetime, zone: ZoneInfo | None) -> rrule | rrule
     a change to summer time), kept with the occurrences dateutil has found so far."""
     from dateutil.rrule import rrulestr
 
-    dtstart = start.astimezone(zone) if zone is not None else start
     try:
+        dtstart = start.astimezone(zone) if zone is not None else start
         return rrulestr(text, dtstart=dtstart, cache=True)
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
         raise ValueError(f"rrule {text!r}: {exc or type(exc).__name__}") from None

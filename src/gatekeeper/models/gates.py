@@ -122,6 +122,18 @@ class FreezeGate(GateBase):
             raise ValueError(f"unknown IANA time zone {value!r}, e.g. Asia/Shanghai") from None
         return value
 
+    @field_validator("windows")
+    @classmethod
+    def _few_recurring(cls, value: list[FreezeWindow]) -> list[FreezeWindow]:
+        from gatekeeper.gates.recurrence import MAX_RECURRING
+
+        if sum(w.rrule is not None for w in value) > MAX_RECURRING:
+            raise ValueError(
+                f"more than {MAX_RECURRING} recurring windows; expected a few rules (each "
+                "check walks every day since each rule's start), one-off windows for dates"
+            )
+        return value
+
 
 class ObligationsGate(GateBase):
     """上线后检查 really happens: no earlier release (of this component, or any) has an

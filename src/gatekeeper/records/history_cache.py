@@ -121,7 +121,7 @@ def _load(path: Path, releases: str) -> HistoryIndex | None:
                 Change(
                     _text(commit),
                     _text(email),
-                    datetime.fromisoformat(_text(when)),
+                    _instant(when),
                     _text(status),
                     _text(p),
                     _text(blob),
@@ -159,6 +159,14 @@ def _read_plain(path: Path) -> bytes:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise ValueError(f"{path}: not a plain file")
         return handle.read()
+
+
+def _instant(value: object) -> datetime:
+    """A time with its offset, as `_save` writes it (one without is no time to compare)."""
+    moment = datetime.fromisoformat(_text(value))
+    if moment.tzinfo is None:
+        raise ValueError("expected a time with its UTC offset")
+    return moment
 
 
 def _text(value: object) -> str:

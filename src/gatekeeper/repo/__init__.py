@@ -182,7 +182,15 @@ class GitRepo(TagsMixin):
     def changed_paths(self, old: str, new: str, skip: frozenset[str] = frozenset()) -> list[str]:
         """Paths whose content differs between two commits (`skip`: top-level folders not
         looked into), comparing trees only where they differ."""
-        return trees.changed(self._objects, self._commit_id(old), self._commit_id(new), skip)
+        return [path for path, _ in self.changes_between(old, new, skip)]
+
+    def changes_between(
+        self, old: str, new: str, skip: frozenset[str] = frozenset()
+    ) -> list[tuple[str, str | None]]:
+        """The same, each path with its mode in `new` (None: removed there)."""
+        from gatekeeper.repo import treediff
+
+        return treediff.changed(self._objects, self._commit_id(old), self._commit_id(new), skip)
 
     def read_object(self, sha: str, path: str, limit: int = MAX_BLOB_BYTES) -> bytes:
         """A blob by id (from history), size-checked before it is read."""
@@ -191,6 +199,15 @@ class GitRepo(TagsMixin):
         return self.read_blob(
             TreeEntry(mode="100644", type="blob", sha=sha, size=None, path=path), limit
         )
+
+    def files_at(self, commit: str, paths: Sequence[str]) -> list[str]:
+        """Those of `paths` (plain names: no line breaks) that are files at `commit`, in
+        one round trip."""
+        if not paths:
+            return []
+        sha = self._commit_id(commit)
+        found = self._objects.headers([f"{sha}:{path}" for path in paths])
+        return [p for p in paths if (h := found.get(f"{sha}:{p}")) and h[1] == "blob"]
 
     def blob_at(self, commit: str, path: str) -> bytes:
         """A file's content at a commit (for records since deleted or edited)."""

@@ -8,7 +8,6 @@ the reader's `memo`, keyed by object id: an audit of thousands of releases reads
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -68,7 +67,7 @@ def entries(reader: ObjectReader, tree: str) -> list[tuple[str, str, str]]:
         big.move_to_end(tree)
         return big[tree][0]
     raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
-    found = _parse_tree(raw, len(tree) // 2)
+    found = parse_tree(raw, len(tree) // 2)
     if len(found) <= MEMO_TREE_ENTRIES:
         reader.memo[key] = found
     else:
@@ -161,66 +160,6 @@ def listing(reader: ObjectReader, commit_sha: str, folder: str) -> list[TreeEntr
     return listed
 
 
-def changed(
-    reader: ObjectReader, old: str, new: str, skip: frozenset[str] = frozenset()
-) -> list[str]:
-    """Paths whose content or mode differs between two commits (as `diff-tree -r
-    --no-renames --name-only` lists them), descending only into subtrees that differ;
-    `skip`: top-level folders not to look into."""
-    out = _diff(reader, root_tree(reader, old), root_tree(reader, new), "", skip)
-    return sorted(out, key=lambda p: p.encode("utf-8", "surrogateescape"))
-
-
-def _diff(
-    reader: ObjectReader, old: str | None, new: str | None, prefix: str, skip: frozenset[str]
-) -> list[str]:
-    if old == new:
-        return []
-    a = _entry_set(reader, old) if old else frozenset()
-    b = _entry_set(reader, new) if new else frozenset()
-    id_bytes = len(old or new or "") // 2
-    before, after = _by_name(a - b, id_bytes), _by_name(b - a, id_bytes)
-    out: list[str] = []
-    for name in before.keys() | after.keys():
-        path = f"{prefix}{name}"
-        if not prefix and name in skip:
-            continue
-        a_entry, b_entry = before.get(name), after.get(name)
-        a_tree = a_entry[1] if a_entry and a_entry[0] == TREE_MODE else None
-        b_tree = b_entry[1] if b_entry and b_entry[0] == TREE_MODE else None
-        if a_tree or b_tree:
-            out += _diff(reader, a_tree, b_tree, f"{path}/", skip)
-        if (a_entry and a_entry[0] != TREE_MODE) or (b_entry and b_entry[0] != TREE_MODE):
-            out.append(path)  # a file (or link, or submodule) on at least one side
-    return out
-
-
-def _entry_set(reader: ObjectReader, tree: str) -> frozenset[bytes]:
-    """A tree's entries as raw `<mode> <name>\\0<id>` strings: two trees' differences are a
-    set difference, and only the few entries that differ are decoded (the `releases/` tree
-    holds thousands, and differs between a candidate and the tagged commit in a few).
-    Small trees are kept once read."""
-    key = ("entry-set", tree)
-    found: frozenset[bytes] | None = reader.memo.get(key)
-    if found is not None:
-        return found
-    raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
-    parts = _ENTRY[len(tree) // 2].findall(raw)
-    if sum(map(len, parts)) != len(raw):
-        raise GitError(f"tree {tree[:12]}: not a tree object git would write")
-    found = frozenset(parts)
-    if len(found) <= MEMO_TREE_ENTRIES:
-        reader.memo[key] = found
-    return found
-
-
-_ENTRY = {size: re.compile(rb"[0-7]{5,6} [^\0]*\0.{%d}" % size, re.DOTALL) for size in (20, 32)}
-
-
-def _by_name(raw: frozenset[bytes], id_bytes: int) -> dict[str, tuple[str, str]]:
-    return {name: (mode, sha) for mode, name, sha in _parse_tree(b"".join(raw), id_bytes)}
-
-
 def _walk(reader: ObjectReader, tree: str, prefix: str) -> list[TreeEntry]:
     out: list[TreeEntry] = []
     for mode, name, sha in entries(reader, tree):
@@ -233,7 +172,7 @@ def _walk(reader: ObjectReader, tree: str, prefix: str) -> list[TreeEntry]:
     return out
 
 
-def _parse_tree(raw: bytes, id_bytes: int) -> list[tuple[str, str, str]]:
+def parse_tree(raw: bytes, id_bytes: int) -> list[tuple[str, str, str]]:
     """A binary tree object: `<mode> <name>\\0<id>` repeated."""
     out = []
     at = 0
@@ -241,8 +180,26 @@ def _parse_tree(raw: bytes, id_bytes: int) -> list[tuple[str, str, str]]:
         space = raw.index(b" ", at)
         nul = raw.index(b"\0", space)
         mode = raw[at:space].decode("ascii")
+        if mode not in _CANONICAL:
+            mode = canonical_mode(mode)
         name = raw[space + 1 : nul].decode("utf-8", "surrogateescape")
         sha = raw[nul + 1 : nul + 1 + id_bytes].hex()
         out.append((mode, name, sha))
         at = nul + 1 + id_bytes
     return out
+
+
+_CANONICAL = frozenset({"100644", "100755", "120000", "40000", "160000"})
+
+
+def canonical_mode(mode: str) -> str:
+    """A tree entry's mode as git reads it (`canon_mode`): `040000`, `0100644` or `100664`
+    are a folder and a plain file to git's checkout, so they are to gatekeeper."""
+    try:
+        number = int(mode, 8)
+    except ValueError:
+        raise GitError(f"tree entry mode {mode!r}: not an octal number") from None
+    kind = number & 0o170000
+    if kind == 0o100000:
+        return "100755" if number & 0o100 else "100644"
+    return {0o120000: "120000", 0o040000: "40000"}.get(kind, "160000")
