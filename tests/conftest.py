@@ -119,6 +119,21 @@ class Repo:
         assert proc.returncode == 0, f"git {args}: {proc.stderr}"
         return proc.stdout.strip()
 
+    def hash_object(self, data: bytes, kind: str = "blob") -> str:
+        """Write an object of `kind` byte by byte, as no porcelain command would (`tree`,
+        `tag`: git's checks are skipped with --literally); returns its id."""
+        return (
+            subprocess.run(
+                ["git", "hash-object", "-t", kind, "-w", "--literally", "--stdin"],
+                cwd=self.path,
+                input=data,
+                capture_output=True,
+                check=True,
+            )
+            .stdout.decode()
+            .strip()
+        )
+
     def write(self, rel: str, content: str | bytes) -> Path:
         target = self.path / rel
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -25,17 +25,8 @@ def _entries(r: Repo, tree: str) -> list[tuple[bytes, bytes, bytes]]:
 
 
 def _tree(r: Repo, entries: list[tuple[bytes, bytes, bytes]]) -> str:
-    raw = b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries)
-    return (
-        subprocess.run(
-            ["git", "hash-object", "-t", "tree", "-w", "--literally", "--stdin"],
-            cwd=r.path,
-            input=raw,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
+    return r.hash_object(
+        b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries), "tree"
     )
 
 
@@ -49,14 +40,7 @@ def _commit_tree(r: Repo, tree: str, message: str) -> str:
 
 
 def _blob(r: Repo, text: str) -> bytes:
-    sha = subprocess.run(
-        ["git", "hash-object", "-w", "--stdin"],
-        cwd=r.path,
-        input=text.encode(),
-        capture_output=True,
-        check=True,
-    ).stdout.strip()
-    return bytes.fromhex(sha.decode())
+    return bytes.fromhex(r.hash_object(text.encode()))
 
 
 def _with(entries: list[tuple[bytes, bytes, bytes]], name: bytes, *new: tuple[bytes, bytes]):  # type: ignore[no-untyped-def]

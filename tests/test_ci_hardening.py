@@ -25,17 +25,7 @@ def _index_add(r: Repo, path: bytes, blob: str) -> None:
 
 
 def _blob(r: Repo, data: bytes) -> str:
-    return (
-        subprocess.run(
-            ["git", "hash-object", "-w", "--stdin"],
-            cwd=r.path,
-            input=data,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
-    )
+    return r.hash_object(data)
 
 
 def _tagged(r: Repo, tag: str) -> None:
