@@ -30,12 +30,13 @@ def _tree(r: Repo, entries: list[tuple[bytes, bytes, bytes]]) -> str:
     )
 
 
-def _commit_tree(r: Repo, tree: str, message: str) -> str:
+def _commit_tree(r: Repo, tree: str, message: str, *, checkout: bool = True) -> str:
     """A commit of `tree` on main, checked out (as a clone of it would be)."""
     head = r.git("rev-parse", "HEAD")
     commit = r.git("commit-tree", tree, "-p", head, "-m", message, env=identity("dave"))
     r.git("update-ref", "refs/heads/main", commit)
-    r.git("reset", "-q", "--hard")
+    if checkout:
+        r.git("reset", "-q", "--hard")
     return commit
 
 
@@ -120,3 +121,43 @@ def test_only_records_of_a_release_may_change_under_releases(tmp_path: Path) -> 
     r.git("commit", "-q", "--no-verify", "-m", "a submodule", env=identity("dave"))
     res = r.gate("check", TAG)
     assert res.code == 1 and "releases/zz/evidence/sub" in res.out
+
+
+def test_a_name_with_a_slash_is_never_read_as_the_candidate(tmp_path: Path) -> None:
+    """Checkout writes an entry named `lib/x.py` to lib/x.py, and the later of it and
+    lib/'s own x.py wins: the same set of entries in another order checked out the
+    unapproved one, and the check passed it."""
+    r = make_repo(tmp_path)
+    r.write("lib/x.py", "x = 'good'\n")
+    r.commit("lib")
+    root = _entries(r, "HEAD^{tree}")
+    evil = (b"100644", b"lib/x.py", _blob(r, "x = 'evil'\n"))
+    _commit_tree(r, _tree(r, [evil, *root]), "candidate")
+    assert (r.path / "lib" / "x.py").read_text() == "x = 'good'\n"
+    assert r.gate("request", TAG, "--title", "t").code == 0
+    approve_all(r)
+    now = [e for e in _entries(r, "HEAD^{tree}") if e[1] != b"lib/x.py"]
+    _commit_tree(r, _tree(r, [*now, evil]), "release")
+    assert (r.path / "lib" / "x.py").read_text() == "x = 'evil'\n"
+    code, out = _tag_and_check(r)
+    assert code == 1 and "(a tree git would not write)" in out
+
+
+def test_a_tagged_tree_that_is_no_tree_fails_and_shields_no_other_tag(tmp_path: Path) -> None:
+    """Bytes that are no tree entries (no NUL after a name) were an internal error in
+    `--all-tags`, so the run stopped and an unapproved tag beside it was never deleted."""
+    r = make_repo(tmp_path)
+    r.write("lib/x.py", "x = 1\n")
+    r.commit("lib")
+    assert r.gate("request", TAG, "--title", "t").code == 0
+    approve_all(r)
+    lib = b"".join(m + b" " + n + b"\0" + s for m, n, s in _entries(r, "HEAD:lib"))
+    broken = bytes.fromhex(r.hash_object(lib + b"100644 tail", "tree"))
+    root = _with(_entries(r, "HEAD^{tree}"), b"lib", (b"40000", broken))
+    _commit_tree(r, _tree(r, root), "release", checkout=False)  # git cannot check it out
+    code, out = _tag_and_check(r)
+    assert code == 1 and "(a tree git would not write)" in out
+    r.git("tag", "-a", "v2.0.0", "-m", "no request at all", env=identity("dave"))
+    res = r.gate("check", "--all-tags")
+    assert res.code == 1 and "Traceback" not in res.err and "internal error" not in res.err
+    assert "release v1.0.0: FAILED" in res.out and "release v2.0.0: FAILED" in res.out

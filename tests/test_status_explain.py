@@ -209,3 +209,14 @@ def test_explain_refuses_an_unknown_stage(repo: Repo) -> None:
     assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
     res = repo.gate("explain", "v1.0.0", "--stage", "later")
     assert res.code == 2 and "expected pre-tag or post-release" in res.err
+
+
+def test_a_folder_the_policy_calls_no_release_is_no_status_row(repo: Repo) -> None:
+    """`releases/lib/request.toml` made `gate status` exit 2 for every release."""
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    repo.write("releases/lib/request.toml", "not a request\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", "junk")
+    res = repo.gate("status", "--format", "json")
+    assert res.code == 0, res.err
+    assert [row["release"] for row in json.loads(res.out)["releases"]] == ["v1.0.0"]

@@ -41,6 +41,12 @@ class RecordError(InputError):
     """A release record cannot be read or does not validate."""
 
 
+class MalformedTree(RecordError):
+    """A tree object git would not write (fsck's errors): a name with `/`, empty, `.`,
+    `..` or `.git`, names out of git's order or twice, bytes that are no entries. Read
+    from a release's history it is a fact about that release (it fails), never a pass."""
+
+
 class UnsafePathError(InputError):
     """A path inside the release folder is unsafe to read (symlink, `..`, too big...)."""
 

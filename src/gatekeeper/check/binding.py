@@ -12,8 +12,6 @@ if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import GitRepo
 
-_PLAIN_FILES = ("100644", "100755")
-
 
 def stale_paths(repo: GitRepo, candidate: str, revision: str, policy: Policy) -> list[str]:
     """Paths where `revision` differs from the candidate: everything outside the releases
@@ -29,7 +27,7 @@ def stale_paths(repo: GitRepo, candidate: str, revision: str, policy: Policy) ->
         except InputError:
             return [f"(candidate {candidate[:12]} is not in this repository)"]
     releases = policy.releases
-    skip = frozenset({releases}) if _none_loose(repo, releases, base, revision) else frozenset()
+    skip = frozenset({releases}) if _none_loose(repo, policy, base, revision) else frozenset()
     changes = repo.changes_between(base, revision, skip=skip)
     records = _records(repo, revision, policy, changes)
     return [
@@ -40,17 +38,36 @@ def stale_paths(repo: GitRepo, candidate: str, revision: str, policy: Policy) ->
     ]
 
 
-def _none_loose(repo: GitRepo, releases: str, *commits: str) -> bool:
-    """Whether the history index this process holds proves that no commit here has a file
-    under the releases folder that is no record: its one pass saw every path ever added
-    there from HEAD, which reaches both commits. Then the `releases/` tree, thousands of
-    entries at each of them, need not be compared."""
+def _none_loose(repo: GitRepo, policy: Policy, *commits: str) -> bool:
+    """Whether the history index this process holds proves that neither commit has
+    anything under the releases folder but records: its one pass saw every path ever added
+    there from HEAD, which reaches both commits, none was shaped unlike a record, and every
+    folder they were in is a release of this policy's, not nested in another's (the rule
+    of `_records`). Then the `releases/` tree, thousands of entries, need not be read."""
     from gatekeeper.records.history_cache import current_index
 
     index = current_index(repo)
-    if index is None or index.releases != releases or index.loose:
+    if index is None or index.releases != policy.releases or index.loose:
         return False
-    return all(commit in index.entry for commit in commits)
+    if not all(commit in index.entry for commit in commits):
+        return False
+    key = ("releases-only", index.head, policy.releases, *policy.tags, policy.tag_regex or "")
+    if key not in repo.memo:
+        repo.memo[key] = _all_releases(set(index.changes), policy)
+    answer: bool = repo.memo[key]
+    return answer
+
+
+def _all_releases(folders: set[str], policy: Policy) -> bool:
+    """Every folder a release tag of the policy's, none inside another."""
+    from gatekeeper.policy.tagname import is_release_tag
+
+    nested = any(
+        "/".join(tag.split("/")[:n]) in folders
+        for tag in folders
+        for n in range(1, tag.count("/") + 1)
+    )
+    return not nested and all(is_release_tag(tag, policy) for tag in folders)
 
 
 def _records(
@@ -62,12 +79,12 @@ def _records(
     release, and not inside another release's folder (`releases/v1.0.0/x/evidence/a.sh` is
     no record of a release `v1.0.0/x`; it is a file in v1.0.0's folder)."""
     from gatekeeper.policy.tagname import is_release_tag
-    from gatekeeper.records.layout import REQUEST, classify
+    from gatekeeper.records.layout import PLAIN_FILES, REQUEST, classify
 
     found = {}
     for path, mode in changes:
         record = classify(path, policy.releases)
-        plain = mode is None or mode in _PLAIN_FILES
+        plain = mode is None or mode in PLAIN_FILES
         if record and record.kind != "other" and plain and is_release_tag(record.tag, policy):
             found[path] = record.tag
     parts = {tag: tag.split("/") for tag in set(found.values())}

@@ -119,6 +119,7 @@ def statuses(
     from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.errors import InputError
     from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.policy.tagname import is_release_tag
     from gatekeeper.records.history_cache import shared_index
     from gatekeeper.records.reading import read_ahead, release_tags
 
@@ -127,7 +128,8 @@ def statuses(
         raise InputError(f"{repo.root}: no commits yet", hint="run `gate init` and commit")
     policy = policy_in_force(repo, head, None).policy
     tags = repo.tags()  # one for-each-ref for every release
-    names = release_tags(repo, head, policy.releases)
+    # Folders the policy would not call a release (`releases/lib/`) are no release rows.
+    names = [t for t in release_tags(repo, head, policy.releases) if is_release_tag(t, policy)]
     tagged = [(info.commit, t) for t in names if (info := tags.get(t)) and info.commit]
     folders = [(head, t) for t in names] + tagged
     # One history pass for every release; while git walks, the release folders are read.

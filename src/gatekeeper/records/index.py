@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from gatekeeper.repo import Change, GitRepo
 
-FORMAT = 2  # bump when what the index holds, or how it is ordered, changes
+FORMAT = 3  # bump when what the index holds, or how it is ordered, changes
 
 
 @dataclass
@@ -35,9 +35,10 @@ class HistoryIndex:
     line: list[str] = field(default_factory=list)  # first-parent line, root first
     entry: dict[str, tuple[int, int]] = field(default_factory=dict)  # commit -> (depth, rank)
     changes: dict[str, list[Change]] = field(default_factory=dict)  # tag -> oldest first
-    # Every path under the releases folder in history that is no record of a release (a
-    # `releases/__init__.py`): while there is none, no tree can hold one, and the binding
-    # need not read the `releases/` tree of thousands of entries to look for one.
+    # Every path under the releases folder in history that is not shaped like a record (a
+    # `releases/__init__.py`, a link, a submodule): while there is none, and every folder
+    # in `changes` is a release of the policy's, not nested in another, no tree can hold
+    # anything but records, and the binding need not read the `releases/` tree.
     loose: set[str] = field(default_factory=set)
     # Heads an earlier run had read that later vanished from HEAD's history (a reset or a
     # force-push), oldest first: the one observation the cache adds, kept until deleted.
@@ -162,12 +163,13 @@ def _postorder(
 
 
 def _add_changes(index: HistoryIndex, fresh: list[Change]) -> None:
-    from gatekeeper.records.layout import classify
+    from gatekeeper.records.layout import PLAIN_FILES, classify
 
     touched = set()
     for change in fresh:
         found = classify(change.path, index.releases)
-        if found is None or found.kind == "other":
+        plain = change.status == "D" or change.mode in PLAIN_FILES
+        if found is None or found.kind == "other" or not plain:
             index.loose.add(change.path)
         tag = found.tag if found else None
         if tag is not None and change.commit in index.entry:

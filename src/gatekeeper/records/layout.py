@@ -27,6 +27,7 @@ _FOLDERS: dict[str, RecordKind] = {
     EMERGENCY: "emergency",
 }
 _FOLDER_OF = {kind: folder for folder, kind in _FOLDERS.items()}
+PLAIN_FILES = ("100644", "100755")  # a record is a plain file (no link, no submodule)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ def parse_log(stream: Iterator[str]) -> Iterator[Change]:
                 path=next(stream),
                 blob=blob,
                 merge=merge,
+                mode=meta[1],
             )
 
 

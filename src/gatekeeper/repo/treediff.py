@@ -3,9 +3,10 @@ paths `diff-tree -r --no-renames` would list, each with its mode after the chang
 
 A tree is compared as a set of raw `<mode> <name>\\0<id>` entries, so of the `releases/`
 tree (thousands of entries, a few of which differ between a candidate and the tagged
-commit) only what differs is decoded. A tree git would not write — the same name twice
-(checkout keeps one of them, by order), or bytes that are no entries — is reported as a
-change of its folder, never read as equal to anything.
+commit) only what differs is decoded. A tree git would not write (`trees.check_tree`: a
+name twice, which checkout resolves by order; a name with `/`, which checkout writes as
+a path) or bytes that are no entries are reported as a change of their folder, never
+read as equal to anything.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from gatekeeper.errors import GitError, MalformedTree
 from gatekeeper.repo.trees import (
     MEMO_TREE_ENTRIES,
     TREE_LIMIT,
     TREE_MODE,
-    parse_tree,
+    check_tree,
+    parse_entries,
     root_tree,
 )
 
@@ -36,10 +39,6 @@ def changed(
     return sorted(out, key=lambda c: c[0].encode("utf-8", "surrogateescape"))
 
 
-class _Malformed(Exception):
-    """A tree object git would not write."""
-
-
 def _diff(
     reader: ObjectReader, old: str | None, new: str | None, prefix: str, skip: frozenset[str]
 ) -> list[Changed]:
@@ -48,8 +47,8 @@ def _diff(
     try:
         a = _entry_set(reader, old) if old else frozenset()
         b = _entry_set(reader, new) if new else frozenset()
-    except _Malformed:
-        return [(prefix or ".", TREE_MODE if new else None)]
+    except (MalformedTree, GitError):  # a tree git would not write, or an entry naming no tree
+        return [(f"{prefix or './'} (a tree git would not write)", TREE_MODE)]
     id_bytes = len(old or new or "") // 2
     before, after = _by_name(a - b, id_bytes), _by_name(b - a, id_bytes)
     out: list[Changed] = []
@@ -71,33 +70,38 @@ def _diff(
 
 
 def _entry_set(reader: ObjectReader, tree: str) -> frozenset[bytes]:
-    """A tree's raw entries (small trees are kept once read); _Malformed when the bytes are
-    not entries end to end, or a name appears twice."""
+    """A tree's raw entries (small trees are kept once read); MalformedTree when the bytes
+    are not entries end to end or the tree is one git would not write (`check_tree`)."""
     key = ("entry-set", tree)
     found: frozenset[bytes] | None = reader.memo.get(key)
     if found is not None:
         return found
     raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
-    entry, name = _PATTERNS[len(tree) // 2]
+    entry, named = _PATTERNS[len(tree) // 2]
     parts = entry.findall(raw)
-    if sum(map(len, parts)) != len(raw) or len(set(name.findall(raw))) != len(parts):
-        raise _Malformed(tree)
+    if sum(map(len, parts)) != len(raw):
+        raise MalformedTree(f"tree {tree[:12]}: bytes that are no tree entries")
+    check_tree([(name, _is_folder(mode)) for mode, name in named.findall(raw)])
     found = frozenset(parts)
     if len(found) <= MEMO_TREE_ENTRIES:
         reader.memo[key] = found
     return found
 
 
-# An entry, and the name in it, for object ids of 20 (SHA-1) and 32 (SHA-256) bytes. A mode
-# is any octal number, as git reads it (`0100644` is a file to git, so it is one here).
+def _is_folder(mode: bytes) -> bool:
+    return mode == b"40000" or int(mode, 8) & 0o170000 == 0o040000
+
+
+# An entry, and its mode and name, for object ids of 20 (SHA-1) and 32 (SHA-256) bytes. A
+# mode is any octal number, as git reads it (`0100644` is a file to git, so it is here).
 _PATTERNS = {
     size: (
         re.compile(rb"[0-7]+ [^\0]*\0.{%d}" % size, re.DOTALL),
-        re.compile(rb"[0-7]+ ([^\0]*)\0.{%d}" % size, re.DOTALL),
+        re.compile(rb"([0-7]+) ([^\0]*)\0.{%d}" % size, re.DOTALL),
     )
     for size in (20, 32)
 }
 
 
 def _by_name(raw: frozenset[bytes], id_bytes: int) -> dict[str, tuple[str, str]]:
-    return {name: (mode, sha) for mode, name, sha in parse_tree(b"".join(raw), id_bytes)}
+    return {name: (mode, sha) for mode, name, sha in parse_entries(b"".join(raw), id_bytes)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -43,6 +43,8 @@ class Change:
     path: str
     blob: str = ""  # the content after the change (zeros for a deletion)
     merge: bool = False  # the change is a merge's difference to its first parent
+    # The mode after the change, as git printed it (read when history is, not cached).
+    mode: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)
