@@ -301,6 +301,11 @@ def test_the_repository_is_found_where_git_finds_it(repo: Repo, tmp_path: Path) 
     link.symlink_to(repo.path)
     assert find_root(link / "sub") == (repo.path.resolve(), False)
     (tmp_path / "plain").mkdir()
+    outside = {"GIT_DIR": str(repo.path / ".git"), "GIT_WORK_TREE": str(repo.path)}
+    with pytest.MonkeyPatch.context() as env:  # run from outside the work tree git is told of
+        for name, value in outside.items():
+            env.setenv(name, value)
+        assert find_root(tmp_path / "plain") == (repo.path.resolve(), False)
     for where in (tmp_path / "plain", tmp_path / "missing", repo.path / "app.py"):
         with pytest.raises(GitError) as caught:
             find_root(where)

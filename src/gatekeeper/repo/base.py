@@ -106,14 +106,15 @@ def find_root(path: str | Path) -> tuple[Path, bool]:
         raise GitError(
             f"git: cannot run it: {exc.strerror or exc}", hint="install git 2.31 or newer"
         ) from None
-    bare, inside, *rest = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
-    cdup = rest.pop(0) if inside == "true" else None
-    git_dir = "\n".join(rest).removesuffix("\n")
+    text = proc.stdout.decode("utf-8", "surrogateescape").removesuffix("\n")
+    bare, inside, *rest = text.split("\n")
     if bare == "true":
-        return Path(git_dir), True
-    if cdup is None:  # inside the git dir of a repository with a working tree
-        return Path(git_dir).parent, False
-    return (where / cdup).resolve(), False
+        return Path("\n".join(rest)), True
+    if inside == "true":  # the path up to the top, then the git dir
+        return (where / rest[0]).resolve(), False
+    if len(rest) == 2:  # outside a work tree git was told of (GIT_WORK_TREE): its path
+        return Path(rest[0]).resolve(), False
+    return Path("\n".join(rest)).parent, False  # inside the git dir of a repository
 
 
 def _not_a_repository(path: str | Path) -> GitError:
