@@ -161,3 +161,35 @@ def test_a_tagged_tree_that_is_no_tree_fails_and_shields_no_other_tag(tmp_path: 
     res = r.gate("check", "--all-tags")
     assert res.code == 1 and "Traceback" not in res.err and "internal error" not in res.err
     assert "release v1.0.0: FAILED" in res.out and "release v2.0.0: FAILED" in res.out
+
+
+def test_a_release_folder_git_would_not_write_fails_wherever_it_is_read(tmp_path: Path) -> None:
+    """A mode Python reads but git does not (`1_00644`) in the tagged release folder, and
+    an approval listed twice in that folder on the trusted ref: each made the tag-push
+    check exit 2, which `delete-tag` does not act on."""
+    r = make_repo(tmp_path)
+    assert r.gate("request", TAG, "--title", "t").code == 0
+    approve_all(r)
+    folder = _entries(r, f"HEAD:releases/{TAG}")
+    approvals = _entries(r, f"HEAD:releases/{TAG}/approvals")
+
+    def _release_tree(inner: list[tuple[bytes, bytes, bytes]]) -> str:
+        sub = _with(folder, b"approvals", (b"40000", bytes.fromhex(_tree(r, inner))))
+        releases = [(b"40000", TAG.encode(), bytes.fromhex(_tree(r, sub)))]
+        root = _with(
+            _entries(r, "HEAD^{tree}"), b"releases", (b"40000", bytes.fromhex(_tree(r, releases)))
+        )
+        return _tree(r, root)
+
+    odd = [(b"1_00644", n, s) for _, n, s in approvals]
+    good = r.git("rev-parse", "HEAD")
+    _commit_tree(r, _release_tree(odd), "odd mode", checkout=False)
+    r.git("tag", "-a", TAG, "-m", TAG, env=identity("dave"))
+    r.git("update-ref", "refs/heads/main", good)
+    res = r.gate("check", "--tag", TAG, "--policy-ref", "main", "--at", "now")
+    assert res.code == 1, res.err
+    r.git("tag", "-d", TAG)
+    r.git("tag", "-a", TAG, "-m", TAG, good, env=identity("dave"))
+    _commit_tree(r, _release_tree([approvals[0], *approvals]), "twice on main", checkout=False)
+    res = r.gate("check", "--tag", TAG, "--policy-ref", "main", "--at", "now")
+    assert res.code == 1 and "cannot be read" in res.out, (res.code, res.err)

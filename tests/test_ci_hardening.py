@@ -85,8 +85,8 @@ def test_undecodable_path_bytes_never_crash_the_report(repo: Repo, tmp_path: Pat
     broken = next(r for r in data["releases"] if r["release"] == "v2.0.0")
     assert broken["passed"] is False
     assert "\\xff\\xfe.toml" in res.out  # shown as escapes, never as raw bytes
-    single = repo.gate("check", "v2.0.0")
-    assert single.code == 2 and "\\xff\\xfe.toml" in single.err
+    single = repo.gate("check", "v2.0.0")  # committed: the release fails, the tag goes
+    assert single.code == 1 and "\\xff\\xfe.toml" in single.out
 
 
 def test_one_blob_behind_many_names_is_read_once(repo: Repo, tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_a_release_folder_over_the_budget_is_refused_unread(repo: Repo) -> None:
         _index_add(repo, f"releases/v1.0.0/evidence/f{n}.bin".encode(), blob)
     repo.git("commit", "-q", "--no-verify", "-m", "bulk", env=identity("dave"))
     res = repo.gate("check", "v1.0.0")
-    assert res.code == 2 and "bytes of distinct files; expected at most" in res.err
+    assert res.code == 1 and "bytes of distinct files; expected at most" in res.out
 
 
 def _peak_rss_mib(r: Repo, *args: str) -> float:

@@ -63,9 +63,9 @@ def test_symlink_in_release_folder_is_refused(repo: Repo) -> None:
     (repo.path / "releases/v1.0.0/evidence").mkdir()
     (repo.path / "releases/v1.0.0/evidence/report.xml").symlink_to("/etc/passwd")
     repo.commit("symlink")
-    res = repo.gate("check", "v1.0.0")
-    assert res.code == 2
-    assert "is a symlink; expected a regular file" in res.err and "hint:" in res.err
+    res = repo.gate("check", "v1.0.0")  # committed: a failing release (exit 1, a tag is deleted)
+    assert res.code == 1
+    assert "is a symlink; expected a regular file" in res.out
 
 
 def test_submodule_in_release_folder_is_refused(repo: Repo) -> None:
@@ -73,7 +73,7 @@ def test_submodule_in_release_folder_is_refused(repo: Repo) -> None:
     head = repo.git("rev-parse", "HEAD")
     _commit_entry(repo, "160000", head, "releases/v1.0.0/sub")
     res = repo.gate("check", "v1.0.0")
-    assert res.code == 2 and "submodule" in res.err
+    assert res.code == 1 and "submodule" in res.out
 
 
 def test_oversized_file_is_refused_before_reading(repo: Repo, tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_oversized_file_is_refused_before_reading(repo: Repo, tmp_path: Path) ->
     blob = repo.git("hash-object", "-w", str(big))
     _commit_entry(repo, "100644", blob, "releases/v1.0.0/big.xml")
     res = repo.gate("check", "v1.0.0")
-    assert res.code == 2 and "expected at most 16777216" in res.err
+    assert res.code == 1 and "expected at most 16777216" in res.out
 
 
 def test_oversized_attachment_refused_at_attach(repo: Repo, tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_control_characters_in_record_names_are_refused(repo: Repo) -> None:
     name = "releases/v1.0.0/approvals/evil\x1e" + "a" * 40 + ".toml"
     _commit_entry(repo, "100644", blob, name)
     res = repo.gate("check", "v1.0.0")
-    assert res.code == 2 and "control characters" in res.err
+    assert res.code == 1 and "control characters" in res.out
 
 
 def test_shallow_clone_is_refused(repo: Repo, tmp_path: Path) -> None:
@@ -134,3 +134,17 @@ def test_commit_refused_by_git_rolls_back(repo: Repo) -> None:
     res = repo.gate("approve", "v1.0.0", "--role", "product", who="alice")
     assert res.code == 2 and "git commit failed" in res.err
     assert repo.state() == before
+
+
+def test_a_record_that_cannot_be_read_fails_the_release_and_the_tag_push(repo: Repo) -> None:
+    """An approval of `x` committed past the hook made the tag-push check exit 2, which
+    `delete-tag` does not act on: the unapproved tag stayed (valid TOML with bad fields
+    already failed, exit 1)."""
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    for name, data in (("not-toml", b"x\n"), ("bom", b"\xef\xbb\xbfa = 1\n")):
+        repo.write(f"releases/v1.0.0/approvals/{name}.toml", data)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", "unreadable approvals")
+    repo.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    res = repo.gate("check", "--tag", "v1.0.0", "--policy-ref", "main", "--at", "now")
+    assert res.code == 1 and "releases/v1.0.0/approvals/bom.toml" in res.out

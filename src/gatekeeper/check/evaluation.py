@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import GateResult, Report
-from gatekeeper.errors import InputError, RecordError
+from gatekeeper.errors import InputError
 from gatekeeper.policy import tagname
 from gatekeeper.policy.loading import POLICY_DIR
 
@@ -72,7 +72,7 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evalu
         records_at = opts.records_at or repo.resolve_commit("HEAD")
     try:
         records = read_release(repo, records_at, loaded.policy.releases, tag)
-    except RecordError as exc:  # committed, so append-only: a fact about the release
+    except InputError as exc:  # committed (append-only): a fact about the release, exit 1
         return _unreadable(tag, loaded, info=info, revision=revision, opts=opts, exc=exc)
     return _judge(repo, records, loaded, info=info, revision=revision, opts=opts, now=now)
 
@@ -84,7 +84,7 @@ def _unreadable(
     info: TagInfo | None,
     revision: str,
     opts: CheckOptions,
-    exc: RecordError,
+    exc: InputError,
 ) -> Evaluation:
     """A release whose committed records cannot be parsed fails, and says what to do:
     records are append-only, so the broken one stays; a new record or a withdrawal helps."""

@@ -52,6 +52,7 @@ def _load(repo: GitRepo, commit: str) -> LoadedPolicy:
         if e.path.endswith(".toml") and e.path.count("/") == 1
     ]
     if not entries:
+        repo.check_root(commit)  # git finds no path in a root tree out of its order
         raise PolicyError(
             f"{POLICY_DIR}/*.toml: no policy at commit {commit[:12]}",
             hint="run `gate init` to write policies/release.toml, then commit it",

@@ -199,7 +199,13 @@ def left_behind(
 
     present = {f.path: f.blob for f in records.files}
     reasons = []
-    for entry in repo.ls_tree(trusted, records.folder):
+    try:
+        held = repo.ls_tree(trusted, records.folder)
+    except GateError as exc:  # a tree git would not write on the trusted ref: it fails
+        return [
+            f"{records.folder}/ on the trusted ref ({trusted[:12]}) cannot be read: {exc.message}"
+        ]
+    for entry in held:
         kind = records.layout.kind_of(entry.path)
         if present.get(entry.path) == entry.sha or kind not in _DATED:
             continue

@@ -200,6 +200,11 @@ class GitRepo(TagsMixin):
             TreeEntry(mode="100644", type="blob", sha=sha, size=None, path=path), limit
         )
 
+    def check_root(self, commit: str) -> None:
+        """MalformedTree when the commit's root tree is one git would not write (git's own
+        path lookup, which assumes git's order, then finds nothing in it)."""
+        trees.entries(self._objects, trees.root_tree(self._objects, self._commit_id(commit)))
+
     def files_at(self, commit: str, paths: Sequence[str]) -> list[str]:
         """Those of `paths` (plain names: no line breaks) that are files at `commit`, in
         one round trip."""

@@ -8,6 +8,7 @@ the reader's `memo`, keyed by object id: an audit of thousands of releases reads
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -221,15 +222,15 @@ def check_tree(names: list[tuple[bytes, bool]]) -> None:
 
 
 _CANONICAL = frozenset({"100644", "100755", "120000", "40000", "160000"})
+_OCTAL = re.compile(r"[0-7]+")
 
 
 def canonical_mode(mode: str) -> str:
     """A tree entry's mode as git reads it (`canon_mode`): `040000`, `0100644` or `100664`
     are a folder and a plain file to git's checkout, so they are to gatekeeper."""
-    try:
-        number = int(mode, 8)
-    except ValueError:
-        raise MalformedTree(f"tree entry mode {mode!r}: not an octal number") from None
+    if not _OCTAL.fullmatch(mode):  # int() would also take `+100644`, `1_00644`, `0o644`
+        raise MalformedTree(f"tree entry mode {mode!r}: not an octal number")
+    number = int(mode, 8)
     kind = number & 0o170000
     if kind == 0o100000:
         return "100755" if number & 0o100 else "100644"
