@@ -329,3 +329,22 @@ def test_tags_checked_while_git_walks_say_what_they_say_after(
     assert outputs[0] == outputs[1]
     v110 = next(x for x in json.loads(outputs[0])["releases"] if x["release"] == "v1.1.0")
     assert "dropped by a merge" in json.dumps(v110["check"]["gates"])
+
+
+def test_an_edit_of_a_file_no_record_kind_names_is_seen_with_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`releases/v1.0.0/notes.md` is append-only like every file of a release; the index
+    filed only changes a record kind names, so with it kept the edit went unseen."""
+    r = make_repo(tmp_path, extra='binding = { ignore = ["releases/*/notes.md"] }')
+    assert r.gate("request", "v1.0.0", "--title", "t", who="carol").code == 0
+    r.write("releases/v1.0.0/notes.md", "first notes\n")
+    r.commit("notes", who="carol")
+    approve_all(r)
+    r.write("releases/v1.0.0/notes.md", "rewritten\n")
+    r.commit("rewrite notes", who="carol")
+    for cache in (False, True, True):  # no index, one built, one kept
+        monkeypatch.setenv("GATE_NO_CACHE", "0" if cache else "1")
+        r.gate("status")
+        res = r.gate("check", "v1.0.0")
+        assert res.code == 1 and "releases/v1.0.0/notes.md" in res.out, (cache, res.out)

@@ -123,7 +123,7 @@ def test_malformed_record_names_file_and_field(repo: Repo) -> None:
     assert "releases/v1.0.0/request.toml: risk: input should be 'low', 'normal' or 'major'" in (
         res.out
     )
-    assert "gate request v1.0.0 --withdraw" in res.out
+    assert "release under a new tag" in res.out and "replaces v1.0.0" in res.out
 
 
 def test_validate_paths(repo: Repo) -> None:

@@ -220,3 +220,23 @@ def test_a_folder_the_policy_calls_no_release_is_no_status_row(repo: Repo) -> No
     res = repo.gate("status", "--format", "json")
     assert res.code == 0, res.err
     assert [row["release"] for row in json.loads(res.out)["releases"]] == ["v1.0.0"]
+
+
+def test_a_tag_whose_folder_cannot_be_read_fails_without_hiding_the_others(repo: Repo) -> None:
+    """Records unreadable at the tagged commit (a tag pushed when the check exited 2 for
+    them) made `gate status` exit 2 for every release, and the post-release check too."""
+    for tag in ("v1.0.0", "v1.1.0"):
+        assert repo.gate("request", tag, "--title", tag).code == 0
+        approve_all(repo, tag)
+    repo.write("releases/v1.0.0/approvals/zz.toml", "x\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", "garbage")
+    repo.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    repo.git("rm", "-q", "releases/v1.0.0/approvals/zz.toml")
+    repo.git("commit", "-q", "--no-verify", "-m", "removed again")
+    res = repo.gate("status", "--format", "json")
+    assert res.code == 0, res.err
+    rows = {row["release"]: row for row in json.loads(res.out)["releases"]}
+    assert set(rows) == {"v1.0.0", "v1.1.0"} and rows["v1.0.0"]["passed"] is False
+    res = repo.gate("check", "v1.0.0", "--stage", "post-release")
+    assert res.code == 1 and "the release folder at the tagged commit cannot be read" in res.out

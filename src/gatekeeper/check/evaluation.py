@@ -87,13 +87,15 @@ def _unreadable(
     exc: InputError,
 ) -> Evaluation:
     """A release whose committed records cannot be parsed fails, and says what to do:
-    records are append-only, so the broken one stays; a new record or a withdrawal helps."""
+    records are append-only, so the broken one stays, and gate writes nothing more into a
+    folder it cannot read: the release goes on under another tag."""
     from gatekeeper.records.layout import ReleaseLayout
     from gatekeeper.records.reading import ReleaseRecords
 
     advice = (
-        "committed records are append-only, so it stays as it is: add a new sign-off or "
-        f"evidence record, or end the release (`gate request {tag} --withdraw --reason ...`)"
+        "committed records are append-only, so it stays as it is, and gate writes nothing "
+        f"more into a folder it cannot read: release under a new tag (`gate request NEW_TAG "
+        f'--title ... --summary "replaces {tag}"`)'
     )
     report = unreadable_report(
         tag,
@@ -260,8 +262,15 @@ def _tag_and_records(
     gates = [builtin.records_gate(lin, left)]
     if info is not None:
         revision = info.commit or records.commit
-        tagged = records if records.commit == revision else _tagged_records(repo, records, revision)
         commit = repo.commit_info(info.commit) if info.commit else None
+        try:
+            tagged = (
+                records if records.commit == revision else _tagged_records(repo, records, revision)
+            )
+        except InputError as exc:  # what the tag points at cannot be read: it fails
+            why = f"the release folder at the tagged commit cannot be read: {exc.message}"
+            gates.insert(0, GateResult("tag", "The release tag is well-formed", False, (why,)))
+            return gates
         gates.insert(0, builtin.tag_gate(records.tag, info, commit, tagged, now))
     return gates
 

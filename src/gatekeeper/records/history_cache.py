@@ -21,7 +21,7 @@ from gatekeeper.records.index import FORMAT, HistoryIndex, build, extend
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from gatekeeper.repo import GitRepo
+    from gatekeeper.repo import Change, GitRepo
 
 _MEMO = ("history-index",)
 _PATH = ("history-path",)
@@ -104,7 +104,6 @@ def _path(repo: GitRepo) -> Path:
 def _load(path: Path, releases: str) -> HistoryIndex | None:
     """The cached index, or None when absent, of another format or not exactly what
     `_save` writes (a truncated, hand-edited or planted file is rebuilt, never half read)."""
-    from gatekeeper.repo import Change
 
     try:
         data = json.loads(_read_plain(path))
@@ -117,20 +116,9 @@ def _load(path: Path, releases: str) -> HistoryIndex | None:
         index.loose = set(_texts(data["loose"]))
         index.entry = {_text(c): _depth_rank(v) for c, v in _mapping(data["entry"]).items()}
         index.changes = {
-            _text(tag): [
-                Change(
-                    _text(commit),
-                    _text(email),
-                    _instant(when),
-                    _text(status),
-                    _text(p),
-                    _text(blob),
-                    merge is True,
-                )
-                for commit, email, when, status, p, blob, merge in _rows(rows)
-            ]
-            for tag, rows in _mapping(data["changes"]).items()
+            _text(tag): _changes(rows) for tag, rows in _mapping(data["changes"]).items()
         }
+        index.unfiled = _changes(data["unfiled"])
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     return index if _consistent(index) else None
@@ -147,7 +135,8 @@ def _consistent(index: HistoryIndex) -> bool:
         for c, (depth, rank) in index.entry.items()
     ):
         return False
-    return all(c.commit in index.entry for changes in index.changes.values() for c in changes)
+    lists = [*index.changes.values(), index.unfiled]
+    return all(c.commit in index.entry for changes in lists for c in changes)
 
 
 def _read_plain(path: Path) -> bytes:
@@ -159,6 +148,24 @@ def _read_plain(path: Path) -> bytes:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise ValueError(f"{path}: not a plain file")
         return handle.read()
+
+
+def _changes(rows: object) -> list[Change]:
+    """Rows as `_save` writes them, each a change."""
+    from gatekeeper.repo import Change
+
+    return [
+        Change(
+            _text(commit),
+            _text(email),
+            _instant(when),
+            _text(status),
+            _text(path),
+            _text(blob),
+            merge is True,
+        )
+        for commit, email, when, status, path, blob, merge in _rows(rows)
+    ]
 
 
 def _instant(value: object) -> datetime:
@@ -212,21 +219,8 @@ def _save(path: Path, index: HistoryIndex) -> None:
         "rewrites": index.rewrites,
         "loose": sorted(index.loose),
         "entry": index.entry,
-        "changes": {
-            tag: [
-                [
-                    c.commit,
-                    c.author_email,
-                    c.authored_at.isoformat(),
-                    c.status,
-                    c.path,
-                    c.blob,
-                    c.merge,
-                ]
-                for c in changes
-            ]
-            for tag, changes in index.changes.items()
-        },
+        "changes": {tag: _rows_of(changes) for tag, changes in index.changes.items()},
+        "unfiled": _rows_of(index.unfiled),
     }
     import stat
 
@@ -242,3 +236,10 @@ def _save(path: Path, index: HistoryIndex) -> None:
         temporary.replace(path)  # replaces a link at `path` itself, never what it names
     except OSError:
         pass  # a read-only .git: the cache is a speed-up, never required
+
+
+def _rows_of(changes: list[Change]) -> list[list[Any]]:
+    return [
+        [c.commit, c.author_email, c.authored_at.isoformat(), c.status, c.path, c.blob, c.merge]
+        for c in changes
+    ]

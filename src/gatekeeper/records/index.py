@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from gatekeeper.repo import Change, GitRepo
 
-FORMAT = 3  # bump when what the index holds, or how it is ordered, changes
+FORMAT = 4  # bump when what the index holds, or how it is ordered, changes
 
 
 @dataclass
@@ -40,6 +40,10 @@ class HistoryIndex:
     # in `changes` is a release of the policy's, not nested in another, no tree can hold
     # anything but records, and the binding need not read the `releases/` tree.
     loose: set[str] = field(default_factory=set)
+    # Changes under the releases folder that name no release (`releases/v1.0.0/notes.md`,
+    # `releases/__init__.py`), oldest first: a release's history is every change under
+    # its folder, as git's walk of that folder lists them.
+    unfiled: list[Change] = field(default_factory=list)
     # Heads an earlier run had read that later vanished from HEAD's history (a reset or a
     # force-push), oldest first: the one observation the cache adds, kept until deleted.
     rewrites: list[str] = field(default_factory=list)
@@ -58,7 +62,13 @@ class HistoryIndex:
         """The changes to `tag`'s folder that `rev` reaches, oldest first (what `git log
         --full-history --diff-merges=first-parent` from `rev` lists, reversed)."""
         depth = self.entry[rev][0]
-        return [c for c in self.changes.get(tag, []) if self.entry[c.commit][0] <= depth]
+        filed = [c for c in self.changes.get(tag, []) if self.entry[c.commit][0] <= depth]
+        folder = f"{self.releases}/{tag}/"
+        more = [c for c in self.unfiled if c.path.startswith(folder)]
+        if not more:
+            return filed
+        more = [c for c in more if self.entry[c.commit][0] <= depth]
+        return sorted(filed + more, key=lambda c: _order(self, c))
 
     def tags(self) -> list[str]:
         """Every release with a change in history."""
@@ -165,18 +175,24 @@ def _postorder(
 def _add_changes(index: HistoryIndex, fresh: list[Change]) -> None:
     from gatekeeper.records.layout import PLAIN_FILES, classify
 
-    touched = set()
+    touched: set[str | None] = set()
     for change in fresh:
         found = classify(change.path, index.releases)
         plain = change.status == "D" or change.mode in PLAIN_FILES
         if found is None or found.kind == "other" or not plain:
             index.loose.add(change.path)
         tag = found.tag if found else None
-        if tag is not None and change.commit in index.entry:
+        if change.commit not in index.entry:
+            continue
+        if tag is None:
+            index.unfiled.append(change)
+            touched.add(None)
+        else:
             index.changes.setdefault(tag, []).append(change)
             touched.add(tag)
     for tag in touched:
-        index.changes[tag].sort(key=lambda c: _order(index, c))
+        filed = index.changes[tag] if tag is not None else index.unfiled
+        filed.sort(key=lambda c: _order(index, c))
 
 
 def _order(index: HistoryIndex, change: Change) -> tuple[int, int, bytes]:
