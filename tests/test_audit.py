@@ -75,3 +75,19 @@ def test_audit_output_is_never_git_s_own_files_a_folder_or_nowhere(repo: Repo, w
     res = repo.gate("audit", "--format", "json", "--output", str(repo.path / where))
     assert res.code == 2 and "--output" in res.err and "hint:" in res.err, res.err
     assert ((repo.path / ".git/HEAD").read_bytes(), repo.state()) == before
+
+
+def test_an_unreadable_record_accuses_no_other_record_of_coming_after_the_tag(
+    repo: Repo,
+) -> None:
+    """The check at the tag of a release whose folder cannot be read held no files, so the
+    audit said the tagged commit lacked every approval it holds ("record-after-tag")."""
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    approve_all(repo)
+    repo.write("releases/v1.0.0/approvals/zz.toml", "x\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", "garbage")
+    repo.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    out = repo.gate("audit").out
+    assert "record-after-tag" not in out and "added after the tag" not in out
+    assert "record-invalid" in out

@@ -348,3 +348,24 @@ def test_an_edit_of_a_file_no_record_kind_names_is_seen_with_the_index(
         r.gate("status")
         res = r.gate("check", "v1.0.0")
         assert res.code == 1 and "releases/v1.0.0/notes.md" in res.out, (cache, res.out)
+
+
+def test_a_record_shaped_file_deeper_in_a_release_folder_is_that_release_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`releases/v1.0.0/x/approvals/a.toml` reads as a record of `v1.0.0/x`; the index
+    filed it there, so its deletion went unseen by --all-tags and a check with the index."""
+    r = make_repo(tmp_path)
+    _release(r, "v1.0.0")
+    r.write("releases/v1.0.0/x/approvals/a.toml", "a = 1\n")
+    r.commit("deeper")
+    r.git("rm", "-q", "releases/v1.0.0/x/approvals/a.toml")
+    r.commit("gone")
+    r.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    for cache in (False, True, True):
+        monkeypatch.setenv("GATE_NO_CACHE", "0" if cache else "1")
+        for args in (("check", "v1.0.0"), ("check", "--all-tags")):
+            res = r.gate(*args)
+            assert res.code == 1 and "x/approvals/a.toml: deleted after it was committed" in (
+                res.out
+            ), (args, cache)

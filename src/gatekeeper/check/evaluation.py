@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
     from gatekeeper.policy.loading import LoadedPolicy
     from gatekeeper.records.lineage import Lineage
-    from gatekeeper.records.reading import ReleaseRecords
+    from gatekeeper.records.reading import RecordFile, ReleaseRecords
     from gatekeeper.repo import GitRepo, TagInfo
     from gatekeeper.trust.facts import Facts
     from gatekeeper.trust.identity import Signer
@@ -73,7 +73,8 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evalu
     try:
         records = read_release(repo, records_at, loaded.policy.releases, tag)
     except InputError as exc:  # committed (append-only): a fact about the release, exit 1
-        return _unreadable(tag, loaded, info=info, revision=revision, opts=opts, exc=exc)
+        held = _listed(repo, records_at, loaded.policy.releases, tag)
+        return _unreadable(tag, loaded, info=info, revision=revision, opts=opts, exc=exc, held=held)
     return _judge(repo, records, loaded, info=info, revision=revision, opts=opts, now=now)
 
 
@@ -85,6 +86,7 @@ def _unreadable(
     revision: str,
     opts: CheckOptions,
     exc: InputError,
+    held: tuple[RecordFile, ...] = (),
 ) -> Evaluation:
     """A release whose committed records cannot be parsed fails, and says what to do:
     records are append-only, so the broken one stays, and gate writes nothing more into a
@@ -106,8 +108,23 @@ def _unreadable(
         problem=exc.message,
         advice=advice,
     )
-    records = ReleaseRecords(ReleaseLayout(loaded.policy.releases, tag), revision)
+    layout = ReleaseLayout(loaded.policy.releases, tag)
+    records = ReleaseRecords(layout, revision, files=held)  # what the folder holds, unread
     return Evaluation(report, None, records, {}, loaded)
+
+
+def _listed(repo: GitRepo, commit: str, releases: str, tag: str) -> tuple[RecordFile, ...]:
+    """The files of a release folder that cannot be read, by path and blob (the audit asks
+    what the tagged commit holds); none when even its tree cannot be listed."""
+    from gatekeeper.errors import GateError
+    from gatekeeper.records.layout import ReleaseLayout
+    from gatekeeper.records.reading import RecordFile
+
+    try:
+        entries = repo.ls_tree(commit, ReleaseLayout(releases, tag).folder)
+    except GateError:
+        return ()
+    return tuple(RecordFile(e.path, e.sha, "") for e in entries)
 
 
 def unreadable_report(

@@ -44,6 +44,9 @@ class HistoryIndex:
     # `releases/__init__.py`), oldest first: a release's history is every change under
     # its folder, as git's walk of that folder lists them.
     unfiled: list[Change] = field(default_factory=list)
+    _nested: tuple[int, dict[str, list[str]]] = field(
+        default=(-1, {}), init=False, repr=False, compare=False
+    )
     # Heads an earlier run had read that later vanished from HEAD's history (a reset or a
     # force-push), oldest first: the one observation the cache adds, kept until deleted.
     rewrites: list[str] = field(default_factory=list)
@@ -65,10 +68,24 @@ class HistoryIndex:
         filed = [c for c in self.changes.get(tag, []) if self.entry[c.commit][0] <= depth]
         folder = f"{self.releases}/{tag}/"
         more = [c for c in self.unfiled if c.path.startswith(folder)]
+        more += [c for inner in self._inside().get(tag, ()) for c in self.changes[inner]]
         if not more:
             return filed
         more = [c for c in more if self.entry[c.commit][0] <= depth]
         return sorted(filed + more, key=lambda c: _order(self, c))
+
+    def _inside(self) -> dict[str, list[str]]:
+        """For each folder, the filed names inside it (`releases/v1.0.0/x/approvals/a.toml`
+        reads as a record of `v1.0.0/x`, yet is a file of v1.0.0's folder), kept until
+        more changes are filed."""
+        if self._nested[0] != len(self.changes):
+            inside: dict[str, list[str]] = {}
+            for name in self.changes:
+                parts = name.split("/")
+                for n in range(1, len(parts)):
+                    inside.setdefault("/".join(parts[:n]), []).append(name)
+            self._nested = (len(self.changes), inside)
+        return self._nested[1]
 
     def tags(self) -> list[str]:
         """Every release with a change in history."""
