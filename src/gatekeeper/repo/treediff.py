@@ -19,6 +19,7 @@ from gatekeeper.repo.trees import (
     MEMO_TREE_ENTRIES,
     TREE_LIMIT,
     TREE_MODE,
+    canonical_mode,
     check_tree,
     parse_entries,
     root_tree,
@@ -77,30 +78,21 @@ def _entry_set(reader: ObjectReader, tree: str) -> frozenset[bytes]:
     if found is not None:
         return found
     raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
-    entry, named = _PATTERNS[len(tree) // 2]
-    parts = entry.findall(raw)
-    if sum(map(len, parts)) != len(raw):
+    parts = _ENTRY[len(tree) // 2].findall(raw)  # (entry, mode, name), in one pass
+    if sum(len(entry) for entry, _, _ in parts) != len(raw):
         raise MalformedTree(f"tree {tree[:12]}: bytes that are no tree entries")
-    check_tree([(name, _is_folder(mode)) for mode, name in named.findall(raw)])
-    found = frozenset(parts)
+    check_tree(
+        [(name, canonical_mode(mode.decode("ascii")) == TREE_MODE) for _, mode, name in parts]
+    )
+    found = frozenset(entry for entry, _, _ in parts)
     if len(found) <= MEMO_TREE_ENTRIES:
         reader.memo[key] = found
     return found
 
 
-def _is_folder(mode: bytes) -> bool:
-    return mode == b"40000" or int(mode, 8) & 0o170000 == 0o040000
-
-
-# An entry, and its mode and name, for object ids of 20 (SHA-1) and 32 (SHA-256) bytes. A
+# An entry with its mode and name, for object ids of 20 (SHA-1) and 32 (SHA-256) bytes. A
 # mode is any octal number, as git reads it (`0100644` is a file to git, so it is here).
-_PATTERNS = {
-    size: (
-        re.compile(rb"[0-7]+ [^\0]*\0.{%d}" % size, re.DOTALL),
-        re.compile(rb"([0-7]+) ([^\0]*)\0.{%d}" % size, re.DOTALL),
-    )
-    for size in (20, 32)
-}
+_ENTRY = {size: re.compile(rb"(([0-7]+) ([^\0]*)\0.{%d})" % size, re.DOTALL) for size in (20, 32)}
 
 
 def _by_name(raw: frozenset[bytes], id_bytes: int) -> dict[str, tuple[str, str]]:

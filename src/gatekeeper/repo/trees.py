@@ -191,9 +191,7 @@ def parse_entries(raw: bytes, id_bytes: int) -> list[tuple[str, str, str]]:
         nul = raw.find(b"\0", space + 1) if space >= 0 else -1
         if nul < 0 or nul + 1 + id_bytes > len(raw):
             raise MalformedTree(f"tree entry at byte {at}: not `<mode> <name>\\0<id>`")
-        mode = raw[at:space].decode("ascii", "replace")
-        if mode not in _CANONICAL:
-            mode = canonical_mode(mode)
+        mode = canonical_mode(raw[at:space].decode("ascii", "replace"))
         name = raw[space + 1 : nul].decode("utf-8", "surrogateescape")
         sha = raw[nul + 1 : nul + 1 + id_bytes].hex()
         out.append((mode, name, sha))
@@ -228,6 +226,8 @@ _OCTAL = re.compile(r"[0-7]+")
 def canonical_mode(mode: str) -> str:
     """A tree entry's mode as git reads it (`canon_mode`): `040000`, `0100644` or `100664`
     are a folder and a plain file to git's checkout, so they are to gatekeeper."""
+    if mode in _CANONICAL:
+        return mode
     if not _OCTAL.fullmatch(mode):  # int() would also take `+100644`, `1_00644`, `0o644`
         raise MalformedTree(f"tree entry mode {mode!r}: not an octal number")
     number = int(mode, 8)
