@@ -156,28 +156,19 @@ def _password(opts: SmtpOptions, env: Mapping[str, str]) -> tuple[str | None, st
 def _password_file(path: Path) -> str:
     """A regular file of at most MAX_PASSWORD_BYTES of UTF-8, read without blocking on a
     pipe or reading a device forever; exit 2 naming it otherwise."""
-    import os
-    import stat
+    from gatekeeper.plainfile import NotPlainFile, read_plain
 
     where, hint = f"--smtp-password-file {path}", "give a readable UTF-8 file holding the password"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        data = read_plain(path, MAX_PASSWORD_BYTES)
+    except NotPlainFile:
+        raise InputError(
+            f"{where}: not a regular file (a device, a pipe or a folder); expected a file "
+            f"of at most {MAX_PASSWORD_BYTES} bytes",
+            hint=hint,
+        ) from None
     except OSError as exc:
         raise InputError(f"{where}: cannot be read ({exc.strerror or exc})", hint=hint) from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputError(
-                f"{where}: not a regular file (a device, a pipe or a folder); expected a file "
-                f"of at most {MAX_PASSWORD_BYTES} bytes",
-                hint=hint,
-            )
-        data = b""
-        while len(data) <= MAX_PASSWORD_BYTES and (chunk := os.read(fd, MAX_PASSWORD_BYTES)):
-            data += chunk
-    except OSError as exc:
-        raise InputError(f"{where}: cannot be read ({exc.strerror or exc})", hint=hint) from None
-    finally:
-        os.close(fd)
     if len(data) > MAX_PASSWORD_BYTES:
         raise InputError(
             f"{where}: more than {MAX_PASSWORD_BYTES} bytes; expected a file holding a password",

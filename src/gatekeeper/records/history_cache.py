@@ -104,9 +104,10 @@ def _path(repo: GitRepo) -> Path:
 def _load(path: Path, releases: str) -> HistoryIndex | None:
     """The cached index, or None when absent, of another format or not exactly what
     `_save` writes (a truncated, hand-edited or planted file is rebuilt, never half read)."""
+    from gatekeeper.plainfile import read_plain
 
     try:
-        data = json.loads(_read_plain(path))
+        data = json.loads(read_plain(path, follow=False))  # a link there is not read
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return None
         if data.get("releases") != releases:
@@ -137,17 +138,6 @@ def _consistent(index: HistoryIndex) -> bool:
         return False
     lists = [*index.changes.values(), index.unfiled]
     return all(c.commit in index.entry for changes in lists for c in changes)
-
-
-def _read_plain(path: Path) -> bytes:
-    """The file's bytes when it is a plain file (a link to /dev/zero or a FIFO is not)."""
-    import stat
-
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ValueError(f"{path}: not a plain file")
-        return handle.read()
 
 
 def _changes(rows: object) -> list[Change]:

@@ -31,18 +31,15 @@ HINT = (
 def releases_folder(root: Path) -> str | None:
     """The `releases` folder named by the policy files on disk (None when unreadable, or
     when one is not a plain file of at most MAX_TOML_BYTES: a symlink, a pipe, a device)."""
-    import stat
     import tomllib
 
     from gatekeeper.models.tomlfile import MAX_TOML_BYTES
+    from gatekeeper.plainfile import read_plain
 
     folder = "releases"
     try:
         for path in (root / POLICY_DIR).glob("*.toml"):
-            if not stat.S_ISREG(path.lstat().st_mode):
-                return None
-            with path.open("rb") as handle:
-                data = handle.read(MAX_TOML_BYTES + 1)
+            data = read_plain(path, MAX_TOML_BYTES, follow=False)
             if len(data) > MAX_TOML_BYTES:
                 return None
             folder = tomllib.loads(data.decode("utf-8")).get("releases", folder)
@@ -146,6 +143,8 @@ def _plain_file(full: Path, relpath: str) -> bytes | None:
     the append-only checks see deletions in the index); exit 2 for anything else."""
     import stat
 
+    from gatekeeper.plainfile import read_plain
+
     try:
         info = full.lstat()
     except (FileNotFoundError, NotADirectoryError):
@@ -158,8 +157,7 @@ def _plain_file(full: Path, relpath: str) -> bytes | None:
             hint="policy and release records must be plain files inside the repository",
         )
     try:
-        with full.open("rb") as handle:
-            data = handle.read(MAX_BLOB_BYTES + 1)
+        data = read_plain(full, MAX_BLOB_BYTES, follow=False)
     except OSError as exc:
         raise RecordError(
             f"{relpath}: cannot be read ({exc.strerror or exc}); expected a readable file",
