@@ -153,17 +153,16 @@ class GitRepo(TagsMixin, ContentsMixin):
 
     def refs_holding(self, path: str) -> list[str]:
         """Branches and remote-tracking branches whose tip has a file at `path` (one
-        `for-each-ref` and one `cat-file --batch-check`)."""
+        `for-each-ref`, then the object reader's `--batch-check`)."""
         refs = self.run("for-each-ref", "--format=%(refname)", "refs/heads/", "refs/remotes/")
         names = [r for r in refs.splitlines() if r and not r.endswith("/HEAD")]
         if not names:
             return []
-        query = "".join(f"{ref}:{path}\n" for ref in names).encode()
-        answers = self.run("cat-file", "--batch-check=%(objecttype)", stdin=query).splitlines()
+        found = self._objects.headers([f"{ref}:{path}" for ref in names])
         return [
             ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
-            for ref, answer in zip(names, answers, strict=True)
-            if answer == "blob"
+            for ref in names
+            if (header := found.get(f"{ref}:{path}")) and header[1] == "blob"
         ]
 
     def is_ancestor(self, old: str, new: str) -> bool:
