@@ -369,3 +369,31 @@ def test_a_record_shaped_file_deeper_in_a_release_folder_is_that_release_s(
             assert res.code == 1 and "x/approvals/a.toml: deleted after it was committed" in (
                 res.out
             ), (args, cache)
+
+
+def test_records_moved_between_releases_read_the_same_with_and_without_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Approvals moved from one release's folder to another's (and a file nested in a
+    folder that reads as another release's) come out in the same order either way: the
+    index listed a commit's changes in the order it filed them, git by path."""
+    r = make_repo(tmp_path)
+    _release(r, "v1.0.0")
+    _release(r, "v1.1.0", who="carol")
+    r.write("releases/v1.0.0/x/approvals/z.toml", "a = 1\n")
+    r.write("releases/v1.0.0/notes.md", "n\n")
+    r.commit("more files")
+    for f in sorted((r.path / "releases/v1.0.0/approvals").iterdir()):
+        r.git("mv", f"releases/v1.0.0/approvals/{f.name}", f"releases/v1.1.0/approvals/x{f.name}")
+    r.git("rm", "-q", "releases/v1.0.0/x/approvals/z.toml", "releases/v1.0.0/notes.md")
+    r.commit("move the approvals")
+    r.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    r.git("tag", "-a", "v1.1.0", "-m", "v1.1.0")
+    outputs = []
+    for cache in (False, True, True):
+        monkeypatch.setenv("GATE_NO_CACHE", "0" if cache else "1")
+        runs = [("check", "v1.0.0"), ("check", "--all-tags"), ("status",), ("audit",)]
+        outputs.append([r.gate(*args).out for args in runs])
+    for one in outputs[1:]:
+        for a, b in zip(outputs[0], one, strict=True):
+            assert a.splitlines() == b.splitlines()

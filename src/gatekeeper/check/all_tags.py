@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from gatekeeper.check.evaluation import check_release, refuse_shallow, unreadable_report
+from gatekeeper.check.evaluation import check_release, refuse_shallow
 from gatekeeper.check.report import Report
+from gatekeeper.check.unreadable import unreadable_report
 
 if TYPE_CHECKING:
     from gatekeeper.check.evaluation import CheckOptions

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
     from gatekeeper.policy.loading import LoadedPolicy
     from gatekeeper.records.lineage import Lineage
-    from gatekeeper.records.reading import RecordFile, ReleaseRecords
+    from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import GitRepo, TagInfo
     from gatekeeper.trust.facts import Facts
     from gatekeeper.trust.identity import Signer
@@ -55,6 +55,7 @@ def check_release(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> 
 
 def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evaluation:
     """The report and the facts behind it, as a numbered checklist."""
+    from gatekeeper.check.unreadable import listed, unreadable
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.records.reading import read_release
 
@@ -73,83 +74,9 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evalu
     try:
         records = read_release(repo, records_at, loaded.policy.releases, tag)
     except InputError as exc:  # committed (append-only): a fact about the release, exit 1
-        held = _listed(repo, records_at, loaded.policy.releases, tag)
-        return _unreadable(tag, loaded, info=info, revision=revision, opts=opts, exc=exc, held=held)
+        held = listed(repo, records_at, loaded.policy.releases, tag)
+        return unreadable(tag, loaded, info=info, revision=revision, opts=opts, exc=exc, held=held)
     return _judge(repo, records, loaded, info=info, revision=revision, opts=opts, now=now)
-
-
-def _unreadable(
-    tag: str,
-    loaded: LoadedPolicy,
-    *,
-    info: TagInfo | None,
-    revision: str,
-    opts: CheckOptions,
-    exc: InputError,
-    held: tuple[RecordFile, ...] = (),
-) -> Evaluation:
-    """A release whose committed records cannot be parsed fails, and says what to do:
-    records are append-only, so the broken one stays, and gate writes nothing more into a
-    folder it cannot read: the release goes on under another tag."""
-    from gatekeeper.records.layout import ReleaseLayout
-    from gatekeeper.records.reading import ReleaseRecords
-
-    advice = (
-        "committed records are append-only, so it stays as it is, and gate writes nothing "
-        f"more into a folder it cannot read: release under a new tag (`gate request NEW_TAG "
-        f'--title ... --summary "replaces {tag}"`)'
-    )
-    report = unreadable_report(
-        tag,
-        loaded,
-        info=info,
-        revision=revision,
-        stage=opts.stage,
-        problem=exc.message,
-        advice=advice,
-    )
-    layout = ReleaseLayout(loaded.policy.releases, tag)
-    records = ReleaseRecords(layout, revision, files=held)  # what the folder holds, unread
-    return Evaluation(report, None, records, {}, loaded)
-
-
-def _listed(repo: GitRepo, commit: str, releases: str, tag: str) -> tuple[RecordFile, ...]:
-    """The files of a release folder that cannot be read, by path and blob (the audit asks
-    what the tagged commit holds); none when even its tree cannot be listed."""
-    from gatekeeper.errors import GateError
-    from gatekeeper.records.layout import ReleaseLayout
-    from gatekeeper.records.reading import RecordFile
-
-    try:
-        entries = repo.ls_tree(commit, ReleaseLayout(releases, tag).folder)
-    except GateError:
-        return ()
-    return tuple(RecordFile(e.path, e.sha, "") for e in entries)
-
-
-def unreadable_report(
-    tag: str,
-    loaded: LoadedPolicy,
-    *,
-    info: TagInfo | None,
-    revision: str,
-    stage: str,
-    problem: str,
-    advice: str = "",
-) -> Report:
-    """The report of a release that could not be judged: one failing `records` gate."""
-    from gatekeeper.check.builtin import unreadable_gate
-
-    return Report(
-        release=tag,
-        candidate=None,
-        tag_commit=info.commit if info else None,
-        revision=revision,
-        policy_ref=loaded.commit,
-        signatures=loaded.policy.signatures,
-        stage=stage,
-        gates=(unreadable_gate(problem, advice),),
-    )
 
 
 def _judge(
@@ -162,11 +89,12 @@ def _judge(
     opts: CheckOptions,
     now: datetime,
 ) -> Evaluation:
+    from gatekeeper.check.timing import earliest, reference_time
     from gatekeeper.records.lineage import lineage
     from gatekeeper.trust.identity import identify
 
     policy = loaded.policy
-    reference = _reference_time(opts, info, now)
+    reference = reference_time(opts, info, now)
     present = {f.path: f.blob for f in records.files}
     lin = lineage(repo, records.commit, records.layout, present)  # 6. append-only, from history
     head = _tag_and_records(repo, records, loaded, lin, info, reference=reference, now=now)  # 7
@@ -199,7 +127,7 @@ def _judge(
         gates=tuple(head + gates),
         warnings=tuple(_warnings(repo, policy.signatures, policy.releases, opts.rev, info)),
         at=reference,
-        earliest_tag=_earliest(loaded.policy, facts, gates),
+        earliest_tag=earliest(loaded.policy, facts, gates),
     )
     return Evaluation(report, facts, records, signers, loaded)
 
@@ -224,6 +152,7 @@ def _request_and_gates(
     from gatekeeper.check.applies import changed_since, overdue_elsewhere, uses_paths
     from gatekeeper.check.binding import stale_paths
     from gatekeeper.check.running import run_gate
+    from gatekeeper.check.timing import has_obligations
     from gatekeeper.records.lineage import request_chain
     from gatekeeper.trust.facts import build_facts
 
@@ -249,7 +178,7 @@ def _request_and_gates(
         if opts.previous and uses_paths(policy)
         else None,
         overdue=overdue_elsewhere(repo, policy, records.tag, reference, trusted)
-        if opts.stage == "pre-tag" and opts.obligations and _has_obligations(policy)
+        if opts.stage == "pre-tag" and opts.obligations and has_obligations(policy)
         else (),
     )
     gates = [
@@ -296,38 +225,6 @@ def _tagged_records(repo: GitRepo, records: ReleaseRecords, revision: str) -> Re
     from gatekeeper.records.reading import read_release
 
     return read_release(repo, revision, records.layout.releases, records.tag)
-
-
-def _earliest(policy: Policy, facts: Facts | None, gates: list[GateResult]) -> datetime | None:
-    """When a failing lead-time or freeze gate would let the release be tagged."""
-    from gatekeeper.gates.calendar import earliest_tag
-    from gatekeeper.models.gates import FreezeGate, LeadTimeGate
-
-    applies = {g.id: g.passed for g in gates if g.applies}
-    calendar = [
-        g
-        for g in policy.all_gates()
-        if isinstance(g, LeadTimeGate | FreezeGate) and g.id in applies
-    ]
-    if facts is None or all(applies[g.id] for g in calendar):
-        return None
-    return earliest_tag(calendar, facts)
-
-
-def _has_obligations(policy: Policy) -> bool:
-    from gatekeeper.models.gates import ObligationsGate
-
-    return any(isinstance(g, ObligationsGate) for g in policy.all_gates())
-
-
-def _reference_time(opts: CheckOptions, info: TagInfo | None, now: datetime) -> datetime:
-    """What TTLs and ages are judged against: `--at now`, else the tagger date (never
-    later than now) when there is a tag. Post-release records are made after the tag, so
-    that stage is judged now unless `--at tag` asks otherwise."""
-    post_release = opts.stage == "post-release" and opts.at is None
-    if opts.at == "now" or post_release or info is None or info.tagged_at is None:
-        return now
-    return min(info.tagged_at, now)
 
 
 def _committers(policy: Policy, lin: Lineage, records: ReleaseRecords) -> frozenset[str]:

@@ -159,7 +159,7 @@ def attach(
 ) -> int:
     """Record a piece of evidence, its files copied beside it and pinned by sha256; a newer
     test-report record supersedes older ones."""
-    from gatekeeper.records.recording import attach as attach_evidence
+    from gatekeeper.records.attaching import attach as attach_evidence
     from gatekeeper.records.recording import open_session
 
     sets = {}

@@ -70,7 +70,7 @@ class Demo:
                 sign_off(self.session(pid), TAG, role, "approve", "looks good")
 
     def attach_evidence(self) -> None:
-        from gatekeeper.records.recording import attach
+        from gatekeeper.records.attaching import attach
 
         with acting_as("dave"):
             self.say("\n4. dave attaches the test report, the backups and the environment check")
@@ -127,12 +127,8 @@ class Demo:
     def hotfix(self) -> None:
         """重大问题处理流程: a fix ships at once; leadership declares the emergency."""
         from gatekeeper.check.tagging import create_release_tag
-        from gatekeeper.records.recording import (
-            RequestFields,
-            attach,
-            declare_emergency,
-            file_request,
-        )
+        from gatekeeper.records.attaching import attach
+        from gatekeeper.records.recording import RequestFields, declare_emergency, file_request
 
         (self.repo.root / "app.py").write_text("print('hello, fixed release')\n", "utf-8")
         with acting_as("dave"):

@@ -11,7 +11,6 @@ from pydantic import (
     SerializeAsAny,
     Tag,
     field_validator,
-    model_validator,
 )
 
 from gatekeeper.evidence import KINDS, kind_named
@@ -23,8 +22,8 @@ from gatekeeper.models.gates import (
     LeadTimeGate,
     ObligationsGate,
 )
+from gatekeeper.models.notify import Notify
 from gatekeeper.models.tomlfile import did_you_mean
-from gatekeeper.trust.keys import key_material
 
 
 class Person(Strict):
@@ -144,74 +143,6 @@ class Emergency(Strict):
     retro_hours: Count = 48
 
 
-EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")]
-Email = Annotated[str, Field(pattern=r"^[^@\s<>,]+@[^@\s<>,]+$")]
-SUBJECT_FIELDS = frozenset({"tag", "title", "component", "kind"})
-
-
-class Webhook(Strict):
-    """A chat group robot. Its URL and signing secret are credentials: the policy names
-    the environment variables holding them, never the values."""
-
-    type: Literal["dingtalk", "feishu", "lark", "wecom", "slack"]
-    name: Name | None = Field(default=None, description="channel name (default: the type)")
-    url_env: EnvName
-    secret_env: EnvName | None = Field(
-        default=None, description="signing secret (dingtalk, feishu/lark only)"
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_credentials(cls, value: Any) -> Any:
-        if isinstance(value, dict) and {"url", "secret"} & set(value):
-            raise ValueError(
-                "webhook URLs and secrets are credentials: put them in environment variables "
-                "and name those in url_env / secret_env"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _signed_vendors(self) -> Webhook:
-        if self.secret_env and self.type in {"wecom", "slack"}:
-            raise ValueError(f"secret_env: {self.type} robots are not signed; remove it")
-        return self
-
-    @property
-    def channel(self) -> str:
-        """The name `gate notify --only` and the notice-sent record use."""
-        return self.name or self.type
-
-
-class Notify(Strict):
-    """上线通告: who receives the launch notice (`gate notify`), by email and in chat groups."""
-
-    subject: str = Field(
-        default="上线通告 / Release {tag}",
-        min_length=1,
-        max_length=200,
-        description="may use {tag}, {title}, {component}, {kind}",
-    )
-    email: list[Email] = []
-    roles: list[Name] = Field(default=[], description="members of these roles are emailed too")
-    webhooks: list[Webhook] = []
-
-    @field_validator("subject")
-    @classmethod
-    def _fields(cls, value: str) -> str:
-        import string
-
-        try:
-            named = {field for _, field, _, _ in string.Formatter().parse(value) if field}
-        except ValueError as exc:
-            raise ValueError(f"not a valid template: {exc}") from None
-        unknown = sorted(named - SUBJECT_FIELDS)
-        if unknown:
-            raise ValueError(
-                f"unknown field {{{unknown[0]}}}; expected {', '.join(sorted(SUBJECT_FIELDS))}"
-            )
-        return value
-
-
 class Policy(Strict):
     """Everything `gate check` needs to decide, read from a trusted revision."""
 
@@ -306,40 +237,6 @@ class Policy(Strict):
                 return pid
         return None
 
-    def problems(self) -> list[str]:
-        """Cross-reference errors as `field: message` (unknown roles, people, duplicates)."""
-        out = []
-        for rname, role in self.roles.items():
-            for i, member in enumerate(role.members):
-                if member not in self.people:
-                    out.append(
-                        f"roles.{rname}.members[{i}]: unknown person '{member}'"
-                        + did_you_mean(member, self.people)
-                    )
-        seen_ids: set[str] = set()
-        for g, gate in enumerate(self.all_gates()):
-            if gate.id in seen_ids:
-                out.append(f"gates[{g}].id: duplicate gate id '{gate.id}'")
-            seen_ids.add(gate.id)
-            for key in ("roles", "by_roles"):
-                for i, role in enumerate(getattr(gate, key, [])):
-                    if role not in self.roles:
-                        out.append(
-                            f"gates[{g}].{key}[{i}]: unknown role '{role}'"
-                            + did_you_mean(role, self.roles)
-                        )
-        out += self._undeclared_when()
-        out += self._binding_problems()
-        out += self._emergency_problems()
-        out += self._notify_problems()
-        out += self._duplicate_identities()
-        if self.signatures != "none" and not any(p.keys for p in self.people.values()):
-            out.append(
-                f"signatures: '{self.signatures}' needs keys, but no person lists any "
-                "(people.<id>.keys); without a trust store nothing could be verified"
-            )
-        return out
-
     def undeclared(self, kind: str, component: str) -> list[str]:
         """A request's kind / component that the declared vocabulary does not hold."""
         out = []
@@ -350,77 +247,4 @@ class Policy(Strict):
                 f"component '{component}' is not declared"
                 + did_you_mean(component, self.components)
             )
-        return out
-
-    def _emergency_problems(self) -> list[str]:
-        if self.emergency is None:
-            return []
-        ids = {g.id for g in self.all_gates()}
-        out = [
-            f"emergency.roles[{i}]: unknown role '{r}'" + did_you_mean(r, self.roles)
-            for i, r in enumerate(self.emergency.roles)
-            if r not in self.roles
-        ]
-        out += [
-            f"emergency.never_waive[{i}]: unknown gate '{g}'" + did_you_mean(g, ids)
-            for i, g in enumerate(self.emergency.never_waive)
-            if g not in ids
-        ]
-        return out
-
-    def _notify_problems(self) -> list[str]:
-        if self.notify is None:
-            return []
-        out = [
-            f"notify.roles[{i}]: unknown role '{r}'" + did_you_mean(r, self.roles)
-            for i, r in enumerate(self.notify.roles)
-            if r not in self.roles
-        ]
-        seen = {"email"}
-        for i, hook in enumerate(self.notify.webhooks):
-            if hook.channel in seen:
-                out.append(
-                    f"notify.webhooks[{i}]: channel '{hook.channel}' is used twice; "
-                    "give each webhook its own `name`"
-                )
-            seen.add(hook.channel)
-        return out
-
-    def _binding_problems(self) -> list[str]:
-        import fnmatch
-
-        guarded = ("policies/release.toml", f"{self.releases}/v1/request.toml")
-        return [
-            f"binding.ignore[{i}]: '{glob}' would exempt policies/ or {self.releases}/; "
-            "expected globs for code or docs only (e.g. docs/**)"
-            for i, glob in enumerate(self.binding.ignore)
-            if any(fnmatch.fnmatchcase(path, glob) for path in guarded)
-        ]
-
-    def _undeclared_when(self) -> list[str]:
-        out = []
-        for g, gate in enumerate(self.all_gates()):
-            for key, declared in (("kind", self.kinds), ("component", self.components)):
-                values = getattr(gate.when, key, None) if gate.when else None
-                for i, value in enumerate(values or []):
-                    if declared is not None and value not in declared:
-                        out.append(
-                            f"gates[{g}].when.{key}[{i}]: '{value}' is not in `{key}s`"
-                            + did_you_mean(value, declared)
-                        )
-        return out
-
-    def _duplicate_identities(self) -> list[str]:
-        out = []
-        emails: dict[str, str] = {}
-        keys: dict[str, str] = {}
-        for pid, person in self.people.items():
-            other = emails.setdefault(person.email.lower(), pid)
-            if other != pid:
-                out.append(f"people.{pid}.email: '{person.email}' is also {other}'s email")
-            for i, key in enumerate(person.keys):
-                material = key_material(key)
-                owner = keys.setdefault(material, pid)
-                if owner != pid:
-                    out.append(f"people.{pid}.keys[{i}]: this key is also listed for {owner}")
         return out

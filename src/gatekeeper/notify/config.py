@@ -13,7 +13,8 @@ from gatekeeper.envflags import flag
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
-    from gatekeeper.models.policy import Notify, Policy, Webhook
+    from gatekeeper.models.notify import Notify, Webhook
+    from gatekeeper.models.policy import Policy
 
 SMTP_PORT = 587  # message submission (RFC 6409)
 SSL_PORT = 465  # submission over implicit TLS (RFC 8314)

@@ -12,7 +12,8 @@ from gatekeeper.errors import InputError
 if TYPE_CHECKING:
     from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.evidence.base import EvidenceItem
-    from gatekeeper.models.policy import Notify, Policy
+    from gatekeeper.models.notify import Notify
+    from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
 
 

@@ -15,7 +15,7 @@ from gatekeeper.notify.config import SmtpOptions
 if TYPE_CHECKING:
     from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.check.report import Report
-    from gatekeeper.models.policy import Notify
+    from gatekeeper.models.notify import Notify
     from gatekeeper.notify.delivery import Delivery, Outcome
     from gatekeeper.notify.message import Notice
     from gatekeeper.records.session import Session
@@ -178,7 +178,7 @@ def record(
     s: Session, tag: str, notice: Notice, outcomes: tuple[Outcome, ...], *, commit: bool
 ) -> Written:
     """The `notice-sent` record, written and signed as `gate attach` writes evidence."""
-    from gatekeeper.records.recording import attach
+    from gatekeeper.records.attaching import attach
 
     emailed = next((o for o in outcomes if o.channel == "email" and o.sent), None)
     sets = {  # `sent_at` is now: the kind's own default

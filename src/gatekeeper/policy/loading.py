@@ -79,6 +79,7 @@ def _validate(docs: list[tuple[str, dict[str, Any]]], where: str) -> Policy:
     from pydantic import ValidationError
 
     from gatekeeper.models.policy import Policy
+    from gatekeeper.policy.problems import problems as policy_problems
 
     lines: list[str] = []
     for path, doc in docs:
@@ -94,7 +95,7 @@ def _validate(docs: list[tuple[str, dict[str, Any]]], where: str) -> Policy:
     except ValidationError as exc:
         lines = validation_lines(where, exc)
         raise PolicyError(lines[0], hint=HINT, lines=lines) from None
-    problems = [f"{where}: {problem}" for problem in policy.problems()]
+    problems = [f"{where}: {problem}" for problem in policy_problems(policy)]
     if problems:
         raise PolicyError(problems[0], hint=HINT, lines=problems)
     return policy

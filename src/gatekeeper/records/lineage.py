@@ -101,8 +101,14 @@ def _walks(repo: GitRepo, rev: str, layout: ReleaseLayout) -> tuple[Container[st
         index = kept_index(repo, layout.releases)  # a single check: only if one was kept
     if index is not None and index.covers(rev):
         return index.first_parent_line(rev), index.history(rev, layout.tag)
-    changes = list(repo.history(rev, layout.folder, full=True, merges=True))
-    changes.reverse()  # oldest first; topological, so the first-parent line stays in order
+    by_commit: list[list[Change]] = []
+    for change in repo.history(rev, layout.folder, full=True, merges=True):
+        if not by_commit or by_commit[-1][0].commit != change.commit:
+            by_commit.append([])
+        by_commit[-1].append(change)
+    # oldest first (topological, so the first-parent line stays in order), and within a
+    # commit in git's path order, as the history index lists them
+    changes = [change for group in reversed(by_commit) for change in group]
     return repo.first_parent_line(rev), changes
 
 

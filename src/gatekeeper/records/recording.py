@@ -7,32 +7,25 @@ and committed as one commit, or removed again if git refuses.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import IdentityError, InputError
 from gatekeeper.records.layout import ReleaseLayout
-from gatekeeper.records.refusals import refuse_kind, refuse_signoff, vet_evidence
-from gatekeeper.records.session import Session, open_session
-from gatekeeper.records.writing import Written, dump, free_path, staged, stamp, write
+from gatekeeper.records.refusals import refuse_signoff
+from gatekeeper.records.session import Session, open_session, requested
+from gatekeeper.records.writing import Written, dump, free_path, stamp, write
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from gatekeeper.evidence.base import EvidenceKind
-    from gatekeeper.models.base import Strict
     from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
-    from gatekeeper.records.reading import ReleaseRecords
 
 
 __all__ = [
     "RequestFields",
     "Session",
     "Written",
-    "attach",
     "file_request",
     "open_session",
     "sign_off",
@@ -152,7 +145,7 @@ def sign_off(
             f"--role {role}: {s.person} is not a member of role '{role}'",
             hint=f"members: {', '.join(policy.roles[role].members) or 'none'}",
         )
-    records, request = _requested(s, tag)
+    records, request = requested(s, tag)
     refuse_signoff(s, tag, role, decision)
     when = stamp(s.now)
     name = f"{when}-{s.person}-{role}-{decision}"
@@ -187,101 +180,6 @@ def _role_named(policy: Policy, given: str) -> str:
     return given
 
 
-def attach(
-    s: Session,
-    tag: str,
-    kind: str,
-    source: Path | Sequence[Path] | None,
-    sets: dict[str, str],
-    *,
-    commit: bool = True,
-    force: bool = False,
-) -> Written:
-    """Copy `source` (for a test report: several files, or a folder's *.xml) beside a new
-    evidence manifest of `kind`, each pinned by the sha256 of the blob git stores for it,
-    so line-ending settings and filters cannot make it look changed later."""
-    from gatekeeper.evidence import intake, kind_named
-    from gatekeeper.models.records import EvidenceManifest
-
-    refuse_kind(s, kind)
-    spec = kind_named(kind)
-    records, request = _requested(s, tag)
-    details = _details(spec.details_model, spec.details_from_cli(sets), kind)
-    sources = intake.sources_for(spec, tag, source)
-    intake.accept(spec, {src.origin: src.data for src in sources}, {})  # refuse before writing
-    base = records.layout.record("evidence", f"{kind}-{stamp(s.now)}-{s.person}")
-    stem, names = intake.free_names(s.repo.root, base, sources, spec.attachment_suffix)
-    folder = stem.rsplit("/", 1)[0]
-    files = {f"{folder}/{name}": src.data for name, src in zip(names, sources, strict=True)}
-    with staged(s.repo, files) as stored:
-        blobs = {name: stored[f"{folder}/{name}"] for name in names}
-        labels = {name: src.label for name, src in zip(names, sources, strict=True)}
-        details |= intake.accept(spec, blobs, labels)  # as git stores them, e.g. behind a filter
-        doc = {
-            "schema": 1,
-            "release": tag,
-            "kind": kind,
-            "person": s.person,
-            "candidate": request.candidate,
-            "request_sha256": records.request_sha256,
-            "at": s.now,
-            "attachments": [_pin(name, blobs[name]) for name in names],
-            "details": details,
-        }
-        files[stem] = dump(EvidenceManifest, doc, stem, s.record_key)
-        _vetted(s, spec, stem, files[stem], blobs, force=force)
-        message = f"gate: attach {kind} to {tag}"
-        return write(s.repo, files, message, commit=commit, signing_key=s.commit_key)
-
-
-def _vetted(
-    s: Session, spec: EvidenceKind, path: str, data: bytes, blobs: dict[str, bytes], *, force: bool
-) -> None:
-    """Refuse evidence that would fail the policy's gate of its kind, unless `force`."""
-    from gatekeeper.records.reading import parse_evidence
-
-    item = replace(parse_evidence(path, data, {}), attachments=blobs, person=s.person)
-    problems = vet_evidence(s, spec, item)
-    if problems and not force:
-        raise InputError(
-            f"{path}: would not count: {problems[0]}",
-            lines=[f"{path}: would not count: {p}" for p in problems],
-            hint="nothing was written; fix it, or record it anyway with --force "
-            "(it will not count)",
-        )
-
-
-def _pin(name: str, stored: bytes) -> dict[str, Any]:
-    return {"path": name, "sha256": hashlib.sha256(stored).hexdigest(), "size": len(stored)}
-
-
-def _requested(s: Session, tag: str) -> tuple[ReleaseRecords, Request]:
-    from gatekeeper.records.reading import missing_request, read_release
-
-    records = read_release(s.repo, s.head, s.releases, tag)
-    if records.request is None:
-        raise InputError(
-            missing_request(s.repo, s.head, records.layout),
-            hint=f"the requester files it first: gate request {tag} --title ...",
-        )
-    return records, records.request
-
-
-def _details(model: type[Strict], given: dict[str, Any], kind: str) -> dict[str, Any]:
-    from pydantic import ValidationError
-
-    from gatekeeper.models.tomlfile import format_loc
-
-    try:
-        details = model.model_validate(given, strict=False)
-    except ValidationError as exc:
-        lines = [f"--set {format_loc(e['loc'])}: {e['msg']} (kind {kind})" for e in exc.errors()]
-        raise InputError(
-            lines[0], lines=lines, hint=f"`gate schema evidence` lists {kind}'s fields"
-        ) from None
-    return details.model_dump(mode="python", exclude_defaults=False)
-
-
 def declare_emergency(
     s: Session, tag: str, reason: str, ticket: str = "", *, commit: bool = True
 ) -> Written:
@@ -296,7 +194,7 @@ def declare_emergency(
             f"{s.person} holds none of the emergency roles ({', '.join(emergency.roles)})",
             hint="nothing was written: only those roles may declare an emergency",
         )
-    records, request = _requested(s, tag)
+    records, request = requested(s, tag)
     path = free_path(s, records.layout.record("emergency", f"{stamp(s.now)}-{s.person}"), ".toml")
     doc = {
         "schema": 1,

@@ -12,7 +12,9 @@ from gatekeeper.policy import tagname
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
+    from gatekeeper.models.records import Request
     from gatekeeper.policy.loading import LoadedPolicy
+    from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import GitRepo
     from gatekeeper.trust.signing import SigningKey
 
@@ -147,3 +149,16 @@ def _signing_key(
             hint=_key_hint(policy, person, public, source),
         )
     return key
+
+
+def requested(s: Session, tag: str) -> tuple[ReleaseRecords, Request]:
+    """The release's records at HEAD; refused when it has no request."""
+    from gatekeeper.records.reading import missing_request, read_release
+
+    records = read_release(s.repo, s.head, s.releases, tag)
+    if records.request is None:
+        raise InputError(
+            missing_request(s.repo, s.head, records.layout),
+            hint=f"the requester files it first: gate request {tag} --title ...",
+        )
+    return records, records.request

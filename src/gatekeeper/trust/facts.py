@@ -21,7 +21,6 @@ from gatekeeper.trust.rules import (
     approval_problem,
     standing_problem,
     verify_binding,
-    verify_not_future,
     verify_one_role,
     verify_revoke,
     verify_role,
@@ -132,6 +131,8 @@ def build_facts(
 ) -> Facts:
     """Apply the release-level rules to the records of `request` (`revisions`: the sha256
     of each committed version of it, which a revoke may have been made for)."""
+    from gatekeeper.trust.counted import counted_evidence, declarations
+
     ignored: list[Ignored] = []
     request_signer = signers.get(records.request_path)
     signer = {request_signer.person} if request_signer and request_signer.person else set()
@@ -149,8 +150,8 @@ def build_facts(
         holders=holders,
     )
     standing = _current(policy, standing, reference_time, ignored)
-    evidence = _evidence(records, signers, binding, ignored, reference_time)
-    emergency = _declarations(
+    evidence = counted_evidence(records, signers, binding, ignored, reference_time)
+    emergency = declarations(
         policy, records, signers, binding=binding, now=reference_time, ignored=ignored
     )
     return Facts(
@@ -254,65 +255,3 @@ def _current(
         else:
             keep.append(item)
     return keep
-
-
-def _declarations(
-    policy: Policy,
-    records: ReleaseRecords,
-    signers: dict[str, Signer],
-    *,
-    binding: Binding,
-    now: datetime,
-    ignored: list[Ignored],
-) -> tuple[tuple[str, str, str], ...]:
-    """Emergency declarations that count: proven signer, bound to this request, made by a
-    holder of an emergency role, not dated after the time judged; one per person."""
-    roles = policy.emergency.roles if policy.emergency else []
-    found: dict[str, tuple[str, str, str]] = {}
-    for path, e in sorted(records.emergencies, key=lambda item: item[1].at):
-        problem = (
-            verify_signer(signers[path])
-            or verify_binding(binding, e.release, e.candidate, e.request_sha256)
-            or verify_not_future(e.at, now)
-            or _declarer_problem(policy, e.person, roles)
-        )
-        if problem:
-            ignored.append(Ignored(path=path, role_or_kind="emergency", reason=problem))
-        else:
-            found.setdefault(e.person, (e.person, e.reason, e.ticket))
-    return tuple(found.values())
-
-
-def _declarer_problem(policy: Policy, person: str, roles: list[str]) -> str | None:
-    if not roles:
-        return "the policy has no [emergency] table"
-    if not policy.roles_of(person) & set(roles):
-        return f"{person} holds none of the emergency roles ({', '.join(roles)})"
-    return None
-
-
-def _evidence(
-    records: ReleaseRecords,
-    signers: dict[str, Signer],
-    binding: Binding,
-    ignored: list[Ignored],
-    now: datetime,
-) -> list[EvidenceItem]:
-    items = []
-    for ev in records.evidence:
-        m = ev.manifest
-        signer = signers[ev.path]
-        problem = (
-            verify_signer(signer)
-            or verify_binding(binding, m.release, m.candidate, m.request_sha256)
-            or verify_not_future(m.at, now)
-        )
-        if problem is None and ev.problems:
-            problem = "; ".join(ev.problems)
-        if problem or signer.person is None:
-            ignored.append(
-                Ignored(path=ev.path, role_or_kind=m.kind, reason=problem or "no signer")
-            )
-            continue
-        items.append(replace(ev, person=signer.person))
-    return items
