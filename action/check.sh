@@ -38,6 +38,18 @@ else
     echo "::error title=gatekeeper::no tag to check: run on a tag push or set the 'tag' input"
     exit 2
   fi
+  # The run is for GITHUB_SHA (what later jobs deploy). If the pushed tag was moved
+  # before the checkout fetched it, that commit is not what the tag names now (the moved
+  # tag's own run judges that): fail, and delete nothing.
+  if [ -z "${INPUT_TAG:-}" ] && [ -n "${GITHUB_SHA:-}" ]; then
+    tagged="$(git rev-parse --verify --quiet --end-of-options "refs/tags/$tag^{commit}")"
+    running="$(git rev-parse --verify --quiet --end-of-options "$GITHUB_SHA^{commit}")"
+    if [ -z "$tagged" ] || [ "$tagged" != "$running" ]; then
+      echo "::error title=gatekeeper::the tag was moved or deleted after the push: this run's commit (GITHUB_SHA) is not what it names now; do not deploy it"
+      if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "passed=false" >> "$GITHUB_OUTPUT"; fi
+      exit 1
+    fi
+  fi
   # A tag push is judged now, not at the tagger date the pusher wrote (TTLs, backup ages).
   gate check --tag="$tag" --policy-ref="$policy_ref" --at now --format github --report-json "$report"
   code=$?

@@ -23,11 +23,21 @@ case "$on_fail" in
   fail|delete-tag) ;;
   *) say "ERROR: on-fail must be 'fail' or 'delete-tag'"; exit 2 ;;
 esac
-junit="${GATE_JUNIT:-gate-junit.xml}"
-report="${GATE_REPORT:-gate-report.json}"
-errors="$(mktemp)"
-trap 'rm -f "$errors"' EXIT
-rm -f "$junit" "$report"
+# The reports are written outside the checkout and copied to the artifact paths at the
+# end: the tagged tree could hold a folder or a link where they go.
+junit_out="${GATE_JUNIT:-gate-junit.xml}"
+report_out="${GATE_REPORT:-gate-report.json}"
+work="$(mktemp -d)"
+junit="$work/junit.xml"
+report="$work/report.json"
+errors="$work/errors"
+publish() {
+  rm -rf -- "$junit_out" "$report_out"
+  [ -e "$junit" ] && cp -- "$junit" "$junit_out"
+  [ -e "$report" ] && cp -- "$report" "$report_out"
+  rm -rf -- "$work"
+}
+trap publish EXIT
 
 # A JUnit report even when gate could not run (bad tag name, no history): the pipeline's
 # Tests tab then says why instead of showing nothing.
@@ -82,6 +92,18 @@ else
   tag="${GATE_TAG:-${CI_COMMIT_TAG:-}}"
   [ -n "$tag" ] || fail_input "no tag to check: run on a tag pipeline or set the tag input"
   release="$tag"
+  # The pipeline deploys CI_COMMIT_SHA; the tag was just fetched as origin has it now. If
+  # it was moved since the push, this pipeline's commit is not what the tag names (the
+  # moved tag's own pipeline judges that): fail, and delete nothing.
+  if [ -z "${GATE_TAG:-}" ] || [ "$tag" = "${CI_COMMIT_TAG:-}" ]; then
+    tagged="$(git rev-parse --verify --quiet --end-of-options "refs/tags/$tag^{commit}")"
+    running="$(git rev-parse --verify --quiet --end-of-options "${CI_COMMIT_SHA:-HEAD}^{commit}")"
+    if [ -z "$tagged" ] || [ "$tagged" != "$running" ]; then
+      say "ERROR: origin's tag names ${tagged:-nothing}, but this pipeline runs ${running:-an unknown commit}: the tag was moved or deleted after the push; this pipeline's commit is not judged and must not be deployed"
+      error_report "$tag" "the tag was moved after the push: this pipeline's commit is not the release"
+      exit 1
+    fi
+  fi
   # A tag push is judged now, not at the tagger date the pusher wrote (TTLs, backup ages).
   gate check --tag="$tag" --policy-ref="$policy_ref" --at now --format junit \
     --report-json "$report" >"$junit" 2>"$errors"

@@ -30,12 +30,24 @@ def read_input(stream: IO[str] | None) -> str:
 
 
 def parse_pre_push(text: str) -> list[PushedRef]:
-    """`<local ref> SP <local sha> SP <remote ref> SP <remote sha>` per line."""
+    """`<local ref> SP <local sha> SP <remote ref> SP <remote sha>` per line. Lines end at
+    LF only (git allows U+2028 or U+0085 in a ref name, where `splitlines` would cut), and
+    a line of any other shape refuses the push rather than being passed over."""
+    from gatekeeper.errors import InputError
+
     refs = []
-    for line in text.splitlines():
-        parts = line.rsplit(maxsplit=3)
-        if len(parts) == 4:
-            refs.append(PushedRef(*parts))
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line:
+            continue
+        parts = line.split(" ")
+        if len(parts) != 4 or not all(parts):
+            raise InputError(
+                f"pre-push input line {n}: expected '<local ref> <local sha> <remote ref> "
+                f"<remote sha>', got {line[:120]!r}",
+                hint="git passes these on the hook's stdin; push refs whose names hold no "
+                "spaces or line breaks",
+            )
+        refs.append(PushedRef(*parts))
     return refs
 
 

@@ -199,8 +199,10 @@ def pre_push_input(args: list[str]) -> str | None:
 
 def publishes_tag(text: str) -> bool:
     """Whether git's pre-push lines create or move a tag (deletions and branches pass)."""
-    for line in text.splitlines():
-        parts = line.rsplit(maxsplit=3)
-        if len(parts) == 4 and parts[2].startswith(TAGS) and parts[1].strip("0"):
+    for line in text.split("\n"):  # LF only: a ref name may hold U+2028 or U+0085
+        parts = line.split(" ")
+        if line and (len(parts) != 4 or not all(parts)):
+            return True  # a line of another shape: the full path refuses it
+        if line and parts[2].startswith(TAGS) and parts[1].strip("0"):
             return True
     return False

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gatekeeper.cli.options import RepoDir, out, repo_dir, say
 from gatekeeper.errors import ExitCode
+
+if TYPE_CHECKING:
+    from gatekeeper.models.policy import Policy
+    from gatekeeper.repo import GitRepo
 
 hook_app = typer.Typer(help="Entry points for git hooks (see hooks/ and .pre-commit-hooks.yaml).")
 
@@ -40,7 +44,10 @@ def pre_push(
         head = repo.head()
         policy = policy_in_force(repo, head, None).policy if head and names else None
         for name in names:
-            if policy is None or not is_release_tag(name, policy):
+            # HEAD unborn (`git checkout --orphan`): the policy the tagged commit holds;
+            # none readable there: judged all the same (and refused with the reason)
+            at_tag = policy or _policy_at_tag(repo, name)
+            if at_tag is not None and not is_release_tag(name, at_tag):
                 continue
             report = check_release(repo, name)
             if not report.passed:
@@ -54,3 +61,17 @@ def pre_push(
         say(f"gate: push to {remote or 'remote'} refused; nothing was pushed")
         return int(ExitCode.GATE_FAILED)
     return 0
+
+
+def _policy_at_tag(repo: GitRepo, name: str) -> Policy | None:
+    """The policy at the commit tag `name` names; None where there is none."""
+    from gatekeeper.errors import GateError
+    from gatekeeper.policy.loading import policy_in_force
+
+    try:
+        info = repo.tag(name)
+        if info is None or info.commit is None:
+            return None
+        return policy_in_force(repo, info.commit, None).policy
+    except GateError:
+        return None

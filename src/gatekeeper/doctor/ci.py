@@ -40,17 +40,21 @@ def workflows(setup: Setup) -> Result:
 def _actions(setup: Setup) -> tuple[list[str], list[Problem]]:
     """GitHub / Forgejo / Gitea workflows that run the gate, and their problems."""
     problems: list[Problem] = []
-    found, triggers = [], set()
+    found, triggers, docs = [], set(), []
     for folder in ACTIONS_DIRS:
         for path in sorted((setup.root / folder).glob("*.y*ml")):
             doc, problem = setup.yaml(path)
             problems += [problem] if problem else []
             if doc is not None and _gate_jobs(doc):
                 found.append(setup.shown(path))
-                triggers |= _triggers(doc)
+                docs.append(doc)
+                triggers |= triggers_of(doc)
                 problems += _actions_problems(setup.shown(path), doc)
     if found:
+        from gatekeeper.doctor.coverage import coverage_problems
+
         problems += _trigger_problems(", ".join(found), triggers)
+        problems += coverage_problems(setup, ", ".join(found), docs)
     return found, problems
 
 
@@ -61,12 +65,12 @@ def _gitlab(setup: Setup) -> tuple[list[str], list[Problem]]:
     return [GITLAB], _gitlab_problems(doc)
 
 
-def _steps(job: Any) -> list[dict[str, Any]]:
+def steps_of(job: Any) -> list[dict[str, Any]]:
     steps = job.get("steps") if isinstance(job, dict) else None
     return [s for s in (steps if isinstance(steps, list) else []) if isinstance(s, dict)]
 
 
-def _jobs(doc: dict[str, Any]) -> dict[str, Any]:
+def jobs_of(doc: dict[str, Any]) -> dict[str, Any]:
     jobs = doc.get("jobs")
     return jobs if isinstance(jobs, dict) else {}
 
@@ -79,16 +83,18 @@ def _runs_gate(step: dict[str, Any]) -> bool:
 def _gate_jobs(doc: dict[str, Any]) -> dict[str, int]:
     """Jobs that run the gate, and the index of the step that does."""
     return {
-        str(name): next(i for i, s in enumerate(_steps(job)) if _runs_gate(s))
-        for name, job in _jobs(doc).items()
-        if any(_runs_gate(s) for s in _steps(job))
+        str(name): next(i for i, s in enumerate(steps_of(job)) if _runs_gate(s))
+        for name, job in jobs_of(doc).items()
+        if any(_runs_gate(s) for s in steps_of(job))
     }
 
 
 def _actions_problems(rel: str, doc: dict[str, Any]) -> list[Problem]:
     problems = []
     for job, at in _gate_jobs(doc).items():
-        checkout = [s for s in _steps(_jobs(doc)[job])[:at] if "checkout@" in str(s.get("uses"))]
+        checkout = [
+            s for s in steps_of(jobs_of(doc)[job])[:at] if "checkout@" in str(s.get("uses"))
+        ]
         depth = (checkout[-1].get("with") or {}).get("fetch-depth") if checkout else None
         if str(depth) != "0":
             problems.append(
@@ -115,19 +121,19 @@ def _actions_problems(rel: str, doc: dict[str, Any]) -> list[Problem]:
 
 def _uses(doc: dict[str, Any]) -> list[tuple[str, str]]:
     found = []
-    for name, job in _jobs(doc).items():
+    for name, job in jobs_of(doc).items():
         if isinstance(job, dict) and isinstance(job.get("uses"), str):  # a reusable workflow
             found.append((f"jobs.{name}", job["uses"]))
-        for i, step in enumerate(_steps(job)):
+        for i, step in enumerate(steps_of(job)):
             if isinstance(step.get("uses"), str):
                 found.append((f"jobs.{name}.steps[{i}]", step["uses"]))
     return found
 
 
-def _triggers(doc: dict[Any, Any]) -> set[str]:
+def triggers_of(doc: dict[Any, Any]) -> set[str]:
     """`tag-push` and `schedule`, when the workflow runs on them."""
     on = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
-    events = on if isinstance(on, dict) else {str(e): None for e in _listed(on)}
+    events = on if isinstance(on, dict) else {str(e): None for e in listed(on)}
     push = events.get("push", False)
     branches_only = isinstance(push, dict) and "branches" in push and "tags" not in push
     found = {"schedule"} if "schedule" in events else set()
@@ -162,7 +168,7 @@ def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _listed(value: Any) -> list[Any]:
+def listed(value: Any) -> list[Any]:
     if isinstance(value, list):
         return value
     return [] if value is None else [value]
@@ -172,7 +178,7 @@ def _components(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
     """gatekeeper's includes as (what is included, its version, how to write it pinned):
     `component: HOST/PATH/release-gate@REF`, or `project: ..., ref: REF, file: ...`."""
     found = []
-    for item in _listed(doc.get("include")):
+    for item in listed(doc.get("include")):
         if not isinstance(item, dict):
             continue
         component, file = str(item.get("component", "")), str(item.get("file", ""))
@@ -190,7 +196,7 @@ def _script_jobs(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
         str(name): job
         for name, job in doc.items()
         if isinstance(job, dict)
-        and re.search(r"\bgate\s+check\b", " ".join(map(str, _listed(job.get("script")))))
+        and re.search(r"\bgate\s+check\b", " ".join(map(str, listed(job.get("script")))))
     }
 
 

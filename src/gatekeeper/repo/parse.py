@@ -75,13 +75,17 @@ def parse_log(stream: Iterator[str]) -> Iterator[Change]:
 
 def epoch(seconds: str, offset: str) -> datetime:
     """A git timestamp. The instant is the seconds; an offset git accepts but no clock
-    has (`+9999`) is only a display matter, so the instant is kept in UTC."""
+    has (`+9999`) is only a display matter, so the instant is kept in UTC. A date after
+    the year 9999 (git accepts 12 digits) reads as the latest date there is."""
     from datetime import UTC, timedelta, timezone
 
     sign = -1 if offset.startswith("-") else 1
     hours, minutes = int(offset[1:3]), int(offset[3:5])
-    instant = datetime.fromtimestamp(int(seconds), UTC)
-    if hours > 23 or minutes > 59:
+    try:
+        instant = datetime.fromtimestamp(int(seconds), UTC)
+    except (OverflowError, OSError, ValueError):  # after 9999 (git takes 12 digits): as late
+        return datetime.max.replace(tzinfo=UTC)  # as a date can be, so never "before" anything
+    if hours > 23 or minutes > 59 or instant.year == 9999:  # no offset pushes it past 9999
         return instant
     return instant.astimezone(timezone(sign * timedelta(hours=hours, minutes=minutes)))
 
