@@ -52,9 +52,11 @@ def audit(
     until: datetime | None = None,
     default_branch: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    trusted: str | None = None,
 ) -> AuditLog:
     """Walk history once; build each release's timeline and anomalies (`progress(done,
-    total)` is told as each release is checked)."""
+    total)` is told as each release is checked; `trusted`: the commit of `--policy-ref`,
+    which every check reads the policy from, as `gate check --policy-ref` does)."""
     from gatekeeper.records.history_cache import rewrites_seen, shared_index
 
     head = repo.resolve_commit(rev, "HEAD")
@@ -65,16 +67,23 @@ def audit(
         tags = repo.tags()
         period = (since, until)
         checked = checks_at_tags(
-            repo, tags, policy, only=only, period=period, walking=walk.running, progress=progress
+            repo,
+            tags,
+            policy,
+            only=only,
+            period=period,
+            walking=walk.running,
+            progress=progress,
+            trusted=trusted,
         )
         history = _walk(walk.changes(), policy.releases, only)
     logs, added = _changes(history, policy.releases)  # 2. every record's changes
     for log in logs.values():
         log.tag = tags.get(log.release)
     # 3. each record as added (of the releases in the period)
-    _records(repo, logs, added, history, policy.releases, period=period)
-    kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     default_trees, tag_trees = policy_trees(repo, default_branch, tags, logs)
+    _records(repo, logs, added, history, policy.releases, period=period, reviewed=default_trees)
+    kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     done = len(checked)  # progress goes on from the checks run during the walk
     total = done + sum(log.release not in checked for log in kept)
     for log in kept:  # 4. the tag (or the revision) and policy changes
@@ -90,6 +99,7 @@ def audit(
             tag_tree=tag_trees.get(log.release),
             head=head,
             checked=checked.get(log.release),
+            trusted=trusted,
         )
     orphans = _orphans(tags, logs, policy, only)  # 5. tags without a release
     # What an earlier run had read is gone: a force-push or a reset since.
@@ -130,11 +140,13 @@ def _records(
     releases: str,
     *,
     period: tuple[datetime | None, datetime | None],
+    reviewed: set[str],
 ) -> None:
     """Requests first (sign-offs look at the requester, and a release is in the period
     when it was requested or tagged in it), then in the order of history the records of
     the releases in the period; each verified under the policy in force when it was
-    added."""
+    added, which counts only if that policy was on the default branch (`reviewed`: its
+    `policies/` trees there; empty when there is no default branch to ask)."""
     from gatekeeper.audit.records import record_event
 
     ordered = sorted(added.items(), key=lambda i: (_not_request(i[0]), history.seq(i[1])))
@@ -151,8 +163,10 @@ def _records(
     policies = policies_at(repo, [change.commit for _, change in rest])
     for path, change in rest:
         log = logs[release_of(path, releases) or ""]
-        policy = policies.get(change.commit)
-        record_event(repo, policy, log, path, change, releases=releases, seq=history.seq(change))
+        policy, tree = policies.get(change.commit, (None, None))
+        off = bool(reviewed) and policy is not None and tree not in reviewed
+        seq = history.seq(change)
+        record_event(repo, policy, log, path, change, releases=releases, seq=seq, off_default=off)
 
 
 def _tag_and_policy(
@@ -165,6 +179,7 @@ def _tag_and_policy(
     tag_tree: str | None,
     head: str,
     checked: Evaluation | GateError | None,
+    trusted: str | None,
 ) -> None:
     """The tag's events and anomalies (untagged: the check at `head`), the policy changes
     that affected the release, and the timeline in order."""
@@ -180,9 +195,10 @@ def _tag_and_policy(
             default_policy_trees=default_trees,
             tag_policy_tree=tag_tree,
             checked=checked,
+            trusted=trusted,
         )
     else:
-        check_now(repo, log, head)
+        check_now(repo, log, head, trusted)
     policy_events(log, history.policy_changes, history.seq)
     log.events.sort(key=lambda e: (e.time, e.seq))
     order = {e.path: (e.time, e.seq) for e in log.events}

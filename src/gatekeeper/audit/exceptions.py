@@ -42,7 +42,11 @@ def emergency_event(
 
 
 def record_exception(
-    repo: GitRepo, log: ReleaseLog, result: Evaluation, info: TagInfo | None
+    repo: GitRepo,
+    log: ReleaseLog,
+    result: Evaluation,
+    info: TagInfo | None,
+    trusted: str | None = None,
 ) -> None:
     """An exception for a release whose check counted an emergency declaration (`result`:
     the check at the tag, or at the audited revision when untagged)."""
@@ -57,11 +61,13 @@ def record_exception(
     if info is None or due is None:
         retro = "not tagged"
     else:
-        retro = _retro(repo, log, info, due) if waived else "nothing waived"
+        retro = _retro(repo, log, info, due, trusted) if waived else "nothing waived"
     log.exceptions.append(AuditException("emergency", declarers, waived, due, retro))
 
 
-def _retro(repo: GitRepo, log: ReleaseLog, info: TagInfo, due: datetime) -> str:
+def _retro(
+    repo: GitRepo, log: ReleaseLog, info: TagInfo, due: datetime, trusted: str | None
+) -> str:
     """Where the retro-approvals stand now (the post-release check the audit ran), and once
     settled, whether they already were at the deadline."""
     from gatekeeper.check.retro import PREFIX
@@ -73,10 +79,10 @@ def _retro(repo: GitRepo, log: ReleaseLog, info: TagInfo, due: datetime) -> str:
         return "pending"
     if datetime.now(UTC) < due:
         return "in time"
-    return "in time" if _settled_at(repo, log.release, info, due) else "late"
+    return "in time" if _settled_at(repo, log.release, info, due, trusted) else "late"
 
 
-def _settled_at(repo: GitRepo, tag: str, info: TagInfo, due: datetime) -> bool:
+def _settled_at(repo: GitRepo, tag: str, info: TagInfo, due: datetime, trusted: str | None) -> bool:
     """Whether the branch's records as of `due` (its last commit by then) settle every
     retro-approval, judged at `due`."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
@@ -85,6 +91,13 @@ def _settled_at(repo: GitRepo, tag: str, info: TagInfo, due: datetime) -> bool:
     commit = repo.last_commit_before("HEAD", due)
     if commit is None:
         return False
-    opts = CheckOptions(tag_info=info, stage="post-release", at="now", now=due, records_at=commit)
+    opts = CheckOptions(
+        tag_info=info,
+        stage="post-release",
+        at="now",
+        now=due,
+        records_at=commit,
+        policy_ref=trusted,
+    )
     gates = [g for g in evaluate(repo, tag, opts).report.gates if g.id.startswith(PREFIX)]
     return bool(gates) and all(g.passed and not g.pending for g in gates)

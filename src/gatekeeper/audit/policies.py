@@ -17,15 +17,15 @@ if TYPE_CHECKING:
     from gatekeeper.repo import Change, GitRepo, TagInfo
 
 
-def policies_at(repo: GitRepo, commits: list[str]) -> dict[str, Policy | None]:
-    """The policy in force at each commit, loaded once per distinct `policies/` tree."""
+def policies_at(repo: GitRepo, commits: list[str]) -> dict[str, tuple[Policy | None, str | None]]:
+    """The policy in force at each commit and its `policies/` tree, loaded once per tree."""
     from gatekeeper.errors import GateError
     from gatekeeper.policy.loading import load_policy
 
     unique = list(dict.fromkeys(commits))
     trees = repo.trees(unique, POLICY_DIR)
     by_tree: dict[str | None, Policy | None] = {None: None}
-    out: dict[str, Policy | None] = {}
+    out: dict[str, tuple[Policy | None, str | None]] = {}
     for commit in unique:
         tree = trees.get(commit)
         if tree not in by_tree:
@@ -33,7 +33,7 @@ def policies_at(repo: GitRepo, commits: list[str]) -> dict[str, Policy | None]:
                 by_tree[tree] = load_policy(repo, commit).policy
             except GateError:
                 by_tree[tree] = None
-        out[commit] = by_tree[tree]
+        out[commit] = by_tree[tree], tree
     return out
 
 

@@ -61,8 +61,11 @@ def record_event(
     *,
     releases: str,
     seq: int = 0,
+    off_default: bool = False,
 ) -> None:
-    """Parse the record as added, verify its signer under `policy`, add events/anomalies."""
+    """Parse the record as added, verify its signer under `policy`, add events/anomalies
+    (`off_default`: that policy never was on the default branch, so a signer it verifies
+    is someone nobody reviewed it for: a key slipped into one commit and taken out again)."""
     from gatekeeper.audit.exceptions import emergency_event
     from gatekeeper.errors import GateError
     from gatekeeper.models.records import EmergencyDeclaration, Request, Signoff
@@ -78,6 +81,14 @@ def record_event(
         _request(log, path, record, added, seq)
         return
     verified, problem = _verify(repo, policy, path, record, added)
+    if verified and off_default:
+        verified, problem = (
+            False,
+            (
+                f"verified only under the policy at {added.commit[:12]}, which never was on the "
+                "default branch (its people and keys were never reviewed there)"
+            ),
+        )
     if isinstance(record, Signoff):
         _signoff(policy, log, path, record, added, verified=verified, problem=problem, seq=seq)
     elif isinstance(record, EmergencyDeclaration):

@@ -27,6 +27,7 @@ def tag_events(
     default_policy_trees: set[str],
     tag_policy_tree: str | None,
     checked: Evaluation | GateError | None = None,
+    trusted: str | None = None,
 ) -> None:
     """The tag as an event, and the anomalies between it and the release's records
     (`checked`: the check at the tag, when it was run ahead by `checks_at_tags`)."""
@@ -47,7 +48,7 @@ def tag_events(
         )
     if not commit:
         return
-    at_tag = _checked_at_tag(repo, log, info, policy, path, checked=checked)
+    at_tag = _checked_at_tag(repo, log, info, policy, path, checked=checked, trusted=trusted)
     # Pre-tag records the tagged commit lacks came after the tag; after an emergency that
     # waived gates, those are the retro-approvals its exception reports on.
     retro = any(x.waived for x in log.exceptions)
@@ -87,6 +88,7 @@ def checks_at_tags(
     period: tuple[datetime | None, datetime | None],
     walking: Callable[[], bool],
     progress: Callable[[int, int], None] | None = None,
+    trusted: str | None = None,
 ) -> dict[str, Evaluation | GateError]:
     """The check at each release tag dated in the period (each as the audit runs it),
     run before history is read: the audit starts its `git log` first, and these are
@@ -110,16 +112,18 @@ def checks_at_tags(
             break
         if progress:
             progress(done, len(names))
-        out[name] = _check(repo, name, tags[name])
+        out[name] = _check(repo, name, tags[name], trusted)
     return out
 
 
-def _check(repo: GitRepo, release: str, info: TagInfo) -> Evaluation | GateError:
+def _check(
+    repo: GitRepo, release: str, info: TagInfo, trusted: str | None
+) -> Evaluation | GateError:
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
     try:
-        return evaluate(repo, release, CheckOptions(tag_info=info))
+        return evaluate(repo, release, CheckOptions(tag_info=info, policy_ref=trusted))
     except GateError as exc:
         return exc
 
@@ -132,6 +136,7 @@ def _checked_at_tag(
     path: str,
     *,
     checked: Evaluation | GateError | None,
+    trusted: str | None,
 ) -> set[str]:
     """The check at the tagged commit (its verdict as anomalies); the record paths there."""
     from gatekeeper.audit.exceptions import record_exception
@@ -140,7 +145,7 @@ def _checked_at_tag(
     from gatekeeper.errors import GateError
 
     commit = info.commit or ""
-    result = checked if checked is not None else _check(repo, log.release, info)
+    result = checked if checked is not None else _check(repo, log.release, info, trusted)
     if isinstance(result, GateError):
         exc = result
         log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))
@@ -148,8 +153,8 @@ def _checked_at_tag(
         return set(repo.paths(commit, f"{policy.releases}/{log.release}"))
     _verdict(log, path, commit, result.report.gates, result.facts)
     judge(log, result, at="tag")
-    check_after_release(repo, log, info)
-    record_exception(repo, log, result, info)
+    check_after_release(repo, log, info, trusted)
+    record_exception(repo, log, result, info, trusted)
     return {f.path for f in result.records.files}
 
 

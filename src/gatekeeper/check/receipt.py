@@ -153,9 +153,10 @@ def _against(receipt: dict[str, Any], fresh: Evaluation) -> list[tuple[bool, str
     claimed_gates = _field(receipt, "predicate", "gatekeeper", "gates")
     gates = gate_claims(report)
     digests = {f.path: f.sha256 for f in fresh.records.files}
+    items = _field(receipt, "predicate", "inputAttestations")
     claimed = {
         str(_field(item, "uri")): _field(item, "digest", "sha256")
-        for item in _field(receipt, "predicate", "inputAttestations") or []
+        for item in (items if isinstance(items, list) else [])
     }
     policy = _field(receipt, "predicate", "policy", "digest", "sha256")
     return [

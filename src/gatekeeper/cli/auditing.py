@@ -62,7 +62,8 @@ def audit(
             _refuse_output(repo, output)  # before the audit runs, not after
         refuse_shallow(repo)
         head = repo.resolve_commit("HEAD", "HEAD")
-        policy = policy_in_force(repo, head, policy_ref).policy
+        loaded = policy_in_force(repo, head, policy_ref)
+        policy = loaded.policy
         branch = default_branch or _default_branch(repo)
         progress = Progress("gate audit")
         log = build(
@@ -74,6 +75,7 @@ def audit(
             until=end,
             default_branch=branch,
             progress=progress,
+            trusted=loaded.commit if policy_ref else None,
         )
         progress.close()
         statements = receipts(repo, log) if fmt is AuditFormat.intoto else []

@@ -115,8 +115,13 @@ def _run_keygen(args: list[str], data: bytes | None = None) -> subprocess.Comple
 
 
 def _too_old(stderr: bytes) -> bool:
-    text = stderr.decode("utf-8", "replace")
-    return any(word in text for word in ("illegal option -- Y", "unknown option -- Y"))
+    """getopt's own complaint, as the first line: ssh-keygen quotes a signature's fields
+    (its hash algorithm, up to 100 bytes) in its errors, and a signature saying "unknown
+    option -- Y" must stay a signature that does not verify."""
+    import re
+
+    first = stderr.decode("utf-8", "replace").split("\n", 1)[0]
+    return re.fullmatch(r"(?:ssh-keygen: )?(?:illegal|unknown) option -- Y\r?", first) is not None
 
 
 def openssh_version() -> str:
