@@ -88,11 +88,11 @@ def overdue_elsewhere(
     """Post-release gates of other tagged releases that are overdue at `at`, for the widest
     `obligations` scope the policy asks (a `component` scope: the same `prefix/`).
 
-    Their records are read at the trusted ref when the check has one (`trusted`: CI's
-    `--policy-ref`), else at HEAD: a tagged commit must not be where they are read, since
-    whoever made it chose what it holds. An earlier release whose committed records no
-    longer read as a release (its request deleted or broken) counts as overdue: nothing
-    it owed can be judged."""
+    Their records and the policy are read at the trusted ref when the check has one
+    (`trusted`: CI's `--policy-ref`), else at HEAD: a tagged commit must not be where they
+    are read, since whoever made it chose what it holds. An earlier release whose
+    committed records were deleted or edited since, or no longer read as a release (its
+    request deleted or broken), counts as overdue: nothing it owed can be judged."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
     from gatekeeper.models.gates import ObligationsGate
@@ -113,18 +113,23 @@ def overdue_elsewhere(
         if name == tag or not in_scope or not before or not is_release_tag(name, policy):
             continue
         try:
-            opts = CheckOptions(
-                stage="post-release", now=at, at="now", tag_info=info, records_at=head
+            opts = CheckOptions(  # the policy in force now, never the one in its tagged tree
+                stage="post-release",
+                now=at,
+                at="now",
+                tag_info=info,
+                records_at=head,
+                policy_ref=head,
             )
             result = evaluate(repo, name, opts)
         except GateError as exc:
             found.append((name, "post-release", f"cannot be checked: {exc.message}"))
             continue
         gates = result.report.gates
+        # Records deleted or edited since (a declaration, a failing post-release record):
+        # what it owed cannot be judged, so it is owed still.
+        found += [(name, g.id, g.reasons[0]) for g in gates if g.id == "records" and not g.passed]
         if result.facts is None:  # no request: never a release, unless records were dropped
-            found += [
-                (name, g.id, g.reasons[0]) for g in gates if g.id == "records" and not g.passed
-            ]
             continue
         found += [
             (name, g.id, g.reasons[0]) for g in gates if g.stage == "post-release" and not g.passed

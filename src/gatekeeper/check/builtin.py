@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import GateResult
+from gatekeeper.policy import tagname
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
@@ -75,6 +76,7 @@ def _date(
 def _record_times(records: ReleaseRecords) -> list[tuple[str, datetime]]:
     times = [(path, s.at) for path, s in records.signoffs]
     times += [(e.path, e.manifest.at) for e in records.evidence]
+    times += [(path, e.at) for path, e in records.emergencies]  # a waiver needs it first
     return times
 
 
@@ -110,6 +112,8 @@ def request_gate(
         f"{p} (policy `kinds` / `components`)"
         for p in policy.undeclared(request.kind, request.component)
     ]
+    mismatch = tagname.component_problem(records.tag, request.component, policy)
+    problems += [mismatch] if mismatch else []
     mark = signer_mark(policy.signatures)
     ok = f"requested by {request.requester}{mark}, revision {request.revision}"
     return GateResult(

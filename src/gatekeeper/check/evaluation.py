@@ -13,6 +13,7 @@ from gatekeeper.policy.loading import POLICY_DIR
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
+    from gatekeeper.models.records import Request
     from gatekeeper.policy.loading import LoadedPolicy
     from gatekeeper.records.lineage import Lineage
     from gatekeeper.records.reading import ReleaseRecords
@@ -181,8 +182,19 @@ def _request_and_gates(
         if opts.stage == "pre-tag" and opts.obligations and has_obligations(policy)
         else (),
     )
+    post = opts.stage == "post-release"
+    shipped, as_tagged = _shipped(repo, records, info) if post else (frozenset(), None)
     gates = [
-        run_gate(gate, facts, opts.stage, info, now, path=records.request_path)
+        run_gate(
+            gate,
+            facts,
+            opts.stage,
+            info,
+            now,
+            path=records.request_path,
+            shipped=shipped,
+            as_tagged=as_tagged,
+        )
         for gate in policy.all_gates()
     ]
     return facts, [request, *gates]
@@ -225,6 +237,21 @@ def _tagged_records(repo: GitRepo, records: ReleaseRecords, revision: str) -> Re
     from gatekeeper.records.reading import read_release
 
     return read_release(repo, revision, records.layout.releases, records.tag)
+
+
+def _shipped(
+    repo: GitRepo, records: ReleaseRecords, info: TagInfo | None
+) -> tuple[frozenset[str], Request | None]:
+    """The release folder's paths at the tagged commit, and its request there (what was
+    released owes its post-release gates, whatever the request was revised to since).
+    Unreadable there: the tag gate fails, and the records judged stand in."""
+    if info is None or info.commit is None:
+        return frozenset(), None
+    try:
+        tagged = _tagged_records(repo, records, info.commit)
+    except InputError:
+        return frozenset(), None
+    return frozenset(f.path for f in tagged.files), tagged.request
 
 
 def _committers(policy: Policy, lin: Lineage, records: ReleaseRecords) -> frozenset[str]:

@@ -9,20 +9,39 @@ from gatekeeper.check.report import GateResult
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Gate
+    from gatekeeper.models.records import Request
     from gatekeeper.repo import TagInfo
     from gatekeeper.trust.facts import Facts
 
 
 def run_gate(
-    gate: Gate, facts: Facts, stage: str, info: TagInfo | None, now: datetime, *, path: str
+    gate: Gate,
+    facts: Facts,
+    stage: str,
+    info: TagInfo | None,
+    now: datetime,
+    *,
+    path: str,
+    shipped: frozenset[str] = frozenset(),
+    as_tagged: Request | None = None,
 ) -> GateResult:
+    """One gate's verdict (`shipped`: the release folder's paths at the tagged commit;
+    `as_tagged`: the request there, which says what a shipped release owes, whatever it
+    was revised to since)."""
     from gatekeeper.check.applies import not_applicable
     from gatekeeper.gates import evaluate
 
     title = gate.title or gate.id
-    skip = not_applicable(gate, facts.request, stage, facts.changed_since)
+    skip = not_applicable(gate, as_tagged or facts.request, stage, facts.changed_since)
+    if skip and gate.stage == stage:
+        rejected = _rejections(gate, facts)
+        if rejected:  # a rejection stands whatever the request now says
+            why = (*rejected, f"the gate would not apply ({skip}), but a rejection stands")
+            return GateResult(gate.id, title, False, why, stage=gate.stage, path=path)
     if skip:
         return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
+    if gate.stage == "post-release" and info is not None and info.tagged_at is not None:
+        facts = made_after(facts, info.tagged_at, shipped)
     verdict = evaluate(gate, facts)
     passed, reasons = verdict.passed, list(verdict.reasons)
     pending = waived = False
@@ -45,6 +64,44 @@ def run_gate(
         pending=pending,
         waived=waived,
         due=due,
+    )
+
+
+def _rejections(gate: Gate, facts: Facts) -> list[str]:
+    """Standing rejections in an approval gate's roles, which no revision of the request
+    (to another risk, kind or component) lifts: only their authors' revokes do."""
+    from gatekeeper.gates.approval import rejected
+    from gatekeeper.models.gates import ApprovalGate
+
+    if not isinstance(gate, ApprovalGate):
+        return []
+    return [rejected(s) for s in facts.standing if s.role in gate.roles and s.decision == "reject"]
+
+
+def made_after(facts: Facts, tagged_at: datetime, shipped: frozenset[str]) -> Facts:
+    """What a post-release gate counts: sign-offs and evidence committed after the tagged
+    commit (not in it: `shipped`) and not dated before the tag (beyond the clock skew).
+    A 上线后检查 written before anything shipped checked nothing."""
+    from dataclasses import replace
+
+    from gatekeeper.trust.facts import Ignored
+    from gatekeeper.trust.rules import SKEW
+
+    def early(path: str, at: datetime) -> bool:
+        return path in shipped or tagged_at - at > SKEW
+
+    why = "made before the tag, or in the tagged commit: a post-release record comes after it"
+    evidence = [i for i in facts.evidence if early(i.path, i.manifest.at)]
+    approvals = [s for s in facts.standing if s.decision == "approve" and early(s.path, s.at)]
+    if not evidence and not approvals:
+        return facts
+    ignored = [Ignored(i.path, i.manifest.kind, why) for i in evidence]
+    ignored += [Ignored(s.path, s.role, why) for s in approvals]
+    return replace(
+        facts,
+        evidence=tuple(i for i in facts.evidence if i not in evidence),
+        standing=tuple(s for s in facts.standing if s not in approvals),
+        ignored=(*facts.ignored, *ignored),
     )
 
 

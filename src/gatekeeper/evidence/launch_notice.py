@@ -11,7 +11,6 @@ from gatekeeper.evidence.base import (
     NoDetails,
     by_roles_reasons,
 )
-from gatekeeper.models.base import Name
 from gatekeeper.models.gates import EvidenceGate
 
 
@@ -19,7 +18,6 @@ class LaunchNoticeGate(EvidenceGate):
     """Without a notice from the right office the release counts as not launched."""
 
     kind: Literal["launch-notice"]
-    by_roles: list[Name] = []
 
 
 def check(gate: LaunchNoticeGate, items: list[EvidenceItem], ctx: CheckContext) -> list[str]:

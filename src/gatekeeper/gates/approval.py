@@ -22,7 +22,7 @@ def evaluate(gate: ApprovalGate, facts: Facts) -> Verdict:
     waiting = [(s.person, s.role) for s in rejects] or (
         facts.waiting_on(_roles_short(gate, approvers), set(approvers)) if short else []
     )
-    reasons = [_rejected(s) for s in rejects]
+    reasons = [rejected(s) for s in rejects]
     reasons += [f"approved by {p} as {r}{facts.mark()}" for p, r in approvers.items()]
     reasons += short + _waiting_line(waiting, revoke=bool(rejects))
     reasons += [
@@ -31,7 +31,8 @@ def evaluate(gate: ApprovalGate, facts: Facts) -> Verdict:
     return Verdict(not short and not rejects, tuple(reasons), tuple(waiting))
 
 
-def _rejected(s: Standing) -> str:
+def rejected(s: Standing) -> str:
+    """`rejected by erin as leadership: not now`, and why it stands."""
     note = f" (stands until {s.person} revokes it; {s.note})" if s.note else ""
     return f"rejected by {s.person} as {s.role}{note}" + (f": {s.comment}" if s.comment else "")
 

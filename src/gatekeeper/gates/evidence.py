@@ -26,7 +26,10 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> Verdict:
             False, (f"no valid {gate.kind} evidence", next_step, *ignored), next=(command,)
         )
     ctx = CheckContext(facts.reference_time, facts.policy.roles_of)
-    problems = spec.check(gate, items, ctx)
+    problems = spec.check(gate, items, ctx)  # anyone's record that fails it fails it
+    if not problems and gate.by_roles:  # ...and only the roles' records satisfy it
+        items = [i for i in items if ctx.roles_of(i.person) & set(gate.by_roles)]
+        problems = spec.check(gate, items, ctx) if items else by_roles_reasons(gate, facts)
     if problems:
         return Verdict(False, (*problems, next_step, *ignored), next=(command,))
     mark = facts.mark()
@@ -34,3 +37,11 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> Verdict:
         first, *rest = spec.describe(gate, items, ctx)
         return Verdict(True, (first + mark, *rest, *ignored))
     return Verdict(True, (*(f"{i.path} by {i.person}{mark}" for i in items), *ignored))
+
+
+def by_roles_reasons(gate: EvidenceGate, facts: Facts) -> list[str]:
+    people = sorted({i.person for i in facts.evidence if i.manifest.kind == gate.kind})
+    return [
+        f"recorded by {', '.join(people)}, but only holders of {', '.join(gate.by_roles)} "
+        f"may record {gate.kind}"
+    ]

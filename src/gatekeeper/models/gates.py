@@ -66,13 +66,17 @@ class EvidenceGate(GateBase):
 
     type: Literal["evidence"]
     kind: Name
+    by_roles: list[Name] = Field(
+        default=[],
+        description="only records by holders of these roles satisfy it (default: anyone's); "
+        "anyone's record that fails it still fails it",
+    )
 
 
 class CustomEvidenceGate(EvidenceGate):
     """A kind the policy names itself: the manifest's `details` must hold `fields`."""
 
     fields: list[Name] = []
-    by_roles: list[Name] = []
 
 
 class LeadTimeGate(GateBase):

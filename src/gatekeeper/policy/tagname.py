@@ -71,6 +71,22 @@ def compile_tag_regex(pattern: str) -> Any:
         ) from None
 
 
+def component_problem(tag: str, component: str, policy: Policy) -> str | None:
+    """A component-prefixed tag (`billing/v2.3.1`) is that component's release: a request
+    naming another component, or none where the prefix is a declared component, would
+    dodge the gates `when = { component = [...] }` holds for it, while `obligations` and
+    `when.paths` already read it as that component's."""
+    prefix = tag.rpartition("/")[0]
+    if not prefix:
+        return None
+    if component and component != prefix:
+        return f"component '{component}' differs from the tag's component prefix '{prefix}/'"
+    declared = policy.components is not None and prefix in policy.components
+    if not component and declared:
+        return f"no component, but the tag names component '{prefix}' (`--component {prefix}`)"
+    return None
+
+
 def is_release_tag(tag: str, policy: Policy) -> bool:
     """Whether `tag` names a release under this policy (no error)."""
     try:

@@ -154,6 +154,7 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
     requesters: set[str] = set()
     digests: set[str] = set()
     previous: bytes | None = None
+    withdrawn: str | None = None
     filed: datetime | None = None
     for n, change in enumerate(versions, start=1):
         try:
@@ -169,6 +170,12 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
         if n == 1:
             filed = max(request.requested_at, change.authored_at)
         problem = link_problem(request, n, previous)
+        if problem is None and withdrawn is not None:
+            problem = (
+                f"(revision {n}) follows a withdrawal ({withdrawn}): a withdrawn release "
+                "stays ended"
+            )
+        withdrawn = request.withdrawn if request.withdrawn is not None else withdrawn
         if problem:
             return RequestChain(
                 frozenset(requesters),

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import IdentityError, InputError
+from gatekeeper.policy.tagname import component_problem
 from gatekeeper.records.layout import ReleaseLayout
 from gatekeeper.records.refusals import refuse_signoff
 from gatekeeper.records.session import Session, open_session, requested
@@ -75,6 +76,9 @@ def file_request(
                 "--title: required for a new request", hint=f"gate request {tag} --title ..."
             )
         doc: dict[str, Any] = {"schema": 1, "release": tag, **_NEW_REQUEST, "revision": 1}
+        components = s.loaded.policy.components or []
+        if tag.rpartition("/")[0] in components:  # billing/v2.3.1 is billing's release
+            doc["component"] = tag.rpartition("/")[0]
     else:
         request, data = previous
         doc = request.model_dump(mode="python", by_alias=True, exclude={"signature"})
@@ -84,11 +88,14 @@ def file_request(
         doc["candidate"] = s.repo.resolve_commit(fields.candidate or "HEAD", "--candidate")
     doc |= {"requester": s.person, "requested_at": s.now}
     undeclared = s.loaded.policy.undeclared(doc["kind"], doc["component"])
+    mismatch = component_problem(tag, doc["component"], s.loaded.policy)
+    undeclared += [mismatch] if mismatch else []
     if undeclared:
         raise InputError(
             f"{layout.request}: {undeclared[0]}",
             lines=[f"{layout.request}: {line}" for line in undeclared],
-            hint="use a kind / component the policy declares in `kinds` / `components`",
+            hint="use a kind / component the policy declares in `kinds` / `components`, "
+            "and for a tag like billing/v2.3.1 its component (billing)",
         )
     data = dump(Request, doc, layout.request, s.record_key, strict=False)
     verb = f"revise {tag} (revision {doc['revision']})" if previous else f"request {tag}"
@@ -116,6 +123,18 @@ def _previous_request(
         raise InputError(
             f"{layout.request}: release '{layout.tag}' has no committed request to revise",
             hint=f"file it first: gate request {layout.tag} --title ...",
+        )
+    if records.request.withdrawn is not None:
+        raise InputError(
+            f"{layout.request}: release '{layout.tag}' was withdrawn "
+            f"({records.request.withdrawn}); a withdrawn release stays ended",
+            hint="request the work again under a new tag",
+        )
+    if s.repo.tag(layout.tag) is not None:
+        raise InputError(
+            f"{layout.request}: release '{layout.tag}' is tagged: its request is what "
+            "shipped, and says what it still owes",
+            hint="a change after the release is a new release: gate request NEW_TAG --title ...",
         )
     data = s.repo.blob_at(s.head, layout.request)
     if not on_disk.is_file() or on_disk.read_bytes() != data:
@@ -195,6 +214,12 @@ def declare_emergency(
             hint="nothing was written: only those roles may declare an emergency",
         )
     records, request = requested(s, tag)
+    if s.person == request.requester and not s.loaded.policy.allow_self_approval:
+        raise IdentityError(
+            f"{s.person} requested {tag} and may not declare its emergency (that waives the "
+            "sign-offs of their own release)",
+            hint="nothing was written: another holder of an emergency role declares it",
+        )
     path = free_path(s, records.layout.record("emergency", f"{stamp(s.now)}-{s.person}"), ".toml")
     doc = {
         "schema": 1,

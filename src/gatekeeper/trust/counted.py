@@ -7,7 +7,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gatekeeper.trust.facts import Ignored
-from gatekeeper.trust.rules import verify_binding, verify_not_future, verify_signer
+from gatekeeper.trust.rules import (
+    verify_binding,
+    verify_not_future,
+    verify_not_requester,
+    verify_signer,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,9 +32,12 @@ def declarations(
     binding: Binding,
     now: datetime,
     ignored: list[Ignored],
+    requesters: frozenset[str] = frozenset(),
 ) -> tuple[tuple[str, str, str], ...]:
     """Emergency declarations that count: proven signer, bound to this request, made by a
-    holder of an emergency role, not dated after the time judged; one per person."""
+    holder of an emergency role who did not request the release (a waiver of every
+    sign-off is an approval by another name), not dated after the time judged; one per
+    person."""
     roles = policy.emergency.roles if policy.emergency else []
     found: dict[str, tuple[str, str, str]] = {}
     for path, e in sorted(records.emergencies, key=lambda item: item[1].at):
@@ -38,6 +46,7 @@ def declarations(
             or verify_binding(binding, e.release, e.candidate, e.request_sha256)
             or verify_not_future(e.at, now)
             or _declarer_problem(policy, e.person, roles)
+            or verify_not_requester(policy, e.person, requesters)
         )
         if problem:
             ignored.append(Ignored(path=path, role_or_kind="emergency", reason=problem))

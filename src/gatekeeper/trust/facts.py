@@ -152,7 +152,13 @@ def build_facts(
     standing = _current(policy, standing, reference_time, ignored)
     evidence = counted_evidence(records, signers, binding, ignored, reference_time)
     emergency = declarations(
-        policy, records, signers, binding=binding, now=reference_time, ignored=ignored
+        policy,
+        records,
+        signers,
+        binding=binding,
+        now=reference_time,
+        ignored=ignored,
+        requesters=requesters,
     )
     return Facts(
         policy=policy,
