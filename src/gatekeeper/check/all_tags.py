@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from gatekeeper.check.evaluation import check_release, refuse_shallow
+from gatekeeper.check.evaluation import check_release
+from gatekeeper.check.preconditions import refuse_shallow
 from gatekeeper.check.report import Report
 from gatekeeper.check.unreadable import unreadable_report
 

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from gatekeeper.check.preconditions import refuse_shallow, report_warnings
 from gatekeeper.check.report import GateResult, Report
 from gatekeeper.errors import InputError
 from gatekeeper.policy import tagname
-from gatekeeper.policy.loading import POLICY_DIR
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
-    from gatekeeper.models.records import Request
     from gatekeeper.policy.loading import LoadedPolicy
     from gatekeeper.records.lineage import Lineage
     from gatekeeper.records.reading import ReleaseRecords
@@ -126,7 +125,7 @@ def _judge(
         signatures=policy.signatures,
         stage=opts.stage,
         gates=tuple(head + gates),
-        warnings=tuple(_warnings(repo, policy.signatures, policy.releases, opts.rev, info)),
+        warnings=tuple(report_warnings(repo, policy.signatures, policy.releases, opts.rev, info)),
         at=reference,
         earliest_tag=earliest(loaded.policy, facts, gates),
     )
@@ -153,6 +152,7 @@ def _request_and_gates(
     from gatekeeper.check.applies import changed_since, overdue_elsewhere, uses_paths
     from gatekeeper.check.binding import stale_paths
     from gatekeeper.check.running import run_gate
+    from gatekeeper.check.tagged import at_tag
     from gatekeeper.check.timing import has_obligations
     from gatekeeper.records.lineage import request_chain
     from gatekeeper.trust.facts import build_facts
@@ -183,7 +183,7 @@ def _request_and_gates(
         else (),
     )
     post = opts.stage == "post-release"
-    shipped, as_tagged = _shipped(repo, records, info) if post else (frozenset(), None)
+    shipped, as_tagged = at_tag(repo, records, info) if post else (frozenset(), None)
     gates = [
         run_gate(
             gate,
@@ -213,6 +213,7 @@ def _tag_and_records(
     """7. The tag and when it claims to have been made; the records append-only, and none
     that the trusted ref holds for this release left out."""
     from gatekeeper.check import builtin
+    from gatekeeper.check.tagged import tagged_records
     from gatekeeper.records.lineage import left_behind
 
     trusted = loaded.commit
@@ -223,7 +224,7 @@ def _tag_and_records(
         commit = repo.commit_info(info.commit) if info.commit else None
         try:
             tagged = (
-                records if records.commit == revision else _tagged_records(repo, records, revision)
+                records if records.commit == revision else tagged_records(repo, records, revision)
             )
         except InputError as exc:  # what the tag points at cannot be read: it fails
             why = f"the release folder at the tagged commit cannot be read: {exc.message}"
@@ -231,27 +232,6 @@ def _tag_and_records(
             return gates
         gates.insert(0, builtin.tag_gate(records.tag, info, commit, tagged, now))
     return gates
-
-
-def _tagged_records(repo: GitRepo, records: ReleaseRecords, revision: str) -> ReleaseRecords:
-    from gatekeeper.records.reading import read_release
-
-    return read_release(repo, revision, records.layout.releases, records.tag)
-
-
-def _shipped(
-    repo: GitRepo, records: ReleaseRecords, info: TagInfo | None
-) -> tuple[frozenset[str], Request | None]:
-    """The release folder's paths at the tagged commit, and its request there (what was
-    released owes its post-release gates, whatever the request was revised to since).
-    Unreadable there: the tag gate fails, and the records judged stand in."""
-    if info is None or info.commit is None:
-        return frozenset(), None
-    try:
-        tagged = _tagged_records(repo, records, info.commit)
-    except InputError:
-        return frozenset(), None
-    return frozenset(f.path for f in tagged.files), tagged.request
 
 
 def _committers(policy: Policy, lin: Lineage, records: ReleaseRecords) -> frozenset[str]:
@@ -263,39 +243,8 @@ def _committers(policy: Policy, lin: Lineage, records: ReleaseRecords) -> frozen
     return frozenset({person} if person else ())
 
 
-def refuse_shallow(repo: GitRepo) -> None:
-    """A shallow clone hides the history that proves who added what."""
-    if repo.is_shallow():
-        raise InputError(
-            f"{repo.root}: shallow clone; gatekeeper reads history as evidence",
-            hint="fetch full history: `git fetch --unshallow` (actions/checkout: fetch-depth: 0)",
-        )
-
-
 def _revision(repo: GitRepo, info: TagInfo | None, rev: str | None) -> str:
     """The commit being released: the tag's, `--rev`, or HEAD."""
     if info is not None and info.commit is not None:
         return info.commit
     return repo.resolve_commit(rev or "HEAD", "--rev")
-
-
-def _warnings(
-    repo: GitRepo, signatures: str, releases: str, rev: str | None, info: TagInfo | None
-) -> list[str]:
-    out = []
-    if signatures == "none":
-        out.append(
-            'signatures = "none": sign-offs are attributed by commit author email, NOT verified'
-        )
-    if rev is None and info is None:
-        dirty = repo.dirty([releases, POLICY_DIR])
-        policies = [p for p in dirty if p.startswith(f"{POLICY_DIR}/")]
-        records = [p for p in dirty if p not in policies]
-        if policies:
-            out.append(
-                f"{', '.join(policies[:5])} has uncommitted changes; gate reads the committed "
-                "policy (commit it to have it count)"
-            )
-        if records:
-            out.append(f"uncommitted changes are not read: {', '.join(records[:5])}")
-    return out

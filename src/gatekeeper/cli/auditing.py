@@ -46,7 +46,7 @@ def audit(
 ) -> int:
     """The approval log from git history: timelines, verification, anomalies."""
     from gatekeeper.audit import audit as build
-    from gatekeeper.check.evaluation import refuse_shallow
+    from gatekeeper.check.preconditions import refuse_shallow
     from gatekeeper.check.receipt import receipts
     from gatekeeper.policy import tagname
     from gatekeeper.policy.loading import policy_in_force
