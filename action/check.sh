@@ -41,7 +41,9 @@ else
   # The run is for GITHUB_SHA (what later jobs deploy). If the pushed tag was moved
   # before the checkout fetched it, that commit is not what the tag names now (the moved
   # tag's own run judges that): fail, and delete nothing.
-  if [ -z "${INPUT_TAG:-}" ] && [ -n "${GITHUB_SHA:-}" ]; then
+  pushed=""
+  if [ "${GITHUB_REF:-}" != "${GITHUB_REF#refs/tags/}" ]; then pushed="${GITHUB_REF#refs/tags/}"; fi
+  if { [ -z "${INPUT_TAG:-}" ] || [ "$tag" = "$pushed" ]; } && [ -n "${GITHUB_SHA:-}" ]; then
     tagged="$(git rev-parse --verify --quiet --end-of-options "refs/tags/$tag^{commit}")"
     running="$(git rev-parse --verify --quiet --end-of-options "$GITHUB_SHA^{commit}")"
     if [ -z "$tagged" ] || [ "$tagged" != "$running" ]; then

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import Repo, approve_all, make_repo
+import pytest
+
+from conftest import FixedClock, Repo, approve_all, make_repo
 
 
 def _frozen(r: Repo, at: str) -> bool:
@@ -241,7 +243,9 @@ scope = "component"
 """
 
 
-def test_an_overdue_obligation_blocks_the_next_release_of_its_component(tmp_path: Path) -> None:
+def test_an_overdue_obligation_blocks_the_next_release_of_its_component(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     r = make_repo(tmp_path, gates=OBLIGATIONS)
     policy = (r.path / "policies/release.toml").read_text()
     r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
@@ -261,7 +265,9 @@ def test_an_overdue_obligation_blocks_the_next_release_of_its_component(tmp_path
     assert late["passed"] is False
     assert "billing/v1.0.0: post-check is overdue" in late["reasons"][0]
     assert obligations("web/v1.0.0", 49)["passed"] is True  # another component
-    # Settling it (the post-check, after the tag) lifts the block.
+    # Settling it (the post-check, a minute after the tag: one in the tag's second is
+    # no check of what shipped) lifts the block.
+    FixedClock(monkeypatch, tagged, timedelta(minutes=1)).tick()
     assert r.gate("attach", "billing/v1.0.0", "post-check", "--set", "result=pass").code == 0
     assert obligations("billing/v1.1.0", 49)["passed"] is True
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import Repo, approve_all, make_repo
+from conftest import FixedClock, Repo, approve_all, make_repo
 
 TAG = "v1.0.0"
 NOTICE = """# 上线通告
@@ -445,6 +445,10 @@ def test_a_post_release_gate_counts_the_notice_sent(
 
     passed, reasons = sent_gate(25)
     assert not passed and any("overdue" in reason for reason in reasons)  # nothing sent yet
+    with open_repo(r.path) as git:  # sent a minute after the tag (not in its second)
+        tagged = git.tag(TAG).tagged_at  # type: ignore[union-attr]
+    assert tagged is not None
+    FixedClock(monkeypatch, tagged, timedelta(minutes=1)).tick()
     with smtp_server() as (port, _inbox):
         _smtp_env(monkeypatch, port)
         assert r.gate("notify", TAG).code == 0

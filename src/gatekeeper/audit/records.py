@@ -64,8 +64,9 @@ def record_event(
     off_default: bool = False,
 ) -> None:
     """Parse the record as added, verify its signer under `policy`, add events/anomalies
-    (`off_default`: that policy never was on the default branch, so a signer it verifies
-    is someone nobody reviewed it for: a key slipped into one commit and taken out again)."""
+    (`off_default`: that policy never was on the default branch's first-parent line, so
+    a signer it verifies may be someone nobody reviewed it for: a key slipped into one
+    commit and taken out again. The auditor is told; the signature itself verified)."""
     from gatekeeper.audit.exceptions import emergency_event
     from gatekeeper.errors import GateError
     from gatekeeper.models.records import EmergencyDeclaration, Request, Signoff
@@ -82,12 +83,16 @@ def record_event(
         return
     verified, problem = _verify(repo, policy, path, record, added)
     if verified and off_default:
-        verified, problem = (
-            False,
-            (
-                f"verified only under the policy at {added.commit[:12]}, which never was on the "
-                "default branch (its people and keys were never reviewed there)"
-            ),
+        log.anomalies.append(
+            Anomaly(
+                "policy-off-default-branch",
+                path,
+                added.commit,
+                f"its signer was verified under the policy at {added.commit[:12]}, which was "
+                "never on the default branch's first-parent line: a key or person slipped "
+                "into a branch's policy (and out again), or the default branch's own history "
+                "merged in second by a `git pull` merge",
+            )
         )
     if isinstance(record, Signoff):
         _signoff(policy, log, path, record, added, verified=verified, problem=problem, seq=seq)

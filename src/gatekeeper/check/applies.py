@@ -82,17 +82,29 @@ def released(repo: GitRepo, tag: str, info: TagInfo, policy_ref: str | None) -> 
         return False
 
 
+def _in_force_at(repo: GitRepo, head: str | None, info: TagInfo) -> str | None:
+    """Where an earlier release's policy is read: the trusted line (or HEAD's) as it was
+    when the release was tagged — never its own tagged tree (whoever made it chose what it
+    holds), nor rules added since (a post-release gate, a person moved on) that it was
+    never under. A tag dated before that line began is judged under today's."""
+    when = info.tagged_at
+    if head is None or when is None:
+        return head
+    return repo.last_commit_before(head, when) or head
+
+
 def overdue_elsewhere(
     repo: GitRepo, policy: Policy, tag: str, at: datetime, trusted: str | None = None
 ) -> tuple[tuple[str, str, str], ...]:
     """Post-release gates of other tagged releases that are overdue at `at`, for the widest
     `obligations` scope the policy asks (a `component` scope: the same `prefix/`).
 
-    Their records and the policy are read at the trusted ref when the check has one
-    (`trusted`: CI's `--policy-ref`), else at HEAD: a tagged commit must not be where they
-    are read, since whoever made it chose what it holds. An earlier release whose
-    committed records were deleted or edited since, or no longer read as a release (its
-    request deleted or broken), counts as overdue: nothing it owed can be judged."""
+    Their records are read at the trusted ref when the check has one (`trusted`: CI's
+    `--policy-ref`), else at HEAD, and the policy on that line as of each tag: a tagged
+    commit must not be where they are read, since whoever made it chose what it holds.
+    An earlier release whose committed records were deleted or edited since, or no
+    longer read as a release (its request deleted or broken), counts as overdue: nothing
+    it owed can be judged."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
     from gatekeeper.models.gates import ObligationsGate
@@ -113,13 +125,13 @@ def overdue_elsewhere(
         if name == tag or not in_scope or not before or not is_release_tag(name, policy):
             continue
         try:
-            opts = CheckOptions(  # the policy in force now, never the one in its tagged tree
+            opts = CheckOptions(
                 stage="post-release",
                 now=at,
                 at="now",
                 tag_info=info,
                 records_at=head,
-                policy_ref=head,
+                policy_ref=_in_force_at(repo, head, info),
             )
             result = evaluate(repo, name, opts)
         except GateError as exc:

@@ -30,24 +30,22 @@ def read_input(stream: IO[str] | None) -> str:
 
 
 def parse_pre_push(text: str) -> list[PushedRef]:
-    """`<local ref> SP <local sha> SP <remote ref> SP <remote sha>` per line. Lines end at
-    LF only (git allows U+2028 or U+0085 in a ref name, where `splitlines` would cut), and
-    a line of any other shape refuses the push rather than being passed over."""
+    """`<local ref> SP <local sha> SP <remote ref> SP <remote sha>` per line (read as the
+    fast path reads it: `gatekeeper.prepush`); a line of any other shape refuses the push
+    rather than being passed over."""
     from gatekeeper.errors import InputError
+    from gatekeeper.prepush import split_lines
 
     refs = []
-    for n, line in enumerate(text.split("\n"), start=1):
-        if not line:
-            continue
-        parts = line.split(" ")
-        if len(parts) != 4 or not all(parts):
+    for fields in split_lines(text):
+        if isinstance(fields, str):
             raise InputError(
-                f"pre-push input line {n}: expected '<local ref> <local sha> <remote ref> "
-                f"<remote sha>', got {line[:120]!r}",
+                "pre-push input: expected '<local ref> <local sha> <remote ref> <remote sha>',"
+                f" got {fields[:120]!r}",
                 hint="git passes these on the hook's stdin; push refs whose names hold no "
-                "spaces or line breaks",
+                "line breaks",
             )
-        refs.append(PushedRef(*parts))
+        refs.append(PushedRef(*fields))
     return refs
 
 

@@ -98,7 +98,10 @@ def parse(message: str) -> dict[str, Any] | None:
         return None
     if start < 0 or end < start:
         raise ValueError("the receipt markers are out of order")
-    data = json.loads(message[start + len(BEGIN) : end])
+    try:
+        data = json.loads(message[start + len(BEGIN) : end])
+    except RecursionError:  # nested deeper than the parser goes: no receipt gate made
+        raise ValueError("the receipt is nested too deeply to be one") from None
     if not isinstance(data, dict):
         raise ValueError("the receipt is not a JSON object")
     return data

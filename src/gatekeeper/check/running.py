@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import GateResult
+from gatekeeper.gates.verdict import Verdict
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Gate
@@ -33,16 +34,17 @@ def run_gate(
 
     title = gate.title or gate.id
     skip = not_applicable(gate, as_tagged or facts.request, stage, facts.changed_since)
-    if skip and gate.stage == stage:
-        rejected = _rejections(gate, facts)
-        if rejected:  # a rejection stands whatever the request now says
-            why = (*rejected, f"the gate would not apply ({skip}), but a rejection stands")
-            return GateResult(gate.id, title, False, why, stage=gate.stage, path=path)
-    if skip:
+    rejected = _rejections(gate, facts) if skip and gate.stage == stage else []
+    if skip and not rejected:
         return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
     if gate.stage == "post-release" and info is not None and info.tagged_at is not None:
         facts = made_after(facts, info.tagged_at, shipped)
-    verdict = evaluate(gate, facts)
+    if rejected:  # a rejection stands whatever the request now says (an emergency may waive)
+        verdict = Verdict(
+            False, (*rejected, f"the gate would not apply ({skip}), but a rejection stands")
+        )
+    else:
+        verdict = evaluate(gate, facts)
     passed, reasons = verdict.passed, list(verdict.reasons)
     pending = waived = False
     due = due_after(info, gate.due_hours) if gate.stage == "post-release" else None
@@ -80,15 +82,15 @@ def _rejections(gate: Gate, facts: Facts) -> list[str]:
 
 def made_after(facts: Facts, tagged_at: datetime, shipped: frozenset[str]) -> Facts:
     """What a post-release gate counts: sign-offs and evidence committed after the tagged
-    commit (not in it: `shipped`) and not dated before the tag (beyond the clock skew).
+    commit (not in it: `shipped`) and dated after the tag. No clock skew is allowed here:
+    a signed copy of a record made just before tagging keeps its date under any name.
     A 上线后检查 written before anything shipped checked nothing."""
     from dataclasses import replace
 
     from gatekeeper.trust.facts import Ignored
-    from gatekeeper.trust.rules import SKEW
 
-    def early(path: str, at: datetime) -> bool:
-        return path in shipped or tagged_at - at > SKEW
+    def early(path: str, at: datetime) -> bool:  # git dates tags to the second
+        return path in shipped or at.replace(microsecond=0) <= tagged_at
 
     why = "made before the tag, or in the tagged commit: a post-release record comes after it"
     evidence = [i for i in facts.evidence if early(i.path, i.manifest.at)]

@@ -199,10 +199,11 @@ def pre_push_input(args: list[str]) -> str | None:
 
 def publishes_tag(text: str) -> bool:
     """Whether git's pre-push lines create or move a tag (deletions and branches pass)."""
-    for line in text.split("\n"):  # LF only: a ref name may hold U+2028 or U+0085
-        parts = line.split(" ")
-        if line and (len(parts) != 4 or not all(parts)):
+    from gatekeeper.prepush import split_lines
+
+    for fields in split_lines(text):
+        if isinstance(fields, str):
             return True  # a line of another shape: the full path refuses it
-        if line and parts[2].startswith(TAGS) and parts[1].strip("0"):
+        if fields[2].startswith(TAGS) and fields[1].strip("0"):
             return True
     return False

@@ -50,9 +50,15 @@ def _caught(filters: list[str], tag: str) -> bool:
     """Whether one of GitHub's filter patterns matches `tag`: `*` stops at `/`, `**` does
     not, and `?` `+` `[...]` act as in a regular expression."""
     for pattern in filters:
-        parts = re.split(r"(\*\*|\*|[?+\[\]])", pattern)
+        parts = re.split(r"(\*\*|\*|\[[^\]]*\]|[?+])", pattern)  # a [...] set stays whole
         regex = "".join(
-            ".*" if p == "**" else "[^/]*" if p == "*" else p if p in "?+[]" and p else re.escape(p)
+            ".*"
+            if p == "**"
+            else "[^/]*"
+            if p == "*"
+            else p
+            if p in ("?", "+") or (p.startswith("[") and p.endswith("]"))
+            else re.escape(p)
             for p in parts
         )
         try:
@@ -75,11 +81,15 @@ def _release_examples(setup: Setup) -> list[str]:
 
 
 def _rechecks_all(doc: dict[str, Any]) -> bool:
+    """A gate step with `all-tags: "true"` (or an expression, which only the run knows),
+    or a `gate check ... --all-tags` command (continued over lines or not)."""
     for job in jobs_of(doc).values():
         for step in steps_of(job):
             given = step.get("with")
-            if isinstance(given, dict) and str(given.get("all-tags", "")).lower() == "true":
+            value = str(given.get("all-tags", "")) if isinstance(given, dict) else ""
+            if value.lower() == "true" or "${{" in value:
                 return True
-            if re.search(r"\bgate\s+check\b[^\n]*--all-tags", str(step.get("run", ""))):
+            run = re.sub(r"\\\r?\n", " ", str(step.get("run", "")))
+            if re.search(r"\bgate\s+check\b[^\n]*--all-tags", run):
                 return True
     return False

@@ -77,14 +77,22 @@ def component_problem(tag: str, component: str, policy: Policy) -> str | None:
     dodge the gates `when = { component = [...] }` holds for it, while `obligations` and
     `when.paths` already read it as that component's."""
     prefix = tag.rpartition("/")[0]
-    if not prefix:
-        return None
-    if component and component != prefix:
-        return f"component '{component}' differs from the tag's component prefix '{prefix}/'"
-    declared = policy.components is not None and prefix in policy.components
-    if not component and declared:
-        return f"no component, but the tag names component '{prefix}' (`--component {prefix}`)"
+    if not prefix or prefix not in components_of(policy):
+        return None  # `release/v1.0`: a naming convention, not a component
+    if component != prefix:
+        said = f"component '{component}'" if component else "no component"
+        return f"{said}, but the tag names component '{prefix}' (`--component {prefix}`)"
     return None
+
+
+def components_of(policy: Policy) -> frozenset[str]:
+    """The components a policy knows: those it declares, else those its gates' `when`
+    name."""
+    if policy.components is not None:
+        return frozenset(policy.components)
+    return frozenset(
+        name for gate in policy.all_gates() if gate.when for name in gate.when.component or []
+    )
 
 
 def is_release_tag(tag: str, policy: Policy) -> bool:

@@ -79,16 +79,24 @@ class GitRepo(TagsMixin, ContentsMixin):
         }
 
     def last_commit_before(self, rev: str, when: datetime) -> str | None:
-        """The newest commit on `rev`'s first-parent line committed at or before `when`."""
-        out = self.run(
-            "rev-list",
-            "-1",
-            "--first-parent",
-            f"--before={when.isoformat()}",
-            "--end-of-options",
-            rev,
-        )
-        return out.strip() or None
+        """The newest commit on `rev`'s first-parent line committed at or before `when`
+        (what `git rev-list -1 --first-parent --before=WHEN` answers), from one read of
+        that line per process: the first commit, newest first, whose committer time is
+        not after `when`, found by bisecting the running minimum of those times."""
+        import bisect
+
+        key = ("first-parent-times", self._commit_id(rev))
+        if key not in self.memo:
+            out = self.run("rev-list", "--first-parent", "--timestamp", "--end-of-options", rev)
+            pairs = [line.split() for line in out.splitlines()]
+            lowest, floor = [], float("inf")
+            for stamp, _ in pairs:
+                floor = min(floor, int(stamp))
+                lowest.append(-floor)  # non-decreasing, for bisect
+            self.memo[key] = ([commit for _, commit in pairs], lowest)
+        commits, lowest = self.memo[key]
+        at = bisect.bisect_left(lowest, -when.timestamp())
+        return commits[at] if at < len(commits) else None
 
     def first_parent_commits(self, rev: str, folder: str) -> list[str]:
         """Commits on `rev`'s first-parent line that touched `folder`."""
