@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Repo, approve_all, make_repo
+from conftest import FixedClock, Repo, approve_all, make_repo
 
 
 def _json(r: Repo, *args: str) -> tuple[int, dict[str, Any]]:
@@ -123,7 +123,7 @@ scope = "all"
 
 
 def test_a_copy_of_a_pre_tag_post_check_under_another_name_does_not_settle_it(
-    tmp_path: Path, keys: dict[str, Path]
+    tmp_path: Path, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A post-check written before the tag is in the tagged commit and does not count
     (made_after). Copied after the tag, byte for byte, under another file name, by anyone
@@ -139,7 +139,11 @@ def test_a_copy_of_a_pre_tag_post_check_under_another_name_does_not_settle_it(
     run("dave", "request", "v1.0.0", "--title", "one")
     run("alice", "approve", "v1.0.0", "--role", "product")
     run("bob", "approve", "v1.0.0", "--role", "rnd")
+    # Made (and committed) two minutes before the tag, which is then made now.
+    FixedClock(monkeypatch, datetime.now(UTC) - timedelta(minutes=3), timedelta(minutes=1)).tick()
     run("dave", "attach", "v1.0.0", "post-check", "--set", "result=pass")  # before the tag
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
+    monkeypatch.delenv("GIT_AUTHOR_DATE")
     r.git("tag", "-a", "v1.0.0", "-m", "shipped")
     tagged = datetime.now(UTC)
     code, post = _json(r, "check", "v1.0.0", "--stage", "post-release", "--at", _at(tagged, 49))

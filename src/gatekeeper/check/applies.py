@@ -83,14 +83,28 @@ def released(repo: GitRepo, tag: str, info: TagInfo, policy_ref: str | None) -> 
 
 
 def _in_force_at(repo: GitRepo, head: str | None, info: TagInfo) -> str | None:
-    """Where an earlier release's policy is read: the trusted line (or HEAD's) as it was
-    when the release was tagged — never its own tagged tree (whoever made it chose what it
-    holds), nor rules added since (a post-release gate, a person moved on) that it was
-    never under. A tag dated before that line began is judged under today's."""
-    when = info.tagged_at
-    if head is None or when is None:
+    """Where an earlier release's policy is read: the trusted line (or HEAD's) at the
+    commit that brought the released commit into it — never the release's own tagged tree
+    (whoever made it chose what it holds; a merge may have kept the line's policy), nor
+    rules added since (a post-release gate, a person moved on) that it was never under.
+    No date is asked: commit and tag dates are claims. A release the line never took in,
+    or took in before the line had a policy gate can read, is judged under today's."""
+    from gatekeeper.errors import GateError
+    from gatekeeper.policy.loading import load_policy
+    from gatekeeper.records.history_cache import current_index
+
+    index = current_index(repo)
+    if head is None or index is None or index.head != head or info.commit is None:
         return head
-    return repo.last_commit_before(head, when) or head
+    found = index.entry.get(info.commit)
+    if found is None:
+        return head
+    then = index.line[found[0]]
+    try:
+        load_policy(repo, then)
+    except GateError:  # no policy yet (gate adopted later), or one no longer read: today's
+        return head
+    return then
 
 
 def overdue_elsewhere(
@@ -100,8 +114,9 @@ def overdue_elsewhere(
     `obligations` scope the policy asks (a `component` scope: the same `prefix/`).
 
     Their records are read at the trusted ref when the check has one (`trusted`: CI's
-    `--policy-ref`), else at HEAD, and the policy on that line as of each tag: a tagged
-    commit must not be where they are read, since whoever made it chose what it holds.
+    `--policy-ref`), else at HEAD, and the policy on that line where it took each release
+    in: a tagged commit must not be where they are read, since whoever made it chose what
+    it holds.
     An earlier release whose committed records were deleted or edited since, or no
     longer read as a release (its request deleted or broken), counts as overdue: nothing
     it owed can be judged."""
@@ -115,7 +130,7 @@ def overdue_elsewhere(
     found = []
     tags = repo.tags()
     head = trusted or repo.head()
-    if len(tags) > 1 and head is not None:
+    if any(name != tag for name in tags) and head is not None:
         from gatekeeper.records.history_cache import shared_index
 
         shared_index(repo, head, policy.releases)  # every earlier release from one pass

@@ -109,11 +109,19 @@ def _declared_at_tag(repo: GitRepo, records: ReleaseRecords, info: TagInfo) -> b
 def retro_gate(
     gate: Gate, facts: Facts, info: TagInfo, due: datetime | None, now: datetime, *, path: str
 ) -> GateResult:
-    """The waived gate judged again on today's records, no emergency counted."""
-    from gatekeeper.check.running import deadline
+    """The waived gate judged again on today's records, no emergency counted. A gate that
+    does not apply to the request (waived for the rejection that stood in it) is settled
+    once no rejection stands."""
+    from gatekeeper.check.applies import not_applicable
+    from gatekeeper.check.running import deadline, rejections
     from gatekeeper.gates import evaluate
+    from gatekeeper.gates.verdict import Verdict
 
-    verdict = evaluate(gate, facts)
+    if not_applicable(gate, facts.request, gate.stage, facts.changed_since):
+        standing = rejections(gate, facts)
+        verdict = Verdict(not standing, tuple(standing) or ("no rejection stands",))
+    else:
+        verdict = evaluate(gate, facts)
     reasons = list(verdict.reasons)
     passed, pending = True, False
     if verdict.passed:

@@ -34,7 +34,7 @@ def run_gate(
 
     title = gate.title or gate.id
     skip = not_applicable(gate, as_tagged or facts.request, stage, facts.changed_since)
-    rejected = _rejections(gate, facts) if skip and gate.stage == stage else []
+    rejected = rejections(gate, facts) if skip and gate.stage == stage else []
     if skip and not rejected:
         return GateResult(gate.id, title, True, (skip,), applies=False, stage=gate.stage)
     if gate.stage == "post-release" and info is not None and info.tagged_at is not None:
@@ -69,7 +69,7 @@ def run_gate(
     )
 
 
-def _rejections(gate: Gate, facts: Facts) -> list[str]:
+def rejections(gate: Gate, facts: Facts) -> list[str]:
     """Standing rejections in an approval gate's roles, which no revision of the request
     (to another risk, kind or component) lifts: only their authors' revokes do."""
     from gatekeeper.gates.approval import rejected
@@ -82,15 +82,17 @@ def _rejections(gate: Gate, facts: Facts) -> list[str]:
 
 def made_after(facts: Facts, tagged_at: datetime, shipped: frozenset[str]) -> Facts:
     """What a post-release gate counts: sign-offs and evidence committed after the tagged
-    commit (not in it: `shipped`) and dated after the tag. No clock skew is allowed here:
-    a signed copy of a record made just before tagging keeps its date under any name.
+    commit (not in it: `shipped`) and not dated before the tag. No clock skew is allowed
+    here: a signed copy of a record made before tagging keeps its date under any name.
+    (git dates a tag to the second, so a record made in the tag's own second, before it,
+    is the one left: `gate tag && gate notify` in a script is made in that second too.)
     A 上线后检查 written before anything shipped checked nothing."""
     from dataclasses import replace
 
     from gatekeeper.trust.facts import Ignored
 
-    def early(path: str, at: datetime) -> bool:  # git dates tags to the second
-        return path in shipped or at.replace(microsecond=0) <= tagged_at
+    def early(path: str, at: datetime) -> bool:
+        return path in shipped or at < tagged_at
 
     why = "made before the tag, or in the tagged commit: a post-release record comes after it"
     evidence = [i for i in facts.evidence if early(i.path, i.manifest.at)]

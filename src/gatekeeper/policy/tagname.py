@@ -76,13 +76,29 @@ def component_problem(tag: str, component: str, policy: Policy) -> str | None:
     naming another component, or none where the prefix is a declared component, would
     dodge the gates `when = { component = [...] }` holds for it, while `obligations` and
     `when.paths` already read it as that component's."""
-    prefix = tag.rpartition("/")[0]
-    if not prefix or prefix not in components_of(policy):
+    prefix = tag_component(tag, policy)
+    if prefix is None:
+        known = components_of(policy)
+        near = next((p for p in _prefixes(tag) for k in known if p.lower() == k.lower()), None)
+        if near is not None:
+            return f"the tag's prefix '{near}/' differs from a component only in case"
         return None  # `release/v1.0`: a naming convention, not a component
     if component != prefix:
         said = f"component '{component}'" if component else "no component"
         return f"{said}, but the tag names component '{prefix}' (`--component {prefix}`)"
     return None
+
+
+def tag_component(tag: str, policy: Policy) -> str | None:
+    """The component a tag names: its longest leading run of segments the policy knows as
+    a component (`billing/hotfix/v2.3.2` is billing's), else None."""
+    known = components_of(policy)
+    return next((p for p in _prefixes(tag) if p in known), None)
+
+
+def _prefixes(tag: str) -> list[str]:
+    segments = tag.split("/")[:-1]
+    return ["/".join(segments[:n]) for n in range(len(segments), 0, -1)]
 
 
 def components_of(policy: Policy) -> frozenset[str]:

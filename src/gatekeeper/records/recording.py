@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import IdentityError, InputError
-from gatekeeper.policy.tagname import component_problem, components_of
+from gatekeeper.policy.tagname import component_problem, tag_component
 from gatekeeper.records.layout import ReleaseLayout
 from gatekeeper.records.refusals import refuse_signoff
 from gatekeeper.records.session import Session, open_session, requested
@@ -76,8 +76,7 @@ def file_request(
                 "--title: required for a new request", hint=f"gate request {tag} --title ..."
             )
         doc: dict[str, Any] = {"schema": 1, "release": tag, **_NEW_REQUEST, "revision": 1}
-        if tag.rpartition("/")[0] in components_of(s.loaded.policy):  # billing's release
-            doc["component"] = tag.rpartition("/")[0]
+        doc["component"] = tag_component(tag, s.loaded.policy) or ""  # billing's release
     else:
         request, data = previous
         doc = request.model_dump(mode="python", by_alias=True, exclude={"signature"})

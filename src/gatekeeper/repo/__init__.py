@@ -80,9 +80,9 @@ class GitRepo(TagsMixin, ContentsMixin):
 
     def last_commit_before(self, rev: str, when: datetime) -> str | None:
         """The newest commit on `rev`'s first-parent line committed at or before `when`
-        (what `git rev-list -1 --first-parent --before=WHEN` answers), from one read of
-        that line per process: the first commit, newest first, whose committer time is
-        not after `when`, found by bisecting the running minimum of those times."""
+        (what `git rev-list -1 --first-parent --before=WHEN` answers: the first commit,
+        newest first, whose committer time is not after `when`), from one read of that
+        line per process and a bisect over the running minimum of those times."""
         import bisect
 
         key = ("first-parent-times", self._commit_id(rev))
