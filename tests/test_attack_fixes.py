@@ -3,47 +3,14 @@ behaviour and fails on the code as reviewed."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from conftest import FixedClock, Repo, approve_all, make_repo
-
-
-def _json(r: Repo, *args: str) -> tuple[int, dict[str, Any]]:
-    res = r.gate(*args, "--format", "json")
-    assert res.code in (0, 1), res.out + res.err
-    return res.code, json.loads(res.out)
-
-
-def _gate(data: dict[str, Any], gate_id: str) -> dict[str, Any]:
-    return next(g for g in data["gates"] if g["id"] == gate_id)
-
-
-def _at(moment: datetime, hours: float) -> str:
-    return (moment + timedelta(hours=hours)).isoformat()
-
-
-def _summary(data: dict[str, Any]) -> list[Any]:
-    return [(g["id"], g["passed"], g["reasons"][:2]) for g in data["gates"]]
-
-
-EMERGENCY_LEADERSHIP = """
-[[gates]]
-id = "leadership"
-type = "approval"
-roles = ["leadership"]
-min_each = 1
-when = { risk = ["major"] }
-
-[emergency]
-roles = ["ops"]
-min = 1
-retro_hours = 48
-"""
+from snippets import EMERGENCY_LEADERSHIP, OBLIGATIONS, POST_CHECK
+from verdicts import check_json, gate_of, hours_after, summary
 
 
 def test_an_emergency_waives_a_rejected_gate_whether_or_not_it_applies(tmp_path: Path) -> None:
@@ -55,8 +22,8 @@ def test_an_emergency_waives_a_rejected_gate_whether_or_not_it_applies(tmp_path:
     approve_all(r, "v1.0.0")
     assert r.gate("reject", "v1.0.0", "--role", "leadership", who="erin").code == 0
     assert r.gate("emergency", "v1.0.0", "--reason", "prod down", who="dave").code == 0
-    code, data = _json(r, "check", "v1.0.0")
-    assert code == 0 and _gate(data, "leadership")["waived"], _summary(data)  # applies: waived
+    code, data = check_json(r, "check", "v1.0.0")
+    assert code == 0 and gate_of(data, "leadership")["waived"], summary(data)  # applies: waived
     # The same, revised to normal risk first: the gate no longer applies, the rejection stands.
     (tmp_path / "two").mkdir()
     r2 = make_repo(tmp_path / "two", gates=EMERGENCY_LEADERSHIP)
@@ -65,8 +32,8 @@ def test_an_emergency_waives_a_rejected_gate_whether_or_not_it_applies(tmp_path:
     assert r2.gate("request", "v1.0.0", "--revise", "--risk", "normal", who="carol").code == 0
     approve_all(r2, "v1.0.0")
     assert r2.gate("emergency", "v1.0.0", "--reason", "prod down", who="dave").code == 0
-    code, data = _json(r2, "check", "v1.0.0")
-    assert code == 0, _summary(data)
+    code, data = check_json(r2, "check", "v1.0.0")
+    assert code == 0, summary(data)
 
 
 # -- post-release records: a copy of a record the tagged commit holds, under another name --
@@ -107,21 +74,6 @@ def _ssh_repo(tmp_path: Path, keys: dict[str, Path], gates: str) -> Repo:
     return r
 
 
-POST_CHECK = """
-[[gates]]
-id = "post-check"
-type = "evidence"
-kind = "post-check"
-stage = "post-release"
-due_hours = 48
-
-[[gates]]
-id = "obligations"
-type = "obligations"
-scope = "all"
-"""
-
-
 def test_a_copy_of_a_pre_tag_post_check_under_another_name_does_not_settle_it(
     tmp_path: Path, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,16 +98,20 @@ def test_a_copy_of_a_pre_tag_post_check_under_another_name_does_not_settle_it(
     monkeypatch.delenv("GIT_AUTHOR_DATE")
     r.git("tag", "-a", "v1.0.0", "-m", "shipped")
     tagged = datetime.now(UTC)
-    code, post = _json(r, "check", "v1.0.0", "--stage", "post-release", "--at", _at(tagged, 49))
-    assert code == 1 and not _gate(post, "post-check")["passed"]  # the fix holds
+    code, post = check_json(
+        r, "check", "v1.0.0", "--stage", "post-release", "--at", hours_after(tagged, 49)
+    )
+    assert code == 1 and not gate_of(post, "post-check")["passed"]  # the fix holds
     # mallory copies dave's record under another name after the tag.
     folder = r.path / "releases/v1.0.0/evidence"
     original = next(p for p in folder.iterdir() if p.suffix == ".toml")
     (folder / ("z-" + original.name)).write_bytes(original.read_bytes())
     r.git("add", "-A")
     r.git("commit", "-q", "--no-verify", "-m", "copy", env={"GIT_AUTHOR_NAME": "mallory"})
-    code, post = _json(r, "check", "v1.0.0", "--stage", "post-release", "--at", _at(tagged, 49))
-    assert not _gate(post, "post-check")["passed"], _gate(post, "post-check")
+    code, post = check_json(
+        r, "check", "v1.0.0", "--stage", "post-release", "--at", hours_after(tagged, 49)
+    )
+    assert not gate_of(post, "post-check")["passed"], gate_of(post, "post-check")
     assert code == 1
 
 
@@ -179,8 +135,8 @@ def test_a_tag_prefix_that_is_not_a_component_does_not_forbid_declaring_one(
     res = r.gate("request", "release/v1.0.0", "--title", "web", "--component", "web", who="carol")
     assert res.code == 0, res.err
     approve_all(r, "release/v1.0.0")
-    code, data = _json(r, "check", "release/v1.0.0")
-    assert code == 0, _summary(data)
+    code, data = check_json(r, "check", "release/v1.0.0")
+    assert code == 0, summary(data)
 
 
 # -- obligations: earlier releases judged under the policy at HEAD ----------------------------
@@ -193,14 +149,6 @@ def _later(r: Repo, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_COMMITTER_DATE", later)
     monkeypatch.setenv("GIT_AUTHOR_DATE", later)
     r.commit(message)
-
-
-OBLIGATIONS = """
-[[gates]]
-id = "obligations"
-type = "obligations"
-scope = "all"
-"""
 
 
 def test_a_post_release_gate_added_later_does_not_make_every_earlier_release_overdue(
@@ -226,9 +174,9 @@ def test_a_post_release_gate_added_later_does_not_make_every_earlier_release_ove
     _later(r, "post-release performance tests from now on", monkeypatch)
     assert r.gate("request", "v1.1.0", "--title", "two", who="carol").code == 0
     approve_all(r, "v1.1.0")
-    code, data = _json(r, "check", "v1.1.0", "--at", _at(tagged, 24 * 60))
-    assert _gate(data, "obligations")["passed"], _gate(data, "obligations")
-    assert code == 0, _summary(data)
+    code, data = check_json(r, "check", "v1.1.0", "--at", hours_after(tagged, 24 * 60))
+    assert gate_of(data, "obligations")["passed"], gate_of(data, "obligations")
+    assert code == 0, summary(data)
 
 
 EMERGENCY = """
@@ -261,8 +209,8 @@ def test_an_unsettled_emergency_stays_owed_after_the_declarer_leaves_the_emergen
     tagged = datetime.now(UTC)
     assert r.gate("request", "v1.1.0", "--title", "two", who="carol").code == 0
     approve_all(r, "v1.1.0")
-    code, data = _json(r, "check", "v1.1.0", "--at", _at(tagged, 49))
-    assert code == 1 and not _gate(data, "obligations")["passed"]  # retro:acceptance overdue
+    code, data = check_json(r, "check", "v1.1.0", "--at", hours_after(tagged, 49))
+    assert code == 1 and not gate_of(data, "obligations")["passed"]  # retro:acceptance overdue
     policy = (r.path / "policies/release.toml").read_text()
     r.write("policies/release.toml", policy.replace('members = ["erin"]', "members = []"))
     _later(r, "erin moved on", monkeypatch)
@@ -270,6 +218,6 @@ def test_an_unsettled_emergency_stays_owed_after_the_declarer_leaves_the_emergen
     # file v1.2.0 on the new commit instead.
     assert r.gate("request", "v1.2.0", "--title", "three", who="carol").code == 0
     approve_all(r, "v1.2.0")
-    code, data = _json(r, "check", "v1.2.0", "--at", _at(tagged, 49))
-    assert not _gate(data, "obligations")["passed"], _summary(data)
+    code, data = check_json(r, "check", "v1.2.0", "--at", hours_after(tagged, 49))
+    assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1

@@ -3,41 +3,19 @@ code as reviewed."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from conftest import FixedClock, Repo, approve_all, identity, make_repo, policy_text
-
-
-def _json(r: Repo, *args: str) -> tuple[int, dict[str, Any]]:
-    res = r.gate(*args, "--format", "json")
-    assert res.code in (0, 1), res.out + res.err
-    return res.code, json.loads(res.out)
-
-
-def _gate(data: dict[str, Any], gate_id: str) -> dict[str, Any]:
-    return next(g for g in data["gates"] if g["id"] == gate_id)
-
-
-def _summary(data: dict[str, Any]) -> list[Any]:
-    return [(g["id"], g["passed"], g["reasons"][:2]) for g in data["gates"]]
+from snippets import EMERGENCY_LEADERSHIP, OBLIGATIONS
+from verdicts import check_json, gate_of, summary
 
 
 def _dated(when: datetime) -> dict[str, str]:
     stamp = f"@{int(when.timestamp())} +0000"
     return {"GIT_COMMITTER_DATE": stamp, "GIT_AUTHOR_DATE": stamp}
-
-
-OBLIGATIONS = """
-[[gates]]
-id = "obligations"
-type = "obligations"
-scope = "all"
-"""
 
 
 def test_a_release_tagged_before_the_policy_existed_does_not_block_every_release(
@@ -60,9 +38,9 @@ def test_a_release_tagged_before_the_policy_existed_does_not_block_every_release
     r.commit("adopt gate")
     assert r.gate("request", "v1.0.0", "--title", "one", who="carol").code == 0
     approve_all(r, "v1.0.0")
-    code, data = _json(r, "check", "v1.0.0")
-    assert _gate(data, "obligations")["passed"], _gate(data, "obligations")
-    assert code == 0, _summary(data)
+    code, data = check_json(r, "check", "v1.0.0")
+    assert gate_of(data, "obligations")["passed"], gate_of(data, "obligations")
+    assert code == 0, summary(data)
 
 
 PERF = """
@@ -115,8 +93,8 @@ def test_a_backdated_commit_on_the_trusted_line_does_not_choose_an_earlier_relea
     assert r.gate("request", "v1.1.0", "--title", "two", who="carol").code == 0
     clock.tick()
     approve_all(r, "v1.1.0")
-    code, data = _json(r, "check", "v1.1.0", "--at", (tagged + timedelta(days=2)).isoformat())
-    assert not _gate(data, "obligations")["passed"], _summary(data)
+    code, data = check_json(r, "check", "v1.1.0", "--at", (tagged + timedelta(days=2)).isoformat())
+    assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1
 
 
@@ -151,23 +129,8 @@ def test_a_nested_tag_under_a_component_prefix_cannot_dodge_that_components_gate
     res = r.gate("request", tag, "--title", "x", "--component", "web", who="carol")
     if res.code == 0:
         approve_all(r, tag)
-        code, data = _json(r, "check", tag)
-        assert code == 1, _summary(data)
-
-
-EMERGENCY_LEADERSHIP = """
-[[gates]]
-id = "leadership"
-type = "approval"
-roles = ["leadership"]
-min_each = 1
-when = { risk = ["major"] }
-
-[emergency]
-roles = ["ops"]
-min = 1
-retro_hours = 48
-"""
+        code, data = check_json(r, "check", tag)
+        assert code == 1, summary(data)
 
 
 def test_a_waived_rejection_in_a_gate_that_does_not_apply_is_settled_by_its_revoke(
@@ -197,7 +160,7 @@ def test_a_waived_rejection_in_a_gate_that_does_not_apply_is_settled_by_its_revo
     tagged = clock.now
     clock.tick()
     assert r.gate("revoke", "v1.0.0", "--role", "leadership", who="erin").code == 0
-    code, data = _json(
+    code, data = check_json(
         r,
         "check",
         "v1.0.0",
@@ -206,5 +169,5 @@ def test_a_waived_rejection_in_a_gate_that_does_not_apply_is_settled_by_its_revo
         "--at",
         (tagged + timedelta(hours=49)).isoformat(),
     )
-    assert _gate(data, "retro:leadership")["passed"], _gate(data, "retro:leadership")
-    assert code == 0, _summary(data)
+    assert gate_of(data, "retro:leadership")["passed"], gate_of(data, "retro:leadership")
+    assert code == 0, summary(data)

@@ -3,7 +3,6 @@ fails on the code as reviewed."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,35 +10,8 @@ from typing import Any
 import pytest
 
 from conftest import JUNIT_FAIL, JUNIT_OK, FixedClock, Repo, approve_all, make_repo
-
-
-def _json(r: Repo, *args: str) -> tuple[int, dict[str, Any]]:
-    res = r.gate(*args, "--format", "json")
-    assert res.code in (0, 1), res.out + res.err
-    return res.code, json.loads(res.out)
-
-
-def _gate(data: dict[str, Any], gate_id: str) -> dict[str, Any]:
-    return next(g for g in data["gates"] if g["id"] == gate_id)
-
-
-def _at(moment: datetime, hours: float) -> str:
-    return (moment + timedelta(hours=hours)).isoformat()
-
-
-POST_CHECK = """
-[[gates]]
-id = "post-check"
-type = "evidence"
-kind = "post-check"
-stage = "post-release"
-due_hours = 48
-
-[[gates]]
-id = "obligations"
-type = "obligations"
-scope = "all"
-"""
+from snippets import POST_CHECK
+from verdicts import check_json, gate_of, hours_after
 
 
 def test_a_post_check_made_before_the_tag_does_not_settle_the_obligation(
@@ -58,13 +30,15 @@ def test_a_post_check_made_before_the_tag_does_not_settle_the_obligation(
     assert res.code == 0, res.err
     r.git("tag", "-a", "v1.0.0", "-m", "shipped")
     tagged = datetime.now(UTC)
-    _, post = _json(r, "check", "v1.0.0", "--stage", "post-release", "--at", _at(tagged, 49))
-    assert not _gate(post, "post-check")["passed"], _gate(post, "post-check")
+    _, post = check_json(
+        r, "check", "v1.0.0", "--stage", "post-release", "--at", hours_after(tagged, 49)
+    )
+    assert not gate_of(post, "post-check")["passed"], gate_of(post, "post-check")
     # ... and so the next release is blocked by the overdue obligation.
     assert r.gate("request", "v1.1.0", "--title", "two", who="carol").code == 0
     approve_all(r, "v1.1.0")
-    _code, nxt = _json(r, "check", "v1.1.0", "--at", _at(tagged, 49))
-    assert not _gate(nxt, "obligations")["passed"], _gate(nxt, "obligations")
+    _code, nxt = check_json(r, "check", "v1.1.0", "--at", hours_after(tagged, 49))
+    assert not gate_of(nxt, "obligations")["passed"], gate_of(nxt, "obligations")
 
 
 PERF_IF_MAJOR = """
@@ -97,8 +71,10 @@ def test_revising_the_request_after_the_tag_does_not_switch_off_a_post_release_g
     approve_all(r, "v1.0.0")
     r.git("tag", "-a", "v1.0.0", "-m", "shipped")
     tagged = datetime.now(UTC)
-    code, post = _json(r, "check", "v1.0.0", "--stage", "post-release", "--at", _at(tagged, 49))
-    assert code == 1 and not _gate(post, "perf")["passed"]  # overdue, as it should be
+    code, post = check_json(
+        r, "check", "v1.0.0", "--stage", "post-release", "--at", hours_after(tagged, 49)
+    )
+    assert code == 1 and not gate_of(post, "perf")["passed"]  # overdue, as it should be
     # The requester revises the shipped release's request: refused; then past the hooks,
     # a proper revision written on a branch where the tag is not known.
     res = r.gate("request", "v1.0.0", "--revise", "--risk", "low", who="carol")
@@ -107,34 +83,23 @@ def test_revising_the_request_after_the_tag_does_not_switch_off_a_post_release_g
     res = r.gate("request", "v1.0.0", "--revise", "--risk", "low", who="carol")
     assert res.code == 0, res.err
     r.git("tag", "-a", "v1.0.0", "-m", "shipped", "HEAD~1")
-    code, post = _json(r, "check", "v1.0.0", "--stage", "post-release", "--at", _at(tagged, 49))
-    assert code == 1 and not _gate(post, "perf")["passed"], _gate(post, "perf")
+    code, post = check_json(
+        r, "check", "v1.0.0", "--stage", "post-release", "--at", hours_after(tagged, 49)
+    )
+    assert code == 1 and not gate_of(post, "perf")["passed"], gate_of(post, "perf")
     assert r.gate("request", "v1.1.0", "--title", "two", who="carol").code == 0
     approve_all(r, "v1.1.0")
-    code, nxt = _json(r, "check", "v1.1.0", "--at", _at(tagged, 49))
-    assert code == 1 and not _gate(nxt, "obligations")["passed"], _gate(nxt, "obligations")
-
-
-OBLIGED = """
-[[gates]]
-id = "post-check"
-type = "evidence"
-kind = "post-check"
-stage = "post-release"
-due_hours = 48
-
-[[gates]]
-id = "obligations"
-type = "obligations"
-scope = "all"
-"""
+    code, nxt = check_json(r, "check", "v1.1.0", "--at", hours_after(tagged, 49))
+    assert code == 1 and not gate_of(nxt, "obligations")["passed"], gate_of(nxt, "obligations")
 
 
 def _next_release_is_blocked(r: Repo, tagged: datetime) -> dict[str, Any]:
     r.git("checkout", "-q", "main")
     assert r.gate("request", "v1.1.0", "--title", "two", who="carol").code == 0
     approve_all(r, "v1.1.0")
-    _code, nxt = _json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", _at(tagged, 49))
+    _code, nxt = check_json(
+        r, "check", "v1.1.0", "--policy-ref", "main", "--at", hours_after(tagged, 49)
+    )
     return nxt
 
 
@@ -147,7 +112,7 @@ def test_an_earlier_release_s_own_tree_policy_does_not_judge_its_obligations(
     the trusted policy, which says its post-check is overdue. design.md: "in CI the policy
     is read from a trusted ref ..., never from the tree being released, so a release cannot
     weaken its own policy"."""
-    r = make_repo(tmp_path, gates=OBLIGED)
+    r = make_repo(tmp_path, gates=POST_CHECK)
     r.git("checkout", "-q", "-b", "release-1.0")
     policy = (r.path / "policies/release.toml").read_text()
     weak = policy.split('[[gates]]\nid = "post-check"')[0]
@@ -164,7 +129,7 @@ def test_an_earlier_release_s_own_tree_policy_does_not_judge_its_obligations(
     r.commit("merge release 1.0 records")
     assert "post-check" in (r.path / "policies/release.toml").read_text()
     # Under the trusted policy v1.0.0's post-check is overdue ...
-    code, post = _json(
+    code, post = check_json(
         r,
         "check",
         "v1.0.0",
@@ -173,12 +138,12 @@ def test_an_earlier_release_s_own_tree_policy_does_not_judge_its_obligations(
         "--policy-ref",
         "main",
         "--at",
-        _at(tagged, 49),
+        hours_after(tagged, 49),
     )
-    assert code == 1 and not _gate(post, "post-check")["passed"]
+    assert code == 1 and not gate_of(post, "post-check")["passed"]
     # ... so the next release is blocked.
     nxt = _next_release_is_blocked(r, tagged)
-    assert not _gate(nxt, "obligations")["passed"], _gate(nxt, "obligations")
+    assert not gate_of(nxt, "obligations")["passed"], gate_of(nxt, "obligations")
     assert nxt["passed"] is False
 
 
@@ -235,12 +200,16 @@ def test_deleting_the_emergency_declaration_on_main_does_not_cancel_the_retro_ob
     assert r.gate("request", "billing/v1.1.0", "--title", "next", who="carol").code == 0
     approve_all(r, "billing/v1.1.0")
     _tested(r, "billing/v1.1.0")
-    code, nxt = _json(r, "check", "billing/v1.1.0", "--policy-ref", "main", "--at", _at(tagged, 49))
-    assert code == 1 and not _gate(nxt, "obligations")["passed"]  # as it should
+    code, nxt = check_json(
+        r, "check", "billing/v1.1.0", "--policy-ref", "main", "--at", hours_after(tagged, 49)
+    )
+    assert code == 1 and not gate_of(nxt, "obligations")["passed"]  # as it should
     r.git("rm", "-r", "-q", "releases/billing/v1.0.0/emergency")
     r.git("commit", "-q", "--no-verify", "-m", "tidy", env={"GIT_AUTHOR_NAME": "m"})
-    code, nxt = _json(r, "check", "billing/v1.1.0", "--policy-ref", "main", "--at", _at(tagged, 49))
-    assert not _gate(nxt, "obligations")["passed"], _gate(nxt, "obligations")
+    code, nxt = check_json(
+        r, "check", "billing/v1.1.0", "--policy-ref", "main", "--at", hours_after(tagged, 49)
+    )
+    assert not gate_of(nxt, "obligations")["passed"], gate_of(nxt, "obligations")
     assert code == 1
 
 
@@ -272,7 +241,7 @@ def test_a_leadership_rejection_stands_after_the_request_is_revised_to_a_lower_r
     res = r.gate("request", "v1.0.0", "--revise", "--risk", "normal", who="carol")
     assert res.code == 0, res.err
     approve_all(r, "v1.0.0")  # product and R&D approve the new revision
-    code, data = _json(r, "check", "v1.0.0")
+    code, data = check_json(r, "check", "v1.0.0")
     assert code == 1, [(g["id"], g["passed"], g["reasons"][:1]) for g in data["gates"]]
     assert any("rejected by erin" in " ".join(g["reasons"]) for g in data["gates"])
 
@@ -317,9 +286,9 @@ def test_a_component_tagged_release_cannot_declare_itself_another_component(
     request.write_text(request.read_text().replace('component = "billing"', said))
     r.git("commit", "-q", "--amend", "--no-edit", "--no-verify", "-a")
     approve_all(r, tag)
-    code, data = _json(r, "check", tag)
+    code, data = check_json(r, "check", tag)
     assert code == 1, [(g["id"], g["passed"], g["reasons"][:1]) for g in data["gates"]]
-    assert not _gate(data, "request")["passed"], _gate(data, "request")
+    assert not gate_of(data, "request")["passed"], gate_of(data, "request")
 
 
 def test_the_requester_cannot_waive_their_own_release_s_sign_offs_by_an_emergency(
@@ -352,9 +321,9 @@ def test_the_requester_cannot_waive_their_own_release_s_sign_offs_by_an_emergenc
     )
     r.git("add", "-A")
     r.git("commit", "-q", "--no-verify", "-m", "dave by hand", env=identity("dave"))
-    code, data = _json(r, "check", "v1.0.0")
-    " ".join(_gate(data, "acceptance")["reasons"])
-    assert code == 1 and not _gate(data, "acceptance")["passed"], _gate(data, "acceptance")
+    code, data = check_json(r, "check", "v1.0.0")
+    " ".join(gate_of(data, "acceptance")["reasons"])
+    assert code == 1 and not gate_of(data, "acceptance")["passed"], gate_of(data, "acceptance")
 
 
 def test_a_withdrawn_release_stays_ended(tmp_path: Path) -> None:
@@ -391,7 +360,7 @@ def test_a_withdrawn_release_stays_ended(tmp_path: Path) -> None:
         env={"GIT_AUTHOR_EMAIL": "carol@example.com", "GIT_COMMITTER_EMAIL": "carol@example.com"},
     )
     approve_all(r, "v1.0.0")
-    code, data = _json(r, "check", "v1.0.0")
+    code, data = check_json(r, "check", "v1.0.0")
     assert code == 1, [(g["id"], g["passed"], g["reasons"][:1]) for g in data["gates"]]
 
 
@@ -423,12 +392,14 @@ def test_a_tag_dated_before_the_emergency_it_relies_on_fails_the_tag_gate(
     r.git("tag", "-a", "v1.0.0", "-m", "shipped")
     monkeypatch.delenv("GIT_COMMITTER_DATE")
     monkeypatch.delenv("GIT_AUTHOR_DATE")
-    code, data = _json(r, "check", "v1.0.0", "--policy-ref", "main", "--at", "now")
-    assert _gate(data, "acceptance")["waived"]  # the push run leans on the declaration
+    code, data = check_json(r, "check", "v1.0.0", "--policy-ref", "main", "--at", "now")
+    assert gate_of(data, "acceptance")["waived"]  # the push run leans on the declaration
     tagged = start + timedelta(minutes=30)
-    _, post = _json(r, "check", "v1.0.0", "--stage", "post-release", "--at", _at(tagged, 49))
+    _, post = check_json(
+        r, "check", "v1.0.0", "--stage", "post-release", "--at", hours_after(tagged, 49)
+    )
     retro = [g["id"] for g in post["gates"] if g["id"].startswith("retro:")]
-    assert code == 1 and not _gate(data, "tag")["passed"], (_gate(data, "tag"), retro)
+    assert code == 1 and not gate_of(data, "tag")["passed"], (gate_of(data, "tag"), retro)
     assert retro == ["retro:acceptance"], retro
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import FixedClock, Repo, approve_all, make_repo
+from snippets import POST_CHECK
 
 
 def _frozen(r: Repo, at: str) -> bool:
@@ -228,19 +229,7 @@ def test_a_decoy_tag_is_no_previous_release_for_when_paths(tmp_path: Path) -> No
     assert code == 1 and _gate(data, "dba")["applies"] is True, data
 
 
-OBLIGATIONS = """
-[[gates]]
-id = "post-check"
-type = "evidence"
-kind = "post-check"
-stage = "post-release"
-due_hours = 48
-
-[[gates]]
-id = "obligations"
-type = "obligations"
-scope = "component"
-"""
+OBLIGATIONS = POST_CHECK.replace('scope = "all"', 'scope = "component"')
 
 
 def test_an_overdue_obligation_blocks_the_next_release_of_its_component(

@@ -1,0 +1,36 @@
+"""Policy gates the attack tests share (TOML, appended to the test policy)."""
+
+EMERGENCY_LEADERSHIP = """
+[[gates]]
+id = "leadership"
+type = "approval"
+roles = ["leadership"]
+min_each = 1
+when = { risk = ["major"] }
+
+[emergency]
+roles = ["ops"]
+min = 1
+retro_hours = 48
+"""
+
+POST_CHECK = """
+[[gates]]
+id = "post-check"
+type = "evidence"
+kind = "post-check"
+stage = "post-release"
+due_hours = 48
+
+[[gates]]
+id = "obligations"
+type = "obligations"
+scope = "all"
+"""
+
+OBLIGATIONS = """
+[[gates]]
+id = "obligations"
+type = "obligations"
+scope = "all"
+"""
