@@ -320,6 +320,16 @@ def test_the_repository_is_found_where_git_finds_it(repo: Repo, tmp_path: Path) 
         with pytest.raises(GitError) as caught:
             find_root(where)
         assert caught.value.message == f"{where}: not inside a git repository"
+    # Inside a git dir whose work tree is elsewhere (--separate-git-dir, a worktree's own
+    # git dir): its parent is no work tree, so gate says where to run instead of guessing.
+    separate, tree = tmp_path / "separate.git", tmp_path / "tree"
+    subprocess.run(["git", "init", "-q", f"--separate-git-dir={separate}", str(tree)], check=True)
+    for inside in (separate, repo.path / ".git" / "worktrees" / "wt"):
+        with pytest.raises(GitError) as caught:
+            find_root(inside)
+        assert "whose work tree is elsewhere" in caught.value.message, caught.value.message
+        assert caught.value.hint == "run gate in the work tree, or pass -C WORK_TREE"
+    assert find_root(tree) == (tree.resolve(), False)
 
 
 def test_not_a_repository_is_recognised_whatever_the_language(tmp_path: Path) -> None:

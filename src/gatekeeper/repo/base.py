@@ -114,7 +114,13 @@ def find_root(path: str | Path) -> tuple[Path, bool]:
         return (where / rest[0]).resolve(), False
     if len(rest) == 2:  # outside a work tree git was told of (GIT_WORK_TREE): its path
         return Path(rest[0]).resolve(), False
-    return Path("\n".join(rest)).parent, False  # inside the git dir of a repository
+    git_dir = Path("\n".join(rest))
+    if git_dir.name == ".git":  # inside a repository's own .git: its work tree is the parent
+        return git_dir.parent, False
+    raise GitError(  # a --separate-git-dir, or a worktree's: the work tree is elsewhere
+        f"{path}: inside the git directory {git_dir}, whose work tree is elsewhere",
+        hint="run gate in the work tree, or pass -C WORK_TREE",
+    )
 
 
 def _not_a_repository(path: str | Path) -> GitError:
