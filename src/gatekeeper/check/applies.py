@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from gatekeeper.models.gates import GateBase
     from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
+    from gatekeeper.records.index import HistoryIndex
     from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import GitRepo, TagInfo
 
@@ -84,11 +85,12 @@ def released(repo: GitRepo, tag: str, info: TagInfo, policy_ref: str | None) -> 
 
 def _in_force_at(repo: GitRepo, head: str | None, info: TagInfo) -> str | None:
     """Where an earlier release's policy is read: the trusted line (or HEAD's) at the
-    commit that brought the released commit into it — never the release's own tagged tree
-    (whoever made it chose what it holds; a merge may have kept the line's policy), nor
-    rules added since (a post-release gate, a person moved on) that it was never under.
-    No date is asked: commit and tag dates are claims. A release the line never took in,
-    or took in before the line had a policy gate can read, is judged under today's."""
+    newest of its first-parent commits the released commit contains — what the release
+    was built on. Never the release's own tagged tree, or a tree a merge produced when it
+    took the release in (whoever made either chose what it holds), nor rules the line
+    gained since (a post-release gate, a person moved on). No date is asked: commit and
+    tag dates are claims. A release built on none of the line's commits, or on one from
+    before the line had a policy gate can read, is judged under today's."""
     from gatekeeper.errors import GateError
     from gatekeeper.policy.loading import load_policy
     from gatekeeper.records.history_cache import current_index
@@ -96,15 +98,44 @@ def _in_force_at(repo: GitRepo, head: str | None, info: TagInfo) -> str | None:
     index = current_index(repo)
     if head is None or index is None or index.head != head or info.commit is None:
         return head
-    found = index.entry.get(info.commit)
-    if found is None:
+    then = _built_on(repo, index, info.commit)
+    if then is None:
         return head
-    then = index.line[found[0]]
     try:
         load_policy(repo, then)
     except GateError:  # no policy yet (gate adopted later), or one no longer read: today's
         return head
     return then
+
+
+def _built_on(repo: GitRepo, index: HistoryIndex, commit: str) -> str | None:
+    """The newest commit of the index's first-parent line that `commit` contains: itself
+    when it is on the line, else found from its merge bases with the line's head."""
+    if index.covers(commit):
+        return commit
+    newest = -1
+    for base in repo.merge_bases(index.head, commit):
+        found = index.entry.get(base)
+        if found is None:
+            continue
+        if index.covers(base):
+            newest = max(newest, found[0])
+        else:  # a side commit the line took in at depth d: the answer is older than d
+            newest = max(newest, _newest_contained(repo, index, commit, found[0]))
+    return index.line[newest] if newest >= 0 else None
+
+
+def _newest_contained(repo: GitRepo, index: HistoryIndex, commit: str, below: int) -> int:
+    """The deepest line position before `below` whose commit `commit` contains (-1: none);
+    the line's commits contain each other in order, so a bisect finds it."""
+    low, high = 0, below  # invariant: answer in [low - 1, high - 1]
+    while low < high:
+        mid = (low + high) // 2
+        if repo.is_ancestor(index.line[mid], commit):
+            low = mid + 1
+        else:
+            high = mid
+    return low - 1
 
 
 def overdue_elsewhere(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.models.policy import Gate
+    from gatekeeper.models.records import Request
     from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import GitRepo, TagInfo
     from gatekeeper.trust.facts import Facts
@@ -83,11 +84,16 @@ def retro_gates(
         return []
     if not records.emergencies and not _declared_at_tag(repo, records, info):
         return []  # a declaration deleted since still waived what it waived at the tag
+    from gatekeeper.check.tagged import at_tag
+
     waived = waived_at_tag(repo, records.tag, info, replace(opts, now=now))
     due = due_after(info, emergency.retro_hours)
     by_id = {g.id: g for g in facts.policy.all_gates()}
+    _, shipped = at_tag(repo, records, info)  # what owes it: the request that shipped
     return [
-        retro_gate(by_id[gate_id], facts, info, due, now, path=records.request_path)
+        retro_gate(
+            by_id[gate_id], facts, info, due, now, path=records.request_path, as_tagged=shipped
+        )
         for gate_id in waived
         if gate_id in by_id and settles_later(by_id[gate_id])
     ]
@@ -107,7 +113,14 @@ def _declared_at_tag(repo: GitRepo, records: ReleaseRecords, info: TagInfo) -> b
 
 
 def retro_gate(
-    gate: Gate, facts: Facts, info: TagInfo, due: datetime | None, now: datetime, *, path: str
+    gate: Gate,
+    facts: Facts,
+    info: TagInfo,
+    due: datetime | None,
+    now: datetime,
+    *,
+    path: str,
+    as_tagged: Request | None = None,
 ) -> GateResult:
     """The waived gate judged again on today's records, no emergency counted. A gate that
     does not apply to the request (waived for the rejection that stood in it) is settled
@@ -117,7 +130,7 @@ def retro_gate(
     from gatekeeper.gates import evaluate
     from gatekeeper.gates.verdict import Verdict
 
-    if not_applicable(gate, facts.request, gate.stage, facts.changed_since):
+    if not_applicable(gate, as_tagged or facts.request, gate.stage, facts.changed_since):
         standing = rejections(gate, facts)
         verdict = Verdict(not standing, tuple(standing) or ("no rejection stands",))
     else:

@@ -183,6 +183,14 @@ class GitRepo(TagsMixin, ContentsMixin):
             return False
         return True
 
+    def merge_bases(self, one: str, other: str) -> list[str]:
+        """Every best common ancestor of two commits (none: unrelated histories)."""
+        try:
+            out = self.run("merge-base", "--all", "--end-of-options", one, other)
+        except GitError:
+            return []
+        return out.split()
+
     def first_parent_line(self, rev: str) -> frozenset[str]:
         """Every commit on `rev`'s first-parent line (no diffs: fast even on long lines)."""
         return frozenset(self.run("rev-list", "--first-parent", "--end-of-options", rev).split())
