@@ -1,0 +1,63 @@
+"""The commit graph: first-parent lines, ancestry and merge bases, asked of git."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gatekeeper.errors import GitError
+from gatekeeper.repo.contents import ContentsMixin
+from gatekeeper.repo.parse import OBJECT_ID
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+class GraphMixin(ContentsMixin):
+    """Questions about history that need no object contents."""
+
+    def last_commit_before(self, rev: str, when: datetime) -> str | None:
+        """The newest commit on `rev`'s first-parent line committed at or before `when`
+        (what `git rev-list -1 --first-parent --before=WHEN` answers: the first commit,
+        newest first, whose committer time is not after `when`), from one read of that
+        line per process and a bisect over the running minimum of those times."""
+        import bisect
+
+        key = ("first-parent-times", self._commit_id(rev))
+        if key not in self.memo:
+            out = self.run("rev-list", "--first-parent", "--timestamp", "--end-of-options", rev)
+            pairs = [line.split() for line in out.splitlines()]
+            lowest, floor = [], float("inf")
+            for stamp, _ in pairs:
+                floor = min(floor, int(stamp))
+                lowest.append(-floor)  # non-decreasing, for bisect
+            self.memo[key] = ([commit for _, commit in pairs], lowest)
+        commits, lowest = self.memo[key]
+        at = bisect.bisect_left(lowest, -when.timestamp())
+        return commits[at] if at < len(commits) else None
+
+    def first_parent_commits(self, rev: str, folder: str) -> list[str]:
+        """Commits on `rev`'s first-parent line that touched `folder`."""
+        out = self.run("log", "--first-parent", "--format=%H", rev, "--", f"{folder}/")
+        return out.split()
+
+    def is_ancestor(self, old: str, new: str) -> bool:
+        """Whether commit `old` is in the history of `new` (false when either is unknown)."""
+        if not OBJECT_ID.match(old):
+            return False
+        try:
+            self.run("merge-base", "--is-ancestor", old, new)
+        except GitError:
+            return False
+        return True
+
+    def merge_bases(self, one: str, other: str) -> list[str]:
+        """Every best common ancestor of two commits (none: unrelated histories)."""
+        try:
+            out = self.run("merge-base", "--all", "--end-of-options", one, other)
+        except GitError:
+            return []
+        return out.split()
+
+    def first_parent_line(self, rev: str) -> frozenset[str]:
+        """Every commit on `rev`'s first-parent line (no diffs: fast even on long lines)."""
+        return frozenset(self.run("rev-list", "--first-parent", "--end-of-options", rev).split())
