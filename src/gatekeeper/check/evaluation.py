@@ -149,8 +149,9 @@ def _request_and_gates(
     """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates
     (`trusted`: the trusted ref's commit, where earlier releases' records are read)."""
     from gatekeeper.check import builtin
-    from gatekeeper.check.applies import changed_since, overdue_elsewhere, uses_paths
+    from gatekeeper.check.applies import changed_since, uses_paths
     from gatekeeper.check.binding import stale_paths
+    from gatekeeper.check.earlier import overdue_elsewhere
     from gatekeeper.check.running import run_gate
     from gatekeeper.check.tagged import at_tag
     from gatekeeper.check.timing import has_obligations
