@@ -184,7 +184,8 @@ def _request_and_gates(
         else (),
     )
     post = opts.stage == "post-release"
-    shipped, as_tagged = at_tag(repo, records, info) if post else (frozenset(), None)
+    tagged = at_tag(repo, records, info) if post else None
+    shipped = frozenset(f.path for f in tagged.files) if tagged else frozenset()
     gates = [
         run_gate(
             gate,
@@ -194,7 +195,7 @@ def _request_and_gates(
             now,
             path=records.request_path,
             shipped=shipped,
-            as_tagged=as_tagged,
+            as_tagged=tagged.request if tagged else None,
         )
         for gate in policy.all_gates()
     ]

@@ -36,37 +36,21 @@ def settles_later(gate: Gate) -> bool:
     return gate.type not in NO_RETRO
 
 
-def waived_at_tag(repo: GitRepo, tag: str, info: TagInfo, opts: CheckOptions) -> list[str]:
+def waived_at_tag(
+    repo: GitRepo, tag: str, info: TagInfo, opts: CheckOptions, declared: datetime | None
+) -> list[str]:
     """The pre-tag check of the tag as it was tagged: the ids of the gates the emergency
-    waived. Judged at the tagger date, or at the latest declaration in the tagged commit
-    when that is later (a tag dated before the emergency it leaned on fails its tag gate,
-    and what the declaration waived is owed all the same). Earlier releases are not looked
-    at here (that would recurse through `obligations`)."""
+    waived. Judged at the tagger date, or at `declared` (the latest declaration in the
+    tagged commit) when that is later: a tag dated before the emergency it leaned on fails
+    its tag gate, and what the declaration waived is owed all the same. Earlier releases
+    are not looked at here (that would recurse through `obligations`)."""
     from gatekeeper.check.evaluation import evaluate
 
     at = replace(opts, stage="pre-tag", tag_info=info, at=None, records_at=None, obligations=False)
-    declared = _latest_declaration(repo, tag, info, opts)
     if declared is not None and info.tagged_at is not None and declared > info.tagged_at:
         now = opts.now or declared
         at = replace(at, at="now", now=min(declared, now))
     return [g.id for g in evaluate(repo, tag, at).report.gates if g.waived]
-
-
-def _latest_declaration(
-    repo: GitRepo, tag: str, info: TagInfo, opts: CheckOptions
-) -> datetime | None:
-    from gatekeeper.errors import InputError
-    from gatekeeper.policy.loading import policy_in_force
-    from gatekeeper.records.reading import read_release
-
-    if info.commit is None:
-        return None
-    try:
-        releases = policy_in_force(repo, info.commit, opts.policy_ref).policy.releases
-        records = read_release(repo, info.commit, releases, tag)
-    except InputError:
-        return None
-    return max((e.at for _, e in records.emergencies), default=None)
 
 
 def retro_gates(
@@ -79,17 +63,20 @@ def retro_gates(
     now: datetime,
 ) -> list[GateResult]:
     """One post-release obligation per gate the emergency waived at the tag."""
+    from gatekeeper.check.tagged import at_tag
+
     emergency = facts.policy.emergency
     if emergency is None or info.tagged_at is None:
         return []
-    if not records.emergencies and not _declared_at_tag(repo, records, info):
+    tagged = at_tag(repo, records, info)  # what shipped: its declarations, its request
+    declared = [e.at for _, e in tagged.emergencies] if tagged else []
+    if not records.emergencies and not declared:
         return []  # a declaration deleted since still waived what it waived at the tag
-    from gatekeeper.check.tagged import at_tag
-
-    waived = waived_at_tag(repo, records.tag, info, replace(opts, now=now))
+    latest = max(declared, default=None)
+    waived = waived_at_tag(repo, records.tag, info, replace(opts, now=now), latest)
     due = due_after(info, emergency.retro_hours)
     by_id = {g.id: g for g in facts.policy.all_gates()}
-    _, shipped = at_tag(repo, records, info)  # what owes it: the request that shipped
+    shipped = tagged.request if tagged else None
     return [
         retro_gate(
             by_id[gate_id], facts, info, due, now, path=records.request_path, as_tagged=shipped
@@ -97,19 +84,6 @@ def retro_gates(
         for gate_id in waived
         if gate_id in by_id and settles_later(by_id[gate_id])
     ]
-
-
-def _declared_at_tag(repo: GitRepo, records: ReleaseRecords, info: TagInfo) -> bool:
-    from gatekeeper.errors import InputError
-    from gatekeeper.records.reading import read_release
-
-    if info.commit is None or info.commit == records.commit:
-        return False
-    try:
-        tagged = read_release(repo, info.commit, records.layout.releases, records.tag)
-    except InputError:
-        return False  # the tag gate fails on it
-    return bool(tagged.emergencies)
 
 
 def retro_gate(
