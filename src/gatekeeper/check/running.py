@@ -95,15 +95,18 @@ def made_after(facts: Facts, tagged_at: datetime, shipped: frozenset[str]) -> Fa
         return path in shipped or at < tagged_at
 
     why = "made before the tag, or in the tagged commit: a post-release record comes after it"
-    evidence = [i for i in facts.evidence if early(i.path, i.manifest.at)]
+    ignored = [
+        Ignored(i.path, i.manifest.kind, why)
+        for i in facts.evidence
+        if early(i.path, i.manifest.at)
+    ]
     approvals = [s for s in facts.standing if s.decision == "approve" and early(s.path, s.at)]
-    if not evidence and not approvals:
-        return facts
-    ignored = [Ignored(i.path, i.manifest.kind, why) for i in evidence]
     ignored += [Ignored(s.path, s.role, why) for s in approvals]
+    if not ignored:
+        return facts
     return replace(
         facts,
-        evidence=tuple(i for i in facts.evidence if i not in evidence),
+        evidence=tuple(i for i in facts.evidence if not early(i.path, i.manifest.at)),
         standing=tuple(s for s in facts.standing if s not in approvals),
         ignored=(*facts.ignored, *ignored),
     )

@@ -46,8 +46,8 @@ def pre_push(
         for name in names:
             # HEAD unborn (`git checkout --orphan`): the policy the tagged commit holds;
             # none readable there: judged all the same (and refused with the reason)
-            at_tag = policy or _policy_at_tag(repo, name)
-            if at_tag is not None and not is_release_tag(name, at_tag):
+            judging = policy or _policy_at_tag(repo, name)
+            if judging is not None and not is_release_tag(name, judging):
                 continue
             report = check_release(repo, name)
             if not report.passed:
