@@ -11,6 +11,7 @@ import pytest
 
 from conftest import JUNIT_FAIL, JUNIT_OK, FixedClock, Repo, approve_all, make_repo
 from snippets import POST_CHECK
+from test_emergency import GATES as EMERGENCY
 from verdicts import check_json, gate_of, hours_after
 
 
@@ -145,25 +146,6 @@ def test_an_earlier_release_s_own_tree_policy_does_not_judge_its_obligations(
     nxt = _next_release_is_blocked(r, tagged)
     assert not gate_of(nxt, "obligations")["passed"], gate_of(nxt, "obligations")
     assert nxt["passed"] is False
-
-
-EMERGENCY = """
-[[gates]]
-id = "tests"
-type = "evidence"
-kind = "test-report"
-
-[[gates]]
-id = "obligations"
-type = "obligations"
-scope = "component"
-
-[emergency]
-roles = ["leadership", "ops"]
-min = 1
-never_waive = ["tests"]
-retro_hours = 48
-"""
 
 
 def _tested(r: Repo, tag: str, xml: bytes = JUNIT_OK, who: str = "dave") -> None:
