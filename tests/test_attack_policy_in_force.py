@@ -302,11 +302,6 @@ def test_a_release_branch_cut_before_a_post_release_gate_was_added_still_owes_it
     assert code == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (docs/threat-model.md): a record made after the tag is judged under "
-    "the policy the release was bound by, not also under today's",
-)
 def test_a_person_out_of_the_role_cannot_settle_an_earlier_release_s_retro_approval(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,8 @@ from gatekeeper.errors import InputError
 from gatekeeper.policy import tagname
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gatekeeper.models.policy import Policy
     from gatekeeper.policy.loading import LoadedPolicy
     from gatekeeper.records.lineage import Lineage
@@ -35,6 +37,9 @@ class CheckOptions:
     obligations: bool = True  # False: earlier releases are not looked at (no recursion)
     # False: every path-limited gate applies; no previous release is looked for (no recursion)
     previous: bool = True
+    # obligations: the line's policy when a commit was taken in, which must also accept
+    # whoever made a record after the tag (trust/later.py)
+    taken_in: Callable[[str], Policy] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,15 @@ def _judge(
     lin = lineage(repo, records.commit, records.layout, present)  # 6. append-only, from history
     head = _tag_and_records(repo, records, loaded, lin, info, reference=reference, now=now)  # 7
     signers = identify(repo, policy, records, lin)  # 8. who signed what
+    if opts.taken_in is not None and info is not None:
+        from gatekeeper.check.tagged import at_tag
+        from gatekeeper.trust.later import hold_to_line
+
+        tagged = at_tag(repo, records, info)
+        shipped = frozenset(f.path for f in tagged.files) if tagged else frozenset()
+        signers = hold_to_line(
+            repo, opts.taken_in, policy, records, lin=lin, signers=signers, shipped=shipped
+        )
     facts, gates = _request_and_gates(  # 9-12
         repo,
         records,
