@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
     from gatekeeper.models.policy import Policy
@@ -55,16 +54,13 @@ def overdue_elsewhere(
         from gatekeeper.records.history_cache import shared_index
 
         shared_index(repo, head, policy.releases)  # every earlier release from one pass
-    taken_in = _in_force_when_taken_in(repo, head, policy)
     for name, info in sorted(tags.items()):
         in_scope = "all" in scopes or name.rpartition("/")[0] == prefix
         before = info.tagged_at is not None and info.tagged_at <= at
         if name == tag or not in_scope or not before or not is_release_tag(name, policy):
             continue
         for policy_ref in bound_by(repo, head, name, info):
-            owed = _owed(
-                repo, name, info, at=at, records_at=head, policy_ref=policy_ref, taken_in=taken_in
-            )
+            owed = _owed(repo, name, info, at=at, records_at=head, policy_ref=policy_ref)
             for gate_id, why in owed:
                 found.setdefault((name, gate_id), why)
     return tuple((name, gate_id, why) for (name, gate_id), why in found.items())
@@ -78,11 +74,10 @@ def _owed(
     at: datetime,
     records_at: str | None,
     policy_ref: str | None,
-    taken_in: Callable[[str], Policy],
 ) -> list[tuple[str, str]]:
-    """(gate id, why) for what `name` owes at `at` under the policy at `policy_ref`; a
-    record made after its tag counts only if the line's policy when it was taken in
-    accepts it too (`taken_in`, trust/later.py)."""
+    """(gate id, why) for what `name` owes at `at` under the policy at `policy_ref`
+    (who made a record after its tag is judged by the line's policy of the day it landed:
+    trust/later.py)."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
@@ -93,7 +88,6 @@ def _owed(
         tag_info=info,
         records_at=records_at,
         policy_ref=policy_ref,
-        taken_in=taken_in,
     )
     try:
         result = evaluate(repo, name, opts)
@@ -128,30 +122,6 @@ def bound_by(repo: GitRepo, head: str | None, name: str, info: TagInfo) -> list[
     found = [built] + ([index.line[bound]] if bound > depth else [])
     usable: list[str | None] = [c for c in found if _names(repo, c, name)]
     return usable or [head]
-
-
-def _in_force_when_taken_in(
-    repo: GitRepo, head: str | None, today: Policy
-) -> Callable[[str], Policy]:
-    """For a commit, the trusted line's policy in force just before the line commit that
-    took it in (the merge, or the commit itself); `today`'s when the line has not taken it
-    in, there is no index to tell, or that policy cannot be read."""
-    from gatekeeper.errors import GateError
-    from gatekeeper.policy.loading import load_policy
-    from gatekeeper.records.history_cache import current_index
-
-    index = current_index(repo)
-
-    def policy_for(commit: str) -> Policy:
-        found = index.entry.get(commit) if index and index.head == head else None
-        if index is None or found is None or found[0] == 0:
-            return today
-        try:
-            return load_policy(repo, index.line[found[0] - 1]).policy
-        except GateError:
-            return today
-
-    return policy_for
 
 
 def _taken_in_before(index: HistoryIndex, commit: str) -> int:

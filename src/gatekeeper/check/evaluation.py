@@ -12,8 +12,6 @@ from gatekeeper.errors import InputError
 from gatekeeper.policy import tagname
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from gatekeeper.models.policy import Policy
     from gatekeeper.policy.loading import LoadedPolicy
     from gatekeeper.records.lineage import Lineage
@@ -37,9 +35,6 @@ class CheckOptions:
     obligations: bool = True  # False: earlier releases are not looked at (no recursion)
     # False: every path-limited gate applies; no previous release is looked for (no recursion)
     previous: bool = True
-    # obligations: the line's policy when a commit was taken in, which must also accept
-    # whoever made a record after the tag (trust/later.py)
-    taken_in: Callable[[str], Policy] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,15 +99,13 @@ def _judge(
     lin = lineage(repo, records.commit, records.layout, present)  # 6. append-only, from history
     head = _tag_and_records(repo, records, loaded, lin, info, reference=reference, now=now)  # 7
     signers = identify(repo, policy, records, lin)  # 8. who signed what
-    if opts.taken_in is not None and info is not None:
-        from gatekeeper.check.tagged import at_tag
-        from gatekeeper.trust.later import hold_to_line
+    if opts.stage == "post-release" and info is not None:  # 8'. made after the tag
+        from gatekeeper.check.tagged import shipped_paths
+        from gatekeeper.trust.later import hold_to_line, line_policies
 
-        tagged = at_tag(repo, records, info)
-        shipped = frozenset(f.path for f in tagged.files) if tagged else frozenset()
-        signers = hold_to_line(
-            repo, opts.taken_in, policy, records, lin=lin, signers=signers, shipped=shipped
-        )
+        shipped = shipped_paths(repo, records, info)
+        by_day = line_policies(repo, records.commit, policy)
+        signers = hold_to_line(repo, by_day, records, lin=lin, signers=signers, shipped=shipped)
     facts, gates = _request_and_gates(  # 9-12
         repo,
         records,
@@ -167,7 +160,7 @@ def _request_and_gates(
     from gatekeeper.check.binding import stale_paths
     from gatekeeper.check.earlier import overdue_elsewhere
     from gatekeeper.check.running import run_gate
-    from gatekeeper.check.tagged import at_tag
+    from gatekeeper.check.tagged import at_tag, shipped_paths
     from gatekeeper.check.timing import has_obligations
     from gatekeeper.records.lineage import request_chain
     from gatekeeper.trust.facts import build_facts
@@ -199,7 +192,7 @@ def _request_and_gates(
     )
     post = opts.stage == "post-release"
     tagged = at_tag(repo, records, info) if post else None
-    shipped = frozenset(f.path for f in tagged.files) if tagged else frozenset()
+    shipped = shipped_paths(repo, records, info) if post else frozenset()
     gates = [
         run_gate(
             gate,

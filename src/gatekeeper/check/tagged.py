@@ -28,3 +28,9 @@ def at_tag(repo: GitRepo, records: ReleaseRecords, info: TagInfo | None) -> Rele
         return tagged_records(repo, records, info.commit)
     except InputError:
         return None
+
+
+def shipped_paths(repo: GitRepo, records: ReleaseRecords, info: TagInfo | None) -> frozenset[str]:
+    """The release folder's paths at the tagged commit (what came before the tag)."""
+    tagged = at_tag(repo, records, info)
+    return frozenset(f.path for f in tagged.files) if tagged else frozenset()

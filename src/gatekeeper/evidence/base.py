@@ -30,6 +30,7 @@ class EvidenceItem:
     attachments: Mapping[str, bytes]
     person: str = ""
     problems: tuple[str, ...] = ()
+    roles: frozenset[str] | None = None  # made after the tag: its signer's roles that day
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class CheckContext:
 
     reference_time: datetime
     roles_of: Callable[[str], frozenset[str]]
+
+    def holds(self, item: EvidenceItem) -> frozenset[str]:
+        """The roles the item's signer holds for it (made after the tag: that day's)."""
+        return item.roles if item.roles is not None else self.roles_of(item.person)
 
 
 Check = Callable[[Any, list[EvidenceItem], CheckContext], list[str]]
@@ -81,7 +86,7 @@ def by_roles_reasons(
     by_roles: list[str], items: list[EvidenceItem], ctx: CheckContext
 ) -> list[str]:
     """Reasons the items fail a `by_roles` restriction (empty when one item qualifies)."""
-    if not by_roles or any(ctx.roles_of(item.person) & set(by_roles) for item in items):
+    if not by_roles or any(ctx.holds(item) & set(by_roles) for item in items):
         return []
     people = ", ".join(sorted({item.person for item in items}))
     return [f"recorded by {people}, but only {', '.join(by_roles)} may publish it"]

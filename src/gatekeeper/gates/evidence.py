@@ -28,7 +28,7 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> Verdict:
     ctx = CheckContext(facts.reference_time, facts.policy.roles_of)
     problems = spec.check(gate, items, ctx)  # anyone's record that fails it fails it
     if not problems and gate.by_roles:  # ...and only the roles' records satisfy it
-        items = [i for i in items if ctx.roles_of(i.person) & set(gate.by_roles)]
+        items = [i for i in items if ctx.holds(i) & set(gate.by_roles)]
         problems = spec.check(gate, items, ctx) if items else by_roles_reasons(gate, facts)
     if problems:
         return Verdict(False, (*problems, next_step, *ignored), next=(command,))

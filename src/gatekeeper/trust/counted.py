@@ -86,5 +86,5 @@ def counted_evidence(
                 Ignored(path=ev.path, role_or_kind=m.kind, reason=problem or "no signer")
             )
             continue
-        items.append(replace(ev, person=signer.person))
+        items.append(replace(ev, person=signer.person, roles=signer.roles))
     return items

@@ -221,7 +221,7 @@ def _standing(
         if s.decision == "reject" and s.person in policy.people:
             note = verify_signer(signers[path]) or verify_binding(binding, *made_for) or ""
             role_ok = not (
-                verify_role(policy, s.person, s.role)
+                verify_role(policy, s.person, s.role, signers[path].roles)
                 or verify_one_role(ledger.held, s.person, s.role)
             )
             ledger.reject(replace(item, note=note), role_ok)

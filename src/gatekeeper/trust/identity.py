@@ -32,6 +32,9 @@ class Signer:
     person: str | None
     verified: bool
     problem: str | None = None
+    # The roles the signer holds under the policy that decides this record, when that is
+    # not the check's: a record made after the tag (trust/later.py). None: the check's.
+    roles: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,26 @@
-"""Records made after the tag are held to the trusted line's policy of their day too.
+"""Records made after the tag answer to the trusted line's policy of the day they landed.
 
-A shipped release owes what the policy that bound it says (check/earlier.py), but who
-may settle that after the tag is not that policy's to say. Someone taken out of a role,
-or whose key was removed, must not settle a retro-approval or a post-release gate with
-a record made afterwards: removing them is how a team stops them signing. Dates are
-claims, so "afterwards" is read from the trusted line: the policy in force just before
-the line commit that took the record in (the merge, or the commit itself). A record not
-in the tagged commit counts only when that policy also attributes it to the same person,
-and they still hold what they act in there: the role a sign-off is made in, and for
-evidence every `by_roles` role they held under the binding policy (a person who lost one
-may no longer publish what it restricts; a record does not say which gate it is for).
+A shipped release owes what the policy that bound it says (check/earlier.py): which gates,
+in which roles. Who may settle that after the tag is not that policy's to say: someone
+taken out of a role, or whose key was removed, must not settle a retro-approval or a
+post-release gate with a record made afterwards (removing them is how a team stops them
+signing), and whoever holds the role now must be able to. Dates are claims, so "the day
+it landed" is read from the line: the policy just before the line commit that took the
+record's commit in (the merge, or the commit itself), the nearest readable one before
+that. A record not in the tagged commit is attributed under that policy, and the roles
+its signer holds there are the ones it counts in (trust/rules.py, evidence `by_roles`).
 
-Records in the tagged commit stay judged under the binding policy only, and a record
-taken in while its signer was trusted keeps counting after they leave: changing who may
-sign does not re-judge what was signed before.
+Each commit that added exactly a record's content is judged under its own day's policy,
+and the record counts if one of them is accepted (in `commit` mode the signed commit is
+the one that must land while its signer is trusted). What was settled while someone held
+the role stays settled after they leave: changing who may sign re-judges nothing signed
+before. Records in the tagged commit stay judged under the binding policy.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -29,13 +32,13 @@ if TYPE_CHECKING:
     from gatekeeper.records.lineage import Lineage
     from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import GitRepo
-    from gatekeeper.trust.identity import Claim
+
+PolicyFor = Callable[[str], "Policy"]
 
 
 def hold_to_line(
     repo: GitRepo,
-    policy_for: Callable[[str], Policy],
-    binding: Policy,
+    policy_for: PolicyFor,
     records: ReleaseRecords,
     *,
     lin: Lineage,
@@ -43,41 +46,79 @@ def hold_to_line(
     shipped: frozenset[str],
 ) -> dict[str, Signer]:
     """`signers`, with every record made after the tag (not in `shipped`, the folder's
-    paths at the tagged commit) that the policy in force when it was taken in
-    (`policy_for(commit)`, for the commit that added it) refuses counting for nothing."""
-    later = {
-        path: replace(claim, adders=lin.adders.get(path, ()))
-        for path, claim in claims_of(records).items()
-        if path not in shipped and signers.get(path, Signer(None, False)).person is not None
-    }
-    by_policy: dict[int, tuple[Policy, dict[str, Claim]]] = {}
-    for path, claim in later.items():
-        policy = policy_for(claim.adders[0]) if claim.adders else binding
-        by_policy.setdefault(id(policy), (policy, {}))[1][path] = claim
+    paths at the tagged commit) attributed under the policy of the day each commit that
+    added it landed (`policy_for`), with the roles its signer holds there."""
     out = dict(signers)
-    for policy, claims in by_policy.values():
-        again = attribute(repo, policy, claims)
-        for path, claim in claims.items():
-            problem = _problem(policy, binding, claim, again.get(path))
-            if problem:
-                why = (
-                    f"made after the tag, and refused by the policy when it was taken in: {problem}"
-                )
-                out[path] = Signer(person=None, verified=False, problem=why)
+    changed = {v.path for v in lin.violations} | (set(claims_of(records)) - set(lin.added))
+    for path, claim in claims_of(records).items():
+        adders = lin.adders.get(path, ())
+        if path in shipped or not adders or path in changed:
+            continue  # in the tagged commit, never committed, or changed since (records)
+        problem = None
+        for commit in adders:
+            policy = policy_for(commit)
+            signer = attribute(repo, policy, {path: replace(claim, adders=(commit,))})[path]
+            if signer.person is not None:
+                out[path] = replace(signer, roles=policy.roles_of(signer.person))
+                break
+            problem = problem or signer.problem
+        else:
+            why = f"made after the tag, and the policy when it landed refuses it: {problem}"
+            out[path] = Signer(person=None, verified=False, problem=why)
     return out
 
 
-def _problem(then: Policy, binding: Policy, claim: Claim, signer: Signer | None) -> str | None:
-    from gatekeeper.models.records import EvidenceManifest, Signoff
-    from gatekeeper.trust.rules import verify_role
+def line_policies(repo: GitRepo, head: str, fallback: Policy) -> PolicyFor:
+    """For a commit, the policy of `head`'s first-parent line just before the line commit
+    that took it in, or the nearest readable one before that; `fallback` when the line
+    never took it in or no policy before it can be read."""
+    from gatekeeper.errors import GateError
+    from gatekeeper.policy.loading import load_policy
 
-    if signer is None or signer.person is None:
-        return signer.problem if signer else f"'{claim.person}' is not attributed"
-    if isinstance(claim.record, Signoff):
-        return verify_role(then, signer.person, claim.record.role)
-    if isinstance(claim.record, EvidenceManifest):
-        restricting = {r for g in binding.all_gates() for r in getattr(g, "by_roles", [])}
-        lost = (binding.roles_of(signer.person) - then.roles_of(signer.person)) & restricting
-        if lost:
-            return f"{signer.person} no longer holds {', '.join(sorted(lost))}"
-    return None
+    found: dict[int, Policy] = {}
+    line_of = functools.cache(lambda: _line(repo, head))  # asked only for a later record
+
+    def before(at: int) -> Policy:
+        line = line_of()[0]
+        for depth in range(at - 1, -1, -1):
+            if depth in found:
+                return found[depth]
+            try:
+                found[depth] = load_policy(repo, line[depth]).policy
+            except GateError:
+                continue
+            return found[depth]
+        return fallback
+
+    def policy_for(commit: str) -> Policy:
+        at = line_of()[1](commit)
+        return fallback if at is None else before(at)
+
+    return policy_for
+
+
+def _line(repo: GitRepo, head: str) -> tuple[list[str], Callable[[str], int | None]]:
+    """`head`'s first-parent line (root first) and where on it a commit was taken in:
+    from the history index when this process has it for `head`, else from git."""
+    from gatekeeper.records.history_cache import current_index
+
+    index = current_index(repo)
+    if index is not None and index.head == head:
+        entry = index.entry
+        return index.line, lambda commit: entry[commit][0] if commit in entry else None
+    key = ("first-parent-line", head)
+    if key not in repo.memo:
+        line = repo.run("rev-list", "--first-parent", "--end-of-options", head).split()[::-1]
+        repo.memo[key] = (line, {commit: i for i, commit in enumerate(line)})
+    found: tuple[list[str], dict[str, int]] = repo.memo[key]
+    line, depth = found
+
+    def taken_in(commit: str) -> int | None:
+        if commit in depth:
+            return depth[commit]
+        if not repo.is_ancestor(commit, head):
+            return None
+        # The line's commits that contain `commit` are a suffix of it: bisect for the first.
+        return bisect.bisect_left(line, True, key=lambda c: repo.is_ancestor(commit, c))
+
+    return line, taken_in

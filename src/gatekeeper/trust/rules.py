@@ -63,10 +63,22 @@ def verify_revoke(
     return None
 
 
-def verify_role(policy: Policy, person: str, role: str) -> str | None:
-    """3. The role exists and the person holds it."""
+def verify_role(
+    policy: Policy, person: str, role: str, held: frozenset[str] | None = None
+) -> str | None:
+    """3. The role exists and the person holds it (`held`: the roles the policy of the day
+    a record made after the tag landed gives them, which decides for it: trust/later.py)."""
     if role not in policy.roles:
         return f"unknown role '{role}'"
+    if held is not None:
+        return (
+            None
+            if role in held
+            else (
+                f"{person} did not hold role '{role}' in the policy when this record landed "
+                "(made after the tag: the line's policy of that day decides who may settle)"
+            )
+        )
     if person not in policy.roles[role].members:
         return f"{person} is not a member of role '{role}'"
     return None
@@ -116,7 +128,7 @@ def approval_problem(
     return (
         verify_signer(signer)
         or verify_binding(binding, *made_for)
-        or verify_role(policy, person, role)
+        or verify_role(policy, person, role, signer.roles)
         or verify_one_role(held, person, role)
         or verify_not_requester(policy, person, requesters)
     )
