@@ -138,7 +138,9 @@ def due_after(info: TagInfo | None, hours: int | None) -> datetime | None:
     deadline)."""
     if info is None or info.tagged_at is None or hours is None:
         return None
-    return info.tagged_at + timedelta(hours=hours)
+    from gatekeeper.instants import after
+
+    return after(info.tagged_at, timedelta(hours=hours))
 
 
 def deadline(

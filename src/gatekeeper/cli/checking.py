@@ -55,7 +55,7 @@ def check(
         typer.Option(
             "--at",
             help="Judge TTLs and ages at: now, tag (the tagger date; default for a tag) "
-            "or an ISO 8601 time.",
+            "or an ISO 8601 time with its UTC offset.",
         ),
     ] = None,
     fmt: FormatOpt = Format.text,
@@ -136,14 +136,13 @@ def _step_summary(reports: list[Report]) -> None:
 
 
 def _at(value: str | None) -> dict[str, Any]:
-    """`--at now|tag|ISO`: an ISO time sets the clock the check judges by."""
-    from datetime import UTC
-
+    """`--at now|tag|ISO`: an ISO time, with its UTC offset, sets the clock the check
+    judges by."""
     if value is None or value in {"now", "tag"}:
         return {"at": value}
     expected = "now, tag or an ISO 8601 time"
     hint = "--at now, or --at 2026-07-01T09:00:00+08:00"
-    return {"at": "now", "now": iso_time("--at", value, UTC, expected=expected, hint=hint)}
+    return {"at": "now", "now": iso_time("--at", value, None, expected=expected, hint=hint)}
 
 
 def _not_junit(fmt: Format, command: str) -> None:
@@ -193,7 +192,7 @@ At = Annotated[
     typer.Option(
         "--at",
         help="Judge TTLs, ages and due times at: now, tag (the tagger date; default for a tag) "
-        "or an ISO 8601 time.",
+        "or an ISO 8601 time with its UTC offset.",
     ),
 ]
 

@@ -66,9 +66,10 @@ def work_tree(directory: Path | None, command: str) -> Iterator[GitRepo]:
 EARLIEST_YEAR, LATEST_YEAR = 1970, 8999
 
 
-def iso_time(option: str, value: str, zone: tzinfo, *, expected: str, hint: str) -> datetime:
-    """An option's ISO 8601 date or time, in `zone` when it names no offset; exit 2 saying
-    `expected` when it is not one, or not between EARLIEST_YEAR and LATEST_YEAR."""
+def iso_time(option: str, value: str, zone: tzinfo | None, *, expected: str, hint: str) -> datetime:
+    """An option's ISO 8601 date or time, in `zone` when it names no offset (None: it must
+    name one); exit 2 saying `expected` when it is not one, or not between EARLIEST_YEAR
+    and LATEST_YEAR."""
     from datetime import UTC, datetime
 
     from gatekeeper.errors import InputError
@@ -77,6 +78,12 @@ def iso_time(option: str, value: str, zone: tzinfo, *, expected: str, hint: str)
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option} {value!r}: expected {expected}", hint=hint) from None
+    if moment.tzinfo is None and zone is None:
+        raise InputError(
+            f"{option} {value!r}: no UTC offset; expected {expected} with one (Z, +08:00): "
+            "a time without one reads differently on a laptop and in CI",
+            hint=hint,
+        )
     moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
     earliest = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
     if not earliest <= moment < datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC):

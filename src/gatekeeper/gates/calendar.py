@@ -4,12 +4,14 @@ selects, in the policy's time zone."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from gatekeeper.gates.verdict import Verdict
 from gatekeeper.models.gates import FreezeGate
+
+_HOUR = timedelta(hours=1)
 
 if TYPE_CHECKING:
     from dateutil.rrule import rrule, rruleset
@@ -19,11 +21,18 @@ if TYPE_CHECKING:
 
 
 def lead_time(gate: LeadTimeGate, facts: Facts) -> Verdict:
-    """The request was filed at least `min_days` before the time judged."""
+    """The request was filed at least `min_days` before the time judged (a filing dated
+    after the time judged is refused as such, whatever the lead time)."""
+    from gatekeeper.instants import after
+    from gatekeeper.trust.rules import SKEW
+
     filed = facts.filed_at
     if filed is None:
         return Verdict(False, ("when the request was filed is unknown (no committed request)",))
-    earliest = filed + timedelta(days=gate.min_days)
+    if filed > after(facts.reference_time, SKEW):
+        when = filed.isoformat(timespec="seconds")
+        return Verdict(False, (f"the request is dated in the future ({when}): not filed yet",))
+    earliest = after(filed, timedelta(days=gate.min_days))
     said = (
         f"filed {filed.isoformat(timespec='seconds')}, {gate.min_days} days ahead: "
         f"may be tagged from {earliest.isoformat(timespec='seconds')}"
@@ -68,25 +77,40 @@ def freeze(gate: FreezeGate, facts: Facts) -> Verdict:
 def occurrences(
     window: FreezeWindow, zone: ZoneInfo, since: datetime, until: datetime
 ) -> list[tuple[datetime, datetime]]:
-    """Every (start, end) of `window` that overlaps [since, until)."""
+    """Every (start, end) of `window` that overlaps [since, until): a recurring one's in
+    `zone`, `duration_hours` real hours long (as RFC 5545 reads DURATION:PT38H)."""
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
     if window.rrule is None:
         end = window.end or window.start
         return [(window.start, end)] if window.start < until and end > since else []
     rule = _rule(window, zone)
     length = timedelta(hours=window.duration_hours or 0)
-    starts = rule.between(since - length, until, inc=True)
-    return [(s, s + length) for s in starts if s + length > since]
+    starts = [s.astimezone(UTC) for s in rule.between(since - length - _HOUR, until, inc=True)]
+    return [_in(zone, s, length) for s in starts if s + length > since and s < until]
 
 
 def _covering(
     window: FreezeWindow, at: datetime, zone: ZoneInfo
 ) -> tuple[datetime, datetime] | None:
+    """The occurrence of `window` covering `at` (a recurring one's in `zone`). Compared as
+    instants: two times of one zone compare by their wall clocks, so in the hour repeated
+    when clocks go back 01:10 (the second time) would read as before 01:45 (the first)."""
+    at = at.astimezone(UTC)
     if window.rrule is None:
         end = window.end or window.start
         return (window.start, end) if window.start <= at < end else None
-    last = _rule(window, zone).before(at, inc=True)
     length = timedelta(hours=window.duration_hours or 0)
-    return (last, last + length) if last is not None and at < last + length else None
+    # An occurrence in the repeated hour may be an hour "later" on the wall clock than `at`.
+    found = _rule(window, zone).between(at - length - _HOUR, at + _HOUR, inc=True)
+    for start in (s.astimezone(UTC) for s in reversed(found)):
+        if start <= at < start + length:
+            return _in(zone, start, length)
+    return None
+
+
+def _in(zone: ZoneInfo, start: datetime, length: timedelta) -> tuple[datetime, datetime]:
+    """An occurrence from `start` (UTC), `length` real time long, shown in `zone`."""
+    return start.astimezone(zone), (start + length).astimezone(zone)
 
 
 def _rule(window: FreezeWindow, zone: ZoneInfo) -> rrule | rruleset:
@@ -149,12 +173,16 @@ def earliest_tag(gates: list[LeadTimeGate | FreezeGate], facts: Facts) -> dateti
     """The first moment, from the time judged on, when every lead-time and freeze gate of
     `gates` (those that apply) would pass: the lead time served, then past each window that
     covers it (windows may chain: a weekend right after a holiday). None: now already."""
+    from gatekeeper.instants import after, is_latest
+
     moment = facts.reference_time
     leads = [g.min_days for g in gates if not isinstance(g, FreezeGate)]
     if leads and facts.filed_at is not None:
-        moment = max(moment, facts.filed_at + timedelta(days=max(leads)))
+        moment = max(moment, after(facts.filed_at, timedelta(days=max(leads))))
     freezes = [g for g in gates if isinstance(g, FreezeGate)]
     for _ in range(1000):  # a bound, should windows be written to cover all time
+        if is_latest(moment):
+            break  # past the calendar's end: no window can be asked about
         ends = [
             span[1]
             for g in freezes

@@ -41,6 +41,12 @@ def check_rule(text: str, start: datetime) -> None:
                 f"rrule {text!r}: {key} has several values; expected one (a window starts "
                 "once a day at most)"
             )
+    interval = parts.get("INTERVAL", "1")
+    if not (interval.isascii() and interval.isdigit() and int(interval) >= 1):
+        raise ValueError(
+            f"rrule {text!r}: INTERVAL={interval}; expected a whole number from 1 (RFC 5545: "
+            "a positive integer; 0 would never move on)"
+        )
     if not EARLIEST_YEAR <= start.year <= LATEST_YEAR:
         raise ValueError(
             f"rrule {text!r}: starts {start.date().isoformat()}; expected a start from "

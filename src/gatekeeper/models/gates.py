@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
@@ -97,8 +98,16 @@ class FreezeWindow(Strict):
 
     @model_validator(mode="after")
     def _one_shape(self) -> FreezeWindow:
+        from gatekeeper.gates.recurrence import EARLIEST_YEAR, LATEST_YEAR
+
         if self.rrule is None and (self.end is None or self.end <= self.start):
             raise ValueError("a one-off window needs an `end` after its `start`")
+        for moment in (self.start, self.end) if self.rrule is None else ():
+            if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+                raise ValueError(
+                    f"{moment.isoformat()}: expected a time from {EARLIEST_YEAR} to "
+                    f"{LATEST_YEAR} (any zone must be able to show it)"
+                )
         if self.rrule is not None and (self.duration_hours is None or self.end is not None):
             raise ValueError("a recurring window needs `duration_hours` (and no `end`)")
         if self.rrule is not None:
@@ -118,11 +127,16 @@ class FreezeGate(GateBase):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        """A zone of the IANA database gatekeeper ships (the `tzdata` package's list): a
+        folder (`Asia`), `localtime` (this machine's zone) or a file the machine happens to
+        have would judge differently on a laptop and in CI."""
+        from zoneinfo import ZoneInfo
 
         try:
+            if value not in _iana_zones():
+                raise ValueError(value)
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ValueError, OSError):
             raise ValueError(f"unknown IANA time zone {value!r}, e.g. Asia/Shanghai") from None
         return value
 
@@ -145,3 +159,11 @@ class ObligationsGate(GateBase):
 
     type: Literal["obligations"]
     scope: Literal["component", "all"] = "component"
+
+
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    """Every zone name of the IANA database in the `tzdata` package."""
+    from importlib.resources import files
+
+    return frozenset(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())

@@ -84,7 +84,9 @@ def epoch(seconds: str, offset: str) -> datetime:
     try:
         instant = datetime.fromtimestamp(int(seconds), UTC)
     except (OverflowError, OSError, ValueError):  # after 9999 (git takes 12 digits): as late
-        return datetime.max.replace(tzinfo=UTC)  # as a date can be, so never "before" anything
+        from gatekeeper.instants import LATEST  # as a date can be, never "before" anything
+
+        return LATEST
     if hours > 23 or minutes > 59 or instant.year == 9999:  # no offset pushes it past 9999
         return instant
     return instant.astimezone(timezone(sign * timedelta(hours=hours, minutes=minutes)))
