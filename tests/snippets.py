@@ -14,23 +14,20 @@ min = 1
 retro_hours = 48
 """
 
-POST_CHECK = """
-[[gates]]
-id = "post-check"
-type = "evidence"
-kind = "post-check"
-stage = "post-release"
-due_hours = 48
-
-[[gates]]
-id = "obligations"
-type = "obligations"
-scope = "all"
-"""
-
 OBLIGATIONS = """
 [[gates]]
 id = "obligations"
 type = "obligations"
 scope = "all"
 """
+
+POST_CHECK_GATE = """
+[[gates]]
+id = "post-check"
+type = "evidence"
+kind = "post-check"
+stage = "post-release"
+due_hours = 48
+"""
+
+POST_CHECK = POST_CHECK_GATE + OBLIGATIONS

@@ -7,28 +7,21 @@ settled while they held it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from conftest import FixedClock, Repo, approve_all, identity, make_repo
-from snippets import EMERGENCY_LEADERSHIP, OBLIGATIONS, POST_CHECK
+from snippets import EMERGENCY_LEADERSHIP, OBLIGATIONS, POST_CHECK, POST_CHECK_GATE
 from test_attack_fixes import _ssh_repo, keys
 from test_attack_policy_in_force import _next_release, _signoff_at
 from verdicts import check_json, gate_of, summary
 
 __all__ = ["keys"]  # the module-scoped fixture, shared
 
-QA_CHECK = """
-[[gates]]
-id = "post-check"
-type = "evidence"
-kind = "post-check"
-stage = "post-release"
-due_hours = 48
-by_roles = ["rnd"]
-"""
+QA_CHECK = POST_CHECK_GATE + 'by_roles = ["rnd"]\n'
 
 
 def _shipped(r: Repo, clock: FixedClock, *, emergency: bool) -> datetime:
@@ -44,6 +37,17 @@ def _shipped(r: Repo, clock: FixedClock, *, emergency: bool) -> datetime:
         clock.tick()
     res = r.gate("tag", "v1.0.0", who="dave")
     assert res.code == 0, res.out + res.err
+    tagged = clock.now
+    clock.tick()
+    return tagged
+
+
+def _shipped_signed(run: Callable[..., None], r: Repo, clock: FixedClock) -> datetime:
+    """v1.0.0 requested, approved and tagged with each signer's key (`run`)."""
+    run("dave", "request", "v1.0.0", "--title", "one")
+    run("alice", "approve", "v1.0.0", "--role", "product")
+    run("bob", "approve", "v1.0.0", "--role", "rnd")
+    r.git("tag", "-a", "v1.0.0", "-m", "shipped")
     tagged = clock.now
     clock.tick()
     return tagged
@@ -83,12 +87,28 @@ def test_a_retro_approval_taken_in_before_its_signer_left_keeps_settling(
     assert code == 0, summary(data)
 
 
+@pytest.mark.parametrize(
+    "merge",
+    [
+        "no-ff",
+        pytest.param(
+            "fast-forward",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known gap (docs/threat-model.md): main fast-forwarded onto a branch "
+                "that merged main makes that branch the line; require merges into main",
+            ),
+        ),
+    ],
+)
 def test_a_retro_approval_made_before_leaving_but_taken_in_after_does_not_settle(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: str
 ) -> None:
     """erin signs v1.0.0's retro-approval on a branch while still leadership (its date says
     so); main takes her out of the role, then merges the branch. The line took the record
-    in when she no longer held the role: dates are claims, the line's order is not."""
+    in when she no longer held the role: dates are claims, the line's order is not. (When
+    the branch merges main instead and main is fast-forwarded to it, main's first-parent
+    line runs through her commit and her removal is a side commit: a known gap.)"""
     clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
     clock.tick()
     r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
@@ -100,10 +120,15 @@ def test_a_retro_approval_made_before_leaving_but_taken_in_after_does_not_settle
     r.git("checkout", "-q", "main")
     _leaves(r, "erin", "leadership")
     clock.tick()
-    r.git("merge", "-q", "--no-ff", "-m", "Merge branch 'late'", "late")
+    if merge == "no-ff":
+        r.git("merge", "-q", "--no-ff", "-m", "Merge branch 'late'", "late")
+    else:
+        r.git("checkout", "-q", "late")
+        r.git("merge", "-q", "--no-ff", "-m", "Merge main into late", "main")
+        r.git("checkout", "-q", "main")
+        r.git("merge", "-q", "--ff-only", "late")
     code, data = _obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
-    assert "retro:leadership" in " ".join(gate_of(data, "obligations")["reasons"])
     assert code == 1
 
 
@@ -162,12 +187,7 @@ def test_a_post_release_record_signed_with_a_removed_key_settles_nothing_after_t
         r.commit("dave's key removed", who="alice")
         clock.tick()
 
-    run("dave", "request", "v1.0.0", "--title", "one")
-    run("alice", "approve", "v1.0.0", "--role", "product")
-    run("bob", "approve", "v1.0.0", "--role", "rnd")
-    r.git("tag", "-a", "v1.0.0", "-m", "shipped")
-    tagged = clock.now
-    clock.tick()
+    tagged = _shipped_signed(run, r, clock)
     if removed_first:  # signed on a branch while the key was listed, merged after
         r.git("checkout", "-q", "-b", "late")
     run("dave", "attach", "v1.0.0", "post-check", "--set", "result=pass")
@@ -261,12 +281,7 @@ def test_in_commit_mode_the_signed_commit_must_land_while_its_signer_holds_the_r
         assert res.code == 0, res.out + res.err
         clock.tick()
 
-    run("dave", "request", "v1.0.0", "--title", "one")
-    run("alice", "approve", "v1.0.0", "--role", "product")
-    run("bob", "approve", "v1.0.0", "--role", "rnd")
-    r.git("tag", "-a", "v1.0.0", "-m", "shipped")
-    tagged = clock.now
-    clock.tick()
+    tagged = _shipped_signed(run, r, clock)
     fork = r.git("rev-parse", "HEAD")
     run("bob", "attach", "v1.0.0", "post-check", "--set", "result=pass", "--no-commit")
     path = r.git("status", "--porcelain", "--untracked-files=all").split()[-1]
@@ -364,33 +379,3 @@ def test_a_role_renamed_while_a_shipped_release_owes_it_stays_owed(
     code, data = _obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (docs/threat-model.md): main fast-forwarded onto a branch that merged "
-    "main makes that branch the line; require merges into the default branch",
-)
-def test_a_fast_forward_that_makes_a_removal_a_side_commit_does_not_let_the_removed_settle(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """erin signs on a branch forked before she is removed; the branch merges main (the
-    branch is the first parent) and main is fast-forwarded to it: main's first-parent line
-    now runs through her commit, and her removal is a side commit."""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
-    r.git("checkout", "-q", "-b", "late")
-    _signoff_at(r, "erin", "leadership", clock.now)
-    clock.tick()
-    r.git("checkout", "-q", "main")
-    _leaves(r, "erin", "leadership")
-    clock.tick()
-    r.git("checkout", "-q", "late")
-    r.git("merge", "-q", "--no-ff", "-m", "Merge main into late", "main")
-    r.git("checkout", "-q", "main")
-    r.git("merge", "-q", "--ff-only", "late")
-    _, data = _obligations_at(r, tagged, clock)
-    assert not gate_of(data, "obligations")["passed"], summary(data)
