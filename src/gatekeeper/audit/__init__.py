@@ -228,7 +228,7 @@ def _rewritten(commit: str) -> Anomaly:
         "history-rewritten",
         "",
         commit,
-        f"an earlier run read history up to {commit[:12]}, which HEAD no longer contains: "
+        f"an earlier run read history up to {commit[:12]}, which no branch holds any more: "
         "history was rewritten (force-push or reset) since",
     )
 

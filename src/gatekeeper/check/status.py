@@ -117,12 +117,14 @@ def statuses(
     """The status of every release folder at HEAD, judged by `opts`' clock (default now);
     `progress(done, total)` is told as each release is judged."""
     from gatekeeper.check.evaluation import CheckOptions
+    from gatekeeper.check.preconditions import refuse_shallow
     from gatekeeper.errors import InputError
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.policy.tagname import is_release_tag
     from gatekeeper.records.history_cache import shared_index
     from gatekeeper.records.reading import read_ahead, release_tags
 
+    refuse_shallow(repo)  # before any history is read, or kept
     head = repo.head()
     if head is None:
         raise InputError(f"{repo.root}: no commits yet", hint="run `gate init` and commit")

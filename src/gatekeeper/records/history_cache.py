@@ -42,10 +42,12 @@ def shared_index(
     index = current_index(repo)
     if index is not None and index.head == head and index.releases == releases:
         return index
-    path = _path(repo) if _cache_on() else None
+    # A shallow clone's history stops at its boundary: an index of it must never be kept
+    # (after `git fetch --unshallow` HEAD is the same, and it would be believed).
+    path = _path(repo) if _cache_on() and not repo.is_shallow() else None
     cached = _load(path, releases) if path else None
     read_up_to = cached.head if cached else None
-    rewrites = list(cached.rewrites) if cached else []
+    rewrites = [c for c in cached.rewrites if not repo.is_ancestor(c, head)] if cached else []
     index = None
     if cached is not None and read_up_to == head:
         index = cached
@@ -53,8 +55,8 @@ def shared_index(
         index = (
             cached if cached.line and extend(repo, cached, cached.head, head, meanwhile) else None
         )
-    elif read_up_to:
-        rewrites.append(read_up_to)  # what the last run read is gone from HEAD's history
+    elif read_up_to and not _on_a_branch(repo, read_up_to):
+        rewrites.append(read_up_to)  # what the last run read is on no branch: rewritten
     if index is None:
         index = build(repo, head, releases, meanwhile)
     index.rewrites = rewrites
@@ -62,6 +64,18 @@ def shared_index(
         _save(path, index)
     repo.memo[_MEMO] = index
     return index
+
+
+def _on_a_branch(repo: GitRepo, commit: str) -> bool:
+    """Whether a branch or remote-tracking branch still holds `commit` (a branch switch
+    is no rewrite; a reset or force-push leaves what was read on none)."""
+    from gatekeeper.errors import GitError
+
+    refs = ("refs/heads/", "refs/remotes/")
+    try:
+        return bool(repo.run("for-each-ref", "--count=1", "--contains", commit, *refs).strip())
+    except GitError:  # gone from the object store as well
+        return False
 
 
 def kept_index(repo: GitRepo, releases: str) -> HistoryIndex | None:

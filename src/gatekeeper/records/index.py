@@ -127,8 +127,13 @@ def extend(
     git's walk of the releases folder, the longest part, starts first and runs on its own
     while the graph is read and `meanwhile` does work that needs no history."""
     span = f"{last}..{head}" if last else head
-    with repo.history_ahead(span, index.releases, merges=True, full=True) as ahead:
-        parents = _parents(repo, span)
+    revs, parents = [head], None
+    if last:  # every old parent a bottom: git then weighs a side merge against it, as a
+        parents = _parents(repo, span)  # full walk does (an uninteresting one it ignores)
+        bottoms = sorted({p for mine in parents.values() for p in mine if p not in parents})
+        revs += [f"^{commit}" for commit in bottoms or [last]]
+    with repo.history_ahead(revs, index.releases, merges=True, full=True) as ahead:
+        parents = parents if parents is not None else _parents(repo, span)
         new_line = repo.run("rev-list", "--first-parent", "--reverse", "--end-of-options", span)
         line = new_line.split()
         if last and (not line or parents.get(line[0], [])[:1] != [last]):

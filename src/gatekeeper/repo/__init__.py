@@ -121,9 +121,10 @@ class GitRepo(TagsMixin, GraphMixin):
 
     @contextmanager
     def history_ahead(
-        self, rev: str, *folders: str, merges: bool = False, full: bool = False
+        self, rev: str | list[str], *folders: str, merges: bool = False, full: bool = False
     ) -> Iterator[Ahead]:
-        """`history` started now, read later: git walks while the caller does other work."""
+        """`history` started now, read later: git walks while the caller does other work
+        (`rev`: one revision, or several such as `head ^bottom`)."""
         from gatekeeper.repo import log
 
         args = log.log_args(rev, folders, merges=merges, first_parent=False, full=full)

@@ -16,7 +16,7 @@ from gatekeeper.repo.values import Change
 
 
 def log_args(
-    rev: str, folders: tuple[str, ...], *, merges: bool, first_parent: bool, full: bool
+    rev: str | list[str], folders: tuple[str, ...], *, merges: bool, first_parent: bool, full: bool
 ) -> list[str]:
     """The one `git log` gatekeeper reads history with (see GitRepo.history)."""
     args = [*GIT, "log", "--root", "--no-renames", "--raw", "--no-abbrev", "-z", "--date=raw"]
@@ -27,7 +27,8 @@ def log_args(
         args.append("--first-parent")
     if full:
         args.append("--full-history")
-    return [*args, "--end-of-options", rev, "--", *(f"{folder}/" for folder in folders)]
+    revs = [rev] if isinstance(rev, str) else rev
+    return [*args, "--end-of-options", *revs, "--", *(f"{folder}/" for folder in folders)]
 
 
 def stream(root: str, args: list[str]) -> Iterator[Change]:
