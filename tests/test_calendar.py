@@ -120,7 +120,7 @@ def test_a_freeze_rule_that_would_stall_every_check_is_refused(tmp_path: Path) -
         "FREQ=MINUTELY;INTERVAL=5": "FREQ=MINUTELY; expected",
         "FREQ=DAILY;BYHOUR=0,1,2,3": "BYHOUR has several values; expected one",
         "FREQ=DAILY;BYMINUTE=0,30": "BYMINUTE has several values; expected one",
-        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30": "never occurs after 2026-01-02T18:00:00+00:00",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30": "never occurs within 30 years after 2026-01-02T18",
         "FREQ=YEARLY;BYDAY=60MO": "rrule 'FREQ=YEARLY;BYDAY=60MO': ",
         r"FREQ=DAILY\nFREQ=SECONDLY": "expected one line such as FREQ=WEEKLY;BYDAY=FR",
     }

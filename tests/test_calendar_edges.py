@@ -5,6 +5,7 @@ clocks go back, and a time given without its UTC offset. Each failed on the code
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 from conftest import Repo, approve_all, identity, make_repo
 from snippets import POST_CHECK
 from test_attack_ci import FAR, mktag  # FAR: a git date in the year 33658
+
+GATE = (sys.executable, "-m", "gatekeeper")
 
 LEAD = '[[gates]]\nid = "lead"\ntype = "lead-time"\nmin_days = 7\n'
 
@@ -148,3 +151,152 @@ def test_a_time_without_its_utc_offset_is_refused(tmp_path: Path) -> None:
         res = r.gate(*command, "--at", "2027-02-17T23:30")
         assert res.code == 2 and "no UTC offset" in res.err and "hint:" in res.err, res.err
     assert _frozen(r, "2027-02-17T23:30+08:00")
+
+
+# -- a second review of the fixes above ------------------------------------------------------
+
+
+def _request_dated(r: Repo, when: str, tag: str = "v1.0.0") -> None:
+    """A request whose `requested_at` its requester wrote by hand."""
+    assert r.gate("request", tag, "--title", "t", "--no-commit").code == 0
+    path = r.path / "releases" / tag / "request.toml"
+    text = path.read_text()
+    start = text.index("requested_at = ")
+    end = text.index("\n", start)
+    path.write_text(text[:start] + f"requested_at = {when}" + text[end:])
+    r.git("add", "-A")
+    r.git("commit", "-q", "--no-verify", "-m", "request", env=identity("dave"))
+
+
+def test_a_request_dated_in_9999_next_to_a_year_end_freeze_fails_without_a_crash(
+    tmp_path: Path,
+) -> None:
+    """A lead time of 7 days from a request dated 9999-12-15 lands in a freeze from
+    December 20: finding when the release may be tagged walked into the year 10000 (exit
+    2 from check, --all-tags, status, audit and explain). A request dated in the future is
+    not filed yet: no date follows from it."""
+    freeze = _window(
+        'rrule = "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=20", ', start="2026-12-20T00:00:00Z", hours=336
+    )
+    r = make_repo(tmp_path, gates=LEAD + freeze)
+    assert r.gate("request", "v0.9.0", "--title", "unapproved").code == 0
+    r.git("tag", "-a", "v0.9.0", "-m", "sneaky")
+    _request_dated(r, "9999-12-15T00:00:00Z")
+    res = r.gate("check", "v1.0.0", "--at", "now", "--format", "json")
+    assert res.code == 1, res.err
+    assert json.loads(res.out)["earliest_tag"] is None
+    r.git("tag", "-a", "v1.0.0", "-m", "x")
+    assert r.gate("check", "--all-tags").code == 1
+    for args in (["status"], ["audit"], ["explain", "v1.0.0"]):
+        res = r.gate(*args)
+        assert res.code in (0, 1) and "internal error" not in res.err, (args, res.err)
+
+
+@pytest.mark.parametrize("rule", ["FREQ=YEARLY;BYMONTH=2", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"])
+def test_a_rule_must_occur_in_its_gate_s_zone_and_soon(tmp_path: Path, rule: str) -> None:
+    """Feb 1, 01:00 +08:00 is Jan 31 in New York, where `BYMONTH=2` of that day never
+    comes: accepted, the freeze never applied, and each check walked the rule to the year
+    9999. A rule that never occurs at all was looked for until then at every policy load."""
+    window = _window(f'rrule = "{rule}", ', "America/New_York", "2027-02-01T01:00:00+08:00", 24)
+    res = make_repo(tmp_path, gates=window).gate("check", "v1.0.0")
+    assert res.code == 2 and "never occurs" in res.err and "within 30 years" in res.err, res.err
+    if rule == "FREQ=YEARLY;BYMONTH=2":
+        assert "in America/New_York" in res.err
+
+
+def test_when_a_freeze_can_never_end_earliest_tag_says_the_latest_date(tmp_path: Path) -> None:
+    """A daily window 36 hours long never ends: after its bound, the time "the release may
+    be tagged from" was itself inside the window."""
+    r = _freeze(_window('rrule = "FREQ=DAILY", ', hours=36), tmp_path)
+    res = r.gate("check", "v1.0.0", "--at", "2026-06-01T12:00:00Z", "--format", "json")
+    assert res.code == 1, res.err
+    assert json.loads(res.out)["earliest_tag"].startswith("9999-12-31T23:59:59")
+
+
+def test_gate_freeze_and_its_ics_agree_with_the_check_in_the_repeated_hour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daily window from 00:30 New York time, two hours long, ends at 01:30 the second
+    time round on 2026-11-01 (06:30Z). `gate freeze` said "now: outside" at 06:10Z by wall
+    clock, and the ICS file ended it at 01:30 local, which RFC 5545 reads as the first
+    01:30 (05:30Z)."""
+    from datetime import UTC, datetime
+
+    start = "2026-10-01T00:30:00-04:00"
+    r = _freeze(_window('rrule = "FREQ=DAILY", ', "America/New_York", start), tmp_path)
+    assert _frozen(r, "2026-11-01T06:10:00Z")
+
+    class At(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> At:  # type: ignore[override]
+            return cls(2026, 11, 1, 6, 10, tzinfo=UTC)
+
+    monkeypatch.setattr("gatekeeper.cli.planning.datetime", At)
+    span = ("--from", "2026-10-31", "--to", "2026-11-02")
+    shown = r.gate("freeze", *span)
+    assert shown.code == 0 and "now: inside" in shown.out, shown.out
+    ics = r.gate("freeze", *span, "--format", "ics").out
+    assert "DTEND:20261101T063000Z" in ics, ics
+
+
+def test_zones_come_from_the_database_gatekeeper_ships(tmp_path: Path) -> None:
+    """zoneinfo reads the machine's zone files first, so two machines with different
+    releases of the database judged one window differently. A machine whose New York is
+    UTC (PYTHONTZPATH names such files) must not change the verdict."""
+    from importlib.resources import files
+
+    fake = tmp_path / "zoneinfo" / "America"
+    fake.mkdir(parents=True)
+    (fake / "New_York").write_bytes(files("tzdata").joinpath("zoneinfo", "UTC").read_bytes())
+    start = "2026-10-01T09:00:00-04:00"  # 13:00Z in October, 14:00Z in November
+    r = _freeze(_window('rrule = "FREQ=DAILY", ', "America/New_York", start), tmp_path)
+    proc = subprocess.run(
+        [*GATE, "-C", str(r.path), "check", "v1.0.0", "--at", "2026-11-10T15:30:00Z"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONTZPATH": str(tmp_path / "zoneinfo")},
+    )
+    assert proc.returncode == 1 and "inside freeze" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("audit", "--since", "2026-07-01T09:00"),
+        ("audit", "--until", "2027-02-17+08:00"),
+        ("request", "v2.0.0", "--title", "t", "--planned-at", "2027-02-17T23:30"),
+        ("check", "v1.0.0", "--at", "2027-02-17+08:00"),
+    ],
+)
+def test_a_time_without_its_offset_is_refused_by_every_option(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """`--planned-at` and `audit --since/--until` read a bare time as UTC where `--at`
+    refused it, and Python reads `2027-02-17+08:00` as 08:00 on that day (any one
+    character may join a date and a time)."""
+    r = _freeze(_window('rrule = "FREQ=DAILY", '), tmp_path)
+    before = r.state()
+    res = r.gate(*args)
+    assert res.code == 2 and "hint:" in res.err, res.err
+    assert r.state() == before
+
+
+def test_audit_until_a_date_in_basic_format_keeps_that_day(tmp_path: Path) -> None:
+    """`--until 20261124` (ISO 8601's basic format) was read as that day's midnight, where
+    `--until 2026-11-24` is the whole day."""
+    from datetime import UTC, datetime
+
+    r = make_repo(tmp_path)
+    assert r.gate("request", "v1.0.0", "--title", "t", who="carol").code == 0
+    approve_all(r)
+    r.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    today = datetime.now(UTC).date()
+    listed = [
+        [
+            x["release"]
+            for x in json.loads(r.gate("audit", "--until", day, "--format", "json").out)["releases"]
+        ]
+        for day in (today.isoformat(), today.strftime("%Y%m%d"))
+    ]
+    assert listed == [["v1.0.0"], ["v1.0.0"]]

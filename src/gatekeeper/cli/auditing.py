@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.options import RepoDir, iso_time, out, repo_dir, say
+from gatekeeper.cli.options import RepoDir, is_date, iso_time, out, repo_dir, say
 from gatekeeper.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -115,11 +115,12 @@ def _day(value: str | None, option: str, *, end: bool) -> datetime | None:
 
     if value is None:
         return None
-    expected = "an ISO 8601 date, e.g. 2026-07-01"
-    moment = iso_time(option, value, UTC, expected=expected, hint=f"{option} 2026-07-01")
-    if len(value) == 10:  # a bare date
+    expected = "an ISO 8601 date, e.g. 2026-07-01, or a time with its UTC offset"
+    hint = f"{option} 2026-07-01, or {option} 2026-07-01T09:00:00+08:00"
+    if is_date(value):  # a bare date: that day in UTC
+        moment = iso_time(option, value, UTC, expected=expected, hint=hint)
         return datetime.combine(moment.date(), time.max if end else time.min, UTC)
-    return moment
+    return iso_time(option, value, None, expected=expected, hint=hint)
 
 
 def _default_branch(repo: GitRepo) -> str | None:

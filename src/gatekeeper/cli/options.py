@@ -66,6 +66,17 @@ def work_tree(directory: Path | None, command: str) -> Iterator[GitRepo]:
 EARLIEST_YEAR, LATEST_YEAR = 1970, 8999
 
 
+def is_date(value: str) -> bool:
+    """Whether `value` is an ISO 8601 date alone (2026-11-24, 20261124, 2026-W48-2)."""
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def iso_time(option: str, value: str, zone: tzinfo | None, *, expected: str, hint: str) -> datetime:
     """An option's ISO 8601 date or time, in `zone` when it names no offset (None: it must
     name one); exit 2 saying `expected` when it is not one, or not between EARLIEST_YEAR
@@ -78,6 +89,11 @@ def iso_time(option: str, value: str, zone: tzinfo | None, *, expected: str, hin
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option} {value!r}: expected {expected}", hint=hint) from None
+    if not is_date(value) and not any(sep in value for sep in "Tt "):
+        raise InputError(  # Python takes any one character there: 2027-02-17+08:00 is 08:00
+            f"{option} {value!r}: expected {expected}, its date and time joined by T",
+            hint=hint,
+        )
     if moment.tzinfo is None and zone is None:
         raise InputError(
             f"{option} {value!r}: no UTC offset; expected {expected} with one (Z, +08:00): "

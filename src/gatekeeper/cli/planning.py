@@ -80,9 +80,9 @@ def freeze(
 
 def _zone(gates: list[FreezeGate]) -> ZoneInfo:
     """The first freeze gate's zone: how dates without a time are read, and shown."""
-    from zoneinfo import ZoneInfo
+    from gatekeeper.zones import zone
 
-    return ZoneInfo(gates[0].timezone if gates else "UTC")
+    return zone(gates[0].timezone if gates else "UTC")
 
 
 def _moment(option: str, value: str, zone: ZoneInfo) -> datetime:

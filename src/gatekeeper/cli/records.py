@@ -74,15 +74,14 @@ def request(
     key: Key = None,
 ) -> int:
     """File a release request for a candidate commit (or, with --revise, revise it)."""
-    from datetime import UTC
 
     from gatekeeper.records.recording import RequestFields, file_request, open_session
 
     planned = None
     if planned_at is not None:  # parsed here: typer's own error names no expected format
-        expected = "an ISO 8601 time (UTC unless it names an offset)"
+        expected = "an ISO 8601 time with its UTC offset"
         hint = "--planned-at 2026-07-01T22:00:00+08:00"
-        planned = iso_time("--planned-at", planned_at, UTC, expected=expected, hint=hint)
+        planned = iso_time("--planned-at", planned_at, None, expected=expected, hint=hint)
     if withdraw and not (reason or "").strip():
         raise InputError(
             "--withdraw: needs --reason TEXT", hint=f"gate request {tag} --withdraw --reason ..."

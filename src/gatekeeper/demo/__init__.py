@@ -118,9 +118,9 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
 
 def _demo_freeze(now: datetime) -> tuple[datetime, datetime]:
     """A two-day freeze starting at the next midnight in Beijing, two days from now."""
-    from zoneinfo import ZoneInfo
+    from gatekeeper.zones import zone
 
-    local = now.astimezone(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)
+    local = now.astimezone(zone("Asia/Shanghai")) + timedelta(days=2)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=2)
 

@@ -92,17 +92,16 @@ class Demo:
 
     def freeze(self, window: tuple[datetime, datetime]) -> None:
         """The freeze calendar, and what a tag inside the window would have been told."""
-        from zoneinfo import ZoneInfo
-
         from gatekeeper.check.evaluation import CheckOptions, check_release
         from gatekeeper.gates.calendar import freeze_spans
         from gatekeeper.models.gates import FreezeGate
         from gatekeeper.policy.loading import load_policy
         from gatekeeper.render import calendar
+        from gatekeeper.zones import zone
 
         policy = load_policy(self.repo, "HEAD").policy
         gates = [g for g in policy.all_gates() if isinstance(g, FreezeGate)]
-        now = self.now.astimezone(ZoneInfo(gates[0].timezone))
+        now = self.now.astimezone(zone(gates[0].timezone))
         until = now + timedelta(days=7)
         self.say("\n7. gate freeze: the freeze windows of the coming week (封网)")
         self.say(calendar.text(freeze_spans(gates, now, until), now, until, now))

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.gates.verdict import Verdict
 from gatekeeper.models.gates import FreezeGate
+from gatekeeper.zones import zone as zone_named
 
 _HOUR = timedelta(hours=1)
 
@@ -57,7 +58,7 @@ def obligations(gate: ObligationsGate, facts: Facts) -> Verdict:
 
 def freeze(gate: FreezeGate, facts: Facts) -> Verdict:
     """The time judged lies inside no window."""
-    zone = ZoneInfo(gate.timezone)
+    zone = zone_named(gate.timezone)
     at = facts.reference_time.astimezone(zone)
     for window in gate.windows:
         span = _covering(window, at, zone)
@@ -140,7 +141,7 @@ def freeze_spans(gates: list[FreezeGate], since: datetime, until: datetime) -> l
     """Every occurrence of every window of `gates` that overlaps [since, until), by start."""
     spans = []
     for gate in gates:
-        zone = ZoneInfo(gate.timezone)
+        zone = zone_named(gate.timezone)
         for window in gate.windows:
             spans += [
                 FrozenSpan(
@@ -154,7 +155,7 @@ def freeze_spans(gates: list[FreezeGate], since: datetime, until: datetime) -> l
                 )
                 for start, end in occurrences(window, zone, since, until)
             ]
-    return sorted(spans, key=lambda s: (s.start, s.gate, s.title))
+    return sorted(spans, key=lambda s: (s.start.astimezone(UTC), s.gate, s.title))
 
 
 def _applies_to(gate: FreezeGate) -> str:
@@ -172,24 +173,32 @@ def _applies_to(gate: FreezeGate) -> str:
 def earliest_tag(gates: list[LeadTimeGate | FreezeGate], facts: Facts) -> datetime | None:
     """The first moment, from the time judged on, when every lead-time and freeze gate of
     `gates` (those that apply) would pass: the lead time served, then past each window that
-    covers it (windows may chain: a weekend right after a holiday). None: now already."""
-    from gatekeeper.instants import after, is_latest
+    covers it (windows may chain: a weekend right after a holiday). None: now already, or
+    a request dated in the future (it is not filed yet). LATEST when no such moment is
+    found before the year 9000 (windows that overlap without end)."""
+    from gatekeeper.gates.recurrence import LATEST_YEAR
+    from gatekeeper.instants import LATEST, after
+    from gatekeeper.trust.rules import SKEW
 
     moment = facts.reference_time
     leads = [g.min_days for g in gates if not isinstance(g, FreezeGate)]
     if leads and facts.filed_at is not None:
+        if facts.filed_at > after(moment, SKEW):
+            return None  # not filed yet: the lead-time gate says so, and no date follows
         moment = max(moment, after(facts.filed_at, timedelta(days=max(leads))))
     freezes = [g for g in gates if isinstance(g, FreezeGate)]
     for _ in range(1000):  # a bound, should windows be written to cover all time
-        if is_latest(moment):
-            break  # past the calendar's end: no window can be asked about
-        ends = [
-            span[1]
-            for g in freezes
-            for w in g.windows
-            if (span := _covering(w, moment.astimezone(ZoneInfo(g.timezone)), ZoneInfo(g.timezone)))
-        ]
+        if moment.year > LATEST_YEAR:
+            return LATEST  # no rule is asked about the calendar's last millennium
+        ends = [span[1] for g in freezes for w in g.windows if (span := _covers(g, w, moment))]
         if not ends:
-            break
+            return moment if moment > facts.reference_time else None
         moment = max(ends)
-    return moment if moment > facts.reference_time else None
+    return LATEST
+
+
+def _covers(
+    gate: FreezeGate, window: FreezeWindow, at: datetime
+) -> tuple[datetime, datetime] | None:
+    zone = zone_named(gate.timezone)
+    return _covering(window, at.astimezone(zone), zone)

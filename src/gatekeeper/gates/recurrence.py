@@ -23,6 +23,7 @@ FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _ONE_VALUE = ("BYHOUR", "BYMINUTE", "BYSECOND")
 EARLIEST_YEAR = 1970  # git dates nothing earlier; a daily rule from year 1 is 740,000 steps
 LATEST_YEAR = 8999  # as for times on the command line: a start in any zone stays in range
+HORIZON_YEARS = 30  # a rule must occur this soon after its start (every 28 years repeats)
 MAX_RECURRING = 32  # recurring windows in one policy: each walks every day since its start
 
 
@@ -52,13 +53,31 @@ def check_rule(text: str, start: datetime) -> None:
             f"rrule {text!r}: starts {start.date().isoformat()}; expected a start from "
             f"{EARLIEST_YEAR} to {LATEST_YEAR} (each check walks every period since the start)"
         )
-    rule = compiled(text, start, None)
+    check_occurs(text, start, None)
+
+
+def check_occurs(text: str, start: datetime, zone: ZoneInfo | None) -> None:
+    """ValueError when the rule, expanded from `start` in `zone` (None: its own offset),
+    has no occurrence within HORIZON_YEARS of it. Bounded: dateutil looks for a rule that
+    never occurs (`BYMONTH=2;BYMONTHDAY=30`) until the year 9999, which took seconds a
+    rule on every policy load; and "Feb 1, 01:00 +08:00" yearly is Jan 31 in New York."""
+    from datetime import timedelta
+
+    from dateutil.rrule import rrule as one_rule
+
     try:
-        first = rule.after(start, inc=True)
-    except (ValueError, TypeError, IndexError, OverflowError) as exc:
+        rule = compiled(text, start, zone)
+        until = start + timedelta(days=366 * HORIZON_YEARS)
+        probe = rule.replace(count=None, until=until) if isinstance(rule, one_rule) else rule
+        first = probe.after(start, inc=True)
+    except (ValueError, TypeError, IndexError, OverflowError, AttributeError) as exc:
         raise ValueError(f"rrule {text!r}: {exc or type(exc).__name__}") from None
     if first is None:
-        raise ValueError(f"rrule {text!r}: never occurs after {start.isoformat()}")
+        where = f" in {zone.key}" if zone is not None else ""
+        raise ValueError(
+            f"rrule {text!r}: never occurs{where} within {HORIZON_YEARS} years after "
+            f"{start.isoformat()}"
+        )
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
@@ -130,15 +129,27 @@ class FreezeGate(GateBase):
         """A zone of the IANA database gatekeeper ships (the `tzdata` package's list): a
         folder (`Asia`), `localtime` (this machine's zone) or a file the machine happens to
         have would judge differently on a laptop and in CI."""
-        from zoneinfo import ZoneInfo
+        from gatekeeper.zones import zone
 
         try:
-            if value not in _iana_zones():
-                raise ValueError(value)
-            ZoneInfo(value)
+            zone(value)
         except (ValueError, OSError):
             raise ValueError(f"unknown IANA time zone {value!r}, e.g. Asia/Shanghai") from None
         return value
+
+    @model_validator(mode="after")
+    def _occurs_in_its_zone(self) -> FreezeGate:
+        """Each recurring window occurs as the gate expands it, in its `timezone`."""
+        from gatekeeper.gates.recurrence import check_occurs
+        from gatekeeper.zones import zone
+
+        for n, window in enumerate(self.windows):
+            if window.rrule is not None:
+                try:
+                    check_occurs(window.rrule, window.start, zone(self.timezone))
+                except ValueError as exc:
+                    raise ValueError(f"windows[{n}]: {exc}") from None
+        return self
 
     @field_validator("windows")
     @classmethod
@@ -159,11 +170,3 @@ class ObligationsGate(GateBase):
 
     type: Literal["obligations"]
     scope: Literal["component", "all"] = "component"
-
-
-@functools.cache
-def _iana_zones() -> frozenset[str]:
-    """Every zone name of the IANA database in the `tzdata` package."""
-    from importlib.resources import files
-
-    return frozenset(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())

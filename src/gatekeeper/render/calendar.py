@@ -17,7 +17,8 @@ def _local(moment: datetime) -> str:
 def text(spans: list[FrozenSpan], since: datetime, until: datetime, now: datetime) -> str:
     """Now inside or outside a window, then one line per window, in its own zone."""
     lines = [f"freeze windows from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} {since:%Z}"]
-    current = [s for s in spans if s.start <= now < s.end]
+    at = now.astimezone(UTC)  # as instants: in one zone, times compare by wall clock
+    current = [s for s in spans if s.start.astimezone(UTC) <= at < s.end.astimezone(UTC)]
     if current:
         lines += [
             f"now: inside {s.title} ({s.gate}); may be tagged from {_local(s.end)} {s.timezone}"
@@ -72,8 +73,8 @@ def ics(spans: list[FrozenSpan], stamp: datetime | None = None) -> bytes:
         event.add("uid", f"{hashlib.sha256(key).hexdigest()[:32]}@gatekeeper")
         event.add("dtstamp", stamp or datetime.now(UTC))
         event.add("summary", f"封网 / Freeze: {s.title}")
-        event.add("dtstart", s.start)
-        event.add("dtend", s.end)
+        event.add("dtstart", _unambiguous(s.start))
+        event.add("dtend", _unambiguous(s.end))
         event.add(
             "description",
             f"gate '{s.gate}': no release tag in this window ({s.applies_to}).",
@@ -82,3 +83,9 @@ def ics(spans: list[FrozenSpan], stamp: datetime | None = None) -> bytes:
         cal.add_component(event)
     cal.add_missing_timezones()
     return bytes(cal.to_ical())
+
+
+def _unambiguous(moment: datetime) -> datetime:
+    """`moment` in its zone, or in UTC when its wall time comes twice (the hour repeated
+    when clocks go back): RFC 5545 reads such a local time as its first occurrence."""
+    return moment.astimezone(UTC) if moment.fold else moment
