@@ -88,6 +88,7 @@ def _owed(
         tag_info=info,
         records_at=records_at,
         policy_ref=policy_ref,
+        line=records_at,  # the line whose policies decide who settles (not the binding one's)
     )
     try:
         result = evaluate(repo, name, opts)

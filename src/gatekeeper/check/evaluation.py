@@ -35,6 +35,9 @@ class CheckOptions:
     obligations: bool = True  # False: earlier releases are not looked at (no recursion)
     # False: every path-limited gate applies; no previous release is looked for (no recursion)
     previous: bool = True
+    # post-release: the trusted line whose policies judge records made after the tag
+    # (default: the --policy-ref commit, else where the records are read)
+    line: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,11 @@ def _judge(
         from gatekeeper.trust.later import hold_to_line, line_policies
 
         shipped = shipped_paths(repo, records, info)
-        by_day = line_policies(repo, records.commit, policy)
-        signers = hold_to_line(repo, by_day, records, lin=lin, signers=signers, shipped=shipped)
+        line = opts.line or (loaded.commit if opts.policy_ref else records.commit)
+        by_day = line_policies(repo, line, policy)
+        signers = hold_to_line(
+            repo, by_day, records, binding=policy, lin=lin, signers=signers, shipped=shipped
+        )
     facts, gates = _request_and_gates(  # 9-12
         repo,
         records,

@@ -115,6 +115,18 @@ def build(
     return index
 
 
+def graph_of(repo: GitRepo, head: str) -> HistoryIndex:
+    """The index's graph alone, no changes: `head`'s first-parent line and the depth at
+    which every commit joined it (two `rev-list` passes, no diffs)."""
+    index = HistoryIndex(head, "")
+    parents = _parents(repo, head)
+    for commit in repo.run(
+        "rev-list", "--first-parent", "--reverse", "--end-of-options", head
+    ).split():
+        _bring_in(index, commit, parents)
+    return index
+
+
 def extend(
     repo: GitRepo,
     index: HistoryIndex,

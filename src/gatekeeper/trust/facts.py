@@ -190,10 +190,10 @@ class _Ledger:
         if role_ok:
             self.held.setdefault(item.person, item.role)
 
-    def revoke(self, person: str, role: str) -> None:
+    def revoke(self, person: str, role: str, *, frees: bool = True) -> None:
         self.approvals.pop((person, role), None)
         self.rejects.pop((person, role), None)
-        if not any(p == person for p, _ in self.approvals | self.rejects):
+        if frees and not any(p == person for p, _ in self.approvals | self.rejects):
             self.held.pop(person, None)  # a revoke frees the role
 
     def approve(self, item: Standing) -> None:
@@ -218,7 +218,7 @@ def _standing(
             path=path, person=s.person, role=s.role, decision=s.decision, at=s.at, comment=s.comment
         )
         made_for = (s.release, s.candidate, s.request_sha256)
-        if s.decision == "reject" and s.person in policy.people:
+        if s.decision == "reject" and s.person in policy.people and signers[path].known:
             note = verify_signer(signers[path]) or verify_binding(binding, *made_for) or ""
             role_ok = not (
                 verify_role(policy, s.person, s.role, signers[path].roles)
@@ -241,8 +241,8 @@ def _standing(
             )
         if problem:
             ignored.append(Ignored(path=path, role_or_kind=s.role, reason=problem))
-        elif s.decision == "revoke":
-            ledger.revoke(s.person, s.role)
+        elif s.decision == "revoke":  # one made after the tag frees no role that shipped
+            ledger.revoke(s.person, s.role, frees=signers[path].roles is None)
         else:
             ledger.approve(item)
     holders.update(ledger.held)

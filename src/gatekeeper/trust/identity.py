@@ -35,6 +35,9 @@ class Signer:
     # The roles the signer holds under the policy that decides this record, when that is
     # not the check's: a record made after the tag (trust/later.py). None: the check's.
     roles: frozenset[str] | None = None
+    # Whether the policy that decides this record names its person (a rejection made
+    # after the tag stands only when that day's policy does).
+    known: bool = True
 
 
 @dataclass(frozen=True)
