@@ -42,6 +42,18 @@ def _shipped(r: Repo, clock: FixedClock, *, emergency: bool) -> datetime:
     return tagged
 
 
+def emergency_shipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Repo, FixedClock, datetime]:
+    """A repository with obligations and an emergency policy, v1.0.0 shipped through
+    dave's emergency (retro:leadership owed); its clock and the time of the tag."""
+    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
+    clock.tick()
+    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
+    clock.tick()
+    return r, clock, _shipped(r, clock, emergency=True)
+
+
 def _shipped_signed(run: Callable[..., None], r: Repo, clock: FixedClock) -> datetime:
     """v1.0.0 requested, approved and tagged with each signer's key (`run`)."""
     run("dave", "request", "v1.0.0", "--title", "one")
@@ -74,11 +86,7 @@ def test_a_retro_approval_taken_in_before_its_signer_left_keeps_settling(
     """erin settles v1.0.0's retro-approval while she is leadership, and leaves afterwards:
     what she settled stays settled, and v1.1.0 is not blocked (leaving a role does not
     re-judge what was signed before)."""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     _signoff_at(r, "erin", "leadership", clock.now)
     clock.tick()
     _leaves(r, "erin", "leadership")
@@ -109,11 +117,7 @@ def test_a_retro_approval_made_before_leaving_but_taken_in_after_does_not_settle
     in when she no longer held the role: dates are claims, the line's order is not. (When
     the branch merges main instead and main is fast-forwarded to it, main's first-parent
     line runs through her commit and her removal is a side commit: a known gap.)"""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     r.git("checkout", "-q", "-b", "late")
     _signoff_at(r, "erin", "leadership", clock.now)
     clock.tick()
@@ -212,11 +216,7 @@ def test_whoever_holds_the_role_now_settles_what_it_owes(
     """erin leaves leadership and mallory takes it over; mallory's retro-approval for
     v1.0.0 settles it (the binding policy says which role owes it, the line's policy of
     the day who holds that role), so v1.1.0 is not blocked for good."""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     _leaves(r, "erin", "leadership")  # mallory is leadership now
     clock.tick()
     _signoff_at(r, "mallory", "leadership", clock.now)
@@ -315,11 +315,7 @@ def test_status_calls_a_refused_retro_approval_open_as_the_check_does(
     says v1.0.0 still owes it, and `gate status` must not call it done."""
     import json
 
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     _leaves(r, "erin", "leadership")
     clock.tick()
     _signoff_at(r, "erin", "leadership", clock.now)  # made after she left
@@ -339,11 +335,7 @@ def test_a_record_landing_after_an_unreadable_policy_is_judged_by_the_last_reada
     (she is leadership before and after); the policy is fixed; erin leaves much later.
     What she settled stays settled (the nearest readable policy before it decides, not
     today's)."""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     good = (r.path / "policies/release.toml").read_text()
     r.write("policies/release.toml", good + "\nthis is = not toml [\n")
     r.commit("oops", who="alice")
@@ -364,11 +356,7 @@ def test_a_role_renamed_while_a_shipped_release_owes_it_stays_owed(
     """main renames `leadership` to `leaders` while v1.0.0 owes a leadership retro-
     approval. erin signs it in `leadership`: the policy of that day has no such role, so
     it settles nothing (fail closed; decisions.md: settle, or keep the old role, first)."""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     policy = (r.path / "policies/release.toml").read_text()
     renamed = policy.replace("[roles.leadership]", "[roles.leaders]")
     r.write("policies/release.toml", renamed.replace('["leadership"]', '["leaders"]'))

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import FixedClock, Repo, approve_all, make_repo
 from snippets import EMERGENCY_LEADERSHIP, OBLIGATIONS
-from test_after_the_tag import _shipped
+from test_after_the_tag import _shipped, emergency_shipped
 from test_attack_policy_in_force import _signoff_at
 from verdicts import check_json, gate_of, summary
 
@@ -81,11 +81,7 @@ def test_a_new_person_who_holds_the_role_now_settles(
 ) -> None:
     """frank joins after the tag (a person main's policy did not have at the tag) and takes
     leadership over from erin; his retro-approval settles v1.0.0 everywhere."""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     policy = (r.path / "policies/release.toml").read_text()
     policy = policy.replace(
         "[people.mallory]", '[people.frank]\nemail = "frank@example.com"\n[people.mallory]'
@@ -227,11 +223,7 @@ def test_a_record_landing_after_an_odd_policy_tree_is_judged_not_crashed(
 ) -> None:
     """main's policies/ is odd for one commit, erin's retro-approval lands in the next,
     then it is fixed: every post-release view answers (exit 0/1), and agrees."""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     good = (r.path / "policies/release.toml").read_bytes()
     r.git("rm", "-q", "-r", "policies")
     if broken == "file":
@@ -286,11 +278,7 @@ def test_the_requester_renamed_after_the_tag_does_not_settle_her_own_retro_appro
     """carol requested v1.0.0. After the tag main takes leadership over from erin to
     carol; (`renamed`) the same commit also renames her `carol.s` (same email: a naming
     clean-up). Her retro-approval must be refused either way: she requested the release."""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     name = "carol.s" if renamed else "carol"
     policy = (r.path / "policies/release.toml").read_text()
     policy = policy.replace(
@@ -314,11 +302,7 @@ def test_the_rnd_approver_renamed_after_the_tag_does_not_act_in_a_second_role(
 ) -> None:
     """bob (rnd) approved v1.0.0. After the tag main renames him `robert` (same email) and
     makes him leadership: no revoke needed, one person now counts in two roles."""
-    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
-    clock.tick()
-    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
-    clock.tick()
-    tagged = _shipped(r, clock, emergency=True)
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     policy = (r.path / "policies/release.toml").read_text()
     policy = (
         policy.replace("[people.bob]", "[people.robert]")
