@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FixedClock, Repo, approve_all, make_repo
+from conftest import FixedClock, Repo, approve_all, identity, make_repo
 from snippets import EMERGENCY_LEADERSHIP, OBLIGATIONS
 from test_after_the_tag import _shipped, emergency_shipped
 from test_attack_policy_in_force import _signoff_at
 from verdicts import check_json, gate_of, summary
+
+LEADERS = '[roles.leadership]\nmembers = ["erin"]'  # main's leadership at the tag
 
 
 def _grant(r: Repo, who: str, role: str) -> str:
@@ -85,7 +87,7 @@ def test_a_new_person_who_holds_the_role_now_settles(
     policy = (r.path / "policies/release.toml").read_text()
     policy = policy.replace(
         "[people.mallory]", '[people.frank]\nemail = "frank@example.com"\n[people.mallory]'
-    ).replace('[roles.leadership]\nmembers = ["erin"]', '[roles.leadership]\nmembers = ["frank"]')
+    ).replace(LEADERS, '[roles.leadership]\nmembers = ["frank"]')
     r.write("policies/release.toml", policy)
     r.commit("frank takes over leadership", who="alice")
     clock.tick()
@@ -97,7 +99,9 @@ def test_a_new_person_who_holds_the_role_now_settles(
     assert views["post"] and views["status"], views
 
 
-def _signoff(r: Repo, who: str, role: str, decision: str, at: datetime, *, by: str = "") -> None:
+def _signoff(
+    r: Repo, who: str, role: str, decision: str, at: datetime, *, by: str = "", name: str = ""
+) -> None:
     """A sign-off naming `who`, committed by `by` (default: `who`), dated `at`."""
     import hashlib
     import tomllib
@@ -107,7 +111,7 @@ def _signoff(r: Repo, who: str, role: str, decision: str, at: datetime, *, by: s
     request = (r.path / "releases/v1.0.0/request.toml").read_bytes()
     candidate = tomllib.loads(request.decode())["candidate"]
     r.write(
-        f"releases/v1.0.0/approvals/by-hand-{who}-{role}-{decision}.toml",
+        f"releases/v1.0.0/approvals/{name or f'by-hand-{who}-{role}-{decision}'}.toml",
         f'schema = 1\nrelease = "v1.0.0"\nrole = "{role}"\ndecision = "{decision}"\n'
         f'person = "{who}"\ncandidate = "{candidate}"\n'
         f'request_sha256 = "{hashlib.sha256(request).hexdigest()}"\n'
@@ -135,7 +139,7 @@ def test_a_rejection_in_the_name_of_someone_who_left_stands_only_if_made_before(
     r.write(
         "policies/release.toml",
         policy.replace(
-            '[roles.leadership]\nmembers = ["erin"]',
+            LEADERS,
             '[roles.leadership]\nmembers = ["erin", "mallory"]',
         ),
     )
@@ -189,9 +193,7 @@ def test_the_rnd_approver_of_a_shipped_release_does_not_also_settle_its_leadersh
 
     def promote() -> None:
         policy = (r.path / "policies/release.toml").read_text()
-        r.write(
-            "policies/release.toml", policy.replace('[roles.leadership]\nmembers = ["erin"]', both)
-        )
+        r.write("policies/release.toml", policy.replace(LEADERS, both))
         r.commit("bob also leadership", who="alice")
         clock.tick()
 
@@ -281,9 +283,7 @@ def test_the_requester_renamed_after_the_tag_does_not_settle_her_own_retro_appro
     r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     name = "carol.s" if renamed else "carol"
     policy = (r.path / "policies/release.toml").read_text()
-    policy = policy.replace(
-        '[roles.leadership]\nmembers = ["erin"]', f'[roles.leadership]\nmembers = ["{name}"]'
-    )
+    policy = policy.replace(LEADERS, f'[roles.leadership]\nmembers = ["{name}"]')
     if renamed:
         policy = policy.replace("[people.carol]", '[people."carol.s"]').replace(
             '[roles.pm]\nmembers = ["carol"]', '[roles.pm]\nmembers = ["carol.s"]'
@@ -307,9 +307,7 @@ def test_the_rnd_approver_renamed_after_the_tag_does_not_act_in_a_second_role(
     policy = (
         policy.replace("[people.bob]", "[people.robert]")
         .replace('[roles.rnd]\nmembers = ["bob"]', '[roles.rnd]\nmembers = ["robert"]')
-        .replace(
-            '[roles.leadership]\nmembers = ["erin"]', '[roles.leadership]\nmembers = ["robert"]'
-        )
+        .replace(LEADERS, '[roles.leadership]\nmembers = ["robert"]')
     )
     r.write("policies/release.toml", policy)
     r.commit("bob is robert, and leadership", who="alice")
@@ -318,3 +316,164 @@ def test_the_rnd_approver_renamed_after_the_tag_does_not_act_in_a_second_role(
     clock.tick()
     reasons = _debug_post(r, tagged)
     assert not any(x.startswith("settled") for x in reasons), reasons
+
+
+# -- a third review ---------------------------------------------------------------------------
+
+
+def _promote_bob(r: Repo) -> None:
+    policy = (r.path / "policies/release.toml").read_text()
+    r.write(
+        "policies/release.toml",
+        policy.replace(
+            LEADERS,
+            '[roles.leadership]\nmembers = ["erin", "bob"]',
+        ),
+    )
+    r.commit("bob also leadership", who="alice")
+
+
+def test_a_post_tag_approval_dated_before_the_tag_takes_no_role_ahead_of_a_shipped_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bob's rnd approval shipped v1.0.0. After the tag bob (now leadership too) signs the
+    leadership retro-approval but dates it before his rnd approval: sign-offs applied by
+    their claimed dates gave him leadership first and dropped the shipped rnd approval."""
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
+    _promote_bob(r)
+    clock.tick()
+    _signoff(r, "bob", "leadership", "approve", tagged - timedelta(days=1))
+    clock.tick()
+    reasons = _debug_post(r, tagged)
+    assert not any(x.startswith("settled") for x in reasons), reasons
+
+
+def test_the_backdated_approval_settles_nothing_for_obligations_or_the_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same, seen by `obligations` and `gate audit --policy-ref`."""
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
+    _promote_bob(r)
+    clock.tick()
+    _signoff(r, "bob", "leadership", "approve", tagged - timedelta(days=1))
+    clock.tick()
+    au = json.loads(r.gate("audit", "v1.0.0", "--format", "json", "--policy-ref", "main").out)
+    retro = [x["retro"] for x in au["releases"][0]["exceptions"]]
+    assert retro and "in time" not in retro, retro
+    _, data = _obligations(r, tagged, clock)
+    assert not gate_of(data, "obligations")["passed"], summary(data)
+
+
+def _edit(r: Repo, *pairs: tuple[str, str], msg: str = "policy") -> None:
+    policy = (r.path / "policies/release.toml").read_text()
+    for old, new in pairs:
+        assert old in policy, old
+        policy = policy.replace(old, new)
+    r.write("policies/release.toml", policy)
+    r.commit(msg, who="alice")
+
+
+def test_a_renamed_leader_s_post_tag_rejection_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the tag main renames erin `erin.w` (same email, a naming clean-up) and adds
+    mallory to leadership. erin.w rejects the retro-approval; mallory approves. The
+    rejection was dropped with the rename's refusal (for approvals); it stands."""
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
+    _edit(
+        r,
+        ("[people.erin]", '[people."erin.w"]'),
+        (
+            LEADERS,
+            '[roles.leadership]\nmembers = ["erin.w", "mallory"]',
+        ),
+    )
+    clock.tick()
+    _signoff(r, "erin.w", "leadership", "reject", clock.now, by="erin")
+    clock.tick()
+    _signoff(r, "mallory", "leadership", "approve", clock.now)
+    clock.tick()
+    reasons = _debug_post(r, tagged)
+    assert not any(x.startswith("settled") for x in reasons), reasons
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit (docs/decisions.md): a rename done in steps (the name, then the "
+    "email) is not followed along the line; names are compared release vs day only",
+)
+def test_a_requester_renamed_then_moved_to_a_new_email_does_not_settle_her_own_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """carol requested v1.0.0. main renames her `carol.s` (same email), later moves
+    everyone's email to a new domain, then gives her leadership: she settles her own
+    release's retro-approval (the rename check compares only day vs binding)."""
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
+    _edit(
+        r,
+        ("[people.carol]", '[people."carol.s"]'),
+        ('[roles.pm]\nmembers = ["carol"]', '[roles.pm]\nmembers = ["carol.s"]'),
+    )
+    clock.tick()
+    _edit(r, ('email = "carol@example.com"', 'email = "carol@new.example"'))
+    clock.tick()
+    _edit(r, (LEADERS, '[roles.leadership]\nmembers = ["carol.s"]'))
+    clock.tick()
+    env = {**identity("carol"), "GIT_AUTHOR_EMAIL": "carol@new.example"}
+    _signoff(r, "carol.s", "leadership", "approve", clock.now, by="carol")
+    r.git("commit", "-q", "--amend", "--no-edit", "--reset-author", env=env)  # the new email
+    clock.tick()
+    reasons = _debug_post(r, tagged)
+    assert not any(x.startswith("settled") for x in reasons), reasons
+
+
+@pytest.mark.parametrize("who", ["erin", "frank"])
+def test_a_post_tag_rejection_is_not_lifted_by_its_author_s_approval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    """A rejection stands until its author revokes it; an approval does not lift it. For
+    erin (a person of the release's policy) it held; for frank, who joined leadership
+    after the tag, the rejection was kept as an 'approval' his own approval replaced."""
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
+    _edit(
+        r,
+        ("[people.mallory]", '[people.frank]\nemail = "frank@example.com"\n[people.mallory]'),
+        (
+            LEADERS,
+            '[roles.leadership]\nmembers = ["erin", "frank"]',
+        ),
+    )
+    clock.tick()
+    _signoff(r, who, "leadership", "reject", clock.now, name="x-reject")
+    clock.tick()
+    _signoff(r, who, "leadership", "approve", clock.now + timedelta(minutes=1))
+    clock.tick()
+    reasons = _debug_post(r, tagged)
+    assert not any(x.startswith("settled") for x in reasons), reasons
+
+
+def test_a_role_taken_after_the_tag_is_freed_by_its_revoke(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """frank joins after the tag, in product and leadership. He approves v1.0.0 as product
+    by mistake (after the tag: nothing shipped in it), revokes, and approves as leadership.
+    No role of his shipped, so his revoke frees it (one that shipped stays held)."""
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
+    _edit(
+        r,
+        ("[people.mallory]", '[people.frank]\nemail = "frank@example.com"\n[people.mallory]'),
+        (LEADERS, '[roles.leadership]\nmembers = ["frank"]'),
+        (
+            '[roles.product]\ntitle = "产品 / Product"\nmembers = ["alice"]',
+            '[roles.product]\ntitle = "产品 / Product"\nmembers = ["alice", "frank"]',
+        ),
+    )
+    clock.tick()
+    _signoff(r, "frank", "product", "approve", clock.now, name="a1")
+    clock.tick()
+    _signoff(r, "frank", "product", "revoke", clock.now, name="a2")
+    clock.tick()
+    _signoff(r, "frank", "leadership", "approve", clock.now, name="a3")
+    clock.tick()
+    reasons = _debug_post(r, tagged)
+    assert reasons[0].startswith("settled"), reasons

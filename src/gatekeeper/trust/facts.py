@@ -29,7 +29,7 @@ from gatekeeper.trust.rules import (
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
-    from gatekeeper.models.records import Request
+    from gatekeeper.models.records import Request, Signoff
     from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.trust.identity import Signer
 
@@ -213,12 +213,18 @@ def _standing(
     holders: dict[str, str],
 ) -> list[Standing]:
     ledger = _Ledger()
-    for path, s in sorted(records.signoffs, key=lambda item: (item[1].at, item[0])):
+    shipped: dict[str, str] | None = None  # who held which role when the tag was made
+    for path, s in sorted(records.signoffs, key=lambda item: _in_order(signers, *item)):
         item = Standing(
             path=path, person=s.person, role=s.role, decision=s.decision, at=s.at, comment=s.comment
         )
         made_for = (s.release, s.candidate, s.request_sha256)
-        if s.decision == "reject" and s.person in policy.people and signers[path].known:
+        later = signers[path].roles is not None  # made after the tag (trust/later.py)
+        if later and shipped is None:
+            shipped = dict(ledger.held)
+        # A rejection stands by a person the deciding policy knows, whatever its signature.
+        known = signers[path].known if later else s.person in policy.people
+        if s.decision == "reject" and known:
             note = verify_signer(signers[path]) or verify_binding(binding, *made_for) or ""
             role_ok = not (
                 verify_role(policy, s.person, s.role, signers[path].roles)
@@ -242,11 +248,18 @@ def _standing(
         if problem:
             ignored.append(Ignored(path=path, role_or_kind=s.role, reason=problem))
         elif s.decision == "revoke":  # one made after the tag frees no role that shipped
-            ledger.revoke(s.person, s.role, frees=signers[path].roles is None)
+            took = shipped is not None and ledger.held.get(s.person) == shipped.get(s.person)
+            ledger.revoke(s.person, s.role, frees=not (later and took))
         else:
             ledger.approve(item)
     holders.update(ledger.held)
     return [*ledger.rejects.values(), *ledger.approvals.values()]
+
+
+def _in_order(signers: dict[str, Signer], path: str, s: Signoff) -> tuple[bool, datetime, str]:
+    """Sign-offs by their date, those in the tagged commit first: a record made after the
+    tag, however it is dated, never takes a role ahead of one the release shipped with."""
+    return signers[path].roles is not None, s.at, path
 
 
 def _current(
