@@ -300,3 +300,71 @@ def test_audit_until_a_date_in_basic_format_keeps_that_day(tmp_path: Path) -> No
         for day in (today.isoformat(), today.strftime("%Y%m%d"))
     ]
     assert listed == [["v1.0.0"], ["v1.0.0"]]
+
+
+# -- a third review ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ends", ["UNTIL=20250101T000000Z", "COUNT=0"])
+def test_a_rule_its_own_until_or_count_ends_before_it_starts_is_refused(
+    tmp_path: Path, ends: str
+) -> None:
+    """The probe for "does it occur" dropped the rule's own UNTIL and COUNT: a weekend
+    rule whose UNTIL has the year mistyped loaded, and never froze anything."""
+    rule = f'rrule = "FREQ=WEEKLY;BYDAY=FR;{ends}", '
+    res = make_repo(tmp_path, gates=_window(rule)).gate("check", "v1.0.0")
+    assert res.code == 2 and "never occurs" in res.err and "hint:" in res.err, res.err
+
+
+def _earliest(r: Repo, at: str) -> tuple[str, dict]:  # type: ignore[type-arg]
+    text = r.gate("check", "v1.0.0", "--at", at).out
+    return text, json.loads(r.gate("check", "v1.0.0", "--at", at, "--format", "json").out)
+
+
+def test_a_freeze_without_end_tells_no_date_and_one_that_ends_tells_when(tmp_path: Path) -> None:
+    """A daily window 24 hours long covers every day: "may be tagged at the earliest:
+    9999-12-31" told people nothing they could do. Until 2030 it does end, and more
+    than a thousand windows in a row read as never ending."""
+    r = _freeze(_window('rrule = "FREQ=DAILY", ', start="2026-01-01T00:00:00Z", hours=24), tmp_path)
+    text, data = _earliest(r, "2026-11-24T12:00:00Z")
+    assert "9999" not in text and "no time within ten years" in text, text
+    assert not gate_of_f(data)["passed"] and "9999" not in " ".join(gate_of_f(data)["reasons"])
+    until = 'rrule = "FREQ=DAILY;UNTIL=20300101T000000Z", '
+    (tmp_path / "until").mkdir()
+    r = _freeze(_window(until, start="2026-01-01T00:00:00Z", hours=24), tmp_path / "until")
+    _, data = _earliest(r, "2026-11-24T12:00:00Z")
+    assert data["earliest_tag"] == "2030-01-02T00:00:00+00:00", data["earliest_tag"]  # UNTIL counts
+
+
+def gate_of_f(data: dict) -> dict:  # type: ignore[type-arg]
+    return next(g for g in data["gates"] if g["id"] == "f")  # type: ignore[no-any-return]
+
+
+def test_a_holiday_running_into_a_weekend_names_the_end_of_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 春节 freeze ends Friday 20:00 inside the weekend freeze (Friday 18:00, 62
+    hours): the gate's reason, which status and explain show, said "may be tagged from
+    Friday 20:00", still frozen; so did `gate freeze`'s "now: inside" line."""
+    from datetime import UTC, datetime
+
+    gates = (
+        '[[gates]]\nid = "f"\ntype = "freeze"\ntimezone = "Asia/Shanghai"\n'
+        '[[gates.windows]]\ntitle = "holiday"\nstart = 2027-02-05T00:00:00+08:00\n'
+        "end = 2027-02-19T20:00:00+08:00\n"
+        '[[gates.windows]]\ntitle = "weekend"\nrrule = "FREQ=WEEKLY;BYDAY=FR"\n'
+        "start = 2026-01-02T18:00:00+08:00\nduration_hours = 62\n"
+    )
+    r = _freeze(gates, tmp_path)
+    _, data = _earliest(r, "2027-02-19T12:00:00+08:00")
+    assert data["earliest_tag"] == "2027-02-22T08:00:00+08:00", data["earliest_tag"]
+    assert "may be tagged from 2027-02-22 08:00" in gate_of_f(data)["reasons"][0]
+
+    class At(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> At:  # type: ignore[override]
+            return cls(2027, 2, 19, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+    monkeypatch.setattr("gatekeeper.cli.planning.datetime", At)
+    shown = r.gate("freeze", "--from", "2027-02-01", "--to", "2027-03-01").out
+    assert "may be tagged from 2027-02-22 Mon 08:00" in shown, shown

@@ -65,12 +65,10 @@ def freeze(gate: FreezeGate, facts: Facts) -> Verdict:
         if span is not None:
             start, end = span
             name = window.title or "freeze"
+            free = free_from([gate], at)  # windows may run on into each other
+            told = f"may be tagged from {_local(free.astimezone(zone))}" if free else _RUN_ON
             return Verdict(
-                False,
-                (
-                    f"inside {name} ({_local(start)} – {_local(end)} {gate.timezone}); "
-                    f"may be tagged from {_local(end)}",
-                ),
+                False, (f"inside {name} ({_local(start)} – {_local(end)} {gate.timezone}); {told}",)
             )
     return Verdict(True, (f"{_local(at)} {gate.timezone} is outside every freeze window",))
 
@@ -172,11 +170,10 @@ def _applies_to(gate: FreezeGate) -> str:
 
 def earliest_tag(gates: list[LeadTimeGate | FreezeGate], facts: Facts) -> datetime | None:
     """The first moment, from the time judged on, when every lead-time and freeze gate of
-    `gates` (those that apply) would pass: the lead time served, then past each window that
-    covers it (windows may chain: a weekend right after a holiday). None: now already, or
-    a request dated in the future (it is not filed yet). LATEST when no such moment is
-    found before the year 9000 (windows that overlap without end)."""
-    from gatekeeper.gates.recurrence import LATEST_YEAR
+    `gates` (those that apply) would pass: the lead time served, then past every window
+    that covers it (windows may chain: a weekend right after a holiday). None: now
+    already, or a request dated in the future (it is not filed yet). LATEST when the
+    windows run on for the next SEARCH (ten years): no time to tell anyone."""
     from gatekeeper.instants import LATEST, after
     from gatekeeper.trust.rules import SKEW
 
@@ -187,18 +184,37 @@ def earliest_tag(gates: list[LeadTimeGate | FreezeGate], facts: Facts) -> dateti
             return None  # not filed yet: the lead-time gate says so, and no date follows
         moment = max(moment, after(facts.filed_at, timedelta(days=max(leads))))
     freezes = [g for g in gates if isinstance(g, FreezeGate)]
-    for _ in range(1000):  # a bound, should windows be written to cover all time
-        if moment.year > LATEST_YEAR:
-            return LATEST  # no rule is asked about the calendar's last millennium
-        ends = [span[1] for g in freezes for w in g.windows if (span := _covers(g, w, moment))]
-        if not ends:
-            return moment if moment > facts.reference_time else None
-        moment = max(ends)
-    return LATEST
+    free = free_from(freezes, moment) if freezes else moment
+    if free is None:
+        return LATEST
+    return free if free > facts.reference_time else None
 
 
-def _covers(
-    gate: FreezeGate, window: FreezeWindow, at: datetime
-) -> tuple[datetime, datetime] | None:
-    zone = zone_named(gate.timezone)
-    return _covering(window, at.astimezone(zone), zone)
+SEARCH = timedelta(days=3653)  # how far ahead a free moment is looked for
+_CHUNK = timedelta(days=366)  # occurrences are asked for a year at a time
+_RUN_ON = "no time within ten years is outside the freeze windows"
+
+
+def free_from(gates: list[FreezeGate], at: datetime) -> datetime | None:
+    """The first moment from `at` that no window of `gates` covers (shown in the zone of
+    the window that ended last), or None within SEARCH. Occurrences are asked of dateutil
+    a year at a time, never once per window passed (a rule from 1970 reads its cache from
+    the start on every question)."""
+    from gatekeeper.gates.recurrence import LATEST_YEAR
+    from gatekeeper.instants import after
+
+    moment, shown = at.astimezone(UTC), at
+    limit = after(moment, SEARCH)
+    while moment < limit and moment.year <= LATEST_YEAR:
+        end = min(after(moment, _CHUNK), limit)
+        spans = [
+            (start.astimezone(UTC), until.astimezone(UTC), until)
+            for gate in gates
+            for window in gate.windows
+            for start, until in occurrences(window, zone_named(gate.timezone), moment, end)
+        ]
+        while covering := [(e, shown_end) for s, e, shown_end in spans if s <= moment < e]:
+            moment, shown = max(covering, key=lambda pair: pair[0])
+        if moment < end:
+            return shown
+    return None

@@ -14,14 +14,21 @@ def _local(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %a %H:%M")
 
 
+def _covers(span: FrozenSpan, at: datetime) -> bool:
+    return span.start.astimezone(UTC) <= at < span.end.astimezone(UTC)
+
+
 def text(spans: list[FrozenSpan], since: datetime, until: datetime, now: datetime) -> str:
     """Now inside or outside a window, then one line per window, in its own zone."""
     lines = [f"freeze windows from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} {since:%Z}"]
     at = now.astimezone(UTC)  # as instants: in one zone, times compare by wall clock
-    current = [s for s in spans if s.start.astimezone(UTC) <= at < s.end.astimezone(UTC)]
+    current = [s for s in spans if _covers(s, at)]
     if current:
+        free = at  # windows may run on into each other: past all of them
+        while ends := [s.end for s in spans if _covers(s, free)]:
+            free = max(ends, key=lambda end: end.astimezone(UTC))
         lines += [
-            f"now: inside {s.title} ({s.gate}); may be tagged from {_local(s.end)} {s.timezone}"
+            f"now: inside {s.title} ({s.gate}); may be tagged from {_local(free)} {free:%Z}"
             for s in current
         ]
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import Report
+from gatekeeper.instants import is_latest
 from gatekeeper.render import count, one_line
 
 if TYPE_CHECKING:
@@ -22,7 +23,9 @@ def check(report: Report) -> str:
         f"  policy {report.policy_ref[:12]}  signatures {report.signatures}",
     ]
     lines += [f"  warning: {w}" for w in report.warnings]
-    if report.earliest_tag is not None:
+    if report.earliest_tag is not None and is_latest(report.earliest_tag):
+        lines.append("  no time within ten years is outside the freeze windows: see `gate freeze`")
+    elif report.earliest_tag is not None:
         when = report.earliest_tag.isoformat(timespec="minutes")
         lines.append(f"  may be tagged at the earliest: {when} (lead time and freeze windows)")
     for gate in report.gates:
