@@ -397,17 +397,13 @@ def test_a_renamed_leader_s_post_tag_rejection_stands(
     assert not any(x.startswith("settled") for x in reasons), reasons
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (docs/decisions.md): a rename done in steps (the name, then the "
-    "email) is not followed along the line; names are compared release vs day only",
-)
 def test_a_requester_renamed_then_moved_to_a_new_email_does_not_settle_her_own_release(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """carol requested v1.0.0. main renames her `carol.s` (same email), later moves
-    everyone's email to a new domain, then gives her leadership: she settles her own
-    release's retro-approval (the rename check compares only day vs binding)."""
+    """carol requested v1.0.0. main renames her `carol.s` (same email), later moves her
+    to a new email, then gives her leadership: comparing the day's policy with the
+    release's alone, she settled her own release's retro-approval. The rename is followed
+    back through the line's policies in between."""
     r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
     _edit(
         r,

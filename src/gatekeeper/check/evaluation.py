@@ -104,13 +104,21 @@ def _judge(
     signers = identify(repo, policy, records, lin)  # 8. who signed what
     if opts.stage == "post-release" and info is not None:  # 8'. made after the tag
         from gatekeeper.check.tagged import shipped_paths
-        from gatekeeper.trust.later import hold_to_line, line_policies
+        from gatekeeper.trust.later import Line, hold_to_line
 
         shipped = shipped_paths(repo, records, info)
-        line = opts.line or (loaded.commit if opts.policy_ref else records.commit)
-        by_day = line_policies(repo, line, policy)
+        line = Line(
+            repo, opts.line or (loaded.commit if opts.policy_ref else records.commit), policy
+        )
         signers = hold_to_line(
-            repo, by_day, records, binding=policy, lin=lin, signers=signers, shipped=shipped
+            repo,
+            line,
+            records,
+            binding=policy,
+            since=loaded.commit,
+            lin=lin,
+            signers=signers,
+            shipped=shipped,
         )
     facts, gates = _request_and_gates(  # 9-12
         repo,

@@ -20,6 +20,7 @@ before. Records in the tagged commit stay judged under the binding policy.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -32,23 +33,23 @@ if TYPE_CHECKING:
     from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import GitRepo
 
-PolicyFor = Callable[[str], "Policy"]
-
 
 def hold_to_line(
     repo: GitRepo,
-    policy_for: PolicyFor,
+    line: Line,
     records: ReleaseRecords,
     *,
     binding: Policy,
+    since: str,
     lin: Lineage,
     signers: dict[str, Signer],
     shipped: frozenset[str],
 ) -> dict[str, Signer]:
     """`signers`, with every record made after the tag (not in `shipped`, the folder's
     paths at the tagged commit) attributed under the policy of the day each commit that
-    added it landed (`policy_for`), with the roles its signer holds there (`roles`, never
-    None for such a record), and `known` whether that day's policy names its person."""
+    added it landed (`line`), with the roles its signer holds there (`roles`, never None
+    for such a record), and `known` whether that day's policy names its person. `since`:
+    the commit whose policy bound the release, where a rename is followed back to."""
     out = dict(signers)
     changed = {v.path for v in lin.violations} | (set(claims_of(records)) - set(lin.added))
     for path, claim in claims_of(records).items():
@@ -57,11 +58,12 @@ def hold_to_line(
             continue  # in the tagged commit, never committed, or changed since (records)
         problem, known = None, False
         for commit in adders:
-            policy = policy_for(commit)
+            policy = line.at(commit)
             known = known or claim.person in policy.people
             signer = attribute(repo, policy, {path: replace(claim, adders=(commit,))})[path]
             person = signer.person
-            if person is not None and (was := _renamed(binding, policy, person)):
+            chain = [policy, *line.back_to(commit, since), binding]
+            if person is not None and (was := _renamed(chain, person)):
                 signer = Signer(
                     None, False, f"{person} is '{was}' of the release's policy, renamed since"
                 )
@@ -75,50 +77,74 @@ def hold_to_line(
     return out
 
 
-def _renamed(binding: Policy, day: Policy, person: str) -> str | None:
-    """The release's (binding) policy's name for `person` of the day's policy, when that
-    is another name (the same email, or a key in common): a rename must not make the
-    requester, or someone who acted in another role, a stranger to the rules."""
+def _renamed(chain: list[Policy], person: str) -> str | None:
+    """The name `person` of the day's policy (`chain[0]`) had in the release's policy
+    (`chain[-1]`), followed back through each policy of the line in between by name, by
+    email or by a key in common, when that is another name; None when it is the same or
+    they are new somewhere along it. A rename, in one step or in several, must not make
+    the requester, or someone who acted in another role, a stranger to the rules."""
     from gatekeeper.trust.keys import parse_key
 
-    them = day.people.get(person)
-    if them is None:
-        return None
-    keys = {parse_key(k).material for k in them.keys}
-    for name, other in binding.people.items():
-        same_mail = other.email.lower() == them.email.lower()
-        if name != person and (same_mail or keys & {parse_key(k).material for k in other.keys}):
-            return name
-    return None
+    name = person
+    for newer, older in itertools.pairwise(chain):
+        them = newer.people[name]
+        keys = {parse_key(k).material for k in them.keys}
+        same = [
+            other
+            for other, was in older.people.items()
+            if other == name
+            or was.email.lower() == them.email.lower()
+            or keys & {parse_key(k).material for k in was.keys}
+        ]
+        if not same:
+            return None
+        name = name if name in same else same[0]
+    return name if name != person else None
 
 
-def line_policies(repo: GitRepo, head: str, fallback: Policy) -> PolicyFor:
-    """For a commit, the policy of `head`'s first-parent line just before the line commit
-    that took it in, or the nearest readable one before that; `fallback` when the line
-    never took it in or no policy before it can be read."""
-    from gatekeeper.errors import GateError
-    from gatekeeper.policy.loading import load_policy
+class Line:
+    """The trusted line's policies: for a commit, the one just before the line commit that
+    took it in (the nearest readable one before that); `fallback` when the line never
+    took it in or none before it can be read."""
 
-    found: dict[int, Policy | None] = {}
-    line_of = functools.cache(lambda: _line(repo, head))  # asked only for a later record
+    def __init__(self, repo: GitRepo, head: str, fallback: Policy) -> None:
+        self._repo, self._head, self._fallback = repo, head, fallback
+        self._found: dict[int, Policy | None] = {}
 
-    def before(at: int) -> Policy:
-        line = line_of()[0]
-        for depth in range(at - 1, -1, -1):
-            if depth not in found:
-                try:
-                    found[depth] = load_policy(repo, line[depth]).policy
-                except GateError:
-                    found[depth] = None  # unreadable there: the one before decides
-            if (policy := found[depth]) is not None:
+    @functools.cached_property
+    def _graph(self) -> tuple[list[str], Callable[[str], int | None]]:
+        return _line(self._repo, self._head)  # read only once a record made after the tag asks
+
+    def _policy(self, depth: int) -> Policy | None:
+        from gatekeeper.errors import GateError
+        from gatekeeper.policy.loading import load_policy
+
+        if depth not in self._found:
+            try:
+                self._found[depth] = load_policy(self._repo, self._graph[0][depth]).policy
+            except GateError:
+                self._found[depth] = None  # unreadable there: the one before decides
+        return self._found[depth]
+
+    def at(self, commit: str) -> Policy:
+        taken = self._graph[1](commit)
+        for depth in range(taken - 1, -1, -1) if taken is not None else ():
+            if (policy := self._policy(depth)) is not None:
                 return policy
-        return fallback
+        return self._fallback
 
-    def policy_for(commit: str) -> Policy:
-        at = line_of()[1](commit)
-        return fallback if at is None else before(at)
-
-    return policy_for
+    def back_to(self, commit: str, since: str) -> list[Policy]:
+        """The readable policies of the line from the one `commit` is judged under back to
+        where `since` joined it (newest first, each change once); [] when either is off it."""
+        taken, start = self._graph[1](commit), self._graph[1](since)
+        if taken is None or start is None or start >= taken:
+            return []
+        chain: list[Policy] = []
+        for depth in range(taken - 1, start - 1, -1):
+            policy = self._policy(depth)
+            if policy is not None and (not chain or chain[-1] is not policy):
+                chain.append(policy)
+        return chain
 
 
 def _line(repo: GitRepo, head: str) -> tuple[list[str], Callable[[str], int | None]]:
