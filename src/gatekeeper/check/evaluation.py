@@ -103,23 +103,10 @@ def _judge(
     head = _tag_and_records(repo, records, loaded, lin, info, reference=reference, now=now)  # 7
     signers = identify(repo, policy, records, lin)  # 8. who signed what
     if opts.stage == "post-release" and info is not None:  # 8'. made after the tag
-        from gatekeeper.check.tagged import shipped_paths
-        from gatekeeper.trust.later import Line, hold_to_line
+        from gatekeeper.check.tagged import after_tag
 
-        shipped = shipped_paths(repo, records, info)
-        line = Line(
-            repo, opts.line or (loaded.commit if opts.policy_ref else records.commit), policy
-        )
-        signers = hold_to_line(
-            repo,
-            line,
-            records,
-            binding=policy,
-            since=loaded.commit,
-            lin=lin,
-            signers=signers,
-            shipped=shipped,
-        )
+        line = opts.line or (loaded.commit if opts.policy_ref else records.commit)
+        signers = after_tag(repo, records, info, loaded, line=line, lin=lin, signers=signers)
     facts, gates = _request_and_gates(  # 9-12
         repo,
         records,
