@@ -473,3 +473,75 @@ def test_a_role_taken_after_the_tag_is_freed_by_its_revoke(
     clock.tick()
     reasons = _debug_post(r, tagged)
     assert reasons[0].startswith("settled"), reasons
+
+
+# -- a fourth review --------------------------------------------------------------------------
+
+
+def test_a_requester_who_takes_a_departed_person_s_name_is_still_the_requester(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """carol requested v1.0.0. After the tag mallory leaves and carol (same email) takes
+    the name `mallory`, then leadership. Following her back by the same name led to the
+    departed mallory ("not renamed"); email and key are followed first."""
+    r, clock, tagged = emergency_shipped(tmp_path, monkeypatch)
+    _edit(
+        r,
+        ('[people.mallory]\nemail = "mallory@example.com"\n', ""),
+        ("[people.carol]", "[people.mallory]"),
+        ('[roles.pm]\nmembers = ["carol"]', '[roles.pm]\nmembers = ["mallory"]'),
+        (LEADERS, '[roles.leadership]\nmembers = ["mallory"]'),
+    )
+    clock.tick()
+    _signoff(r, "mallory", "leadership", "approve", clock.now, by="carol")
+    clock.tick()
+    reasons = _debug_post(r, tagged)
+    assert not any(x.startswith("settled") for x in reasons), reasons
+
+
+def test_a_rename_in_two_steps_before_a_release_branch_merges_is_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v1.0.0 is requested, approved and tagged on a release branch. Meanwhile main renames
+    carol `carol.s`, then moves her to a new email; then main merges the release branch
+    and gives carol.s leadership. back_to starts where the tagged commit was *taken in*
+    (the merge), after both rename steps: the chain misses them."""
+    from datetime import UTC, datetime, timedelta
+
+    from conftest import FixedClock, approve_all, make_repo
+    from snippets import EMERGENCY_LEADERSHIP, OBLIGATIONS
+
+    clock = FixedClock(monkeypatch, datetime.now(UTC) - timedelta(days=5), timedelta(minutes=1))
+    clock.tick()
+    r = make_repo(tmp_path, gates=OBLIGATIONS + EMERGENCY_LEADERSHIP)
+    clock.tick()
+    r.git("checkout", "-q", "-b", "release")
+    assert r.gate("request", "v1.0.0", "--title", "one", "--risk", "major", who="carol").code == 0
+    clock.tick()
+    approve_all(r, "v1.0.0")
+    clock.tick()
+    assert r.gate("emergency", "v1.0.0", "--reason", "prod down", who="dave").code == 0
+    clock.tick()
+    res = r.gate("tag", "v1.0.0", who="dave")
+    assert res.code == 0, res.out + res.err
+    tagged = clock.now
+    clock.tick()
+    r.git("checkout", "-q", "main")
+    _edit(
+        r,
+        ("[people.carol]", '[people."carol.s"]'),
+        ('[roles.pm]\nmembers = ["carol"]', '[roles.pm]\nmembers = ["carol.s"]'),
+    )
+    clock.tick()
+    _edit(r, ('email = "carol@example.com"', 'email = "carol@new.example"'))
+    clock.tick()
+    r.git("merge", "-q", "--no-ff", "-m", "merge release", "release", env=identity("alice"))
+    clock.tick()
+    _edit(r, (LEADERS, '[roles.leadership]\nmembers = ["carol.s"]'))
+    clock.tick()
+    env = {**identity("carol"), "GIT_AUTHOR_EMAIL": "carol@new.example"}
+    _signoff(r, "carol.s", "leadership", "approve", clock.now, by="carol")
+    r.git("commit", "-q", "--amend", "--no-edit", "--reset-author", env=env)
+    clock.tick()
+    reasons = _debug_post(r, tagged)
+    assert not any(x.startswith("settled") for x in reasons), reasons

@@ -368,3 +368,48 @@ def test_a_holiday_running_into_a_weekend_names_the_end_of_both(
     monkeypatch.setattr("gatekeeper.cli.planning.datetime", At)
     shown = r.gate("freeze", "--from", "2027-02-01", "--to", "2027-03-01").out
     assert "may be tagged from 2027-02-22 Mon 08:00" in shown, shown
+
+
+# -- a fourth review --------------------------------------------------------------------------
+
+
+LONG_HOLIDAY = (
+    '[[gates]]\nid = "f"\ntype = "freeze"\ntimezone = "Asia/Shanghai"\n'
+    '[[gates.windows]]\ntitle = "holiday"\nstart = 2027-02-05T00:00:00+08:00\n'
+    "end = 2027-06-04T20:00:00+08:00\n"
+    '[[gates.windows]]\ntitle = "weekend"\nrrule = "FREQ=WEEKLY;BYDAY=FR"\n'
+    "start = 2026-01-02T18:00:00+08:00\nduration_hours = 62\n"
+)
+
+
+def test_gate_freeze_names_the_end_of_windows_that_run_past_the_listed_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A four-month holiday ends Friday 20:00 inside the weekend freeze. `gate freeze`
+    (default range: now + 90 days) chains only over the spans it lists, so the weekend
+    of June 4 is not seen: it names Friday 20:00, still frozen; check says Monday 08:00."""
+    from datetime import UTC, datetime
+
+    r = _freeze(LONG_HOLIDAY, tmp_path)
+    _, data = _earliest(r, "2027-03-10T12:00:00+08:00")
+    assert data["earliest_tag"] == "2027-06-07T08:00:00+08:00", data["earliest_tag"]
+
+    class At(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> At:  # type: ignore[override]
+            return cls(2027, 3, 1, 4, 0, tzinfo=UTC)  # +90 days: May 30
+
+    monkeypatch.setattr("gatekeeper.cli.planning.datetime", At)
+    shown = r.gate("freeze").out
+    assert "may be tagged from 2027-06-07 Mon 08:00" in shown, shown
+
+
+@pytest.mark.parametrize("count", ["COUNT=-1", "COUNT=-5"])
+def test_a_negative_count_is_refused_like_count_0(tmp_path: Path, count: str) -> None:
+    """dateutil yields nothing for COUNT<0 exactly as for COUNT=0; check_occurs only
+    special-cases `count != 0`, so the weekend freeze loads and never freezes."""
+    r = _freeze(_window(f'rrule = "FREQ=WEEKLY;BYDAY=FR;{count}", ', hours=62), tmp_path)
+    res = r.gate("check", "v1.0.0", "--at", "2027-01-01T20:00:00Z", "--format", "json")
+    if res.code != 2:  # loaded: 2027-01-01 is a Friday, 20:00 is inside the weekend
+        assert not gate_of_f(json.loads(res.out))["passed"], "fail-open"
+    assert res.code == 2 and "never occurs" in res.err, res.err

@@ -74,7 +74,10 @@ def freeze(
 
         out(dumps(calendar.json(spans, start, end)))
     else:
-        out(calendar.text(spans, start, end, now))
+        from gatekeeper.gates.calendar import free_from
+
+        free = free_from(gates, now)  # windows may run on past the listed range
+        out(calendar.text(spans, start, end, now, free.astimezone(zone) if free else None))
     return 0
 
 

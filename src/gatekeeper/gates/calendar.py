@@ -197,16 +197,18 @@ _RUN_ON = "no time within ten years is outside the freeze windows"
 
 def free_from(gates: list[FreezeGate], at: datetime) -> datetime | None:
     """The first moment from `at` that no window of `gates` covers (shown in the zone of
-    the window that ended last), or None within SEARCH. Occurrences are asked of dateutil
-    a year at a time, never once per window passed (a rule from 1970 reads its cache from
-    the start on every question)."""
+    the window that ended last), or None when ten years of occurrences (SEARCH) leave
+    none free. Occurrences are asked of dateutil a year at a time, never once per window
+    passed (a rule from 1970 reads its cache from the start on every question); a long
+    window is jumped over whole (a one-off freeze until 2099 ends in 2099)."""
     from gatekeeper.gates.recurrence import LATEST_YEAR
     from gatekeeper.instants import after
 
     moment, shown = at.astimezone(UTC), at
-    limit = after(moment, SEARCH)
-    while moment < limit and moment.year <= LATEST_YEAR:
-        end = min(after(moment, _CHUNK), limit)
+    for _ in range(SEARCH // _CHUNK + 1):
+        if moment.year > LATEST_YEAR:
+            break
+        end = after(moment, _CHUNK)
         spans = [
             (start.astimezone(UTC), until.astimezone(UTC), until)
             for gate in gates

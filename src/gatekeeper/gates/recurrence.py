@@ -72,7 +72,7 @@ def check_occurs(text: str, start: datetime, zone: ZoneInfo | None) -> None:
         if isinstance(rule, one_rule):  # its own UNTIL (a year mistyped?) or COUNT=0 ends it
             own, count = getattr(rule, "_until", None), getattr(rule, "_count", None)  # no accessor
             until = min(until, own) if own is not None else until
-            probe = rule.replace(count=None, until=until) if count != 0 else None
+            probe = rule.replace(count=None, until=until) if count is None or count > 0 else None
         first = probe.after(start, inc=True) if probe is not None else None
     except (ValueError, TypeError, IndexError, OverflowError, AttributeError) as exc:
         raise ValueError(f"rrule {text!r}: {exc or type(exc).__name__}") from None

@@ -18,19 +18,22 @@ def _covers(span: FrozenSpan, at: datetime) -> bool:
     return span.start.astimezone(UTC) <= at < span.end.astimezone(UTC)
 
 
-def text(spans: list[FrozenSpan], since: datetime, until: datetime, now: datetime) -> str:
+def text(
+    spans: list[FrozenSpan],
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    free: datetime | None = None,
+) -> str:
     """Now inside or outside a window, then one line per window, in its own zone."""
     lines = [f"freeze windows from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} {since:%Z}"]
     at = now.astimezone(UTC)  # as instants: in one zone, times compare by wall clock
     current = [s for s in spans if _covers(s, at)]
     if current:
-        free = at  # windows may run on into each other: past all of them
-        while ends := [s.end for s in spans if _covers(s, free)]:
-            free = max(ends, key=lambda end: end.astimezone(UTC))
-        lines += [
-            f"now: inside {s.title} ({s.gate}); may be tagged from {_local(free)} {free:%Z}"
-            for s in current
-        ]
+        told = (
+            f"may be tagged from {_local(free)} {free:%Z}" if free else "no time within ten years"
+        )
+        lines += [f"now: inside {s.title} ({s.gate}); {told}" for s in current]
     else:
         lines.append("now: outside every freeze window")
     if not spans:

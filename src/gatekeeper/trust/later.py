@@ -85,21 +85,24 @@ def _renamed(chain: list[Policy], person: str) -> str | None:
     the requester, or someone who acted in another role, a stranger to the rules."""
     from gatekeeper.trust.keys import parse_key
 
-    name = person
+    names = {person}
     for newer, older in itertools.pairwise(chain):
-        them = newer.people[name]
-        keys = {parse_key(k).material for k in them.keys}
-        same = [
-            other
-            for other, was in older.people.items()
-            if other == name
-            or was.email.lower() == them.email.lower()
-            or keys & {parse_key(k).material for k in was.keys}
-        ]
-        if not same:
-            return None
-        name = name if name in same else same[0]
-    return name if name != person else None
+        following = set()
+        for name in names:
+            them = newer.people[name]
+            keys = {parse_key(k).material for k in them.keys}
+            same = {  # by email or key first: a name may have been given to someone else
+                other
+                for other, was in older.people.items()
+                if was.email.lower() == them.email.lower()
+                or keys & {parse_key(k).material for k in was.keys}
+            }
+            following |= same or ({name} & set(older.people))
+        if not following:
+            return None  # new somewhere along the line
+        names = following
+    renamed = sorted(names - {person})
+    return renamed[0] if renamed else None
 
 
 class Line:
@@ -133,10 +136,22 @@ class Line:
                 return policy
         return self._fallback
 
+    def _built_on(self, since: str) -> int | None:
+        """Where `since` left the line: itself when on it, else where it forked from the
+        line before the commit that took it in (a release branch merged later took the
+        renames made on the line meanwhile in with it)."""
+        line, depth_of = self._graph
+        depth = depth_of(since)
+        if depth is None or line[depth] == since or depth == 0:
+            return depth
+        bases = self._repo.merge_bases(since, line[depth - 1])
+        depths = [d for b in bases if (d := depth_of(b)) is not None]
+        return min(depths) if depths else 0
+
     def back_to(self, commit: str, since: str) -> list[Policy]:
         """The readable policies of the line from the one `commit` is judged under back to
         where `since` joined it (newest first, each change once); [] when either is off it."""
-        taken, start = self._graph[1](commit), self._graph[1](since)
+        taken, start = self._graph[1](commit), self._built_on(since)
         if taken is None or start is None or start >= taken:
             return []
         chain: list[Policy] = []
