@@ -62,15 +62,19 @@ def identify(
         for path, c in claims_of(records).items()
     }
     signers = attribute(repo, policy, claims)
-    changed = {v.path: v for v in lin.violations}
     for path in claims:
-        if path in changed:
-            signers[path] = Signer(person=None, verified=False, problem=changed[path].reason())
-        elif path not in lin.added:
-            signers[path] = Signer(
-                person=None, verified=False, problem="not found in history (uncommitted?)"
-            )
+        if problem := lineage_problem(lin, path):
+            signers[path] = Signer(person=None, verified=False, problem=problem)
     return signers
+
+
+def lineage_problem(lin: Lineage, path: str) -> str | None:
+    """Why the record at `path` counts for nothing whoever signed it: changed since the
+    commit that added it (the last such finding), or never committed."""
+    changed = [v for v in lin.violations if v.path == path]
+    if changed:
+        return changed[-1].reason()
+    return None if path in lin.added else "not found in history (uncommitted?)"
 
 
 def attribute(repo: GitRepo, policy: Policy, claims: dict[str, Claim]) -> dict[str, Signer]:

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from gatekeeper.trust.identity import Signer, attribute, claims_of
+from gatekeeper.trust.identity import Signer, attribute, claims_of, lineage_problem
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
+    from gatekeeper.records.index import HistoryIndex
     from gatekeeper.records.lineage import Lineage
     from gatekeeper.records.reading import ReleaseRecords
     from gatekeeper.repo import GitRepo
@@ -51,22 +51,20 @@ def hold_to_line(
     for such a record), and `known` whether that day's policy names its person. `since`:
     the commit whose policy bound the release, where a rename is followed back to."""
     out = dict(signers)
-    changed = {v.path for v in lin.violations} | (set(claims_of(records)) - set(lin.added))
     for path, claim in claims_of(records).items():
         adders = lin.adders.get(path, ())
-        if path in shipped or not adders or path in changed:
+        if path in shipped or not adders or lineage_problem(lin, path):
             continue  # in the tagged commit, never committed, or changed since (records)
         problem, known = None, False
         for commit in adders:
             policy = line.at(commit)
             known = known or claim.person in policy.people
             signer = attribute(repo, policy, {path: replace(claim, adders=(commit,))})[path]
-            person = signer.person
-            chain = [policy, *line.back_to(commit, since), binding]
-            if person is not None and (was := _renamed(chain, person)):
-                signer = Signer(
-                    None, False, f"{person} is '{was}' of the release's policy, renamed since"
-                )
+            if signer.person is not None:  # the rules follow who they were when it shipped
+                chain = [policy, *line.back_to(commit, since), binding]
+                if was := _renamed(chain, signer.person):
+                    why = f"{signer.person} is '{was}' of the release's policy, renamed since"
+                    signer = Signer(None, False, why)
             if signer.person is not None:
                 out[path] = replace(signer, roles=policy.roles_of(signer.person))
                 break
@@ -115,8 +113,13 @@ class Line:
         self._found: dict[int, Policy | None] = {}
 
     @functools.cached_property
-    def _graph(self) -> tuple[list[str], Callable[[str], int | None]]:
+    def _graph(self) -> HistoryIndex:
         return _line(self._repo, self._head)  # read only once a record made after the tag asks
+
+    def _depth(self, commit: str) -> int | None:
+        """Where on the line `commit` was taken in (None: never)."""
+        found = self._graph.entry.get(commit)
+        return found[0] if found is not None else None
 
     def _policy(self, depth: int) -> Policy | None:
         from gatekeeper.errors import GateError
@@ -124,13 +127,13 @@ class Line:
 
         if depth not in self._found:
             try:
-                self._found[depth] = load_policy(self._repo, self._graph[0][depth]).policy
+                self._found[depth] = load_policy(self._repo, self._graph.line[depth]).policy
             except GateError:
                 self._found[depth] = None  # unreadable there: the one before decides
         return self._found[depth]
 
     def at(self, commit: str) -> Policy:
-        taken = self._graph[1](commit)
+        taken = self._depth(commit)
         for depth in range(taken - 1, -1, -1) if taken is not None else ():
             if (policy := self._policy(depth)) is not None:
                 return policy
@@ -140,18 +143,17 @@ class Line:
         """Where `since` left the line: itself when on it, else where it forked from the
         line before the commit that took it in (a release branch merged later took the
         renames made on the line meanwhile in with it)."""
-        line, depth_of = self._graph
-        depth = depth_of(since)
+        line, depth = self._graph.line, self._depth(since)
         if depth is None or line[depth] == since or depth == 0:
             return depth
         bases = self._repo.merge_bases(since, line[depth - 1])
-        depths = [d for b in bases if (d := depth_of(b)) is not None]
+        depths = [d for b in bases if (d := self._depth(b)) is not None]
         return min(depths) if depths else 0
 
     def back_to(self, commit: str, since: str) -> list[Policy]:
         """The readable policies of the line from the one `commit` is judged under back to
         where `since` joined it (newest first, each change once); [] when either is off it."""
-        taken, start = self._graph[1](commit), self._built_on(since)
+        taken, start = self._depth(commit), self._built_on(since)
         if taken is None or start is None or start >= taken:
             return []
         chain: list[Policy] = []
@@ -162,18 +164,18 @@ class Line:
         return chain
 
 
-def _line(repo: GitRepo, head: str) -> tuple[list[str], Callable[[str], int | None]]:
-    """`head`'s first-parent line (root first) and where on it a commit was taken in:
-    from the history index when this process has it for `head`, else from the graph alone
-    (no diffs: two `rev-list` passes, once a process)."""
+def _line(repo: GitRepo, head: str) -> HistoryIndex:
+    """`head`'s first-parent line and where on it each commit was taken in: the history
+    index when this process has it for `head`, else the graph alone (no diffs: two
+    `rev-list` passes, once a process)."""
     from gatekeeper.records.history_cache import current_index
     from gatekeeper.records.index import graph_of
 
     index = current_index(repo)
-    if index is None or index.head != head:
-        key = ("graph-of", head)
-        if key not in repo.memo:
-            repo.memo[key] = graph_of(repo, head)
-        index = repo.memo[key]
-    entry = index.entry
-    return index.line, lambda commit: entry[commit][0] if commit in entry else None
+    if index is not None and index.head == head:
+        return index
+    key = ("graph-of", head)
+    if key not in repo.memo:
+        repo.memo[key] = graph_of(repo, head)
+    graph: HistoryIndex = repo.memo[key]
+    return graph
