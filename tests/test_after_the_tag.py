@@ -16,7 +16,7 @@ import pytest
 from conftest import FixedClock, Repo, approve_all, identity, make_repo
 from snippets import EMERGENCY_LEADERSHIP, OBLIGATIONS, POST_CHECK, POST_CHECK_GATE
 from test_attack_fixes import _ssh_repo, keys
-from test_attack_policy_in_force import _next_release, _signoff_at
+from test_attack_policy_in_force import _signoff_at, obligations_at
 from verdicts import check_json, gate_of, summary
 
 __all__ = ["keys"]  # the module-scoped fixture, shared
@@ -74,12 +74,6 @@ def _leaves(r: Repo, who: str, role: str) -> None:
     r.commit(f"{who} leaves {role}", who="alice")
 
 
-def _obligations_at(r: Repo, tagged: datetime, clock: FixedClock) -> tuple[int, dict]:  # type: ignore[type-arg]
-    _next_release(r, clock)
-    at = (tagged + timedelta(days=3)).isoformat()
-    return check_json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", at)
-
-
 def test_a_retro_approval_taken_in_before_its_signer_left_keeps_settling(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,7 +84,7 @@ def test_a_retro_approval_taken_in_before_its_signer_left_keeps_settling(
     _signoff_at(r, "erin", "leadership", clock.now)
     clock.tick()
     _leaves(r, "erin", "leadership")
-    code, data = _obligations_at(r, tagged, clock)
+    code, data = obligations_at(r, tagged, clock)
     assert gate_of(data, "obligations")["passed"], summary(data)
     assert code == 0, summary(data)
 
@@ -131,7 +125,7 @@ def test_a_retro_approval_made_before_leaving_but_taken_in_after_does_not_settle
         r.git("merge", "-q", "--no-ff", "-m", "Merge main into late", "main")
         r.git("checkout", "-q", "main")
         r.git("merge", "-q", "--ff-only", "late")
-    code, data = _obligations_at(r, tagged, clock)
+    code, data = obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1
 
@@ -221,7 +215,7 @@ def test_whoever_holds_the_role_now_settles_what_it_owes(
     clock.tick()
     _signoff_at(r, "mallory", "leadership", clock.now)
     clock.tick()
-    code, data = _obligations_at(r, tagged, clock)
+    code, data = obligations_at(r, tagged, clock)
     assert gate_of(data, "obligations")["passed"], summary(data)
     assert code == 0
 
@@ -255,7 +249,7 @@ def test_losing_one_role_stops_only_what_that_role_may_publish(
     res = r.gate("attach", "v1.0.0", "launch-notice", str(r.path / "notice.md"), who="alice")
     assert res.code == 0, res.out + res.err
     clock.tick()
-    _, data = _obligations_at(r, tagged, clock)
+    _, data = obligations_at(r, tagged, clock)
     assert gate_of(data, "obligations")["passed"], summary(data)
 
 
@@ -320,7 +314,7 @@ def test_status_calls_a_refused_retro_approval_open_as_the_check_does(
     clock.tick()
     _signoff_at(r, "erin", "leadership", clock.now)  # made after she left
     clock.tick()
-    _, data = _obligations_at(r, tagged, clock)
+    _, data = obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
     status = json.loads(r.gate("status", "--format", "json").out)
     v100 = next(x for x in status["releases"] if x["release"] == "v1.0.0")
@@ -346,7 +340,7 @@ def test_a_record_landing_after_an_unreadable_policy_is_judged_by_the_last_reada
     r.commit("fix policy", who="alice")
     clock.tick()
     _leaves(r, "erin", "leadership")
-    _, data = _obligations_at(r, tagged, clock)
+    _, data = obligations_at(r, tagged, clock)
     assert gate_of(data, "obligations")["passed"], summary(data)
 
 
@@ -364,6 +358,6 @@ def test_a_role_renamed_while_a_shipped_release_owes_it_stays_owed(
     clock.tick()
     _signoff_at(r, "erin", "leadership", clock.now)
     clock.tick()
-    code, data = _obligations_at(r, tagged, clock)
+    code, data = obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1

@@ -43,6 +43,13 @@ def _release_on_branch(r: Repo, clock: FixedClock, tag: str = "v1.0.0") -> datet
     return tagged
 
 
+def obligations_at(r: Repo, tagged: datetime, clock: FixedClock) -> tuple[int, dict]:  # type: ignore[type-arg]
+    """v1.1.0 requested and approved, checked as CI would three days after `tagged`."""
+    _next_release(r, clock)
+    at = (tagged + timedelta(days=3)).isoformat()
+    return check_json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", at)
+
+
 def _next_release(r: Repo, clock: FixedClock, tag: str = "v1.1.0") -> None:
     clock.tick()
     assert r.gate("request", tag, "--title", "two", who="carol").code == 0
@@ -76,9 +83,7 @@ def test_a_merge_that_takes_a_release_in_does_not_choose_the_policy_it_is_judged
     clock.tick()
     r.write("policies/release.toml", strong)
     r.commit("restore", who="mallory")
-    _next_release(r, clock)
-    at = (tagged + timedelta(days=3)).isoformat()
-    code, data = check_json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", at)
+    code, data = obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1
 
@@ -105,9 +110,7 @@ def test_a_post_release_gate_added_before_a_release_branch_is_merged_back_is_not
     r.commit("require a perf report after each release", who="erin")
     clock.tick()
     r.git("merge", "-q", "--no-ff", "-m", "Merge branch 'rel'", "rel")
-    _next_release(r, clock)
-    at = (tagged + timedelta(days=3)).isoformat()
-    code, data = check_json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", at)
+    code, data = obligations_at(r, tagged, clock)
     assert gate_of(data, "obligations")["passed"], gate_of(data, "obligations")
     assert code == 0, summary(data)
 
@@ -146,9 +149,7 @@ def test_a_squash_merged_release_keeps_what_its_emergency_left_owed_when_the_dec
     policy = (r.path / "policies/release.toml").read_text()
     r.write("policies/release.toml", policy.replace('members = ["dave"]', 'members = ["bob"]'))
     r.commit("dave moves on from ops", who="erin")
-    _next_release(r, clock)
-    at = (tagged + timedelta(days=3)).isoformat()
-    code, data = check_json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", at)
+    code, data = obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1
 
@@ -229,9 +230,7 @@ def test_a_fast_forwarded_release_branch_does_not_bring_its_own_policy_into_the_
     clock.tick()
     r.git("checkout", "-q", "main")
     r.git("merge", "-q", "--ff-only", "rel")
-    _next_release(r, clock)
-    at = (tagged + timedelta(days=3)).isoformat()
-    code, data = check_json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", at)
+    code, data = obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1
 
@@ -295,9 +294,7 @@ def test_a_release_branch_cut_before_a_post_release_gate_was_added_still_owes_it
     assert not gate_of(post, "perf")["passed"], summary(post)
     r.git("checkout", "-q", "main")
     r.git("merge", "-q", "--no-ff", "-m", "Merge branch 'rel'", "rel")
-    _next_release(r, clock)
-    at = (tagged + timedelta(days=3)).isoformat()
-    code, data = check_json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", at)
+    code, data = obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1
 
@@ -338,9 +335,7 @@ def test_a_person_out_of_the_role_cannot_settle_an_earlier_release_s_retro_appro
         r, "check", "v1.0.0", "--stage", "post-release", "--policy-ref", "main", "--at", at
     )
     assert not gate_of(post, "retro:leadership")["passed"], summary(post)  # today's: owed
-    _next_release(r, clock)
-    at = (tagged + timedelta(days=3)).isoformat()
-    code, data = check_json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", at)
+    code, data = obligations_at(r, tagged, clock)
     assert not gate_of(data, "obligations")["passed"], summary(data)
     assert code == 1
 
@@ -380,9 +375,7 @@ def test_a_release_the_policy_it_was_built_on_cannot_name_does_not_block_every_r
     clock.tick()
     r.git("checkout", "-q", "main")
     r.git("merge", "-q", "--no-ff", "-m", "Merge branch 'rel'", "rel")
-    _next_release(r, clock)
-    at = (tagged + timedelta(days=3)).isoformat()
-    code, data = check_json(r, "check", "v1.1.0", "--policy-ref", "main", "--at", at)
+    code, data = obligations_at(r, tagged, clock)
     assert gate_of(data, "obligations")["passed"], gate_of(data, "obligations")
     assert code == 0, summary(data)
 
