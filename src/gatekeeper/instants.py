@@ -17,6 +17,15 @@ def after(moment: datetime, delta: timedelta) -> datetime:
         return LATEST
 
 
+def shifted(moment: datetime, delta: timedelta) -> datetime | None:
+    """`moment + delta`, or None when that leaves the calendar (years 1 to 9999): the
+    clock is compared with it only when there is such a time (check/clock.py)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return None
+
+
 def is_latest(moment: datetime) -> bool:
     """Whether `moment` lies in the calendar's last days, where converting it to another
     zone may leave the calendar (no zone can be asked about it)."""

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import GateResult
+from gatekeeper.instants import shifted
 from gatekeeper.policy import tagname
 
 if TYPE_CHECKING:
@@ -56,8 +57,9 @@ def _date(
     if when is None:
         return ["the tag has no tagger date; re-create it with `git tag -a` or `gate tag`"]
     problems = []
-    # Differences, never `now + SKEW`: a tag may claim any date git can write, 9999 too.
-    if when - now > SKEW:
+    # `when - SKEW`, never `now + SKEW`: a tag may claim any date git can write, 9999 too;
+    # the clock is compared, never shifted (check/clock.py).
+    if (made := shifted(when, -SKEW)) is not None and now < made:
         problems.append(f"the tag is dated {when.isoformat()}, in the future")
     if commit is not None and commit.committed_at and commit.committed_at - when > SKEW:
         problems.append(

@@ -24,13 +24,14 @@ if TYPE_CHECKING:
 def lead_time(gate: LeadTimeGate, facts: Facts) -> Verdict:
     """The request was filed at least `min_days` before the time judged (a filing dated
     after the time judged is refused as such, whatever the lead time)."""
-    from gatekeeper.instants import after
+    from gatekeeper.instants import after, shifted
     from gatekeeper.trust.rules import SKEW
 
     filed = facts.filed_at
     if filed is None:
         return Verdict(False, ("when the request was filed is unknown (no committed request)",))
-    if filed > after(facts.reference_time, SKEW):
+    # `filed - SKEW` after the time judged: the clock is compared, never shifted.
+    if (made := shifted(filed, -SKEW)) is not None and facts.reference_time < made:
         when = filed.isoformat(timespec="seconds")
         return Verdict(False, (f"the request is dated in the future ({when}): not filed yet",))
     earliest = after(filed, timedelta(days=gate.min_days))

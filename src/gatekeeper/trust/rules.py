@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from gatekeeper.instants import shifted
+
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
     from gatekeeper.trust.identity import Signer
@@ -100,7 +102,9 @@ def verify_not_requester(policy: Policy, person: str, requesters: frozenset[str]
 
 def verify_not_future(at: datetime, now: datetime) -> str | None:
     """6. A record counts only once made: not dated after the time judged."""
-    if at - now > SKEW:  # a difference, not `now + SKEW`: no date is too late to compare
+    # The clock compared with a time, never shifted (check/clock.py); `at - SKEW` rather
+    # than `now + SKEW`: no date is too late to compare.
+    if (made := shifted(at, -SKEW)) is not None and now < made:
         return f"dated {at.isoformat()}, after the time judged ({now.isoformat()})"
     return None
 
@@ -108,7 +112,8 @@ def verify_not_future(at: datetime, now: datetime) -> str | None:
 def verify_fresh(policy: Policy, at: datetime, now: datetime) -> str | None:
     """7. An approval expires `approval_ttl_days` after it was made."""
     ttl = policy.approval_ttl_days
-    if ttl is not None and now - at > timedelta(days=ttl):
+    expires = shifted(at, timedelta(days=ttl)) if ttl is not None else None
+    if expires is not None and now > expires:
         return f"expired: {(now - at).days} days old, TTL {ttl} days"
     return None
 
