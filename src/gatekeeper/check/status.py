@@ -5,12 +5,13 @@ which post-release obligations are due — the release manager's morning view.""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from gatekeeper.check.clock import Window
     from gatekeeper.check.evaluation import CheckOptions, Evaluation
     from gatekeeper.check.explain import PersonRole, Step
     from gatekeeper.check.report import GateResult, Report
@@ -115,34 +116,72 @@ def statuses(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[ReleaseStatus]:
     """The status of every release folder at HEAD, judged by `opts`' clock (default now);
-    `progress(done, total)` is told as each release is judged."""
+    `progress(done, total)` is told as each release is judged. Rows an earlier run kept
+    for the same HEAD, refs, settings and code are used while their judgement holds
+    (check/kept_status.py)."""
     from gatekeeper.check.evaluation import CheckOptions
+    from gatekeeper.check.kept_status import kept_status
     from gatekeeper.check.preconditions import refuse_shallow
     from gatekeeper.errors import InputError
-    from gatekeeper.policy.loading import policy_in_force
-    from gatekeeper.policy.tagname import is_release_tag
-    from gatekeeper.records.history_cache import shared_index
-    from gatekeeper.records.reading import read_ahead, release_tags
 
     refuse_shallow(repo)  # before any history is read, or kept
     head = repo.head()
     if head is None:
         raise InputError(f"{repo.root}: no commits yet", hint="run `gate init` and commit")
+    opts = opts or CheckOptions()
+    now = opts.now or datetime.now(UTC)
+    kept = kept_status(repo, head, opts)
+    names = kept.names if kept.names is not None else _release_names(repo, head)
+    rows = {tag: row for tag in names if (row := kept.row(tag, now)) is not None}
+    todo = [t for t in names if t not in rows]
+    judged = _judge_all(repo, head, todo, opts, now=now, progress=progress)
+    kept.save(names, {**{t: (r, kept.rows[t][0]) for t, r in rows.items()}, **judged})
+    rows.update((tag, row) for tag, (row, _) in judged.items())
+    return [rows[tag] for tag in names]
+
+
+def _release_names(repo: GitRepo, head: str) -> list[str]:
+    """The release folders at HEAD, as the policy in force there names them (folders it
+    would not call a release, `releases/lib/`, are no release rows)."""
+    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.policy.tagname import is_release_tag
+    from gatekeeper.records.reading import release_tags
+
     policy = policy_in_force(repo, head, None).policy
+    return [t for t in release_tags(repo, head, policy.releases) if is_release_tag(t, policy)]
+
+
+def _judge_all(
+    repo: GitRepo,
+    head: str,
+    names: list[str],
+    opts: CheckOptions,
+    *,
+    now: datetime,
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, tuple[ReleaseStatus, Window]]:
+    """Each release in `names` judged at `now`, with the window its row holds for."""
+    from gatekeeper.check.clock import Moment
+    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.records.history_cache import shared_index
+    from gatekeeper.records.reading import read_ahead
+
+    if not names:
+        return {}
+    releases = policy_in_force(repo, head, None).policy.releases
     tags = repo.tags()  # one for-each-ref for every release
-    # Folders the policy would not call a release (`releases/lib/`) are no release rows.
-    names = [t for t in release_tags(repo, head, policy.releases) if is_release_tag(t, policy)]
     tagged = [(info.commit, t) for t in names if (info := tags.get(t)) and info.commit]
     folders = [(head, t) for t in names] + tagged
     # One history pass for every release; while git walks, the release folders are read.
-    shared_index(repo, head, policy.releases, lambda: read_ahead(repo, policy.releases, folders))
-    base = replace(opts or CheckOptions(), records_at=head)
-    rows = []
+    shared_index(repo, head, releases, lambda: read_ahead(repo, releases, folders))
+    judged = {}
     for done, tag in enumerate(names):
         if progress:
             progress(done, len(names))
-        rows.append(_status(repo, tag, base, tags.get(tag)))
-    return rows
+        moment = Moment(now)  # a clock of its own: what this row was compared with
+        row = _status(repo, tag, replace(opts, records_at=head, now=moment), tags.get(tag))
+        judged[tag] = (row, moment.window)
+    return judged
 
 
 def _status(repo: GitRepo, tag: str, base: CheckOptions, info: TagInfo | None) -> ReleaseStatus:

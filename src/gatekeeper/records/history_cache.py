@@ -10,12 +10,19 @@ nor does CI: what decides a release there never trusts a file in `.git/`.
 
 from __future__ import annotations
 
-import json
-import os
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gatekeeper.kept import (
+    as_list,
+    as_mapping,
+    as_text,
+    as_time,
+    keeping,
+    kept_path,
+    read_kept,
+    write_kept,
+)
 from gatekeeper.records.index import FORMAT, HistoryIndex, build, extend
 
 if TYPE_CHECKING:
@@ -24,7 +31,7 @@ if TYPE_CHECKING:
     from gatekeeper.repo import Change, GitRepo
 
 _MEMO = ("history-index",)
-_PATH = ("history-path",)
+_NAME = f"history-{FORMAT}.json"
 
 
 def current_index(repo: GitRepo) -> HistoryIndex | None:
@@ -44,7 +51,7 @@ def shared_index(
         return index
     # A shallow clone's history stops at its boundary: an index of it must never be kept
     # (after `git fetch --unshallow` HEAD is the same, and it would be believed).
-    path = _path(repo) if _cache_on() and not repo.is_shallow() else None
+    path = kept_path(repo, _NAME) if keeping() and not repo.is_shallow() else None
     cached = _load(path, releases) if path else None
     read_up_to = cached.head if cached else None
     rewrites = [c for c in cached.rewrites if not repo.is_ancestor(c, head)] if cached else []
@@ -81,7 +88,7 @@ def _on_a_branch(repo: GitRepo, commit: str) -> bool:
 def kept_index(repo: GitRepo, releases: str) -> HistoryIndex | None:
     """The index from HEAD when .git/gatekeeper/ keeps one to bring up to date (never
     built from nothing here), else None."""
-    if not _cache_on() or not _path(repo).exists():
+    if not keeping() or not kept_path(repo, _NAME).exists():
         return None
     head = repo.head()
     return shared_index(repo, head, releases) if head else None
@@ -94,47 +101,24 @@ def rewrites_seen(repo: GitRepo) -> list[str]:
     return list(index.rewrites) if index else []
 
 
-def _cache_on() -> bool:
-    """Off with GATE_NO_CACHE=1, and on a CI runner (`envflags.in_ci`): a runner may keep
-    `.git/` between jobs, and a job that ran a contributor's code could have written an
-    index that hides a change from the release check that runs there next."""
-    from gatekeeper.envflags import in_ci
-
-    if os.environ.get("GATE_NO_CACHE", "") not in {"", "0"}:
-        return False
-    return not in_ci()
-
-
-def _path(repo: GitRepo) -> Path:
-    """Where the index is kept (asked of git once per process)."""
-    if _PATH not in repo.memo:
-        common = repo.run("rev-parse", "--git-common-dir").strip()
-        folder = (repo.root / common).resolve() / "gatekeeper"  # never resolved further:
-        repo.memo[_PATH] = folder / f"history-{FORMAT}.json"  # a link there is not followed
-    path: Path = repo.memo[_PATH]
-    return path
-
-
 def _load(path: Path, releases: str) -> HistoryIndex | None:
     """The cached index, or None when absent, of another format or not exactly what
     `_save` writes (a truncated, hand-edited or planted file is rebuilt, never half read)."""
-    from gatekeeper.plainfile import read_plain
-
+    data = read_kept(path)
     try:
-        data = json.loads(read_plain(path, follow=False))  # a link there is not read
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return None
         if data.get("releases") != releases:
             return None
-        index = HistoryIndex(_text(data["head"]), releases, _texts(data["line"]))
+        index = HistoryIndex(as_text(data["head"]), releases, _texts(data["line"]))
         index.rewrites = _texts(data["rewrites"])
         index.loose = set(_texts(data["loose"]))
-        index.entry = {_text(c): _depth_rank(v) for c, v in _mapping(data["entry"]).items()}
+        index.entry = {as_text(c): _depth_rank(v) for c, v in as_mapping(data["entry"]).items()}
         index.changes = {
-            _text(tag): _changes(rows) for tag, rows in _mapping(data["changes"]).items()
+            as_text(tag): _changes(rows) for tag, rows in as_mapping(data["changes"]).items()
         }
         index.unfiled = _changes(data["unfiled"])
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+    except (ValueError, KeyError, TypeError):
         return None
     return index if _consistent(index) else None
 
@@ -160,42 +144,20 @@ def _changes(rows: object) -> list[Change]:
 
     return [
         Change(
-            _text(commit),
-            _text(email),
-            _instant(when),
-            _text(status),
-            _text(path),
-            _text(blob),
+            as_text(commit),
+            as_text(email),
+            as_time(when),
+            as_text(status),
+            as_text(path),
+            as_text(blob),
             merge is True,
         )
         for commit, email, when, status, path, blob, merge in _rows(rows)
     ]
 
 
-def _instant(value: object) -> datetime:
-    """A time with its offset, as `_save` writes it (one without is no time to compare)."""
-    moment = datetime.fromisoformat(_text(value))
-    if moment.tzinfo is None:
-        raise ValueError("expected a time with its UTC offset")
-    return moment
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError("expected a string")
-    return value
-
-
 def _texts(value: object) -> list[str]:
-    if not isinstance(value, list):
-        raise TypeError("expected a list")
-    return [_text(v) for v in value]
-
-
-def _mapping(value: object) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError("expected an object")
-    return value
+    return [as_text(v) for v in as_list(value)]
 
 
 def _depth_rank(value: object) -> tuple[int, int]:
@@ -226,20 +188,7 @@ def _save(path: Path, index: HistoryIndex) -> None:
         "changes": {tag: _rows_of(changes) for tag, changes in index.changes.items()},
         "unfiled": _rows_of(index.unfiled),
     }
-    import stat
-
-    try:
-        path.parent.mkdir(exist_ok=True)
-        if not stat.S_ISDIR(path.parent.lstat().st_mode):
-            return  # a link in place of the folder: nothing is written where it points
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.unlink(missing_ok=True)  # left by a run that was killed
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        with os.fdopen(os.open(temporary, flags, 0o644), "w", encoding="utf-8") as out:
-            out.write(json.dumps(doc, separators=(",", ":")))
-        temporary.replace(path)  # replaces a link at `path` itself, never what it names
-    except OSError:
-        pass  # a read-only .git: the cache is a speed-up, never required
+    write_kept(path, doc)
 
 
 def _rows_of(changes: list[Change]) -> list[list[Any]]:

@@ -1,0 +1,99 @@
+"""Files gatekeeper keeps between runs under `.git/gatekeeper/`: speed-ups that are never
+required and never believed blindly.
+
+Nothing is kept with GATE_NO_CACHE=1, nor on a CI runner: a runner may keep `.git/`
+between jobs, and a job that ran a contributor's code could have written a file that
+hides a change from the release check that runs there next. A kept file is read without
+following links, and written to a temporary file renamed into place, so a reader never
+sees half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gatekeeper.repo import GitRepo
+
+_FOLDER = ("kept-folder",)
+
+
+def keeping() -> bool:
+    """Whether files are kept at all: off with GATE_NO_CACHE=1 and on a CI runner."""
+    from gatekeeper.envflags import in_ci
+
+    if os.environ.get("GATE_NO_CACHE", "") not in {"", "0"}:
+        return False
+    return not in_ci()
+
+
+def kept_path(repo: GitRepo, name: str) -> Path:
+    """Where the file `name` is kept (git is asked for the folder once per process)."""
+    if _FOLDER not in repo.memo:
+        common = repo.run("rev-parse", "--git-common-dir").strip()
+        repo.memo[_FOLDER] = (repo.root / common).resolve() / "gatekeeper"  # never resolved
+    folder: Path = repo.memo[_FOLDER]  # further: a link there is not followed
+    return folder / name
+
+
+def read_kept(path: Path) -> Any:
+    """The JSON kept at `path`, or None when absent, unreadable or a link."""
+    from gatekeeper.plainfile import read_plain
+
+    try:
+        return json.loads(read_plain(path, follow=False))
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def write_kept(path: Path, doc: object) -> None:
+    """`doc` as JSON at `path`, replacing what was there; nothing when `.git` is read-only
+    or its folder is a link."""
+    import stat
+
+    try:
+        path.parent.mkdir(exist_ok=True)
+        if not stat.S_ISDIR(path.parent.lstat().st_mode):
+            return  # a link in place of the folder: nothing is written where it points
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.unlink(missing_ok=True)  # left by a run that was killed
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(temporary, flags, 0o644), "w", encoding="utf-8") as out:
+            out.write(json.dumps(doc, separators=(",", ":")))
+        temporary.replace(path)  # replaces a link at `path` itself, never what it names
+    except OSError:
+        pass  # a read-only .git: what is kept is a speed-up, never required
+
+
+# The shapes a kept file is read back in: anything else raises TypeError, and the file
+# is not believed.
+
+
+def as_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def as_list(value: object) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def as_mapping(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("expected an object")
+    return value
+
+
+def as_time(value: object) -> datetime:
+    """A time with its UTC offset (one without is no instant to compare)."""
+    moment = datetime.fromisoformat(as_text(value))
+    if moment.utcoffset() is None:
+        raise ValueError("expected a time with its UTC offset")
+    return moment
