@@ -76,19 +76,26 @@ def test_a_kept_row_is_used_until_its_obligation_falls_due(
 ) -> None:
     r = make_repo(tmp_path, gates=POST_CHECK)
     due = _tagged(r) + timedelta(hours=24)
+    assert r.gate("request", "v1.1.0", "--title", "Second").code == 0
     first = _status(r, "--format", "json", "--at", (due - timedelta(hours=23)).isoformat())
     assert _row(first)["obligations"][0]["pending"] is True
     assert _kept(r).is_file()
     _mark(r)
+    _mark(r, "v1.1.0")
     # Up to the last microsecond before it is due the kept row holds, and is used ...
     just_before = (due - timedelta(microseconds=1)).isoformat()
     assert _row(_status(r, "--format", "json", "--at", just_before))["title"] == "KEPT"
     # ... from the moment it is due, it is judged again: overdue, whatever was kept.
     for at in (due, due + timedelta(seconds=1), due + timedelta(days=400)):
         shown = _status(r, "--format", "json", "--at", at.isoformat())
-        assert shown == _fresh(r, monkeypatch, "--format", "json", "--at", at.isoformat())
+        fresh = _fresh(r, monkeypatch, "--format", "json", "--at", at.isoformat())
+        assert json.loads(shown)["releases"][0] == json.loads(fresh)["releases"][0]
         assert _row(shown)["obligations"][0]["overdue"] is True
         assert _row(shown)["title"] == "First"
+        # Each row has its own window: v1.1.0's judgement compared with nothing due.
+        _mark(r, "v1.1.0")
+        again = _status(r, "--format", "json", "--at", at.isoformat())
+        assert json.loads(again)["releases"][1]["title"] == "KEPT"
 
 
 def test_a_sign_off_dated_ahead_counts_once_its_time_comes(

@@ -135,7 +135,8 @@ def statuses(
     rows = {tag: row for tag in names if (row := kept.row(tag, now)) is not None}
     todo = [t for t in names if t not in rows]
     judged = _judge_all(repo, head, todo, opts, now=now, progress=progress)
-    kept.save(names, {**{t: (r, kept.rows[t][0]) for t, r in rows.items()}, **judged})
+    if judged or kept.names is None:  # else the file already holds every row
+        kept.save(names, {**{t: (r, kept.rows[t][0]) for t, r in rows.items()}, **judged})
     rows.update((tag, row) for tag, (row, _) in judged.items())
     return [rows[tag] for tag in names]
 
