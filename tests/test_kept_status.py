@@ -1,7 +1,7 @@
 """`gate status` kept between runs (check/kept_status.py): a kept row is used only while
 what it was judged from is the same (HEAD, every ref, git's settings, the environment,
 gatekeeper's code) and the clock answers every comparison its judgement made the same
-way (check/clock.py). Outputs with and without the kept file are byte-identical.
+way (gatekeeper/clock.py). Outputs with and without the kept file are byte-identical.
 
 Where a test needs to know that a kept row *was* used, it marks the row's title in the
 file (the key left as it is): the mark shows only while the row holds."""
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from conftest import Repo, approve_all, make_repo
-from gatekeeper.check.clock import Moment, Window
+from conftest import Repo, approve_all, identity, make_repo
+from gatekeeper.clock import Moment, Window
 
 POST_CHECK = (
     '[[gates]]\nid = "post-check"\ntype = "evidence"\nkind = "post-check"\n'
@@ -246,3 +247,121 @@ def test_the_clock_narrows_its_window_on_comparisons_and_is_read_by_any_other_us
         assert used.window.read and not used.window.holds(t)
     with pytest.raises(TypeError):
         Moment(t) < datetime(2026, 1, 1)  # noqa: B015 - as a datetime refuses it
+
+
+DBA = (
+    '[[gates]]\nid = "dba"\ntype = "approval"\nroles = ["ops"]\n'
+    'when = { paths = ["migrations/**"] }\n'
+)
+
+
+def _by_hand(r: Repo, tag: str, when: datetime, signers: dict[str, str]) -> None:
+    """A request and approvals written and committed by hand, every claim dated `when`."""
+    candidate = r.git("rev-parse", "HEAD").strip()
+    stamp = when.isoformat()
+    dated = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+    request = (
+        f'schema = 1\nrelease = "{tag}"\ntitle = "{tag}"\nkind = "release"\nrisk = "normal"\n'
+        f'component = ""\ncandidate = "{candidate}"\nsummary = ""\nrollback_plan = ""\n'
+        f'requester = "carol"\nrequested_at = {stamp}\nrevision = 1\n'
+    )
+    r.write(f"releases/{tag}/request.toml", request)
+    r.git("add", "-A")
+    r.git("commit", "-q", "-m", f"request {tag}", env={**identity("carol"), **dated})
+    digest = hashlib.sha256(request.encode()).hexdigest()
+    for who, role in signers.items():
+        r.write(
+            f"releases/{tag}/approvals/{who}-{role}.toml",
+            f'schema = 1\nrelease = "{tag}"\nrole = "{role}"\ndecision = "approve"\n'
+            f'person = "{who}"\ncandidate = "{candidate}"\nrequest_sha256 = "{digest}"\n'
+            f'at = {stamp}\ncomment = ""\n',
+        )
+        r.git("add", "-A")
+        r.git("commit", "-q", "-m", f"{who} approves", env={**identity(who), **dated})
+
+
+def test_the_previous_release_is_judged_at_the_time_status_judges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether v1.0.0 was a release (so v1.1.0, changing no migration, needs no DBA) was
+    judged at the machine's clock whatever `--at` said, which the kept row's window never
+    saw (found by review). v1.0.0's tag is dated a day ahead: before then it is no release."""
+    r = make_repo(tmp_path, gates=DBA)
+    wall = datetime.now(UTC).replace(microsecond=0)
+    _by_hand(
+        r, "v1.0.0", wall - timedelta(minutes=1), {"alice": "product", "bob": "rnd", "dave": "ops"}
+    )
+    tagged = wall + timedelta(days=1)
+    r.git("tag", "-a", "v1.0.0", "-m", "first", env={"GIT_COMMITTER_DATE": tagged.isoformat()})
+    r.write("app.py", "print('v1.1')\n")
+    r.commit("code only")
+    assert r.gate("request", "v1.1.0", "--title", "code only", who="carol").code == 0
+    approve_all(r, "v1.1.0")
+    stages = []
+    for at in (wall + timedelta(hours=1), tagged + timedelta(hours=1), wall + timedelta(hours=2)):
+        args = ("--format", "json", "--at", at.isoformat())
+        shown = _status(r, *args)
+        assert shown == _fresh(r, monkeypatch, *args), at
+        stages.append(json.loads(shown)["releases"][1]["stage"])
+    assert stages == ["requested", "approved", "requested"]
+
+
+def test_a_row_whose_signature_ssh_keygen_judged_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ssh-keygen judges a key's valid-before at the machine's clock (found by review: the
+    kept row went on counting an approval after the key expired); a row it verified for
+    holds at its one moment and is judged on every run."""
+    keys = {}
+    for who in ("alice", "bob", "dave"):
+        path = tmp_path / who
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f", str(path)], check=True
+        )
+        keys[who] = path
+    r = make_repo(tmp_path)
+    policy = (r.path / "policies/release.toml").read_text()
+    policy = policy.replace('signatures = "none"', 'signatures = "ssh"')
+    for who, path in keys.items():
+        pub = path.with_name(who + ".pub").read_text().strip()
+        line = f"'valid-before=\"20990101Z\" {pub}'" if who == "alice" else f'"{pub}"'
+        policy = policy.replace(
+            f'email = "{who}@example.com"\n', f'email = "{who}@example.com"\nkeys = [{line}]\n'
+        )
+    r.write("policies/release.toml", policy)
+    r.commit("ssh policy")
+    assert r.gate("request", "v1.0.0", "--title", "t", "--key", str(keys["dave"])).code == 0
+    for who, role in (("alice", "product"), ("bob", "rnd")):
+        res = r.gate("approve", "v1.0.0", "--role", role, "--key", str(keys[who]), who=who)
+        assert res.code == 0, res.err
+    assert _status(r) == _fresh(r, monkeypatch)
+    assert "approved" in _status(r)
+    assert json.loads(_kept(r).read_text())["rows"] == {}
+
+
+def test_a_branch_switched_while_status_runs_lends_no_row_to_the_branch_it_started_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Status keyed main's HEAD, then judged an untagged release at HEAD read again: after a
+    `git switch` meanwhile (an editor running status as its user switches), main showed
+    feature's rows (found by review). Every release is now judged at the HEAD keyed."""
+    import gatekeeper.check.status as status_module
+
+    r = make_repo(tmp_path)
+    assert r.gate("request", "v1.0.0", "--title", "First").code == 0
+    r.git("switch", "-q", "-c", "feature")
+    approve_all(r)  # approved on feature only
+    r.git("switch", "-q", "main")
+    expected = _fresh(r, monkeypatch)
+    assert "requested" in expected
+    judge = status_module._judge_all
+
+    def switched(*args: Any, **kwargs: Any) -> Any:
+        r.git("switch", "-q", "feature")  # what a concurrent `git switch` does
+        return judge(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(status_module, "_judge_all", switched)
+        assert _status(r) == expected  # what main holds, though feature is checked out
+    r.git("switch", "-q", "main")
+    assert _status(r) == expected

@@ -19,7 +19,7 @@ def after(moment: datetime, delta: timedelta) -> datetime:
 
 def shifted(moment: datetime, delta: timedelta) -> datetime | None:
     """`moment + delta`, or None when that leaves the calendar (years 1 to 9999): the
-    clock is compared with it only when there is such a time (check/clock.py)."""
+    clock is compared with it only when there is such a time (gatekeeper/clock.py)."""
     try:
         return moment + delta
     except OverflowError:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from gatekeeper.models.gates import GateBase
     from gatekeeper.models.policy import Policy
     from gatekeeper.models.records import Request
@@ -44,7 +46,12 @@ def uses_paths(policy: Policy) -> bool:
 
 
 def changed_since(
-    repo: GitRepo, policy: Policy, records: ReleaseRecords, policy_ref: str | None = None
+    repo: GitRepo,
+    policy: Policy,
+    records: ReleaseRecords,
+    policy_ref: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> tuple[str, ...] | None:
     """Paths the candidate changes since the previous release of the same component (the
     same `component/` prefix): the newest release tag that is its ancestor and passes its
@@ -60,20 +67,25 @@ def changed_since(
         same = name.rpartition("/")[0] == prefix and name != records.tag
         if not (same and info.commit and is_release_tag(name, policy)):
             continue
-        if released(repo, name, info, policy_ref):
+        if released(repo, name, info, policy_ref, now=now):
             return tuple(repo.changed_paths(info.commit, request.candidate))
     return None
 
 
-def released(repo: GitRepo, tag: str, info: TagInfo, policy_ref: str | None) -> bool:
-    """Whether `tag` was a release: its check at the tag passes, with every path-limited
-    gate applying. Any release-shaped tag anyone pushed (a decoy on the candidate itself)
-    is not; nor is one that passed only by skipping a path-limited gate, so no chain of
-    earlier releases is followed, and an older release is compared against instead."""
+def released(
+    repo: GitRepo, tag: str, info: TagInfo, policy_ref: str | None, *, now: datetime | None
+) -> bool:
+    """Whether `tag` was a release: its check at the tag passes, judged at the time the
+    asking release is judged (`now`; `--at` too), with every path-limited gate applying.
+    Any release-shaped tag anyone pushed (a decoy on the candidate itself) is not; nor is
+    one that passed only by skipping a path-limited gate, so no chain of earlier releases
+    is followed, and an older release is compared against instead."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
-    opts = CheckOptions(tag_info=info, policy_ref=policy_ref, obligations=False, previous=False)
+    opts = CheckOptions(
+        tag_info=info, policy_ref=policy_ref, now=now, obligations=False, previous=False
+    )
     try:
         return evaluate(repo, tag, opts).report.passed
     except GateError:

@@ -58,7 +58,7 @@ def _date(
         return ["the tag has no tagger date; re-create it with `git tag -a` or `gate tag`"]
     problems = []
     # `when - SKEW`, never `now + SKEW`: a tag may claim any date git can write, 9999 too;
-    # the clock is compared, never shifted (check/clock.py).
+    # the clock is compared, never shifted (gatekeeper/clock.py).
     if (made := shifted(when, -SKEW)) is not None and now < made:
         problems.append(f"the tag is dated {when.isoformat()}, in the future")
     if commit is not None and commit.committed_at and commit.committed_at - when > SKEW:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.preconditions import refuse_shallow, report_warnings
@@ -31,7 +31,9 @@ class CheckOptions:
     now: datetime | None = None  # the clock (tests and `--at DATE` set it)
     at: str | None = None  # "now" | "tag": what TTLs and ages are judged against
     tag_info: TagInfo | None = None  # already read (the audit reads every tag in one call)
-    records_at: str | None = None  # post-release: read the records here, not at HEAD
+    # post-release: read the records here, not at HEAD; before the tag, where earlier
+    # releases' records are read (status: the HEAD it started from, never read again)
+    records_at: str | None = None
     obligations: bool = True  # False: earlier releases are not looked at (no recursion)
     # False: every path-limited gate applies; no previous release is looked for (no recursion)
     previous: bool = True
@@ -59,11 +61,12 @@ def check_release(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> 
 def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evaluation:
     """The report and the facts behind it, as a numbered checklist."""
     from gatekeeper.check.unreadable import listed, unreadable
+    from gatekeeper.clock import wall_clock
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.records.reading import read_release
 
     opts = opts or CheckOptions()
-    now = opts.now or datetime.now(UTC)
+    now = opts.now or wall_clock()
     tagname.check_syntax(tag)  # 1. nothing hostile reaches git
     refuse_shallow(repo)  # 2. history is the evidence
     info = (opts.tag_info or repo.tag(tag)) if opts.rev is None else None
@@ -118,7 +121,7 @@ def _judge(
         now=now,
         info=info,
         opts=opts,
-        trusted=loaded.commit if opts.policy_ref else None,
+        trusted=loaded.commit if opts.policy_ref else opts.records_at,
     )
     if opts.stage == "post-release" and facts is not None and info is not None:
         from gatekeeper.check.retro import retro_gates
@@ -184,7 +187,7 @@ def _request_and_gates(
         requesters=chain.requesters | _committers(policy, lin, records),
         filed_at=chain.filed_at,
         revisions=chain.digests,
-        changed_since=changed_since(repo, policy, records, opts.policy_ref)
+        changed_since=changed_since(repo, policy, records, opts.policy_ref, now=now)
         if opts.previous and uses_paths(policy)
         else None,
         overdue=overdue_elsewhere(repo, policy, records.tag, reference, trusted)

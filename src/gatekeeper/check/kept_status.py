@@ -3,7 +3,7 @@
 A row is judged from the repository at HEAD (every ref, object and git setting it may
 read), gatekeeper's own code and what it runs on, a few environment variables and the
 clock. The first four are the key: when any differs, nothing kept is used. The clock is
-each row's window (check/clock.py): a row is used again only at a time that answers
+each row's window (gatekeeper/clock.py): a row is used again only at a time that answers
 every comparison its judgement made the same way, and a row whose judgement read the
 clock otherwise (a reason that quotes the time, a freeze looked up in a zone) is judged
 again on every run. So a kept row is what the check would judge again, never a verdict
@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.check.clock import Window
+from gatekeeper.clock import Window
 from gatekeeper.kept import as_list, as_mapping, as_text, as_time
 
 if TYPE_CHECKING:
@@ -43,6 +43,9 @@ class KeptStatus:
 
     path: Path | None
     key: str
+    repo: GitRepo
+    head: str
+    opts: CheckOptions
     names: list[str] | None = None  # the release rows at HEAD, in order
     rows: dict[str, tuple[Window, dict[str, Any]]] = field(default_factory=dict)
 
@@ -60,8 +63,8 @@ class KeptStatus:
         """Keep every row whose judgement holds beyond its own moment."""
         from gatekeeper.kept import write_kept
 
-        if self.path is None:
-            return
+        if self.path is None or _key(self.repo, self.head, self.opts) != self.key:
+            return  # a ref or setting changed while judging: what was judged is not keyed
         rows = {tag: [_window_doc(w), _doc(row)] for tag, (row, w) in judged.items()}
         held = {tag: doc for tag, doc in rows.items() if not judged[tag][1].read}
         write_kept(self.path, {"format": FORMAT, "key": self.key, "names": names, "rows": held})
@@ -73,11 +76,11 @@ def kept_status(repo: GitRepo, head: str, opts: CheckOptions) -> KeptStatus:
     from gatekeeper.kept import keeping, kept_path, read_kept
 
     if not keeping():
-        return KeptStatus(None, "")
+        return KeptStatus(None, "", repo, head, opts)
     key = _key(repo, head, opts)
     path = kept_path(repo, _NAME)
     doc = read_kept(path)
-    empty = KeptStatus(path, key)
+    empty = KeptStatus(path, key, repo, head, opts)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("key") != key:
         return empty
     try:
@@ -88,7 +91,7 @@ def kept_status(repo: GitRepo, head: str, opts: CheckOptions) -> KeptStatus:
         }
     except (KeyError, IndexError, TypeError, ValueError):
         return empty
-    return KeptStatus(path, key, names, rows)
+    return KeptStatus(path, key, repo, head, opts, names, rows)
 
 
 def _key(repo: GitRepo, head: str, opts: CheckOptions) -> str:

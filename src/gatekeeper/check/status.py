@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from gatekeeper.check.clock import Window
     from gatekeeper.check.evaluation import CheckOptions, Evaluation
     from gatekeeper.check.explain import PersonRole, Step
     from gatekeeper.check.report import GateResult, Report
+    from gatekeeper.clock import Window
     from gatekeeper.repo import GitRepo, TagInfo
     from gatekeeper.trust.facts import Facts
 
@@ -162,7 +162,7 @@ def _judge_all(
     progress: Callable[[int, int], None] | None,
 ) -> dict[str, tuple[ReleaseStatus, Window]]:
     """Each release in `names` judged at `now`, with the window its row holds for."""
-    from gatekeeper.check.clock import Moment
+    from gatekeeper.clock import Moment, judging
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.records.history_cache import shared_index
     from gatekeeper.records.reading import read_ahead
@@ -180,7 +180,12 @@ def _judge_all(
         if progress:
             progress(done, len(names))
         moment = Moment(now)  # a clock of its own: what this row was compared with
-        row = _status(repo, tag, replace(opts, records_at=head, now=moment), tags.get(tag))
+        info = tags.get(tag)
+        # Judged at the HEAD the run started from (an untagged release as `--rev HEAD`),
+        # never HEAD read again: a branch switched meanwhile must not mix in its rows.
+        at = replace(opts, records_at=head, now=moment, rev=None if info else head)
+        with judging(moment.window):
+            row = _status(repo, tag, at, info)
         judged[tag] = (row, moment.window)
     return judged
 

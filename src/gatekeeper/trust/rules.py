@@ -102,7 +102,7 @@ def verify_not_requester(policy: Policy, person: str, requesters: frozenset[str]
 
 def verify_not_future(at: datetime, now: datetime) -> str | None:
     """6. A record counts only once made: not dated after the time judged."""
-    # The clock compared with a time, never shifted (check/clock.py); `at - SKEW` rather
+    # The clock compared with a time, never shifted (gatekeeper/clock.py); `at - SKEW` rather
     # than `now + SKEW`: no date is too late to compare.
     if (made := shifted(at, -SKEW)) is not None and now < made:
         return f"dated {at.isoformat()}, after the time judged ({now.isoformat()})"

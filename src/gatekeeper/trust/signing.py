@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gatekeeper.clock import wall_clock
 from gatekeeper.errors import IdentityError
 from gatekeeper.trust.keys import PublicKey, key_material, parse_key
 
@@ -207,6 +208,7 @@ class Verifier:
         with suppress(sshsig.Undecided):  # in-process where it is exact, else ssh-keygen
             return sshsig.find_principal(signature, self._lines())
         sig = self._write_sig(signature)
+        wall_clock()  # ssh-keygen judges a key's valid-after/valid-before at its own now
         found = _run_keygen(["-Y", "find-principals", "-f", str(self._allowed), "-s", str(sig)])
         names = found.stdout.decode("utf-8", "replace").split()
         return names[0] if found.returncode == 0 and names else None
@@ -218,6 +220,7 @@ class Verifier:
         with suppress(sshsig.Undecided):  # in-process where it is exact, else ssh-keygen
             return sshsig.verify(data, signature, self._namespace, lines)
         sig = self._write_sig(signature)
+        wall_clock()  # as above: the judgement holds at this moment only
         args = ["-Y", "verify", "-f", str(self._allowed), "-I", person, "-n", self._namespace]
         return _run_keygen([*args, "-s", str(sig)], data).returncode == 0
 

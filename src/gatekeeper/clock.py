@@ -18,12 +18,14 @@ fresh statuses on either side of every boundary it sets up.
 from __future__ import annotations
 
 import operator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 _TICK = timedelta(microseconds=1)
 
@@ -52,10 +54,34 @@ class Window:
             self.since = point if self.since is None else max(self.since, point)
 
 
-def _after(moment: datetime) -> datetime | None:
-    """The next microsecond, or None past the calendar's end."""
+_JUDGING: ContextVar[Window | None] = ContextVar("judging", default=None)
+
+
+@contextmanager
+def judging(window: Window) -> Iterator[None]:
+    """While a judgement is made: what reads the machine's clock marks `window` read."""
+    token = _JUDGING.set(window)
     try:
-        return moment + _TICK
+        yield
+    finally:
+        _JUDGING.reset(token)
+
+
+def wall_clock() -> datetime:
+    """The machine's time now, for what has no time judged to go by (a check given no
+    clock, ssh-keygen judging a key's validity): the judgement being made, if any,
+    holds at this moment only."""
+    window = _JUDGING.get()
+    if window is not None:
+        window.read = True
+    return datetime.now(UTC)
+
+
+def _after(moment: datetime) -> datetime | None:
+    """The next microsecond as an instant (in UTC: a zone's wall clock may repeat or skip
+    an hour), or None past the calendar's end."""
+    try:
+        return moment.astimezone(UTC) + _TICK
     except OverflowError:
         return None
 
