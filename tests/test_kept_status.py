@@ -200,6 +200,10 @@ def test_a_kept_file_that_is_not_what_gate_writes_is_not_believed(
         raw = planted if isinstance(planted, bytes) else json.dumps(planted).encode()
         _kept(r).write_bytes(raw)
         assert _status(r, "--format", "json") == expected, planted
+    _kept(r).unlink()
+    with _kept(r).open("wb") as huge:  # 2 GB, sparse: never read
+        huge.truncate(2 << 30)
+    assert _status(r, "--format", "json") == expected
 
 
 def test_nothing_is_kept_on_ci_or_when_asked(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
 _FOLDER = ("kept-folder",)
+_LIMIT = 1 << 30  # the history index of 5,000 releases is 15 MB
 
 
 def keeping() -> bool:
@@ -41,11 +42,15 @@ def kept_path(repo: GitRepo, name: str) -> Path:
 
 
 def read_kept(path: Path) -> Any:
-    """The JSON kept at `path`, or None when absent, unreadable or a link."""
+    """The JSON kept at `path`, or None when absent, unreadable, a link or bigger than
+    anything gate writes (a planted 2 GB file is not read)."""
     from gatekeeper.plainfile import read_plain
 
     try:
-        return json.loads(read_plain(path, follow=False))
+        if path.lstat().st_size > _LIMIT:
+            return None
+        data = read_plain(path, _LIMIT, follow=False)
+        return json.loads(data) if len(data) <= _LIMIT else None
     except (OSError, ValueError, RecursionError):
         return None
 
