@@ -369,3 +369,35 @@ def test_a_branch_switched_while_status_runs_lends_no_row_to_the_branch_it_start
         assert _status(r) == expected  # what main holds, though feature is checked out
     r.git("switch", "-q", "main")
     assert _status(r) == expected
+
+
+def test_a_tag_naming_a_tree_is_judged_at_head_read_again_while_status_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release tag naming a tree (no commit) has no revision of its own: it was judged at
+    HEAD read again, not the HEAD keyed, so a `git switch` during the run still lent
+    feature's row to main (found by the second review)."""
+    import gatekeeper.check.status as status_module
+
+    r = make_repo(tmp_path)
+    assert r.gate("request", "v1.0.0", "--title", "First").code == 0
+    approve_all(r)
+    tree = r.git("rev-parse", "HEAD^{tree}")
+    r.git("tag", "-a", "v1.0.0", "-m", "odd", tree)
+    r.git("branch", "feature")  # feature: the candidate and its sign-offs, nothing else
+    r.write("app.py", "print('changed after sign-off')\n")
+    r.commit("main moves on")
+    expected = _fresh(r, monkeypatch)
+    assert "stale: changed since the candidate was signed off: app.py" in expected
+    judge = status_module._judge_all
+
+    def switched(*args: Any, **kwargs: Any) -> Any:
+        r.git("switch", "-q", "feature")  # a concurrent `git switch`
+        return judge(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(status_module, "_judge_all", switched)
+        _status(r)  # keys main's HEAD, judges the tree tag at feature's
+    r.git("switch", "-q", "main")
+    assert _fresh(r, monkeypatch) == expected
+    assert _status(r) == expected

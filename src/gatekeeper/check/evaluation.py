@@ -32,7 +32,8 @@ class CheckOptions:
     at: str | None = None  # "now" | "tag": what TTLs and ages are judged against
     tag_info: TagInfo | None = None  # already read (the audit reads every tag in one call)
     # post-release: read the records here, not at HEAD; before the tag, where earlier
-    # releases' records are read (status: the HEAD it started from, never read again)
+    # releases' records are read; for a tag naming no commit, the revision judged (status:
+    # the HEAD it started from, never HEAD read again)
     records_at: str | None = None
     obligations: bool = True  # False: earlier releases are not looked at (no recursion)
     # False: every path-limited gate applies; no previous release is looked for (no recursion)
@@ -70,7 +71,7 @@ def evaluate(repo: GitRepo, tag: str, opts: CheckOptions | None = None) -> Evalu
     tagname.check_syntax(tag)  # 1. nothing hostile reaches git
     refuse_shallow(repo)  # 2. history is the evidence
     info = (opts.tag_info or repo.tag(tag)) if opts.rev is None else None
-    revision = _revision(repo, info, opts.rev)  # 3. what is being released
+    revision = _revision(repo, info, opts.rev or opts.records_at)  # 3. what is released
     loaded = policy_in_force(repo, revision, opts.policy_ref)  # 4. the trusted policy
     tagname.check_policy(tag, loaded.policy)
     # 5. the records, from objects; post-release records are committed after the tag
@@ -257,7 +258,8 @@ def _committers(policy: Policy, lin: Lineage, records: ReleaseRecords) -> frozen
 
 
 def _revision(repo: GitRepo, info: TagInfo | None, rev: str | None) -> str:
-    """The commit being released: the tag's, `--rev`, or HEAD."""
+    """The commit being released: the tag's, `--rev` (or where the records are read: a
+    tag that names no commit), or HEAD."""
     if info is not None and info.commit is not None:
         return info.commit
     return repo.resolve_commit(rev or "HEAD", "--rev")

@@ -63,7 +63,9 @@ class KeptStatus:
         """Keep every row whose judgement holds beyond its own moment."""
         from gatekeeper.kept import write_kept
 
-        if self.path is None or _key(self.repo, self.head, self.opts) != self.key:
+        if self.path is None or self.repo.head() != self.head:
+            return  # HEAD moved while judging (a branch switched): nothing is kept
+        if _key(self.repo, self.head, self.opts) != self.key:
             return  # a ref or setting changed while judging: what was judged is not keyed
         rows = {tag: [_window_doc(w), _doc(row)] for tag, (row, w) in judged.items()}
         held = {tag: doc for tag, doc in rows.items() if not judged[tag][1].read}

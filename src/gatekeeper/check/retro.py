@@ -46,7 +46,7 @@ def waived_at_tag(
     are not looked at here (that would recurse through `obligations`)."""
     from gatekeeper.check.evaluation import evaluate
 
-    at = replace(opts, stage="pre-tag", tag_info=info, at=None, records_at=None, obligations=False)
+    at = replace(opts, stage="pre-tag", tag_info=info, at=None, obligations=False)
     if declared is not None and info.tagged_at is not None and declared > info.tagged_at:
         now = opts.now or declared
         at = replace(at, at="now", now=min(declared, now))
