@@ -235,7 +235,8 @@ OBLIGATIONS = POST_CHECK.replace('scope = "all"', 'scope = "component"')
 def test_an_overdue_obligation_blocks_the_next_release_of_its_component(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    r = make_repo(tmp_path, gates=OBLIGATIONS)
+    # Components are declared: a prefix that names none is the product's (one scope).
+    r = make_repo(tmp_path, extra='components = ["billing", "web"]', gates=OBLIGATIONS)
     policy = (r.path / "policies/release.toml").read_text()
     r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
     r.commit("component tags")

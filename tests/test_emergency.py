@@ -34,7 +34,8 @@ retro_hours = 48
 
 
 def _repo(tmp_path: Path) -> Repo:
-    r = make_repo(tmp_path, gates=GATES)
+    # Declared components: a prefix that names none is the product's (one obligations scope).
+    r = make_repo(tmp_path, extra='components = ["billing", "web"]', gates=GATES)
     policy = (r.path / "policies/release.toml").read_text()
     r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
     r.commit("component tags")

@@ -20,7 +20,6 @@ def not_applicable(
 ) -> str | None:
     """Why `gate` does not apply to this request at this stage, or None when it does.
     `changed`: paths changed since the previous release (None: there is none)."""
-    import fnmatch
 
     if gate.stage != stage:
         return f"{gate.stage} gate; checked with --stage {gate.stage}"
@@ -35,9 +34,45 @@ def not_applicable(
     paths = when.paths
     if paths is None or changed is None:  # no previous release: it applies
         return None
-    if any(fnmatch.fnmatchcase(path, glob) for path in changed for glob in paths):
+    if any(matches(path, glob) for path in changed for glob in paths):
         return None
     return f"not required: nothing matching {', '.join(paths)} changed since the previous release"
+
+
+def matches(path: str, glob: str) -> bool:
+    """Whether a changed path falls under a `when.paths` glob, read widely, since a gate
+    left out is the failure that matters: fnmatch (`*` crosses `/`) in any case; a folder's
+    own entry (a submodule `migrations` under `migrations/**`); `**/` also as no folder at
+    all, as gitignore and CODEOWNERS read it (`migrations/**/*.sql` holds
+    `migrations/001.sql`); and a tree git would not write holds every path."""
+    import fnmatch
+
+    from gatekeeper.repo.treediff import MALFORMED
+
+    if path.endswith(MALFORMED):
+        return True
+    names = {path, path + "/"}
+    names |= {name.lower() for name in names}
+    globs = _zero_folders(glob)
+    globs |= {g.lower() for g in globs}
+    return any(fnmatch.fnmatchcase(name, g) for name in names for g in globs)
+
+
+def _zero_folders(glob: str) -> set[str]:
+    """`glob` with each `**/` kept or dropped (every combination; past six of them, all
+    kept or all dropped, so a policy cannot make this take forever)."""
+    if glob.count("**/") > 6:
+        return {glob, glob.replace("**/", "")}
+    out = {glob}
+    while True:
+        more = {g[:i] + g[i + 3 :] for g in out for i in _at(g, "**/")} - out
+        if not more:
+            return out
+        out |= more
+
+
+def _at(text: str, part: str) -> list[int]:
+    return [i for i in range(len(text)) if text.startswith(part, i)]
 
 
 def uses_paths(policy: Policy) -> bool:
@@ -53,23 +88,54 @@ def changed_since(
     *,
     now: datetime | None = None,
 ) -> tuple[str, ...] | None:
-    """Paths the candidate changes since the previous release of the same component (the
-    same `component/` prefix): the newest release tag that is its ancestor and passes its
-    own check; None when there is none."""
-    from gatekeeper.policy.tagname import is_release_tag
+    """Paths changed since the previous releases of the same component: every earlier
+    release tag of it in the candidate's history that passes its own check and is in the
+    history of no other such release (a release from a maintenance branch merged forward
+    is one of them, whatever the tags' dates say), and every path a commit since any of
+    them touched (a change a gate approved and a later commit reverted is a change). None
+    when there is none."""
+    from gatekeeper.policy.tagname import component_of, is_release_tag
 
     request = records.request
     if request is None:
         return None
-    prefix = records.tag.rpartition("/")[0]
-    for info in repo.tags_merged_into(request.candidate):
-        name = info.ref.removeprefix("refs/tags/")
-        same = name.rpartition("/")[0] == prefix and name != records.tag
-        if not (same and info.commit and is_release_tag(name, policy)):
-            continue
-        if released(repo, name, info, policy_ref, now=now):
-            return tuple(repo.changed_paths(info.commit, request.candidate))
-    return None
+    mine = {component_of(records.tag, policy), request.component}
+    tags = [
+        info
+        for info in repo.tags_merged_into(request.candidate)
+        if info.commit
+        and (name := info.ref.removeprefix("refs/tags/")) != records.tag
+        and is_release_tag(name, policy)
+        and component_of(name, policy) in mine
+    ]
+    previous = _previous(repo, tags, policy_ref, now=now)
+    if not previous:
+        return None
+    touched: set[str] = set()
+    for commit in previous:
+        touched |= repo.paths_touched(commit, request.candidate)
+        touched.update(repo.changed_paths(commit, request.candidate))
+    return tuple(sorted(touched))
+
+
+def _previous(
+    repo: GitRepo, tags: list[TagInfo], policy_ref: str | None, *, now: datetime | None
+) -> set[str]:
+    """The commits of the newest releases among `tags`: those in the history of no other
+    that passes its check; one that fails is passed over for the releases it holds."""
+    found: set[str] = set()
+    left = [t for t in tags if t.commit]
+    while left:
+        newest = repo.newest_of([*found, *(t.commit or "" for t in left)])
+        frontier = [t for t in left if t.commit in newest]
+        if not frontier:
+            break
+        left = [t for t in left if t.commit not in newest]
+        for info in frontier:
+            name = info.ref.removeprefix("refs/tags/")
+            if info.commit not in found and released(repo, name, info, policy_ref, now=now):
+                found.add(info.commit or "")
+    return found
 
 
 def released(

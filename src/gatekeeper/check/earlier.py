@@ -35,7 +35,8 @@ def overdue_elsewhere(
     repo: GitRepo, policy: Policy, tag: str, at: datetime, trusted: str | None = None
 ) -> tuple[tuple[str, str, str], ...]:
     """Post-release gates of other tagged releases that are overdue at `at`, for the widest
-    `obligations` scope the policy asks (a `component` scope: the same `prefix/`).
+    `obligations` scope the policy asks (a `component` scope: releases of the same
+    component, `tagname.component_of`; a tag with no date is always looked at).
 
     Their records are read at the trusted ref when the check has one (`trusted`: CI's
     `--policy-ref`), else at HEAD: a tagged commit must not be where they are read, since
@@ -43,10 +44,10 @@ def overdue_elsewhere(
     deleted or edited since, or no longer read as a release (its request deleted or
     broken), counts as overdue: nothing it owed can be judged."""
     from gatekeeper.models.gates import ObligationsGate
-    from gatekeeper.policy.tagname import is_release_tag
+    from gatekeeper.policy.tagname import component_of, is_release_tag
 
     scopes = {g.scope for g in policy.all_gates() if isinstance(g, ObligationsGate)}
-    prefix = tag.rpartition("/")[0]
+    mine = component_of(tag, policy)
     found: dict[tuple[str, str], str] = {}
     tags = repo.tags()
     head = trusted or repo.head()
@@ -55,8 +56,10 @@ def overdue_elsewhere(
 
         shared_index(repo, head, policy.releases)  # every earlier release from one pass
     for name, info in sorted(tags.items()):
-        in_scope = "all" in scopes or name.rpartition("/")[0] == prefix
-        before = info.tagged_at is not None and info.tagged_at <= at
+        in_scope = "all" in scopes or component_of(name, policy) == mine
+        # A tag with no date (made lightweight, or re-made so) shipped at no known time:
+        # it is looked at, never passed over (its post-release gates have no due time).
+        before = info.tagged_at is None or info.tagged_at <= at
         if name == tag or not in_scope or not before or not is_release_tag(name, policy):
             continue
         for policy_ref in bound_by(repo, head, name, info):
@@ -100,8 +103,12 @@ def _owed(
     owed = [(g.id, g.reasons[0]) for g in gates if g.id == "records" and not g.passed]
     if result.facts is None:  # no request: never a release, unless records were dropped
         return owed
+    undated = "its tag has no date (lightweight): when it falls due cannot be told"
     return owed + [
-        (g.id, g.reasons[0]) for g in gates if g.stage == "post-release" and not g.passed
+        (g.id, g.reasons[0] if not g.passed else undated)
+        for g in gates
+        if g.stage == "post-release"
+        and (not g.passed or (g.pending and g.applies and info.tagged_at is None))
     ]
 
 

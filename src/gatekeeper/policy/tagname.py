@@ -96,6 +96,13 @@ def tag_component(tag: str, policy: Policy) -> str | None:
     return next((p for p in _prefixes(tag) if p in known), None)
 
 
+def component_of(tag: str, policy: Policy) -> str:
+    """The component a release tag is of: the declared component its prefix names, else
+    the product's (""): an undeclared prefix (`release/v1.0`) is a naming convention, and
+    a release under it owes what the product's releases owe."""
+    return tag_component(tag, policy) or ""
+
+
 def _prefixes(tag: str) -> list[str]:
     segments = tag.split("/")[:-1]
     return ["/".join(segments[:n]) for n in range(len(segments), 0, -1)]

@@ -61,3 +61,19 @@ class GraphMixin(ContentsMixin):
     def first_parent_line(self, rev: str) -> frozenset[str]:
         """Every commit on `rev`'s first-parent line (no diffs: fast even on long lines)."""
         return frozenset(self.run("rev-list", "--first-parent", "--end-of-options", rev).split())
+
+    def newest_of(self, commits: list[str]) -> frozenset[str]:
+        """Those of `commits` that are in the history of none of the others
+        (`merge-base --independent`)."""
+        if len(set(commits)) < 2:
+            return frozenset(commits)
+        return frozenset(self.run("merge-base", "--independent", *sorted(set(commits))).split())
+
+    def paths_touched(self, old: str, new: str) -> set[str]:
+        """Every path a commit in `old..new` changed (a merge against its first parent), so
+        a change made and undone in between is seen, not only what differs at the end."""
+        out = self.run(
+            "log", "--format=", "--name-only", "--no-renames", "-z",
+            "--diff-merges=first-parent", "--end-of-options", f"{old}..{new}",
+        )  # fmt: skip
+        return {path.lstrip("\n") for path in out.split("\0") if path.strip("\n")}

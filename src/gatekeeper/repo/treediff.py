@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 Changed = tuple[str, str | None]  # a path, and its mode after the change (None: removed)
 
+# What stands for everything under a tree git would not write: its paths are unknown, so
+# every path-limited gate applies (check/applies.py).
+MALFORMED = " (a tree git would not write)"
+
 
 def changed(
     reader: ObjectReader, old: str, new: str, skip: frozenset[str] = frozenset()
@@ -49,7 +53,7 @@ def _diff(
         a = _entry_set(reader, old) if old else frozenset()
         b = _entry_set(reader, new) if new else frozenset()
     except (MalformedTree, GitError):  # a tree git would not write, or an entry naming no tree
-        return [(f"{prefix or './'} (a tree git would not write)", TREE_MODE)]
+        return [(f"{prefix or './'}{MALFORMED}", TREE_MODE)]
     id_bytes = len(old or new or "") // 2
     before, after = _by_name(a - b, id_bytes), _by_name(b - a, id_bytes)
     out: list[Changed] = []

@@ -1,0 +1,348 @@
+"""An insider's ways round path-limited gates, "the previous release" and earlier releases'
+obligations (found by review; each failed before its fix, and the check passed): a revert
+of an approved change against an older release made "previous" by re-dating its tag or by
+a maintenance release; a tag prefix that is no component; a lightweight re-tag; a
+submodule, a tree git would not write, and `dir/**/*.ext`. Checks run as CI runs them
+(`--policy-ref main`, `--at` a fixed time); the test policy uses signatures = "none".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import FixedClock, Repo, approve_all, make_repo
+from snippets import POST_CHECK
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+SECURITY = (
+    '[[gates]]\nid = "security"\ntitle = "Security review of auth/"\ntype = "approval"\n'
+    'roles = ["ops"]\nmin_each = 1\nwhen = { paths = ["auth/**"] }\n'
+)
+DBA = (
+    '[[gates]]\nid = "dba"\ntitle = "DBA approves migrations"\ntype = "approval"\n'
+    'roles = ["ops"]\nmin_each = 1\nwhen = { paths = ["{glob}"] }\n'
+)
+
+
+def _check(r: Repo, tag: str, at: datetime, *extra: str) -> tuple[int, dict[str, Any]]:
+    res = r.gate(
+        "check", tag, "--policy-ref", "main", "--at", at.isoformat(), "--format", "json", *extra
+    )
+    assert res.code in (0, 1), res.err
+    return res.code, json.loads(res.out)
+
+
+def _gate(data: dict[str, Any], gate_id: str) -> dict[str, Any]:
+    return next(g for g in data["gates"] if g["id"] == gate_id)
+
+
+def _summary(data: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    return [(g["id"], g["passed"], (g["reasons"] or [""])[0]) for g in data["gates"]]
+
+
+def _release(
+    r: Repo, clock: FixedClock, tag: str, approvers: tuple[str, ...] = ("alice", "bob", "dave")
+) -> None:
+    """Request (carol), sign-offs, annotated tag, each a tick apart."""
+    clock.tick()
+    res = r.gate("request", tag, "--title", tag, who="carol")
+    assert res.code == 0, res.err
+    for who in approvers:
+        clock.tick()
+        approve_all(r, tag, roles=(who,))
+    clock.tick()
+    r.git("tag", "-a", tag, "-m", tag)
+
+
+# --------------------------------------------------------------------------------------
+# F1. "The previous release" is picked by tagger date, and the comparison is a net tree
+#     diff: an insider who makes an OLDER release the "previous" one (by re-dating its tag,
+#     or simply because a maintenance release was tagged later) can revert a change that a
+#     path-limited gate approved, with that gate skipped.
+# --------------------------------------------------------------------------------------
+
+
+def _vulnerable_then_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Repo, Any]:
+    """v1.0.0 ships auth/login.py (security approved: first release, nothing to compare);
+    v1.1.0 fixes a hole in it (security approved: auth/ changed)."""
+    r = make_repo(tmp_path, gates=SECURITY)
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    clock.tick()
+    r.write("auth/login.py", "def login(u, p):\n    return True  # anyone\n")
+    r.commit("auth v1")
+    _release(r, clock, "v1.0.0")
+    clock.tick()
+    r.write("auth/login.py", "def login(u, p):\n    return check(u, p)\n")
+    r.commit("fix the auth bypass")
+    _release(r, clock, "v1.1.0")
+    return r, clock
+
+
+def test_redating_an_old_release_tag_lets_a_revert_of_a_reviewed_change_skip_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r, clock = _vulnerable_then_fixed(tmp_path, monkeypatch)
+    # The insider re-creates v1.0.0's tag on the same commit with a newer tagger date (no
+    # approval TTL in this policy; with one, within the TTL of v1.0.0's approvals).
+    clock.tick()
+    commit = r.git("rev-parse", "v1.0.0^{commit}")
+    r.git("tag", "-f", "-a", "v1.0.0", "-m", "v1.0.0 (re-tagged)", commit)
+    # ...and reverts the security fix, asking only product and R&D.
+    clock.tick()
+    r.write("auth/login.py", "def login(u, p):\n    return True  # anyone\n")
+    r.commit("refactor login")
+    _release(r, clock, "v1.2.0", approvers=("alice", "bob"))
+    code, data = _check(r, "v1.2.0", clock.now + timedelta(minutes=1))
+    # v1.2.0 changes auth/ relative to the release it follows (v1.1.0): security applies.
+    assert _gate(data, "security")["applies"] is True, (code, _summary(data))
+    assert code == 1, _summary(data)
+
+
+def test_a_maintenance_release_tagged_later_lets_a_revert_of_a_reviewed_change_skip_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No tag is moved: a hotfix release from a maintenance branch, tagged after v1.1.0 and
+    merged forward, becomes "the previous release" of main's next release."""
+    r, clock = _vulnerable_then_fixed(tmp_path, monkeypatch)
+    clock.tick()
+    r.git("switch", "-q", "-c", "maint-1.0", "v1.0.0")
+    r.write("app.py", "print('v1.0.1')\n")
+    r.commit("hotfix")
+    # (the hotfix release happens to have the ops person's sign-off too)
+    _release(r, clock, "v1.0.1")
+    clock.tick()
+    r.git("switch", "-q", "main")
+    r.git("merge", "-q", "--no-ff", "-m", "merge maint-1.0", "maint-1.0")
+    clock.tick()
+    r.write("auth/login.py", "def login(u, p):\n    return True  # anyone\n")
+    r.commit("simplify login")
+    _release(r, clock, "v1.2.0", approvers=("alice", "bob"))
+    code, data = _check(r, "v1.2.0", clock.now + timedelta(minutes=1))
+    assert _gate(data, "security")["applies"] is True, (code, _summary(data))
+    assert code == 1, _summary(data)
+
+
+# --------------------------------------------------------------------------------------
+# F2. Components: obligations (and "the previous release") compare the raw tag prefix,
+#     not the component the tag names (tag_component) nor the request's component.
+# --------------------------------------------------------------------------------------
+
+COMPONENTS = 'components = ["billing"]\n'
+
+
+def _component_repo(tmp_path: Path, extra: str = COMPONENTS) -> Repo:
+    r = make_repo(tmp_path, extra=extra, gates=POST_CHECK.replace('"all"', '"component"'))
+    policy = (r.path / "policies/release.toml").read_text()
+    r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
+    r.commit("component tags")
+    return r
+
+
+def test_a_nested_component_tag_dodges_the_component_s_overdue_obligation(
+    tmp_path: Path,
+) -> None:
+    """`billing/hotfix/v1.1.0` is billing's release (tagname.tag_component, and its request
+    must say `billing`), yet billing/v1.0.0's overdue post-check does not block it."""
+    r = _component_repo(tmp_path)
+    assert r.gate("request", "billing/v1.0.0", "--title", "b1").code == 0
+    approve_all(r, "billing/v1.0.0")
+    r.git("tag", "-a", "billing/v1.0.0", "-m", "shipped")  # its post-check never comes
+    tagged = datetime.now(UTC)
+    res = r.gate("request", "billing/hotfix/v1.1.0", "--title", "b2")
+    assert res.code == 0, res.err
+    approve_all(r, "billing/hotfix/v1.1.0")
+    at = tagged + timedelta(hours=49)
+    code, data = _check(r, "billing/hotfix/v1.1.0", at)
+    assert _gate(data, "obligations")["passed"] is False, (code, _summary(data))
+    assert code == 1
+
+
+def test_an_undeclared_tag_prefix_dodges_the_product_s_overdue_obligation(
+    tmp_path: Path,
+) -> None:
+    """The shipped `standard` policy: tags `v*`/`*/v*`, tag_regex allows any one prefix,
+    components undeclared. `release/v1.1.0` is the product's next release (a prefix the
+    policy does not know "is a naming convention and binds nothing": its request's
+    component is empty, like v1.0.0's), yet v1.0.0's overdue post-check does not block it."""
+    r = _component_repo(tmp_path, extra="tag_regex = '^([a-z0-9-]+/)?v\\d+\\.\\d+\\.\\d+$'\n")
+    assert r.gate("request", "v1.0.0", "--title", "one").code == 0
+    approve_all(r, "v1.0.0")
+    r.git("tag", "-a", "v1.0.0", "-m", "shipped")  # its post-check never comes
+    tagged = datetime.now(UTC)
+    for tag in ("v1.1.0", "release/v1.1.0"):
+        assert r.gate("request", tag, "--title", "two").code == 0
+        approve_all(r, tag)
+    at = tagged + timedelta(hours=49)
+    assert _gate(_check(r, "v1.1.0", at)[1], "obligations")["passed"] is False  # control
+    code, data = _check(r, "release/v1.1.0", at)
+    assert _gate(data, "obligations")["passed"] is False, (code, _summary(data))
+    assert code == 1
+
+
+# --------------------------------------------------------------------------------------
+# F3. An earlier release's overdue obligation disappears when its tag is replaced by a
+#     lightweight tag or an annotated one dated in the future (or deleted): overdue_elsewhere
+#     skips tags without a tagger date or dated after the time judged.
+# --------------------------------------------------------------------------------------
+
+
+GAP = (
+    "known gap (docs/threat-model.md): an earlier release's tag re-made with a future date or "
+    "deleted is not looked at; protect release tags against update and deletion"
+)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "lightweight",
+        pytest.param("future-dated", marks=pytest.mark.xfail(strict=True, reason=GAP)),
+        pytest.param("deleted", marks=pytest.mark.xfail(strict=True, reason=GAP)),
+    ],
+)
+def test_re_tagging_an_earlier_release_hides_its_overdue_obligation(
+    tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = make_repo(tmp_path, gates=POST_CHECK)
+    assert r.gate("request", "v1.0.0", "--title", "one").code == 0
+    approve_all(r, "v1.0.0")
+    r.git("tag", "-a", "v1.0.0", "-m", "shipped")  # its post-check never comes
+    tagged = datetime.now(UTC)
+    r.write("app.py", "print('v1.1')\n")
+    r.commit("next")
+    assert r.gate("request", "v1.1.0", "--title", "two").code == 0
+    approve_all(r, "v1.1.0")
+    at = tagged + timedelta(hours=49)
+    assert _gate(_check(r, "v1.1.0", at)[1], "obligations")["passed"] is False  # control
+    commit = r.git("rev-parse", "v1.0.0^{commit}")
+    if how == "lightweight":
+        r.git("tag", "-f", "v1.0.0", commit)
+    elif how == "future-dated":
+        future = {"GIT_COMMITTER_DATE": "2099-01-01T00:00:00+00:00"}
+        r.git("tag", "-f", "-a", "v1.0.0", "-m", "shipped", commit, env=future)
+    else:
+        r.git("tag", "-d", "v1.0.0")
+    code, data = _check(r, "v1.1.0", at)
+    assert _gate(data, "obligations")["passed"] is False, (code, _summary(data))
+    assert code == 1
+
+
+# --------------------------------------------------------------------------------------
+# F4. What `when.paths` matches: fnmatch on changed *file* paths. A submodule (gitlink)
+#     at the guarded folder, a tree git would not write above it, and the common
+#     gitignore idiom `dir/**/*.ext` all leave a real change unmatched.
+# --------------------------------------------------------------------------------------
+
+
+def _two_releases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, glob: str, first: Any, second: Any
+) -> tuple[int, dict[str, Any]]:
+    r = make_repo(tmp_path, gates=DBA.replace("{glob}", glob))
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    clock.tick()
+    first(r)
+    r.commit("schema v1")
+    _release(r, clock, "v1.0.0")
+    clock.tick()
+    second(r)
+    r.commit("schema v2")
+    _release(r, clock, "v1.1.0", approvers=("alice", "bob"))
+    return _check(r, "v1.1.0", clock.now + timedelta(minutes=1))
+
+
+def test_a_migrations_submodule_bumped_is_no_change_under_migrations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migrations kept in a submodule at `migrations/`: bumping it to another commit changes
+    the path `migrations` (a gitlink), which `migrations/**` never matches."""
+    one, two = "1" * 40, "2" * 40
+
+    def gitlink(sha: str) -> Any:
+        def bump(r: Repo) -> None:  # skip-worktree: `git add -A` keeps the entry as staged
+            r.git("update-index", "--add", "--cacheinfo", f"160000,{sha},migrations")
+            r.git("update-index", "--skip-worktree", "migrations")
+
+        return bump
+
+    code, data = _two_releases(tmp_path, monkeypatch, "migrations/**", gitlink(one), gitlink(two))
+    assert _gate(data, "dba")["applies"] is True, (code, _summary(data))
+
+
+def test_the_gitignore_idiom_dir_doublestar_ext_misses_files_directly_in_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`migrations/**/*.sql` (git pathspec, gitignore, CODEOWNERS: `**/` is zero or more
+    folders) is fnmatch here, where it needs one more `/`: migrations/002.sql is missed."""
+
+    def first(r: Repo) -> None:
+        r.write("migrations/001.sql", "create table t (id int);\n")
+
+    def second(r: Repo) -> None:
+        r.write("migrations/002.sql", "drop table customers;\n")
+
+    code, data = _two_releases(tmp_path, monkeypatch, "migrations/**/*.sql", first, second)
+    assert _gate(data, "dba")["applies"] is True, (code, _summary(data))
+
+
+def test_a_tree_git_would_not_write_above_the_guarded_folder_hides_its_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """treediff reports a malformed tree as the one path `db/ (a tree git would not write)`,
+    which `db/migrations/**` does not match: the candidate's `db/` holds `migrations` twice
+    (old, then a new one that checkout keeps), and the DBA gate is skipped."""
+    r = make_repo(tmp_path, gates=DBA.replace("{glob}", "db/migrations/**"))
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    clock.tick()
+    r.write("db/migrations/001.sql", "create table customers (id int);\n")
+    r.commit("schema v1")
+    _release(r, clock, "v1.0.0")
+    old_migrations = r.git("rev-parse", "HEAD:db/migrations")
+    new_blob = r.hash_object(b"drop table customers;\n")
+    new_migrations = r.hash_object(b"100644 002.sql\0" + bytes.fromhex(new_blob), kind="tree")
+    bad_db = r.hash_object(
+        b"40000 migrations\0"
+        + bytes.fromhex(old_migrations)
+        + b"40000 migrations\0"
+        + bytes.fromhex(new_migrations),
+        kind="tree",
+    )
+
+    def with_bad_db(commit: str, message: str) -> str:
+        """`commit`'s tree with db/ replaced by the malformed tree, as a child of it."""
+        entries = [
+            line for line in r.git("ls-tree", commit).splitlines() if not line.endswith("\tdb")
+        ]
+        entries.append(f"040000 tree {bad_db}\tdb")
+        import subprocess
+
+        tree = subprocess.run(
+            ["git", "mktree"],
+            cwd=r.path,
+            input="\n".join(entries) + "\n",
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return r.git("commit-tree", tree, "-p", commit, "-m", message)
+
+    clock.tick()
+    candidate = with_bad_db(r.git("rev-parse", "HEAD"), "tidy db/")
+    r.git("update-ref", "refs/heads/main", candidate)
+    clock.tick()
+    res = r.gate("request", "v1.1.0", "--title", "v1.1.0", "--candidate", candidate, who="carol")
+    assert res.code == 0, res.err
+    for who in ("alice", "bob"):
+        clock.tick()
+        approve_all(r, "v1.1.0", roles=(who,))
+    clock.tick()
+    tagged = with_bad_db(r.git("rev-parse", "HEAD"), "release v1.1.0")
+    r.git("update-ref", "refs/heads/main", tagged)
+    r.git("tag", "-a", "v1.1.0", "-m", "v1.1.0", tagged)
+    code, data = _check(r, "v1.1.0", clock.now + timedelta(minutes=1))
+    assert _gate(data, "dba")["applies"] is True, (code, _summary(data))

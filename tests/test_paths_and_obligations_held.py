@@ -1,0 +1,120 @@
+"""What held in the review of path-limited gates and earlier releases' obligations
+(test_paths_and_obligations.py has the findings): behaviour their fixes must keep."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import FixedClock, Repo, make_repo
+from test_paths_and_obligations import DBA, START, _check, _gate, _release, _summary
+
+
+def _setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Repo, FixedClock]:
+    r = make_repo(tmp_path, gates=DBA.replace("{glob}", "migrations/**"))
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    clock.tick()
+    r.write("migrations/001.sql", "create table customers (id int);\n")
+    r.commit("schema v1")
+    _release(r, clock, "v1.0.0")
+    return r, clock
+
+
+def _next(r: Repo, clock: FixedClock, tag: str = "v1.1.0") -> tuple[int, dict[str, Any]]:
+    _release(r, clock, tag, approvers=("alice", "bob"))
+    return _check(r, tag, clock.now + timedelta(minutes=1))
+
+
+def test_a_migration_moved_out_of_migrations_applies(tmp_path: Path, monkeypatch: Any) -> None:
+    r, clock = _setup(tmp_path, monkeypatch)
+    clock.tick()
+    (r.path / "sql").mkdir()
+    r.git("mv", "migrations/001.sql", "sql/001.sql")
+    r.commit("move")
+    code, data = _next(r, clock)
+    assert code == 1 and _gate(data, "dba")["applies"] is True, _summary(data)
+
+
+def test_a_migration_renamed_with_an_edit_applies(tmp_path: Path, monkeypatch: Any) -> None:
+    r, clock = _setup(tmp_path, monkeypatch)
+    clock.tick()
+    r.git("mv", "migrations/001.sql", "migrations/001_init.sql")
+    r.write("migrations/001_init.sql", "create table customers (id int);\ndrop table x;\n")
+    r.commit("rename")
+    code, data = _next(r, clock)
+    assert code == 1 and _gate(data, "dba")["applies"] is True, _summary(data)
+
+
+def test_a_merge_that_brings_a_migration_applies(tmp_path: Path, monkeypatch: Any) -> None:
+    r, clock = _setup(tmp_path, monkeypatch)
+    clock.tick()
+    r.git("switch", "-q", "-c", "side")
+    r.write("migrations/002.sql", "drop table customers;\n")
+    r.commit("side migration")
+    r.git("switch", "-q", "main")
+    r.write("app.py", "print('x')\n")
+    r.commit("main")
+    r.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+    code, data = _next(r, clock)
+    assert code == 1 and _gate(data, "dba")["applies"] is True, _summary(data)
+
+
+def test_a_migration_added_and_reverted_before_the_candidate_still_applies_the_gate(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Net nil at the end, but a commit since the previous release touched migrations/:
+    the gate applies (a change made and undone in between is a change; the end-to-end
+    difference alone let a revert of an approved change through, test_paths_review.py)."""
+    r, clock = _setup(tmp_path, monkeypatch)
+    clock.tick()
+    r.write("migrations/002.sql", "drop table customers;\n")
+    r.commit("add")
+    r.git("rm", "-q", "migrations/002.sql")
+    r.commit("revert")
+    code, data = _next(r, clock)
+    assert code == 1 and _gate(data, "dba")["applies"] is True, _summary(data)
+
+
+def test_a_request_revised_after_approval_to_dodge_a_gate_makes_approvals_stale(
+    tmp_path: Path,
+) -> None:
+    leadership = (
+        '[[gates]]\nid = "leadership"\ntype = "approval"\nroles = ["leadership"]\n'
+        'min_each = 1\nwhen = { risk = ["major"] }\n'
+    )
+    r = make_repo(tmp_path, gates=leadership)
+    assert r.gate("request", "v1.0.0", "--title", "t", "--risk", "normal", who="carol").code == 0
+    for who, role in (("alice", "product"), ("bob", "rnd")):
+        assert r.gate("approve", "v1.0.0", "--role", role, who=who).code == 0
+    assert r.gate("request", "v1.0.0", "--revise", "--risk", "low", who="carol").code == 0
+    assert r.gate("check", "v1.0.0").code == 1
+
+
+def test_a_release_skipped_by_kind_counts_as_the_previous_release(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Design note (not a bypass of policy): a gate `when = { kind = [...], paths = [...] }`
+    skipped by kind still leaves that release "passed", so it is the previous release of
+    the next one; only the paths matcher is forced when the previous release is judged."""
+    gate = DBA.replace('paths = ["{glob}"]', 'kind = ["release"], paths = ["migrations/**"]')
+    r = make_repo(tmp_path, extra='kinds = ["release", "config"]', gates=gate)
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    clock.tick()
+    r.write("migrations/001.sql", "create table t (id int);\n")
+    r.commit("schema")
+    _release(r, clock, "v1.0.0")  # kind "release" (the default): dba approves
+    clock.tick()
+    r.write("migrations/002.sql", "drop table customers;\n")
+    r.commit("migration")
+    clock.tick()
+    assert r.gate("request", "v1.0.1", "--title", "c", "--kind", "config", who="carol").code == 0
+    for who in ("alice", "bob"):
+        clock.tick()
+        r.gate("approve", "v1.0.1", "--role", {"alice": "product", "bob": "rnd"}[who], who=who)
+    clock.tick()
+    r.git("tag", "-a", "v1.0.1", "-m", "v1.0.1")
+    _, data = _next(r, clock)
+    assert _gate(data, "dba")["applies"] is False, _summary(data)
