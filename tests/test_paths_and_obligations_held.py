@@ -118,3 +118,33 @@ def test_a_release_skipped_by_kind_counts_as_the_previous_release(
     r.git("tag", "-a", "v1.0.1", "-m", "v1.0.1")
     _, data = _next(r, clock)
     assert _gate(data, "dba")["applies"] is False, _summary(data)
+
+
+def test_the_newest_of_some_commits_is_what_git_merge_base_independent_says(
+    tmp_path: Path,
+) -> None:
+    """repo.newest_of (one walk) against `git merge-base --independent` (quadratic), on
+    branches, merges and a second root, for every subset of ten commits taken in turn."""
+    import itertools
+    import random
+
+    from gatekeeper.repo import open_repo
+
+    r = make_repo(tmp_path)
+    picks = [r.git("rev-parse", "HEAD").strip()]
+    rng = random.Random(13)  # noqa: S311 - a fixed, repeatable history, not a secret
+    for n in range(24):
+        if n == 12:
+            r.git("switch", "-q", "--orphan", "other")
+        elif rng.random() < 0.3:
+            r.git("switch", "-q", "-C", f"b{n}", rng.choice(picks))
+        elif rng.random() < 0.3 and len(picks) > 2:
+            r.git("merge", "-q", "--no-ff", "--allow-unrelated-histories", "-m", "m", picks[-3])
+        r.write(f"f{n}.txt", str(n))
+        picks.append(r.commit(f"c{n}").strip())
+    chosen = rng.sample(picks, 10)
+    with open_repo(r.path) as repo:
+        for size in (2, 3, 5, 10):
+            for subset in itertools.islice(itertools.combinations(chosen, size), 20):
+                git_says = set(r.git("merge-base", "--independent", *subset).split())
+                assert repo.newest_of(list(subset)) == git_says, subset

@@ -63,11 +63,22 @@ class GraphMixin(ContentsMixin):
         return frozenset(self.run("rev-list", "--first-parent", "--end-of-options", rev).split())
 
     def newest_of(self, commits: list[str]) -> frozenset[str]:
-        """Those of `commits` that are in the history of none of the others
-        (`merge-base --independent`)."""
-        if len(set(commits)) < 2:
-            return frozenset(commits)
-        return frozenset(self.run("merge-base", "--independent", *sorted(set(commits))).split())
+        """Those of `commits` that are in the history of none of the others: one walk of
+        their history, children before parents, marking what lies below each (`merge-base
+        --independent` is quadratic: 30 s for 5,000 release tags)."""
+        wanted = set(commits)
+        if len(wanted) < 2:
+            return frozenset(wanted)
+        out = self.run("rev-list", "--topo-order", "--parents", "--end-of-options", *sorted(wanted))
+        below: set[str] = set()
+        newest: set[str] = set()
+        for line in out.splitlines():
+            commit, *parents = line.split()
+            if commit in wanted and commit not in below:
+                newest.add(commit)
+            if commit in wanted or commit in below:
+                below.update(parents)
+        return frozenset(newest)
 
     def paths_touched(self, old: str, new: str) -> set[str]:
         """Every path a commit in `old..new` changed (a merge against its first parent), so
@@ -76,4 +87,4 @@ class GraphMixin(ContentsMixin):
             "log", "--format=", "--name-only", "--no-renames", "-z",
             "--diff-merges=first-parent", "--end-of-options", f"{old}..{new}",
         )  # fmt: skip
-        return {path.lstrip("\n") for path in out.split("\0") if path.strip("\n")}
+        return {path for path in out.split("\0") if path}  # no header: paths, NUL-ended
