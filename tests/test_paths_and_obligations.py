@@ -60,6 +60,19 @@ def _release(
     r.git("tag", "-a", tag, "-m", tag)
 
 
+def schema_released(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str = "migrations"
+) -> tuple[Repo, FixedClock]:
+    """v1.0.0 shipped with `folder/001.sql`, under a DBA gate on `folder/**`."""
+    r = make_repo(tmp_path, gates=DBA.replace("{glob}", f"{folder}/**"))
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    clock.tick()
+    r.write(f"{folder}/001.sql", "create table customers (id int);\n")
+    r.commit("schema v1")
+    _release(r, clock, "v1.0.0")
+    return r, clock
+
+
 # --------------------------------------------------------------------------------------
 # F1. "The previous release" is picked by tagger date, and the comparison is a net tree
 #     diff: an insider who makes an OLDER release the "previous" one (by re-dating its tag,
@@ -296,12 +309,7 @@ def test_a_tree_git_would_not_write_above_the_guarded_folder_hides_its_change(
     """treediff reports a malformed tree as the one path `db/ (a tree git would not write)`,
     which `db/migrations/**` does not match: the candidate's `db/` holds `migrations` twice
     (old, then a new one that checkout keeps), and the DBA gate is skipped."""
-    r = make_repo(tmp_path, gates=DBA.replace("{glob}", "db/migrations/**"))
-    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
-    clock.tick()
-    r.write("db/migrations/001.sql", "create table customers (id int);\n")
-    r.commit("schema v1")
-    _release(r, clock, "v1.0.0")
+    r, clock = schema_released(tmp_path, monkeypatch, "db/migrations")
     old_migrations = r.git("rev-parse", "HEAD:db/migrations")
     new_blob = r.hash_object(b"drop table customers;\n")
     new_migrations = r.hash_object(b"100644 002.sql\0" + bytes.fromhex(new_blob), kind="tree")

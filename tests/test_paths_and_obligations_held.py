@@ -7,20 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from conftest import FixedClock, Repo, make_repo
-from test_paths_and_obligations import DBA, START, _check, _gate, _release, _summary
-
-
-def _setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Repo, FixedClock]:
-    r = make_repo(tmp_path, gates=DBA.replace("{glob}", "migrations/**"))
-    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
-    clock.tick()
-    r.write("migrations/001.sql", "create table customers (id int);\n")
-    r.commit("schema v1")
-    _release(r, clock, "v1.0.0")
-    return r, clock
+from test_paths_and_obligations import (
+    DBA,
+    START,
+    _check,
+    _gate,
+    _release,
+    _summary,
+    schema_released,
+)
 
 
 def _next(r: Repo, clock: FixedClock, tag: str = "v1.1.0") -> tuple[int, dict[str, Any]]:
@@ -29,7 +25,7 @@ def _next(r: Repo, clock: FixedClock, tag: str = "v1.1.0") -> tuple[int, dict[st
 
 
 def test_a_migration_moved_out_of_migrations_applies(tmp_path: Path, monkeypatch: Any) -> None:
-    r, clock = _setup(tmp_path, monkeypatch)
+    r, clock = schema_released(tmp_path, monkeypatch)
     clock.tick()
     (r.path / "sql").mkdir()
     r.git("mv", "migrations/001.sql", "sql/001.sql")
@@ -39,7 +35,7 @@ def test_a_migration_moved_out_of_migrations_applies(tmp_path: Path, monkeypatch
 
 
 def test_a_migration_renamed_with_an_edit_applies(tmp_path: Path, monkeypatch: Any) -> None:
-    r, clock = _setup(tmp_path, monkeypatch)
+    r, clock = schema_released(tmp_path, monkeypatch)
     clock.tick()
     r.git("mv", "migrations/001.sql", "migrations/001_init.sql")
     r.write("migrations/001_init.sql", "create table customers (id int);\ndrop table x;\n")
@@ -49,7 +45,7 @@ def test_a_migration_renamed_with_an_edit_applies(tmp_path: Path, monkeypatch: A
 
 
 def test_a_merge_that_brings_a_migration_applies(tmp_path: Path, monkeypatch: Any) -> None:
-    r, clock = _setup(tmp_path, monkeypatch)
+    r, clock = schema_released(tmp_path, monkeypatch)
     clock.tick()
     r.git("switch", "-q", "-c", "side")
     r.write("migrations/002.sql", "drop table customers;\n")
@@ -68,7 +64,7 @@ def test_a_migration_added_and_reverted_before_the_candidate_still_applies_the_g
     """Net nil at the end, but a commit since the previous release touched migrations/:
     the gate applies (a change made and undone in between is a change; the end-to-end
     difference alone let a revert of an approved change through, test_paths_review.py)."""
-    r, clock = _setup(tmp_path, monkeypatch)
+    r, clock = schema_released(tmp_path, monkeypatch)
     clock.tick()
     r.write("migrations/002.sql", "drop table customers;\n")
     r.commit("add")
