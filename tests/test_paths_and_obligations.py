@@ -354,3 +354,224 @@ def test_a_tree_git_would_not_write_above_the_guarded_folder_hides_its_change(
     r.git("tag", "-a", "v1.1.0", "-m", "v1.1.0", tagged)
     code, data = _check(r, "v1.1.0", clock.now + timedelta(minutes=1))
     assert _gate(data, "dba")["applies"] is True, (code, _summary(data))
+
+
+# --------------------------------------------------------------------------------------
+# A second review of the fixes above (each failed before its fix): a release a gate's
+# `when` left out was a baseline for it; tags from before gatekeeper cost a history walk
+# and a check each; the request's own component was not the obligations' scope; a
+# back-merge of main counted what main had shipped.
+# --------------------------------------------------------------------------------------
+
+
+def _ship(
+    r: Repo,
+    clock: FixedClock,
+    tag: str,
+    *opts: str,
+    approvers: tuple[str, ...] = ("alice", "bob", "dave"),
+) -> None:
+    """Request (carol) with `opts`, sign-offs, annotated tag, each a tick apart."""
+    clock.tick()
+    res = r.gate("request", tag, "--title", tag, *opts, who="carol")
+    assert res.code == 0, res.err
+    for who in approvers:
+        clock.tick()
+        approve_all(r, tag, roles=(who,))
+    clock.tick()
+    r.git("tag", "-a", tag, "-m", tag)
+
+
+# --------------------------------------------------------------------------------------
+# R1. A previous release counts for every path-limited gate, though the gate never applied
+#     to it (its request's component, kind or risk is outside the gate's `when`): a
+#     routine release of another component, tagged after the migration, switches the
+#     DBA gate off for the component it guards.
+# --------------------------------------------------------------------------------------
+
+DBA_API = (
+    '[[gates]]\nid = "dba"\ntitle = "DBA approves api migrations"\ntype = "approval"\n'
+    'roles = ["ops"]\nmin_each = 1\n'
+    'when = { component = ["api"], paths = ["migrations/**"] }\n'
+)
+DBA_ALL = DBA_API.replace('component = ["api"], ', "")
+
+
+@pytest.mark.parametrize(
+    ("gates", "first", "decoy"),
+    [
+        (DBA_API, ("--component", "api"), ("--component", "web")),
+        (
+            DBA_API.replace('component = ["api"]', 'risk = ["normal", "major"]'),
+            ("--risk", "normal"),
+            ("--risk", "low"),
+        ),
+    ],
+    ids=["component", "risk"],
+)
+def test_a_release_outside_the_gate_s_when_switches_it_off_for_the_next(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    gates: str,
+    first: tuple[str, ...],
+    decoy: tuple[str, ...],
+) -> None:
+    """v1.0.0 (api / normal risk) ships migrations/001.sql with the DBA's approval; a
+    routine release outside the gate's `when` (component web / risk low: product and R&D
+    only) is tagged after migrations/002.sql; the next api / normal release v1.2.0 then
+    finds "nothing matching migrations/** changed since the previous release"."""
+    r = make_repo(tmp_path, extra='components = ["api", "web"]\n', gates=gates)
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    clock.tick()
+    r.write("migrations/001.sql", "create table customers (id int);\n")
+    r.commit("schema v1")
+    _ship(r, clock, "v1.0.0", *first)
+    clock.tick()
+    r.write("migrations/002.sql", "drop table customers;\n")
+    r.commit("tidy schema")
+    _ship(r, clock, "v1.1.0", *decoy, approvers=("alice", "bob"))
+    clock.tick()
+    r.write("app.py", "print('1.2')\n")
+    r.commit("change")
+    _ship(r, clock, "v1.2.0", *first, approvers=("alice", "bob"))
+    code, data = _check(r, "v1.2.0", clock.now + timedelta(minutes=1))
+    assert _gate(data, "dba")["applies"] is True, (code, _summary(data))
+    assert code == 1, _summary(data)
+
+
+# --------------------------------------------------------------------------------------
+# R2. Performance: when the frontier's tags fail their own check (tags from before
+#     gatekeeper, all release-shaped), _previous runs one `rev-list` of the whole history
+#     per round and one full check per tag: quadratic in the tags of a linear history.
+# --------------------------------------------------------------------------------------
+
+
+def _old_tags(r: Repo, n: int) -> None:
+    """`n` commits on main, each tagged lightweight `v0.0.i` (a project's tags from before
+    it adopted gatekeeper), made with fast-import."""
+    import subprocess
+
+    head = r.git("rev-parse", "HEAD")
+    lines = []
+    for i in range(1, n + 1):
+        lines += [
+            "commit refs/heads/main",
+            f"mark :{i}",
+            f"committer dave <dave@example.com> {1700000000 + i} +0000",
+            "data 1",
+            "c",
+            f"from {head}" if i == 1 else f"from :{i - 1}",
+            "M 644 inline old.txt",
+            f"data {len(str(i))}",
+            str(i),
+            f"reset refs/tags/v0.0.{i}",
+            f"from :{i}",
+        ]
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=r.path,
+        input="\n".join(lines) + "\n",
+        text=True,
+        check=True,
+    )
+    r.git("reset", "-q", "--hard", "main")
+
+
+def test_the_first_release_after_many_old_tags_walks_history_a_bounded_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """200 release-shaped tags from before gatekeeper on a linear history: each fails its
+    own check, so _previous takes 200 rounds, each a `rev-list` of the whole history
+    (quadratic: 300 tags 1.8 s, 600 tags 6.2 s of rev-list per check, ~16 ms of check per
+    tag on top; 5,000 tags: minutes), and `gate request`/`approve` pay it again."""
+    from gatekeeper.check import applies
+    from gatekeeper.repo.graph import GraphMixin
+
+    n = 200
+    r = make_repo(tmp_path, gates=DBA_ALL)
+    _old_tags(r, n)
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    clock.tick()
+    r.write("migrations/001.sql", "create table customers (id int);\n")
+    r.commit("schema v1")
+    _ship(r, clock, "v1.0.0")
+    calls = {"newest_of": 0, "released": 0}
+    newest_of, released = GraphMixin.newest_of, applies.released
+
+    def counted_newest_of(self: Any, commits: list[str]) -> frozenset[str]:
+        calls["newest_of"] += 1
+        return newest_of(self, commits)
+
+    def counted_released(*args: Any, **kwargs: Any) -> bool:
+        calls["released"] += 1
+        return released(*args, **kwargs)
+
+    monkeypatch.setattr(GraphMixin, "newest_of", counted_newest_of)
+    monkeypatch.setattr(applies, "released", counted_released)
+    code, data = _check(r, "v1.0.0", clock.now + timedelta(minutes=1))
+    assert code == 0, _summary(data)
+    # One history walk, and no full check of a tag that has no request at the trusted ref.
+    assert calls["newest_of"] <= 2 and calls["released"] <= 2, calls
+
+
+# --------------------------------------------------------------------------------------
+# R3. Obligations' component scope reads only the tag's name; the request's component is
+#     ignored (changed_since reads both). billing's next release tagged without its prefix
+#     (`v1.1.0`, request `--component billing`: component_problem allows it) is out of
+#     billing's scope, and billing/v1.0.0's overdue post-check blocks nothing.
+# --------------------------------------------------------------------------------------
+
+
+def test_a_component_s_release_tagged_without_its_prefix_dodges_its_overdue_obligation(
+    tmp_path: Path,
+) -> None:
+    r = make_repo(
+        tmp_path, extra='components = ["billing"]\n',
+        gates=POST_CHECK.replace('"all"', '"component"'),
+    )  # fmt: skip
+    policy = (r.path / "policies/release.toml").read_text()
+    r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
+    r.commit("component tags")
+    assert r.gate("request", "billing/v1.0.0", "--title", "b1", "--component", "billing").code == 0
+    approve_all(r, "billing/v1.0.0")
+    r.git("tag", "-a", "billing/v1.0.0", "-m", "shipped")  # its post-check never comes
+    tagged = datetime.now(UTC)
+    r.write("app.py", "print('billing 1.1')\n")
+    r.commit("billing change")
+    res = r.gate("request", "v1.1.0", "--title", "b2", "--component", "billing")
+    assert res.code == 0, res.err
+    approve_all(r, "v1.1.0")
+    code, data = _check(r, "v1.1.0", tagged + timedelta(hours=49))
+    assert _gate(data, "obligations")["passed"] is False, (code, _summary(data))
+    assert code == 1
+
+
+# --------------------------------------------------------------------------------------
+# R4. False failure: `paths_touched` reads every commit in prev..candidate against its
+#     first parent, so a feature branch's back-merge of main ("Update branch") counts
+#     every change main made before the previous release (already approved, already
+#     shipped) as a change since it: the DBA is asked again for a migration v1.0.0 shipped.
+# --------------------------------------------------------------------------------------
+
+
+def test_a_back_merge_of_main_into_a_feature_branch_is_no_change_since_the_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = make_repo(tmp_path, gates=DBA_ALL)
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    r.git("branch", "feature")  # forked before the migration
+    clock.tick()
+    r.write("migrations/001.sql", "create table customers (id int);\n")
+    r.commit("schema v1")
+    _ship(r, clock, "v1.0.0")  # the DBA approves the migration; it ships
+    r.git("switch", "-q", "feature")
+    r.write("app.py", "print('feature')\n")
+    r.commit("feature work")
+    r.git("merge", "-q", "--no-ff", "-m", "Merge main into feature", "main")  # update branch
+    r.git("switch", "-q", "main")
+    r.git("merge", "-q", "--no-ff", "-m", "Merge feature", "feature")
+    assert r.git("diff", "--name-only", "v1.0.0", "HEAD") == "app.py"
+    _ship(r, clock, "v1.1.0", approvers=("alice", "bob"))
+    code, data = _check(r, "v1.1.0", clock.now + timedelta(minutes=1))
+    assert _gate(data, "dba")["applies"] is False, (code, _summary(data))
+    assert code == 0, _summary(data)

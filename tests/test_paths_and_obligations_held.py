@@ -89,12 +89,11 @@ def test_a_request_revised_after_approval_to_dodge_a_gate_makes_approvals_stale(
     assert r.gate("check", "v1.0.0").code == 1
 
 
-def test_a_release_skipped_by_kind_counts_as_the_previous_release(
-    tmp_path: Path, monkeypatch: Any
-) -> None:
-    """Design note (not a bypass of policy): a gate `when = { kind = [...], paths = [...] }`
-    skipped by kind still leaves that release "passed", so it is the previous release of
-    the next one; only the paths matcher is forced when the previous release is judged."""
+def test_a_release_of_another_kind_is_no_previous_release(tmp_path: Path, monkeypatch: Any) -> None:
+    """A gate `when = { kind = [...], paths = [...] }` that left a `config` release out is
+    no baseline for the next `release`: v1.0.1 (config) shipped after the migration, but
+    v1.1.0 is compared with v1.0.0, and the DBA is asked (it was once read the other way;
+    the second review showed a release of another component switching a DBA gate off)."""
     gate = DBA.replace('paths = ["{glob}"]', 'kind = ["release"], paths = ["migrations/**"]')
     r = make_repo(tmp_path, extra='kinds = ["release", "config"]', gates=gate)
     clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
@@ -112,8 +111,8 @@ def test_a_release_skipped_by_kind_counts_as_the_previous_release(
         r.gate("approve", "v1.0.1", "--role", {"alice": "product", "bob": "rnd"}[who], who=who)
     clock.tick()
     r.git("tag", "-a", "v1.0.1", "-m", "v1.0.1")
-    _, data = _next(r, clock)
-    assert _gate(data, "dba")["applies"] is False, _summary(data)
+    code, data = _next(r, clock)
+    assert code == 1 and _gate(data, "dba")["applies"] is True, _summary(data)
 
 
 def test_the_newest_of_some_commits_is_what_git_merge_base_independent_says(

@@ -104,11 +104,18 @@ def changed_since(
         info
         for info in repo.tags_merged_into(request.candidate)
         if info.commit
+        and info.annotated  # a release's tag is (the tag gate): tags from before gate are not
         and (name := info.ref.removeprefix("refs/tags/")) != records.tag
         and is_release_tag(name, policy)
         and component_of(name, policy) in mine
     ]
-    previous = _previous(repo, tags, policy_ref, now=now)
+    # Only a tag whose commit holds its release's request can have passed its check.
+    named = [
+        (t.commit or "", f"{policy.releases}/{t.ref[len('refs/tags/') :]}/request.toml")
+        for t in tags
+    ]
+    tags = [t for t, held in zip(tags, repo.holds(named), strict=True) if held]
+    previous = _previous(repo, tags, policy_ref, now=now, like=request)
     if not previous:
         return None
     touched: set[str] = set()
@@ -119,10 +126,17 @@ def changed_since(
 
 
 def _previous(
-    repo: GitRepo, tags: list[TagInfo], policy_ref: str | None, *, now: datetime | None
+    repo: GitRepo,
+    tags: list[TagInfo],
+    policy_ref: str | None,
+    *,
+    now: datetime | None,
+    like: Request,
 ) -> set[str]:
     """The commits of the newest releases among `tags`: those in the history of no other
-    that passes its check; one that fails is passed over for the releases it holds."""
+    that passes its check and is of the same kind, risk and component as `like` (a gate's
+    `when` may have left a release of another out, so it is no baseline for this one);
+    any other is passed over for the releases it holds."""
     found: set[str] = set()
     left = [t for t in tags if t.commit]
     while left:
@@ -133,19 +147,27 @@ def _previous(
         left = [t for t in left if t.commit not in newest]
         for info in frontier:
             name = info.ref.removeprefix("refs/tags/")
-            if info.commit not in found and released(repo, name, info, policy_ref, now=now):
+            if info.commit in found:
+                continue
+            was = released(repo, name, info, policy_ref, now=now)
+            if was is not None and (was.kind, was.risk, was.component) == (
+                like.kind,
+                like.risk,
+                like.component,
+            ):
                 found.add(info.commit or "")
     return found
 
 
 def released(
     repo: GitRepo, tag: str, info: TagInfo, policy_ref: str | None, *, now: datetime | None
-) -> bool:
-    """Whether `tag` was a release: its check at the tag passes, judged at the time the
-    asking release is judged (`now`; `--at` too), with every path-limited gate applying.
-    Any release-shaped tag anyone pushed (a decoy on the candidate itself) is not; nor is
-    one that passed only by skipping a path-limited gate, so no chain of earlier releases
-    is followed, and an older release is compared against instead."""
+) -> Request | None:
+    """`tag`'s request when it was a release, else None: its check at the tag passes,
+    judged at the time the asking release is judged (`now`; `--at` too), with every
+    path-limited gate applying. Any release-shaped tag anyone pushed (a decoy on the
+    candidate itself) is not; nor is one that passed only by skipping a path-limited gate,
+    so no chain of earlier releases is followed, and an older release is compared
+    against instead."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
@@ -153,6 +175,7 @@ def released(
         tag_info=info, policy_ref=policy_ref, now=now, obligations=False, previous=False
     )
     try:
-        return evaluate(repo, tag, opts).report.passed
+        result = evaluate(repo, tag, opts)
     except GateError:
-        return False
+        return None
+    return result.records.request if result.report.passed else None

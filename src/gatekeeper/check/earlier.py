@@ -32,7 +32,13 @@ if TYPE_CHECKING:
 
 
 def overdue_elsewhere(
-    repo: GitRepo, policy: Policy, tag: str, at: datetime, trusted: str | None = None
+    repo: GitRepo,
+    policy: Policy,
+    tag: str,
+    at: datetime,
+    trusted: str | None = None,
+    *,
+    component: str = "",
 ) -> tuple[tuple[str, str, str], ...]:
     """Post-release gates of other tagged releases that are overdue at `at`, for the widest
     `obligations` scope the policy asks (a `component` scope: releases of the same
@@ -47,7 +53,7 @@ def overdue_elsewhere(
     from gatekeeper.policy.tagname import component_of, is_release_tag
 
     scopes = {g.scope for g in policy.all_gates() if isinstance(g, ObligationsGate)}
-    mine = component_of(tag, policy)
+    mine = {component_of(tag, policy), component}  # the tag's, and the request's
     found: dict[tuple[str, str], str] = {}
     tags = repo.tags()
     head = trusted or repo.head()
@@ -56,7 +62,7 @@ def overdue_elsewhere(
 
         shared_index(repo, head, policy.releases)  # every earlier release from one pass
     for name, info in sorted(tags.items()):
-        in_scope = "all" in scopes or component_of(name, policy) == mine
+        in_scope = "all" in scopes or component_of(name, policy) in mine
         # A tag with no date (made lightweight, or re-made so) shipped at no known time:
         # it is looked at, never passed over (its post-release gates have no due time).
         before = info.tagged_at is None or info.tagged_at <= at

@@ -191,7 +191,9 @@ def _request_and_gates(
         changed_since=changed_since(repo, policy, records, opts.policy_ref, now=now)
         if opts.previous and uses_paths(policy)
         else None,
-        overdue=overdue_elsewhere(repo, policy, records.tag, reference, trusted)
+        overdue=overdue_elsewhere(
+            repo, policy, records.tag, reference, trusted, component=records.request.component
+        )
         if opts.stage == "pre-tag" and opts.obligations and has_obligations(policy)
         else (),
     )

@@ -114,6 +114,11 @@ class ContentsMixin(RepoBase):
         found = self._objects.headers([f"{sha}:{path}" for path in paths])
         return [p for p in paths if (h := found.get(f"{sha}:{p}")) and h[1] == "blob"]
 
+    def holds(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """For each (commit id, plain path), whether it is a file there, in one round trip."""
+        found = self._objects.headers([f"{sha}:{path}" for sha, path in pairs])
+        return [bool((h := found.get(f"{s}:{p}")) and h[1] == "blob") for s, p in pairs]
+
     def blob_at(self, commit: str, path: str) -> bytes:
         """A file's content at a commit (for records since deleted or edited)."""
         entry = trees.entry_at(self._objects, self._commit_id(commit), path)

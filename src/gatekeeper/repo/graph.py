@@ -81,10 +81,12 @@ class GraphMixin(ContentsMixin):
         return frozenset(newest)
 
     def paths_touched(self, old: str, new: str) -> set[str]:
-        """Every path a commit in `old..new` changed (a merge against its first parent), so
-        a change made and undone in between is seen, not only what differs at the end."""
+        """Every path a commit in `old..new` changed, so a change made and undone in between
+        is seen, not only what differs at the end. A merge counts what it changed against
+        every parent (its own resolution): what its sides brought is their commits', and a
+        back-merge of main brings no change main shipped before `old`."""
         out = self.run(
             "log", "--format=", "--name-only", "--no-renames", "-z",
-            "--diff-merges=first-parent", "--end-of-options", f"{old}..{new}",
+            "--diff-merges=combined", "--end-of-options", f"{old}..{new}",
         )  # fmt: skip
         return {path for path in out.split("\0") if path}  # no header: paths, NUL-ended
