@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import FixedClock, Repo, make_repo
+from conftest import FixedClock, Repo, approve_all, make_repo
+from snippets import POST_CHECK
 from test_paths_and_obligations import (
     DBA,
     START,
@@ -143,3 +145,43 @@ def test_the_newest_of_some_commits_is_what_git_merge_base_independent_says(
             for subset in itertools.islice(itertools.combinations(chosen, size), 20):
                 git_says = set(r.git("merge-base", "--independent", *subset).split())
                 assert repo.newest_of(list(subset)) == git_says, subset
+
+
+def _shipped_then_next(tmp_path: Path) -> tuple[Repo, datetime]:
+    """v1.0.0 tagged now, its post-check never done; v1.1.0 requested and approved."""
+    r = make_repo(tmp_path, gates=POST_CHECK)
+    assert r.gate("request", "v1.0.0", "--title", "one").code == 0
+    approve_all(r, "v1.0.0")
+    r.git("tag", "-a", "v1.0.0", "-m", "shipped")
+    tagged = datetime.now(UTC)
+    r.write("app.py", "print('v1.1')\n")
+    r.commit("next")
+    assert r.gate("request", "v1.1.0", "--title", "two").code == 0
+    approve_all(r, "v1.1.0")
+    return r, tagged
+
+
+def test_a_tag_dated_after_the_time_judged_but_not_the_clock_is_a_later_release(
+    tmp_path: Path,
+) -> None:
+    """Judged `--at` an hour before v1.0.0 was tagged (by the machine's clock, a real
+    date), v1.0.0 is a later release: it is not read as undated and owes nothing yet."""
+    r, tagged = _shipped_then_next(tmp_path)
+    code, data = _check(r, "v1.1.0", tagged - timedelta(hours=1))
+    assert _gate(data, "obligations")["passed"] is True, (code, _summary(data))
+
+
+def test_a_status_row_owed_by_a_tag_dated_2099_is_judged_on_every_run(tmp_path: Path) -> None:
+    """v1.0.0's tag re-made dated 2099: v1.1.0's status row shows the obligation owed, and
+    since that reads the machine's clock the row is not kept (its answer changes the day
+    the clock passes the date)."""
+    r, _ = _shipped_then_next(tmp_path)
+    commit = r.git("rev-parse", "v1.0.0^{commit}")
+    future = {"GIT_COMMITTER_DATE": "2099-01-01T00:00:00+00:00"}
+    r.git("tag", "-f", "-a", "v1.0.0", "-m", "shipped", commit, env=future)
+    res = r.gate("status", "--format", "json")
+    assert res.code == 0, res.err
+    row = next(x for x in json.loads(res.out)["releases"] if x["release"] == "v1.1.0")
+    assert "obligations" in row["failing"], row
+    kept = r.path / ".git" / "gatekeeper" / "status-1.json"
+    assert "v1.1.0" not in json.loads(kept.read_text())["rows"]

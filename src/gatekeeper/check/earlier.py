@@ -21,6 +21,7 @@ with none left the release is judged under today's policy.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -65,11 +66,18 @@ def overdue_elsewhere(
         in_scope = "all" in scopes or component_of(name, policy) in mine
         # A tag with no date (made lightweight, or re-made so) shipped at no known time:
         # it is looked at, never passed over (its post-release gates have no due time).
-        before = info.tagged_at is None or info.tagged_at <= at
+        # Nor is a tag dated where no clock is yet (re-made dated 2099): it exists, so it
+        # was made by now, and it is read as undated.
+        when = info.tagged_at
+        ahead = when is not None and at < when and _ahead_of_every_clock(when)
+        before = when is None or when <= at or ahead
         if name == tag or not in_scope or not before or not is_release_tag(name, policy):
             continue
-        for policy_ref in bound_by(repo, head, name, info):
-            owed = _owed(repo, name, info, at=at, records_at=head, policy_ref=policy_ref)
+        read = replace(info, tagged_at=None) if ahead else info
+        for policy_ref in bound_by(repo, head, name, read):
+            owed = _owed(
+                repo, name, read, at=at, records_at=head, policy_ref=policy_ref, ahead=ahead
+            )
             for gate_id, why in owed:
                 found.setdefault((name, gate_id), why)
     return tuple((name, gate_id, why) for (name, gate_id), why in found.items())
@@ -83,6 +91,7 @@ def _owed(
     at: datetime,
     records_at: str | None,
     policy_ref: str | None,
+    ahead: bool = False,
 ) -> list[tuple[str, str]]:
     """(gate id, why) for what `name` owes at `at` under the policy at `policy_ref`
     (who made a record after its tag is judged by the line's policy of the day it landed:
@@ -109,7 +118,11 @@ def _owed(
     owed = [(g.id, g.reasons[0]) for g in gates if g.id == "records" and not g.passed]
     if result.facts is None:  # no request: never a release, unless records were dropped
         return owed
-    undated = "its tag has no date (lightweight): when it falls due cannot be told"
+    undated = (
+        "its tag is dated in the future: when it falls due cannot be told"
+        if ahead
+        else "its tag has no date (lightweight): when it falls due cannot be told"
+    )
     return owed + [
         (g.id, g.reasons[0] if not g.passed else undated)
         for g in gates
@@ -136,6 +149,18 @@ def bound_by(repo: GitRepo, head: str | None, name: str, info: TagInfo) -> list[
     found = [built] + ([index.line[bound]] if bound > depth else [])
     usable: list[str | None] = [c for c in found if _names(repo, c, name)]
     return usable or [head]
+
+
+def _ahead_of_every_clock(when: datetime) -> bool:
+    """Whether a tag dated `when` claims a time the machine's clock has not reached,
+    beyond the skew allowed between clocks (rules.SKEW): the tag exists now, so the date is
+    not when it was made."""
+    from gatekeeper.clock import wall_clock
+    from gatekeeper.instants import shifted
+    from gatekeeper.trust.rules import SKEW
+
+    made = shifted(when, -SKEW)
+    return made is not None and wall_clock() < made
 
 
 def _taken_in_before(index: HistoryIndex, commit: str) -> int:
