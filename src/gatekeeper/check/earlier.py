@@ -144,7 +144,7 @@ def bound_by(repo: GitRepo, head: str | None, name: str, info: TagInfo) -> list[
         return [head]
     depth = index.entry[built][0]
     later = repo.last_commit_before(head, info.tagged_at) if info.tagged_at else None
-    dated = index.entry[later][0] if later in index.entry else -1
+    dated = index.entry[later][0] if later is not None and later in index.entry else -1
     bound = min(dated, _taken_in_before(index, info.commit))
     found = [built] + ([index.line[bound]] if bound > depth else [])
     usable: list[str | None] = [c for c in found if _names(repo, c, name)]

@@ -2,7 +2,9 @@
 
 A row is judged from the repository at HEAD (every ref, object and git setting it may
 read), gatekeeper's own code and what it runs on, a few environment variables and the
-clock. The first four are the key: when any differs, nothing kept is used. The clock is
+clock. The first four are the key: when any differs, nothing kept is used — but for a
+new HEAD made of commits that change nothing a tagged release's row read: such a row,
+judged reading nothing else (check/kept_reads.py), is used at that HEAD too. The clock is
 each row's window (gatekeeper/clock.py): a row is used again only at a time that answers
 every comparison its judgement made the same way, and a row whose judgement read the
 clock otherwise (a reason that quotes the time, a freeze looked up in a zone) is judged
@@ -24,12 +26,16 @@ from typing import TYPE_CHECKING, Any
 from gatekeeper.clock import Window
 from gatekeeper.kept import as_list, as_mapping, as_text, as_time
 
+# A kept row: the window its judgement holds for, the row, and what lets it outlive
+# commits on top of HEAD (None: it is used at that HEAD only).
+Kept = tuple[Window, Any, dict[str, Any] | None]
+
 if TYPE_CHECKING:
     from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.check.status import ReleaseStatus
     from gatekeeper.repo import GitRepo
 
-FORMAT = 1
+FORMAT = 2
 _NAME = f"status-{FORMAT}.json"
 # What a judgement may read from the environment: gatekeeper's and git's own settings,
 # the locale git speaks in, and where programs (ssh-keygen) and settings are found.
@@ -46,8 +52,11 @@ class KeptStatus:
     repo: GitRepo
     head: str
     opts: CheckOptions
+    base: str = ""  # the key without HEAD and the refs but the release tags
     names: list[str] | None = None  # the release rows at HEAD, in order
-    rows: dict[str, tuple[Window, dict[str, Any]]] = field(default_factory=dict)
+    # tag -> (window, row, across: None, or what lets it outlive commits on top of HEAD)
+    rows: dict[str, Kept] = field(default_factory=dict)
+    moved_from: str | None = None  # the HEAD the rows were kept at, when another
 
     def row(self, tag: str, at: datetime) -> ReleaseStatus | None:
         """The row kept for `tag` if it holds at `at`, else None (judge it again)."""
@@ -59,17 +68,32 @@ class KeptStatus:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def save(self, names: list[str], judged: dict[str, tuple[ReleaseStatus, Window]]) -> None:
+    def settle(self, releases: str) -> None:
+        """Rows kept at another HEAD: only those the commits since leave as they were."""
+        from gatekeeper.check.kept_reads import still_hold
+
+        if self.moved_from is None:
+            return
+        held = still_hold(self.repo, self.moved_from, self.head, releases, self.rows)
+        self.rows = held or {}
+        if held is None:
+            self.names = None  # list the release folders again
+
+    def save(self, names: list[str], judged: dict[str, Kept]) -> None:
         """Keep every row whose judgement holds beyond its own moment."""
         from gatekeeper.kept import write_kept
 
         if self.path is None or self.repo.head() != self.head:
             return  # HEAD moved while judging (a branch switched): nothing is kept
-        if _key(self.repo, self.head, self.opts) != self.key:
+        if _key(self.repo, self.head, self.opts) != (self.key, self.base):
             return  # a ref or setting changed while judging: what was judged is not keyed
-        rows = {tag: [_window_doc(w), _doc(row)] for tag, (row, w) in judged.items()}
-        held = {tag: doc for tag, doc in rows.items() if not judged[tag][1].read}
-        write_kept(self.path, {"format": FORMAT, "key": self.key, "names": names, "rows": held})
+        rows = {
+            tag: [_window_doc(w), _doc(row), _across_doc(self.head, row, across)]
+            for tag, (w, row, across) in judged.items()
+            if not w.read
+        }
+        doc = {"format": FORMAT, "key": self.key, "base": self.base, "head": self.head}
+        write_kept(self.path, {**doc, "names": names, "rows": rows})
 
 
 def kept_status(repo: GitRepo, head: str, opts: CheckOptions) -> KeptStatus:
@@ -79,40 +103,47 @@ def kept_status(repo: GitRepo, head: str, opts: CheckOptions) -> KeptStatus:
 
     if not keeping():
         return KeptStatus(None, "", repo, head, opts)
-    key = _key(repo, head, opts)
+    key, base = _key(repo, head, opts)
     path = kept_path(repo, _NAME)
     doc = read_kept(path)
-    empty = KeptStatus(path, key, repo, head, opts)
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("key") != key:
+    empty = KeptStatus(path, key, repo, head, opts, base)
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         return empty
     try:
+        kept_at = as_text(doc["head"])
+        moved = None if doc.get("key") == key else kept_at
+        if moved is not None and (doc.get("base") != base or kept_at == head):
+            return empty
         names = [as_text(n) for n in as_list(doc["names"])]
-        rows = {
-            as_text(tag): (_window(as_list(kept)[0]), as_mapping(as_list(kept)[1]))
-            for tag, kept in as_mapping(doc["rows"]).items()
-        }
+        rows = {as_text(tag): _kept(kept) for tag, kept in as_mapping(doc["rows"]).items()}
     except (KeyError, IndexError, TypeError, ValueError):
         return empty
-    return KeptStatus(path, key, repo, head, opts, names, rows)
+    if moved is not None:  # only rows that read nothing a commit could change, if any
+        rows = {tag: kept for tag, kept in rows.items() if kept[2] is not None}
+    return KeptStatus(path, key, repo, head, opts, base, names, rows, moved)
 
 
-def _key(repo: GitRepo, head: str, opts: CheckOptions) -> str:
-    """Everything a row is judged from but the clock, as one digest."""
+def _key(repo: GitRepo, head: str, opts: CheckOptions) -> tuple[str, str]:
+    """Everything a row is judged from but the clock, as one digest; and the same without
+    HEAD and the refs but the release tags (what a row kept across commits is judged
+    from besides what check/kept_reads.py makes sure of)."""
     from dataclasses import replace
 
-    digest = hashlib.sha256()
+    refs = repo.run("for-each-ref", "--format=%(refname) %(objectname)")  # every ref
+    tags = [line for line in refs.splitlines() if line.startswith("refs/tags/")]
+    base = hashlib.sha256()
     for part in (
         str(FORMAT),
-        head,
-        repo.run("for-each-ref", "--format=%(refname) %(objectname)"),  # every ref
+        "\n".join(tags),
         repo.run("config", "--list", "--show-origin", "-z"),  # every git setting
         repr(replace(opts, now=None)),
         sys.version,
         _code(),
         repr(sorted((k, v) for k, v in os.environ.items() if _judged_by(k))),
     ):
-        digest.update(part.encode("utf-8", "surrogateescape") + b"\0\0")
-    return digest.hexdigest()
+        base.update(part.encode("utf-8", "surrogateescape") + b"\0\0")
+    key = hashlib.sha256(f"{base.hexdigest()}\0{head}\0{refs}".encode("utf-8", "surrogateescape"))
+    return key.hexdigest(), base.hexdigest()
 
 
 def _judged_by(name: str) -> bool:
@@ -182,6 +213,22 @@ def _row(doc: dict[str, Any]) -> ReleaseStatus:
             for g, due, late, pending, done in (as_list(o) for o in as_list(doc["obligations"]))
         ),
     )
+
+
+def _kept(doc: object) -> Kept:
+    window, row, across = as_list(doc)
+    if across is None:
+        return _window(as_list(window)), as_mapping(row), None
+    latest = as_mapping(across)["latest"]
+    return _window(as_list(window)), as_mapping(row), {"latest": _time(latest)}
+
+
+def _across_doc(head: str, row: ReleaseStatus, across: dict[str, Any] | None) -> Any:
+    """What lets a row outlive commits on top of HEAD, as JSON (none for a row that
+    shows HEAD's commit id: "no request at 1a2b3c4d5e6f")."""
+    if across is None or head[:7] in repr(_doc(row)):
+        return None
+    return {"latest": _iso(across["latest"])}
 
 
 def _window_doc(window: Window) -> list[str | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -131,14 +131,24 @@ def statuses(
     opts = opts or CheckOptions()
     now = opts.now or datetime.now(UTC)
     kept = kept_status(repo, head, opts)
+    if kept.moved_from is not None:  # kept at an earlier HEAD: what still holds
+        kept.settle(_releases(repo, head))
     names = kept.names if kept.names is not None else _release_names(repo, head)
     rows = {tag: row for tag in names if (row := kept.row(tag, now)) is not None}
     todo = [t for t in names if t not in rows]
-    judged = _judge_all(repo, head, todo, opts, now=now, progress=progress)
-    if judged or kept.names is None:  # else the file already holds every row
-        kept.save(names, {**{t: (r, kept.rows[t][0]) for t, r in rows.items()}, **judged})
-    rows.update((tag, row) for tag, (row, _) in judged.items())
+    traced = kept.path is not None
+    judged = _judge_all(repo, head, todo, opts, now=now, progress=progress, traced=traced)
+    if judged or kept.names is None or kept.moved_from:  # else the file holds every row
+        again = {t: (kept.rows[t][0], r, kept.rows[t][2]) for t, r in rows.items()}
+        kept.save(names, {**again, **judged})
+    rows.update((tag, row) for tag, (_, row, _) in judged.items())
     return [rows[tag] for tag in names]
+
+
+def _releases(repo: GitRepo, head: str) -> str:
+    from gatekeeper.policy.loading import policy_in_force
+
+    return policy_in_force(repo, head, None).policy.releases
 
 
 def _release_names(repo: GitRepo, head: str) -> list[str]:
@@ -160,21 +170,27 @@ def _judge_all(
     *,
     now: datetime,
     progress: Callable[[int, int], None] | None,
-) -> dict[str, tuple[ReleaseStatus, Window]]:
-    """Each release in `names` judged at `now`, with the window its row holds for."""
+    traced: bool = False,
+) -> dict[str, tuple[Window, ReleaseStatus, dict[str, Any] | None]]:
+    """Each release in `names` judged at `now`, with the window its row holds for and,
+    `traced`, whether it may outlive commits on top of HEAD (check/kept_reads.py)."""
+    from gatekeeper.check.kept_reads import Reads, TracedRepo, reading
     from gatekeeper.clock import Moment, judging
-    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.policy.loading import POLICY_DIR
     from gatekeeper.records.history_cache import shared_index
     from gatekeeper.records.reading import read_ahead
 
     if not names:
         return {}
-    releases = policy_in_force(repo, head, None).policy.releases
+    releases = _releases(repo, head)
     tags = repo.tags()  # one for-each-ref for every release
     tagged = [(info.commit, t) for t in names if (info := tags.get(t)) and info.commit]
     folders = [(head, t) for t in names] + tagged
     # One history pass for every release; while git walks, the release folders are read.
-    shared_index(repo, head, releases, lambda: read_ahead(repo, releases, folders))
+    index = shared_index(repo, head, releases, lambda: read_ahead(repo, releases, folders))
+    commits = frozenset(info.commit for info in tags.values() if info.commit)
+    # A row judged where a tag points at HEAD itself is kept for this HEAD only.
+    seen = cast("GitRepo", TracedRepo(repo)) if traced and head not in commits else None
     judged = {}
     for done, tag in enumerate(names):
         if progress:
@@ -184,9 +200,11 @@ def _judge_all(
         # Judged at the HEAD the run started from (an untagged release as `--rev HEAD`),
         # never HEAD read again: a branch switched meanwhile must not mix in its rows.
         at = replace(opts, records_at=head, now=moment, rev=None if info else head)
-        with judging(moment.window):
-            row = _status(repo, tag, at, info)
-        judged[tag] = (row, moment.window)
+        reads = Reads(head, (releases, POLICY_DIR), index, commits)
+        with judging(moment.window), reading(reads):
+            row = _status(seen or repo, tag, at, info)
+        across = {"latest": reads.latest} if seen and info and reads.across else None
+        judged[tag] = (moment.window, row, across)
     return judged
 
 

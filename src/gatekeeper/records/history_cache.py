@@ -23,7 +23,7 @@ from gatekeeper.kept import (
     read_kept,
     write_kept,
 )
-from gatekeeper.records.index import FORMAT, HistoryIndex, build, extend
+from gatekeeper.records.index import FORMAT, Entries, HistoryIndex, build, extend
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -113,7 +113,9 @@ def _load(path: Path, releases: str) -> HistoryIndex | None:
         index = HistoryIndex(as_text(data["head"]), releases, _texts(data["line"]))
         index.rewrites = _texts(data["rewrites"])
         index.loose = set(_texts(data["loose"]))
-        index.entry = {as_text(c): _depth_rank(v) for c, v in as_mapping(data["entry"]).items()}
+        index.entry = Entries(
+            (as_text(c), _depth_rank(v)) for c, v in as_mapping(data["entry"]).items()
+        )
         index.changes = {
             as_text(tag): _changes(rows) for tag, rows in as_mapping(data["changes"]).items()
         }

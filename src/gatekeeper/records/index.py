@@ -14,6 +14,7 @@ one extended commit by commit (the cache) are the same.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,36 @@ if TYPE_CHECKING:
 
 FORMAT = 4  # bump when what the index holds, or how it is ordered, changes
 
+# Commits asked about that the index does not hold (not in HEAD's history), while someone
+# listens: a status row kept across commits must not have asked (check/kept_reads.py).
+MISSED: ContextVar[set[str] | None] = ContextVar("missed", default=None)
+
+
+class Entries(dict[str, tuple[int, int]]):
+    """commit -> (depth, rank); a lookup of a commit it does not hold is told to `MISSED`."""
+
+    def __missing__(self, key: str) -> tuple[int, int]:
+        _miss(key)
+        raise KeyError(key)
+
+    def get(self, key: object, default: None = None) -> tuple[int, int] | None:  # type: ignore[override]
+        found = dict.get(self, key) if isinstance(key, str) else None
+        if found is None:
+            _miss(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        held = dict.__contains__(self, key)
+        if not held:
+            _miss(key)
+        return held
+
+
+def _miss(key: object) -> None:
+    missed = MISSED.get()
+    if missed is not None:
+        missed.add(str(key))
+
 
 @dataclass
 class HistoryIndex:
@@ -33,7 +64,7 @@ class HistoryIndex:
     head: str
     releases: str
     line: list[str] = field(default_factory=list)  # first-parent line, root first
-    entry: dict[str, tuple[int, int]] = field(default_factory=dict)  # commit -> (depth, rank)
+    entry: Entries = field(default_factory=Entries)  # commit -> (depth, rank)
     changes: dict[str, list[Change]] = field(default_factory=dict)  # tag -> oldest first
     # Every path under the releases folder in history that is not shaped like a record (a
     # `releases/__init__.py`, a link, a submodule): while there is none, and every folder

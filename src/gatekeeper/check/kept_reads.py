@@ -1,0 +1,245 @@
+"""What a `gate status` row read from HEAD, so that a kept row may outlive new commits.
+
+A tagged release's row is judged from its tag (which names objects that never change),
+the release tags, HEAD's `releases/` and `policies/` folders and HEAD's history as the
+history index holds it. A commit that changes none of that changes nothing such a row
+read: made on top of HEAD (which stays on the new HEAD's first-parent line), with the
+same `releases/` and `policies/` trees as every one of its parents, and no new commit
+on the line dated at or before a time the row asked the line about (`outlived`).
+
+That holds only if the row read nothing else, and this module makes sure of it while the
+row is judged: the row reads through `TracedRepo`, which lets every read through and
+notes the first one it cannot vouch for: a name that moves (a branch, HEAD), a
+subprocess, the work tree, HEAD's own commit, a folder of HEAD's outside those two, a
+commit outside HEAD's history asked about (including the history index's own lookups:
+records/index.MISSED). A row that made one is kept for this HEAD only
+(check/kept_status.py); so is an untagged release's, which is judged at HEAD itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.repo.parse import OBJECT_ID
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from gatekeeper.records.index import HistoryIndex
+    from gatekeeper.repo import GitRepo
+
+# How each read of the repository depends on what a commit can change (anything not
+# named here is a read no row kept across commits may make).
+_AT = frozenset({"tree_id", "ls_tree", "paths", "blob_at", "files_at"})  # (commit, path)
+_COMMITS = {  # how many leading arguments name commits (or lists of them)
+    **dict.fromkeys(("commit_info", "read_commits", "check_root", "newest_of"), 1),
+    **dict.fromkeys(("has_commit", "tags_merged_into"), 1),
+    **dict.fromkeys(("changes_between", "changed_paths", "paths_touched"), 2),
+}
+_GRAPH = frozenset({"is_ancestor", "merge_bases"})  # HEAD against a commit it holds
+_OBJECTS = frozenset({"read_blob", "read_blobs", "read_object", "tag_object", "tag_message"})
+_SAME = frozenset({"tag", "tags", "tag_names", "is_shallow", "config"})  # in the key
+
+
+@dataclass
+class Reads:
+    """What one row's judgement read that a commit on top of `head` could change."""
+
+    head: str
+    folders: tuple[str, ...]  # HEAD's folders a row may read: releases, policies
+    index: HistoryIndex
+    tagged: frozenset[str]  # the commits release tags point at (the tags are keyed)
+    why: str | None = None  # the first read it cannot vouch for
+    latest: datetime | None = None  # the latest time HEAD's line was asked about
+    missed: set[str] = field(default_factory=set)  # commits asked of the index, not held
+
+    def cannot(self, why: str) -> None:
+        if self.why is None:
+            self.why = why
+
+    @property
+    def across(self) -> bool:
+        """Whether the row read nothing a commit that passes `outlived` could change."""
+        return self.why is None and not self.missed
+
+    def in_history(self, commit: object) -> bool:
+        """Whether `commit` is HEAD's (asked without telling records/index.MISSED)."""
+        return isinstance(commit, str) and dict.__contains__(self.index.entry, commit)
+
+
+_READS: ContextVar[Reads | None] = ContextVar("reads", default=None)
+
+
+@contextmanager
+def reading(reads: Reads) -> Iterator[Reads]:
+    """Note what the judgement made inside reads through a `TracedRepo`."""
+    from gatekeeper.records.index import MISSED
+
+    token, missed = _READS.set(reads), MISSED.set(reads.missed)
+    try:
+        yield reads
+    finally:
+        MISSED.reset(missed)
+        _READS.reset(token)
+
+
+class TracedRepo:
+    """A repository every read of which is let through and, while `reading`, noted."""
+
+    def __init__(self, repo: GitRepo) -> None:
+        self._repo = repo
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._repo, name)
+        reads = _READS.get()
+        if reads is None:
+            return value
+        if name == "memo":
+            return _Memo(value, reads)
+        if not callable(value):
+            reads.cannot(f"repo.{name}")
+            return value
+        return functools.partial(_call, reads, name, value)
+
+
+def _call(reads: Reads, name: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+    _vouch(reads, name, args)
+    try:
+        result = method(*args, **kwargs)
+    except BaseException:
+        reads.cannot(f"{name} failed")  # an object missing now may be fetched later
+        raise
+    if name == "last_commit_before" and args and args[0] == reads.head:
+        when = args[1]
+        reads.latest = when if reads.latest is None or when > reads.latest else reads.latest
+    return result
+
+
+def _vouch(reads: Reads, name: str, args: tuple[Any, ...]) -> None:
+    """Note `name(*args)` if a commit on top of HEAD that passes `outlived` could change
+    its answer."""
+    head = reads.head
+    if name in _SAME or name in _OBJECTS:
+        return
+    if name in _AT:
+        commit, paths = args[0], args[1]
+        listed = [paths] if isinstance(paths, str) else list(paths)
+        if commit == head and all(_under(p, reads.folders) for p in listed):
+            return
+        if commit != head and _known(reads, commit):
+            return
+    elif name in _COMMITS:
+        if all(_known(reads, c) and c != head for c in _commits(args[: _COMMITS[name]])):
+            return
+    elif name in _GRAPH:  # HEAD against a commit it holds: the answer stays
+        if all(c == head or reads.in_history(c) for c in args[:2]):
+            return
+    elif name == "last_commit_before" and (args[0] == head or _known(reads, args[0])):
+        return
+    reads.cannot(name)
+
+
+def _commits(args: tuple[Any, ...]) -> list[Any]:
+    out: list[Any] = []
+    for arg in args:
+        out += list(arg) if isinstance(arg, list | tuple) else [arg]
+    return out
+
+
+def _known(reads: Reads, commit: object) -> bool:
+    """A commit in HEAD's history, or a release tag's: named by id, always there."""
+    if not isinstance(commit, str) or not OBJECT_ID.match(commit):
+        return False
+    return commit in reads.tagged or reads.in_history(commit)
+
+
+def _under(path: object, folders: tuple[str, ...]) -> bool:
+    if not isinstance(path, str):
+        return False
+    return any(path == f or path.startswith(f"{f}/") for f in folders)
+
+
+class _Memo:
+    """The process's memo, as a row sees it: what was derived from HEAD is vouched for."""
+
+    def __init__(self, memo: dict[tuple[str, ...], Any], reads: Reads) -> None:
+        self._memo, self._reads = memo, reads
+
+    def _vouch(self, key: tuple[str, ...]) -> None:
+        reads = self._reads
+        if not any(isinstance(k, str) and reads.head in k for k in key):
+            return  # keyed by object ids (or the history index, which is HEAD's)
+        if key[0] in {"releases-only", "graph-of"}:
+            return  # what HEAD's history holds, as the index does
+        if key[0] == "built-on" and reads.in_history(key[2]):
+            return
+        reads.cannot(f"memo {key[0]}")
+
+    def __contains__(self, key: tuple[str, ...]) -> bool:
+        self._vouch(key)
+        return key in self._memo
+
+    def __getitem__(self, key: tuple[str, ...]) -> Any:
+        self._vouch(key)
+        return self._memo[key]
+
+    def get(self, key: tuple[str, ...], default: Any = None) -> Any:
+        self._vouch(key)
+        return self._memo.get(key, default)
+
+    def __setitem__(self, key: tuple[str, ...], value: Any) -> None:
+        self._memo[key] = value
+
+
+def still_hold(
+    repo: GitRepo, old: str, new: str, releases: str, rows: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The rows kept at HEAD `old` that HEAD `new` leaves as they were (`rows`: tag ->
+    (window, row, across), across None for a row kept for `old` only); None when the
+    commits between may have changed any of them (nothing kept is used, the release
+    folders are listed again)."""
+    from gatekeeper.policy.loading import POLICY_DIR
+    from gatekeeper.records.history_cache import shared_index
+
+    if not _outlived(repo, old, new, (releases, POLICY_DIR)):
+        return None
+    index = shared_index(repo, new, releases)
+    if not index.covers(old):  # `old` left the first-parent line: the line is another
+        return None
+    gained = index.line[dict.__getitem__(index.entry, old)[0] + 1 :]
+    repo.read_commits(gained)
+    times = [repo.commit_info(c).committed_at for c in gained]
+    earliest = min(times) if times and None not in times else None  # type: ignore[type-var]
+    held = {}
+    for tag, (window, row, across) in rows.items():
+        if across is None:
+            continue
+        latest = across.get("latest")
+        # A line commit dated at or before a time the row asked the line about would be
+        # the answer now (repo.last_commit_before): only later ones leave it as it was.
+        if latest is not None and (earliest is None or not earliest > latest):
+            continue
+        held[tag] = (window, row, across)
+    return held
+
+
+def _outlived(repo: GitRepo, old: str, new: str, folders: tuple[str, ...]) -> bool:
+    """Whether `old` is in `new`'s history and every commit `new` has that `old` has not
+    holds the same `folders` trees as each of its parents: nothing under them changed,
+    on any side of any merge (so they are as they were at `old`)."""
+    if not OBJECT_ID.match(old) or not repo.is_ancestor(old, new):
+        return False
+    for line in repo.run("rev-list", "--parents", new, f"^{old}").splitlines():
+        commit, *parents = line.split()
+        for folder in folders:
+            mine = repo.tree_id(commit, folder)
+            if any(repo.tree_id(p, folder) != mine for p in parents):
+                return False
+            if not parents and mine is not None:  # a second root brings them in
+                return False
+    return True
