@@ -12,8 +12,7 @@ if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog
     from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.check.report import Report
-    from gatekeeper.models.policy import Policy
-    from gatekeeper.repo import GitRepo, TagInfo
+    from gatekeeper.repo import GitRepo
 
 STATEMENT = "https://in-toto.io/Statement/v1"
 VSA = "https://slsa.dev/verification_summary/v1"
@@ -105,133 +104,6 @@ def parse(message: str) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise ValueError("the receipt is not a JSON object")
     return data
-
-
-def verify(
-    repo: GitRepo, tag: str, policy_ref: str | None, *, allow_unsigned: bool = False
-) -> tuple[list[str], list[str]]:
-    """(what holds, what does not). A receipt proves nothing by itself: the release is
-    evaluated afresh at the tagged commit under the trusted policy, and the receipt's
-    verdicts, record digests and policy must match that evaluation; the tag's signature
-    must come from a key the trusted policy lists."""
-    from gatekeeper.check.evaluation import CheckOptions, evaluate
-    from gatekeeper.errors import InputError
-
-    info = repo.tag(tag)
-    if info is None or not info.annotated:
-        raise InputError(
-            f"tag '{tag}': no annotated tag of that name",
-            hint="receipts live in annotated tags made by `gate tag`",
-        )
-    raw = repo.tag_object(info.object_sha)
-    try:
-        receipt = parse(raw.decode("utf-8", "replace").partition("\n\n")[2])
-    except ValueError as exc:
-        return [], [f"tag '{tag}': the receipt is malformed ({exc})"]
-    if receipt is None:
-        return [], [f"tag '{tag}' carries no gatekeeper receipt"]
-    fresh = evaluate(repo, tag, CheckOptions(policy_ref=policy_ref, tag_info=info))
-    ok, bad = _statement(receipt, tag, info)
-    for holds, line in _against(receipt, fresh):
-        (ok if holds else bad).append(line)
-    holds, line = _signature(raw, fresh.policy.policy)
-    (ok if holds or allow_unsigned else bad).append(line)
-    return ok, bad
-
-
-def _field(data: Any, *keys: str | int) -> Any:
-    """`data[k1][k2]...`, or None where the shape differs (a receipt is untrusted input)."""
-    for key in keys:
-        if isinstance(key, int):
-            data = data[key] if isinstance(data, list) and len(data) > key else None
-        else:
-            data = data.get(key) if isinstance(data, dict) else None
-    return data
-
-
-def _against(receipt: dict[str, Any], fresh: Evaluation) -> list[tuple[bool, str]]:
-    """The receipt's claims next to a fresh evaluation under the trusted policy."""
-    report = fresh.report
-    failing = [g.id for g in report.gates if not g.passed]
-    claimed_gates = _field(receipt, "predicate", "gatekeeper", "gates")
-    gates = gate_claims(report)
-    digests = {f.path: f.sha256 for f in fresh.records.files}
-    items = _field(receipt, "predicate", "inputAttestations")
-    claimed = {
-        str(_field(item, "uri")): _field(item, "digest", "sha256")
-        for item in (items if isinstance(items, list) else [])
-    }
-    policy = _field(receipt, "predicate", "policy", "digest", "sha256")
-    return [
-        (
-            report.passed,
-            "the release passes its gates now, under the trusted policy"
-            if report.passed
-            else f"the release fails under the trusted policy: {', '.join(failing)}",
-        ),
-        (
-            claimed_gates == [g for g in gates if g["id"] != "tag"],
-            "gate verdicts match a fresh evaluation"
-            if claimed_gates == [g for g in gates if g["id"] != "tag"]
-            else "gate verdicts differ from a fresh evaluation",
-        ),
-        (
-            claimed == digests,
-            "record digests match the tagged commit"
-            if claimed == digests
-            else _digest_difference(claimed, digests),
-        ),
-        (
-            policy == fresh.policy.sha256,
-            f"made under the trusted policy ({fresh.policy.sha256[:12]})"
-            if policy == fresh.policy.sha256
-            else f"made under policy {str(policy)[:12]}, not the trusted policy "
-            f"{fresh.policy.sha256[:12]} at {fresh.policy.commit[:12]}",
-        ),
-        (
-            _field(receipt, "predicate", "gatekeeper", "candidate") == report.candidate,
-            "candidate matches the request",
-        ),
-    ]
-
-
-def _digest_difference(claimed: dict[str, Any], actual: dict[str, str]) -> str:
-    differ = sorted(p for p in claimed.keys() | actual.keys() if claimed.get(p) != actual.get(p))
-    return f"record digests differ from the tagged commit: {', '.join(differ[:5])}"
-
-
-def _signature(raw: bytes, policy: Policy) -> tuple[bool, str]:
-    """Whether the tag (and so its receipt) is signed by a person of the trusted policy."""
-    from gatekeeper.trust.signing import NOT_SSH, SSH_ARMOR, Verifier, split_signed_tag
-
-    payload, signature = split_signed_tag(raw)
-    if signature is None:
-        return False, "the receipt is unsigned (the tag carries no signature)"
-    if SSH_ARMOR not in signature:
-        return False, f"the tag is {NOT_SSH}"
-    with Verifier(policy, namespace="git") as verifier:
-        person = verifier.signer(payload, signature)
-    if person is None:
-        return False, "the tag is signed by an unknown key (not listed in the trusted policy)"
-    return True, f"the tag (and so the receipt) is signed by {person}, per the trusted policy"
-
-
-def _statement(receipt: dict[str, Any], tag: str, info: TagInfo) -> tuple[list[str], list[str]]:
-    ok: list[str] = []
-    bad: list[str] = []
-    if receipt.get("_type") != STATEMENT or receipt.get("predicateType") != VSA:
-        bad.append("not an in-toto Statement v1 with a SLSA verification summary")
-    name = _field(receipt, "subject", 0, "name")
-    target = _field(receipt, "subject", 0, "digest", "gitCommit")
-    if name == f"refs/tags/{tag}" and target == info.commit:
-        ok.append(f"refs/tags/{tag} still points at {target}")
-    else:
-        bad.append(f"the receipt names {target}, the tag points at {info.commit}")
-    if info.name_in_object != tag:
-        bad.append(f"the tag object is named '{info.name_in_object}', not '{tag}'")
-    if _field(receipt, "predicate", "verificationResult") != "PASSED":
-        bad.append("the receipt does not record a passing verification")
-    return ok, bad
 
 
 def receipts(repo: GitRepo, log: AuditLog) -> list[dict[str, Any]]:

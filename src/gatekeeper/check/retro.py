@@ -53,6 +53,48 @@ def waived_at_tag(
     return [g.id for g in evaluate(repo, tag, at).report.gates if g.waived]
 
 
+def waived_only_now(
+    repo: GitRepo, records: ReleaseRecords, info: TagInfo, opts: CheckOptions, waived: list[str]
+) -> set[str]:
+    """Of the gates an emergency waives in a check judged now (`--at now`, as CI judges a
+    pushed tag), those it would not waive at the tag's date: what is owed after the tag is
+    derived there (`retro_gates`), so a waiver relied on only now would be owed by no one
+    (a tag made while the approvals were fresh, pushed once they had expired)."""
+    from gatekeeper.check.tagged import at_tag
+
+    if not waived or info.tagged_at is None:
+        return set()
+    tagged = at_tag(repo, records, info)
+    latest = max((e.at for _, e in tagged.emergencies), default=None) if tagged else None
+    return set(waived) - set(waived_at_tag(repo, records.tag, info, opts, latest))
+
+
+def waived_as_tagged(
+    repo: GitRepo,
+    records: ReleaseRecords,
+    info: TagInfo,
+    opts: CheckOptions,
+    gates: list[GateResult],
+) -> list[GateResult]:
+    """A gate an emergency waives only at the time judged, not at the tag's date,
+    fails: what the emergency owes is derived at the tag's date, so that waiver would be
+    owed by no one. Tagging again makes the tag's date the time it is judged."""
+    waived = [g.id for g in gates if g.waived]
+    only_now = waived_only_now(repo, records, info, opts, waived)
+    when = info.tagged_at.isoformat() if info.tagged_at else "its date"
+    why = (
+        f"waived by the emergency only at the time judged: at the tag's date ({when}) it "
+        "needs no waiver, so no retro-approval would be owed for it; tag again "
+        f"(`gate tag {records.tag}`) so that the tag's date is the time it is judged"
+    )
+    return [
+        replace(g, passed=False, waived=False, reasons=(why, *g.reasons[1:]))
+        if g.id in only_now
+        else g
+        for g in gates
+    ]
+
+
 def retro_gates(
     repo: GitRepo,
     records: ReleaseRecords,

@@ -144,7 +144,7 @@ def verify_receipt(
     directory: RepoDir = None,
 ) -> int:
     """Re-evaluate the release under the trusted policy and compare the tag's receipt."""
-    from gatekeeper.check.receipt import verify
+    from gatekeeper.check.receipt_verify import verify
     from gatekeeper.policy import tagname
     from gatekeeper.repo import open_repo
 

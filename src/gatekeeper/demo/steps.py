@@ -111,7 +111,7 @@ class Demo:
         self.say(f"   gate check {TAG} --at {inside:%Y-%m-%dT%H:%M%z}: {frozen.reasons[0]}")
 
     def tag_and_verify(self) -> None:
-        from gatekeeper.check.receipt import verify
+        from gatekeeper.check.receipt_verify import verify
         from gatekeeper.check.tagging import create_release_tag
 
         report, created = create_release_tag(self.repo, TAG, "HEAD", None, sign=True)

@@ -117,6 +117,13 @@ def parse_junit(data: bytes, path: str) -> JunitCounts:
             worst[key] = max(worst.get(key, outcome), outcome, key=_RANK.__getitem__)
             entries += 1
         outcomes.extend(worst.values())
+    outside = sum(1 for e in root.iter("testcase")) - entries
+    if outside:  # a case the suites do not reach would be a failure no one counts
+        raise RecordError(
+            f"{path}: {_n(outside, 'test case')} outside the report's suites; expected "
+            "every <testcase> in a <testsuite> under <testsuites> or the root",
+            hint="attach the file the test tool wrote, unchanged",
+        )
     return JunitCounts(
         tests=len(outcomes),
         failures=outcomes.count("failed"),
@@ -207,12 +214,15 @@ def _outcome(case: Any) -> str:
 
 def _tree(parent: Any) -> Iterator[Any]:
     """`parent` (the report or a suite) and every suite under it, nested ones (Jenkins)
-    included, in document order."""
+    included, and the suites of a `<testsuites>` nested anywhere (reports merged by
+    hand), in document order."""
     from junitparser import xunit2
 
+    kinds: dict[str, Any] = {"testsuite": xunit2.TestSuite, "testsuites": xunit2.JUnitXml}
     yield parent
-    for suite in parent.iterchildren(xunit2.TestSuite):
-        yield from _tree(suite)
+    for child in parent._elem:
+        if child.tag in kinds:
+            yield from _tree(kinds[child.tag].fromelem(child))
 
 
 def _suite_errors(report: Any) -> Iterator[str]:

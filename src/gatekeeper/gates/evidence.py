@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gatekeeper.evidence import kind_named
-from gatekeeper.evidence.base import CheckContext
+from gatekeeper.evidence.base import CheckContext, EvidenceItem
 from gatekeeper.gates.verdict import Verdict
 from gatekeeper.models.gates import EvidenceGate
 from gatekeeper.trust.facts import Facts
@@ -28,8 +28,11 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> Verdict:
     ctx = CheckContext(facts.reference_time, facts.policy.roles_of)
     problems = spec.check(gate, items, ctx)  # anyone's record that fails it fails it
     if not problems and gate.by_roles:  # ...and only the roles' records satisfy it
+        everyone = items
         items = [i for i in items if ctx.holds(i) & set(gate.by_roles)]
         problems = spec.check(gate, items, ctx) if items else by_roles_reasons(gate, facts)
+        if not problems:
+            problems = _failing_since(gate, everyone, items, ctx)
     if problems:
         return Verdict(False, (*problems, next_step, *ignored), next=(command,))
     mark = facts.mark()
@@ -44,4 +47,23 @@ def by_roles_reasons(gate: EvidenceGate, facts: Facts) -> list[str]:
     return [
         f"recorded by {', '.join(people)}, but only holders of {', '.join(gate.by_roles)} "
         f"may record {gate.kind}"
+    ]
+
+
+def _failing_since(
+    gate: EvidenceGate, everyone: list[EvidenceItem], theirs: list[EvidenceItem], ctx: CheckContext
+) -> list[str]:
+    """What fails in the records made after the roles' newest by anyone else: only the
+    roles' own records supersede one that fails (a newer passing report of someone outside
+    `by_roles` hides no failure). Each is judged by the kind's own check, as anyone's."""
+    from gatekeeper.evidence import kind_named
+
+    newest = max(i.manifest.at for i in theirs)
+    anyone = gate.model_copy(update={"by_roles": []})
+    spec = kind_named(gate.kind)
+    return [
+        problem
+        for item in everyone
+        if item not in theirs and item.manifest.at > newest
+        for problem in spec.check(anyone, [item], ctx)
     ]
