@@ -129,6 +129,28 @@ def append_releases(repo: Path, commits: int) -> None:
     git(repo, "reset", "-q", "--hard", "main")
 
 
+def append_code(repo: Path, commits: int) -> None:
+    """`commits` new commits on main that change source files only (a pull of others' work)."""
+    sys.path.insert(0, str(BENCH))
+    from make_repo import Importer
+
+    imp = Importer(repo)
+    imp.clock = datetime.fromtimestamp(int(git(repo, "log", "-1", "--format=%ct")), UTC)
+    stamp = int(imp.clock.timestamp())
+    msg = b"bench: code"
+    imp.write(
+        f"commit refs/heads/main\nmark :1\ncommitter gina <gina@bench.example> {stamp} +0000\n"
+        f"data {len(msg)}\n".encode()
+        + msg
+        + b"\nfrom refs/heads/main^0\nM 100644 inline src/pulled.py\ndata 6\nx = 0\n\n"
+    )
+    imp.mark = 1
+    while imp.mark < commits:
+        imp.commit("gina", "bench: code", {f"src/m{imp.mark % FILES}.py": b"x = 2\n"})
+    imp.done()
+    git(repo, "reset", "-q", "--hard", "main")
+
+
 def describe(repo: Path) -> str:
     tags = len(git(repo, "tag", "-l").split())
     commits = git(repo, "rev-list", "--count", "HEAD")

@@ -25,6 +25,7 @@ from pathlib import Path
 from measure import (  # bench/ is on sys.path when run as `python bench/table.py`
     BENCH,
     Sample,
+    append_code,
     append_releases,
     clear_gate_cache,
     compile_gate,
@@ -135,6 +136,8 @@ def rows(args: argparse.Namespace) -> list[Row]:
                 warm=gate(repo, "status", cold=False),
             )
         )
+        if "across" not in args.skip:
+            out.append(across_row(repo, n))
     out += [
         Row(
             "oldest",
@@ -203,6 +206,35 @@ def repeat_row(repo: Path, size: str) -> Row:
         log_pass(copy, f"{before}..HEAD"),
         "≤ 2 s",
         "272 s (5,000)",
+        quick=False,
+    )
+
+
+def across_row(repo: Path, n: str) -> Row:
+    """`gate status` after a pull of 100 commits that change no record or policy: the rows
+    an earlier run kept (at a HEAD that is no release's tag, so they may outlive commits)."""
+    copy = work_copy(repo, f"across-{n}")
+    append_code(copy, 1)
+    print(f"across-{n}: the first (untimed) status ...", file=sys.stderr, flush=True)
+    run([GATE, "status"], copy, timeout=3600)
+    cache, saved = copy / ".git" / "gatekeeper", copy / ".git" / "bench-gatekeeper"
+    shutil.rmtree(saved, ignore_errors=True)
+    shutil.copytree(cache, saved)
+    append_code(copy, 100)
+
+    def restore() -> None:
+        clear_gate_cache(copy)
+        shutil.copytree(saved, cache)
+
+    again = Cmd("gate status (after 100 commits)", [GATE, "status"], copy, None, restore)
+    return Row(
+        f"across-{n}",
+        f"`gate status` after 100 new commits that change no record vs one `git log` pass "
+        f"({n} releases)",
+        again,
+        log_pass(copy),
+        "≤ 1 s",
+        "—",
         quick=False,
     )
 
@@ -280,7 +312,7 @@ def main() -> None:
         "--skip",
         type=lambda s: [x for x in s.split(",") if x],
         default=[],
-        help="rows to leave out: check,imports,audit,repeat,hook,status,oldest,validate",
+        help="rows to leave out: check,imports,audit,repeat,hook,status,across,oldest,validate",
     )
     parser.add_argument("--label", default="", help="a line printed above the table")
     args = parser.parse_args()

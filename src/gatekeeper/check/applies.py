@@ -87,22 +87,45 @@ def changed_since(
     policy_ref: str | None = None,
     *,
     now: datetime | None = None,
+    revision: str | None = None,
 ) -> tuple[str, ...] | None:
     """Paths changed since the previous releases of the same component: every earlier
     release tag of it in the candidate's history that passes its own check and is in the
     history of no other such release (a release from a maintenance branch merged forward
     is one of them, whatever the tags' dates say), and every path a commit since any of
-    them touched (a change a gate approved and a later commit reverted is a change). None
-    when there is none."""
-    from gatekeeper.policy.tagname import component_of, is_release_tag
-
+    them touched (a change a gate approved and a later commit reverted is a change). The
+    same is asked from the revision judged (the tagged commit), when another: the
+    candidate is whatever commit the requester named, and one re-parented onto an older
+    release would make that release "previous". None when there is none, from either."""
     request = records.request
     if request is None:
         return None
+    touched: set[str] = set()
+    for head in dict.fromkeys((request.candidate, revision or request.candidate)):
+        since = _since(repo, policy, records, request, head, policy_ref=policy_ref, now=now)
+        if since is None:
+            return None
+        touched |= since
+    return tuple(sorted(touched))
+
+
+def _since(
+    repo: GitRepo,
+    policy: Policy,
+    records: ReleaseRecords,
+    request: Request,
+    head: str,
+    *,
+    policy_ref: str | None,
+    now: datetime | None,
+) -> set[str] | None:
+    """Every path touched since the previous releases in `head`'s history (None: none)."""
+    from gatekeeper.policy.tagname import component_of, is_release_tag
+
     mine = {component_of(records.tag, policy), request.component}
     tags = [
         info
-        for info in repo.tags_merged_into(request.candidate)
+        for info in repo.tags_merged_into(head)
         if info.commit
         and info.annotated  # a release's tag is (the tag gate): tags from before gate are not
         and (name := info.ref.removeprefix("refs/tags/")) != records.tag
@@ -120,9 +143,9 @@ def changed_since(
         return None
     touched: set[str] = set()
     for commit in previous:
-        touched |= repo.paths_touched(commit, request.candidate)
-        touched.update(repo.changed_paths(commit, request.candidate))
-    return tuple(sorted(touched))
+        touched |= repo.paths_touched(commit, head)
+        touched.update(repo.changed_paths(commit, head))
+    return touched
 
 
 def _previous(

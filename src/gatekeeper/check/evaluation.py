@@ -192,7 +192,9 @@ def _request_and_gates(
         requesters=chain.requesters | _committers(policy, lin, records),
         filed_at=chain.filed_at,
         revisions=chain.digests,
-        changed_since=changed_since(repo, policy, records, opts.policy_ref, now=now)
+        changed_since=changed_since(
+            repo, policy, records, opts.policy_ref, now=now, revision=revision
+        )
         if opts.previous and uses_paths(policy)
         else None,
         overdue=overdue_elsewhere(
@@ -234,10 +236,13 @@ def _tag_and_records(
     that the trusted ref holds for this release left out."""
     from gatekeeper.check import builtin
     from gatekeeper.check.tagged import tagged_records
-    from gatekeeper.records.lineage import left_behind
+    from gatekeeper.records.left_behind import left_behind
 
     trusted = loaded.commit
-    left = [] if trusted == records.commit else left_behind(repo, trusted, records, reference)
+    chain = frozenset(c.blob for c in lin.request_versions)
+    left = (
+        [] if trusted == records.commit else left_behind(repo, trusted, records, reference, chain)
+    )
     gates = [builtin.records_gate(lin, left)]
     if info is not None:
         revision = info.commit or records.commit

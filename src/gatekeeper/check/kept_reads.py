@@ -108,7 +108,10 @@ class TracedRepo:
 
 
 def _call(reads: Reads, name: str, method: Any, *args: Any, **kwargs: Any) -> Any:
-    _vouch(reads, name, args)
+    if kwargs.keys() - {"skip", "limit"}:  # arguments are vouched for by position
+        reads.cannot(f"{name} by keyword")
+    elif not _vouched(reads, name, args):
+        reads.cannot(name)
     try:
         result = method(*args, **kwargs)
     except BaseException:
@@ -120,28 +123,25 @@ def _call(reads: Reads, name: str, method: Any, *args: Any, **kwargs: Any) -> An
     return result
 
 
-def _vouch(reads: Reads, name: str, args: tuple[Any, ...]) -> None:
-    """Note `name(*args)` if a commit on top of HEAD that passes `outlived` could change
-    its answer."""
+def _vouched(reads: Reads, name: str, args: tuple[Any, ...]) -> bool:
+    """Whether no commit on top of HEAD that `still_hold` lets through could change what
+    `name(*args)` answers."""
     head = reads.head
     if name in _SAME or name in _OBJECTS:
-        return
-    if name in _AT:
+        return True
+    if name in _AT and len(args) >= 2:
         commit, paths = args[0], args[1]
         listed = [paths] if isinstance(paths, str) else list(paths)
-        if commit == head and all(_under(p, reads.folders) for p in listed):
-            return
-        if commit != head and _known(reads, commit):
-            return
-    elif name in _COMMITS:
-        if all(_known(reads, c) and c != head for c in _commits(args[: _COMMITS[name]])):
-            return
-    elif name in _GRAPH:  # HEAD against a commit it holds: the answer stays
-        if all(c == head or reads.in_history(c) for c in args[:2]):
-            return
-    elif name == "last_commit_before" and (args[0] == head or _known(reads, args[0])):
-        return
-    reads.cannot(name)
+        if commit == head:
+            return all(_under(p, reads.folders) for p in listed)
+        return _known(reads, commit)
+    if name in _COMMITS and len(args) >= _COMMITS[name]:
+        return all(_known(reads, c) and c != head for c in _commits(args[: _COMMITS[name]]))
+    if name in _GRAPH and len(args) >= 2:  # HEAD against a commit it holds: the answer stays
+        return all(c == head or reads.in_history(c) for c in args[:2])
+    if name == "last_commit_before" and args:
+        return args[0] == head or _known(reads, args[0])
+    return False
 
 
 def _commits(args: tuple[Any, ...]) -> list[Any]:

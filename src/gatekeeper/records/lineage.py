@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 
     from gatekeeper.models.records import Request
     from gatekeeper.records.layout import ReleaseLayout
-    from gatekeeper.records.reading import ReleaseRecords
-    from gatekeeper.repo import Change, GitRepo, TreeEntry
+    from gatekeeper.repo import Change, GitRepo
 
 _DONE = {
     "D": "deleted after it was committed, in commit {commit}",
@@ -200,59 +199,3 @@ def link_problem(request: Request, n: int, previous: bytes | None) -> str | None
     if request.supersedes != hashlib.sha256(previous).hexdigest():
         return f"(revision {n}) does not supersede revision {n - 1}'s sha256"
     return None
-
-
-def left_behind(
-    repo: GitRepo, trusted: str, records: ReleaseRecords, before: datetime
-) -> list[str]:
-    """Records of this release on the trusted ref, made before `before`, that the revision
-    judged lacks: tagging a commit from before a rejection must not dodge it."""
-    from gatekeeper.errors import GateError
-    from gatekeeper.trust.rules import SKEW
-
-    present = {f.path: f.blob for f in records.files}
-    reasons = []
-    try:
-        held = repo.ls_tree(trusted, records.folder)
-    except GateError as exc:  # a tree git would not write on the trusted ref: it fails
-        return [
-            f"{records.folder}/ on the trusted ref ({trusted[:12]}) cannot be read: {exc.message}"
-        ]
-    for entry in held:
-        kind = records.layout.kind_of(entry.path)
-        if present.get(entry.path) == entry.sha or kind not in _DATED:
-            continue
-        try:
-            made, newer = _made(repo, entry, kind, records)
-        except GateError as exc:
-            made, newer = None, f"cannot be read ({exc.message})"
-        if newer and (made is None or made - before <= SKEW):  # no overflow near year 9999
-            reasons.append(
-                f"{entry.path}: {newer} on the trusted ref ({trusted[:12]}) but not in the "
-                "revision judged; judge (tag) a commit that includes every record of the release"
-            )
-    return reasons
-
-
-_DATED = {"request", "approval", "evidence", "emergency"}
-
-
-def _made(
-    repo: GitRepo, entry: TreeEntry, kind: str, records: ReleaseRecords
-) -> tuple[datetime | None, str | None]:
-    """When a record says it was made, and why it matters that it is missing (None: not)."""
-    from gatekeeper.models.records import EvidenceManifest, Request, Signoff
-    from gatekeeper.records.reading import parse_record
-
-    data = repo.read_blob(entry)
-    if kind == "request":
-        request = parse_record(Request, data, entry.path)
-        mine = records.request.revision if records.request else 0
-        newer = f"revision {request.revision}" if request.revision > mine else None
-        return request.requested_at, newer
-    if kind == "approval":
-        signoff = parse_record(Signoff, data, entry.path)
-        return signoff.at, f"{signoff.person}'s {signoff.decision}"
-    if kind == "evidence":
-        return parse_record(EvidenceManifest, data, entry.path).at, "evidence"
-    return None, "a record"
