@@ -207,3 +207,32 @@ def test_a_head_whose_first_parent_line_leaves_the_old_head_has_rows_judged_agai
     r.git("merge", "-q", "--no-ff", "-m", "main into feature", "main")
     assert _titles(r)["v1.0.0"] == "First"
     _same_as_fresh(r, monkeypatch)
+
+
+def test_a_row_under_a_gate_limited_to_changed_paths_outlives_a_code_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v1.1.0's DBA gate asks which releases came before and what changed since (tags
+    merged into its commits, `holds`, history walks, the earlier release's own check):
+    all of it about commits named by id, so the row outlives a commit on top."""
+    from conftest import FixedClock
+    from test_paths_and_obligations import DBA, START, _release
+
+    r = make_repo(tmp_path, gates=DBA.replace("{glob}", "migrations/**"))
+    clock = FixedClock(monkeypatch, START, timedelta(minutes=1))
+    r.write("migrations/001.sql", "create table t (id int);\n")
+    r.commit("schema")
+    _release(r, clock, "v1.0.0")
+    r.write("migrations/002.sql", "alter table t add column n int;\n")
+    r.commit("schema 2")
+    _release(r, clock, "v1.1.0")
+    r.write("app.py", "x = 1\n")
+    r.commit("after the tags")
+    _status(r)
+    r.write("app.py", "x = 2\n")
+    r.commit("code")
+    _same_as_fresh(r, monkeypatch)
+    _mark(r, "v1.1.0")
+    r.write("app.py", "x = 3\n")
+    r.commit("more code")
+    assert _titles(r)["v1.1.0"] == "KEPT"

@@ -50,9 +50,27 @@ def read_kept(path: Path) -> Any:
         if path.lstat().st_size > _LIMIT:
             return None
         data = read_plain(path, _LIMIT, follow=False)
-        return json.loads(data) if len(data) <= _LIMIT else None
+        return _loads(data) if len(data) <= _LIMIT else None
     except (OSError, ValueError, RecursionError):
         return None
+
+
+def _loads(data: bytes) -> Any:
+    """JSON through orjson (compiled: the kept history index is tens of megabytes)."""
+    import orjson
+
+    return orjson.loads(data)
+
+
+def _dumps(doc: object) -> bytes:
+    """Compact JSON: orjson's, or the standard library's where orjson refuses (a path that
+    is not valid UTF-8, kept as git gave it)."""
+    import orjson
+
+    try:
+        return orjson.dumps(doc)
+    except TypeError:
+        return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 
 def write_kept(path: Path, doc: object) -> None:
@@ -67,8 +85,8 @@ def write_kept(path: Path, doc: object) -> None:
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         temporary.unlink(missing_ok=True)  # left by a run that was killed
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        with os.fdopen(os.open(temporary, flags, 0o644), "w", encoding="utf-8") as out:
-            out.write(json.dumps(doc, separators=(",", ":")))
+        with os.fdopen(os.open(temporary, flags, 0o644), "wb") as out:
+            out.write(_dumps(doc))
         temporary.replace(path)  # replaces a link at `path` itself, never what it names
     except OSError:
         pass  # a read-only .git: what is kept is a speed-up, never required

@@ -141,6 +141,11 @@ def _vouched(reads: Reads, name: str, args: tuple[Any, ...]) -> bool:
         return all(c == head or reads.in_history(c) for c in args[:2])
     if name == "last_commit_before" and args:
         return args[0] == head or _known(reads, args[0])
+    if name == "holds" and args:  # (commit, path) pairs: as `_AT`, pair by pair
+        return all(
+            _under(path, reads.folders) if commit == head else _known(reads, commit)
+            for commit, path in args[0]
+        )
     return False
 
 
@@ -203,18 +208,23 @@ def still_hold(
     (window, row, across), across None for a row kept for `old` only); None when the
     commits between may have changed any of them (nothing kept is used, the release
     folders are listed again)."""
+    from datetime import UTC, datetime
+
     from gatekeeper.policy.loading import POLICY_DIR
-    from gatekeeper.records.history_cache import shared_index
 
     if not _outlived(repo, old, new, (releases, POLICY_DIR)):
         return None
-    index = shared_index(repo, new, releases)
-    if not index.covers(old):  # `old` left the first-parent line: the line is another
+    # The commits the first-parent line gained, newest first, each with its first parent:
+    # `old` must be the last one's (else it left the line, and the line is another).
+    gained = [
+        line.split()
+        for line in repo.run("log", "--first-parent", "--format=%ct %P", new, f"^{old}")
+        .strip()
+        .splitlines()
+    ]
+    if not gained or len(gained[-1]) < 2 or gained[-1][1] != old:
         return None
-    gained = index.line[dict.__getitem__(index.entry, old)[0] + 1 :]
-    repo.read_commits(gained)
-    times = [repo.commit_info(c).committed_at for c in gained]
-    earliest = min(times) if times and None not in times else None  # type: ignore[type-var]
+    earliest = datetime.fromtimestamp(min(int(c[0]) for c in gained), UTC)
     held = {}
     for tag, (window, row, across) in rows.items():
         if across is None:
@@ -222,7 +232,7 @@ def still_hold(
         latest = across.get("latest")
         # A line commit dated at or before a time the row asked the line about would be
         # the answer now (repo.last_commit_before): only later ones leave it as it was.
-        if latest is not None and (earliest is None or not earliest > latest):
+        if latest is not None and not earliest > latest:
             continue
         held[tag] = (window, row, across)
     return held

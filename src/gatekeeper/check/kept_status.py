@@ -79,13 +79,14 @@ class KeptStatus:
         if held is None:
             self.names = None  # list the release folders again
 
-    def save(self, names: list[str], judged: dict[str, Kept]) -> None:
-        """Keep every row whose judgement holds beyond its own moment."""
+    def save(self, names: list[str], judged: dict[str, Kept], *, fresh: bool = True) -> None:
+        """Keep every row whose judgement holds beyond its own moment (`fresh`: some were
+        judged in this run, not only kept ones used again)."""
         from gatekeeper.kept import write_kept
 
         if self.path is None or self.repo.head() != self.head:
             return  # HEAD moved while judging (a branch switched): nothing is kept
-        if _key(self.repo, self.head, self.opts) != (self.key, self.base):
+        if fresh and _key(self.repo, self.head, self.opts) != (self.key, self.base):
             return  # a ref or setting changed while judging: what was judged is not keyed
         rows = {
             tag: [_window_doc(w), _doc(row), _across_doc(self.head, row, across)]

@@ -140,7 +140,7 @@ def statuses(
     judged = _judge_all(repo, head, todo, opts, now=now, progress=progress, traced=traced)
     if judged or kept.names is None or kept.moved_from:  # else the file holds every row
         again = {t: (kept.rows[t][0], r, kept.rows[t][2]) for t, r in rows.items()}
-        kept.save(names, {**again, **judged})
+        kept.save(names, {**again, **judged}, fresh=bool(judged))
     rows.update((tag, row) for tag, (_, row, _) in judged.items())
     return [rows[tag] for tag in names]
 
