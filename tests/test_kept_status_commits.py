@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, approve_all, make_repo
-from gatekeeper.check.kept_reads import still_hold
+from gatekeeper.check.kept_commits import still_hold
 from gatekeeper.clock import Window
 from gatekeeper.repo import GitRepo
 from test_kept_status import FORMATS, POST_CHECK, _fresh, _kept, _mark, _status
@@ -64,8 +64,10 @@ def test_a_commit_that_changes_no_record_or_policy_keeps_the_tagged_rows(
     assert titles["v1.1.0"] == "Second"  # the untagged one is judged at HEAD: again
 
 
-def _record_elsewhere(r: Repo) -> None:
-    approve_all(r, "v1.1.0", roles=("alice",))  # another release's record
+def _record_in_its_folder(r: Repo) -> None:
+    """v1.0.0's own post-release evidence."""
+    res = r.gate("attach", "v1.0.0", "post-check", "--set", "result=pass", "--set", "summary=ok")
+    assert res.code == 0, res.err
 
 
 def _policy_edit(r: Repo) -> None:
@@ -102,7 +104,7 @@ def _a_new_tag(r: Repo) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [_record_elsewhere, _policy_edit, _added_and_dropped_on_a_side, _reset_back, _a_new_tag],
+    [_record_in_its_folder, _policy_edit, _added_and_dropped_on_a_side, _reset_back, _a_new_tag],
 )
 def test_a_commit_that_may_change_a_row_has_it_judged_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Repo], None]
@@ -112,6 +114,25 @@ def test_a_commit_that_may_change_a_row_has_it_judged_again(
     change(r)
     assert _titles(r)["v1.0.0"] == "First", change.__name__
     _same_as_fresh(r, monkeypatch)
+
+
+def test_records_of_other_releases_leave_a_row_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy repository commits records all day: an approval of v1.1.0 and a new
+    release's request change nothing v1.0.0's row read (its folder, its history), so it
+    is used; the new release gets a row of its own, and v1.1.0's is judged again."""
+    r = _shipped(tmp_path)
+    r.write("app.py", "print('code')\n")
+    r.commit("code")
+    _status(r)
+    approve_all(r, "v1.1.0", roles=("alice",))
+    _same_as_fresh(r, monkeypatch)  # with v1.0.0's row used
+    _mark(r)
+    approve_all(r, "v1.1.0", roles=("bob",))
+    assert r.gate("request", "v1.2.0", "--title", "Third").code == 0
+    titles = _titles(r)
+    assert titles == {"v1.0.0": "KEPT", "v1.1.0": "Second", "v1.2.0": "Third"}, titles
 
 
 def test_a_release_tagged_on_a_branch_is_judged_again_once_merged(
@@ -146,7 +167,10 @@ def test_a_row_that_asked_the_line_by_date_outlives_only_commits_dated_after(
     old = r.git("rev-parse", "HEAD")
     asked = datetime.now(UTC) - timedelta(days=3)
     window = Window(None, None)
-    rows = {"v1.0.0": (window, {}, {"latest": asked}), "v0.9.0": (window, {}, None)}
+    rows = {
+        "v1.0.0": (window, {}, {"latest": asked, "read": []}),
+        "v0.9.0": (window, {}, None),
+    }
     r.write("app.py", "print('now')\n")
     new = r.commit("dated now")
     stamp = (asked - timedelta(days=1)).isoformat()
@@ -160,10 +184,10 @@ def test_a_row_that_asked_the_line_by_date_outlives_only_commits_dated_after(
     ):
         repo = GitRepo(r.path)
         try:
-            held = still_hold(repo, kept_at, head, "releases", rows)
+            found = still_hold(repo, kept_at, head, "releases", rows)
         finally:
             repo.close()
-        assert held is not None and list(held) == expected, head
+        assert found is not None and list(found[0]) == expected, head
     repo = GitRepo(r.path)
     try:
         assert still_hold(repo, newer, old, "releases", rows) is None  # not on top
@@ -187,7 +211,8 @@ def test_the_kept_file_names_the_head_and_keeps_no_row_across_a_tagged_head(
     r.write("app.py", "print('after')\n")
     r.commit("after")
     _status(r)
-    assert json.loads(_kept(r).read_text())["rows"]["v1.0.0"][2] == {"latest": None}
+    across = json.loads(_kept(r).read_text())["rows"]["v1.0.0"][2]
+    assert across["latest"] is None and "releases/v1.0.0" in across["read"], across
 
 
 def test_a_head_whose_first_parent_line_leaves_the_old_head_has_rows_judged_again(

@@ -57,6 +57,7 @@ class Reads:
     why: str | None = None  # the first read it cannot vouch for
     latest: datetime | None = None  # the latest time HEAD's line was asked about
     missed: set[str] = field(default_factory=set)  # commits asked of the index, not held
+    read: set[str] = field(default_factory=set)  # paths under HEAD's releases folder read
 
     def cannot(self, why: str) -> None:
         if self.why is None:
@@ -78,12 +79,13 @@ _READS: ContextVar[Reads | None] = ContextVar("reads", default=None)
 @contextmanager
 def reading(reads: Reads) -> Iterator[Reads]:
     """Note what the judgement made inside reads through a `TracedRepo`."""
-    from gatekeeper.records.index import MISSED
+    from gatekeeper.records.index import MISSED, READ
 
-    token, missed = _READS.set(reads), MISSED.set(reads.missed)
+    token, missed, read = _READS.set(reads), MISSED.set(reads.missed), READ.set(reads.read)
     try:
         yield reads
     finally:
+        READ.reset(read)
         MISSED.reset(missed)
         _READS.reset(token)
 
@@ -133,7 +135,7 @@ def _vouched(reads: Reads, name: str, args: tuple[Any, ...]) -> bool:
         commit, paths = args[0], args[1]
         listed = [paths] if isinstance(paths, str) else list(paths)
         if commit == head:
-            return all(_under(p, reads.folders) for p in listed)
+            return all(_read(reads, p) for p in listed)
         return _known(reads, commit)
     if name in _COMMITS and len(args) >= _COMMITS[name]:
         return all(_known(reads, c) and c != head for c in _commits(args[: _COMMITS[name]]))
@@ -143,7 +145,7 @@ def _vouched(reads: Reads, name: str, args: tuple[Any, ...]) -> bool:
         return args[0] == head or _known(reads, args[0])
     if name == "holds" and args:  # (commit, path) pairs: as `_AT`, pair by pair
         return all(
-            _under(path, reads.folders) if commit == head else _known(reads, commit)
+            _read(reads, path) if commit == head else _known(reads, commit)
             for commit, path in args[0]
         )
     return False
@@ -161,6 +163,17 @@ def _known(reads: Reads, commit: object) -> bool:
     if not isinstance(commit, str) or not OBJECT_ID.match(commit):
         return False
     return commit in reads.tagged or reads.in_history(commit)
+
+
+def _read(reads: Reads, path: object) -> bool:
+    """A path of HEAD's a row may read: under the releases folder (noted: a commit that
+    changes it has the row judged again) or the policy folder (no such commit is let
+    through)."""
+    if not _under(path, reads.folders):
+        return False
+    if _under(path, reads.folders[:1]):
+        reads.read.add(str(path))
+    return True
 
 
 def _under(path: object, folders: tuple[str, ...]) -> bool:
@@ -199,57 +212,3 @@ class _Memo:
 
     def __setitem__(self, key: tuple[str, ...], value: Any) -> None:
         self._memo[key] = value
-
-
-def still_hold(
-    repo: GitRepo, old: str, new: str, releases: str, rows: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The rows kept at HEAD `old` that HEAD `new` leaves as they were (`rows`: tag ->
-    (window, row, across), across None for a row kept for `old` only); None when the
-    commits between may have changed any of them (nothing kept is used, the release
-    folders are listed again)."""
-    from datetime import UTC, datetime
-
-    from gatekeeper.policy.loading import POLICY_DIR
-
-    if not _outlived(repo, old, new, (releases, POLICY_DIR)):
-        return None
-    # The commits the first-parent line gained, newest first, each with its first parent:
-    # `old` must be the last one's (else it left the line, and the line is another).
-    gained = [
-        line.split()
-        for line in repo.run("log", "--first-parent", "--format=%ct %P", new, f"^{old}")
-        .strip()
-        .splitlines()
-    ]
-    if not gained or len(gained[-1]) < 2 or gained[-1][1] != old:
-        return None
-    earliest = datetime.fromtimestamp(min(int(c[0]) for c in gained), UTC)
-    held = {}
-    for tag, (window, row, across) in rows.items():
-        if across is None:
-            continue
-        latest = across.get("latest")
-        # A line commit dated at or before a time the row asked the line about would be
-        # the answer now (repo.last_commit_before): only later ones leave it as it was.
-        if latest is not None and not earliest > latest:
-            continue
-        held[tag] = (window, row, across)
-    return held
-
-
-def _outlived(repo: GitRepo, old: str, new: str, folders: tuple[str, ...]) -> bool:
-    """Whether `old` is in `new`'s history and every commit `new` has that `old` has not
-    holds the same `folders` trees as each of its parents: nothing under them changed,
-    on any side of any merge (so they are as they were at `old`)."""
-    if not OBJECT_ID.match(old) or not repo.is_ancestor(old, new):
-        return False
-    for line in repo.run("rev-list", "--parents", new, f"^{old}").splitlines():
-        commit, *parents = line.split()
-        for folder in folders:
-            mine = repo.tree_id(commit, folder)
-            if any(repo.tree_id(p, folder) != mine for p in parents):
-                return False
-            if not parents and mine is not None:  # a second root brings them in
-                return False
-    return True

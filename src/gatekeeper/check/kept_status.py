@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from gatekeeper.check.status import ReleaseStatus
     from gatekeeper.repo import GitRepo
 
-FORMAT = 2
+FORMAT = 3
 _NAME = f"status-{FORMAT}.json"
 # What a judgement may read from the environment: gatekeeper's and git's own settings,
 # the locale git speaks in, and where programs (ssh-keygen) and settings are found.
@@ -70,13 +70,13 @@ class KeptStatus:
 
     def settle(self, releases: str) -> None:
         """Rows kept at another HEAD: only those the commits since leave as they were."""
-        from gatekeeper.check.kept_reads import still_hold
+        from gatekeeper.check.kept_commits import still_hold
 
         if self.moved_from is None:
             return
-        held = still_hold(self.repo, self.moved_from, self.head, releases, self.rows)
-        self.rows = held or {}
-        if held is None:
+        found = still_hold(self.repo, self.moved_from, self.head, releases, self.rows)
+        self.rows = found[0] if found else {}
+        if found is None or found[1]:
             self.names = None  # list the release folders again
 
     def save(self, names: list[str], judged: dict[str, Kept], *, fresh: bool = True) -> None:
@@ -220,8 +220,13 @@ def _kept(doc: object) -> Kept:
     window, row, across = as_list(doc)
     if across is None:
         return _window(as_list(window)), as_mapping(row), None
-    latest = as_mapping(across)["latest"]
-    return _window(as_list(window)), as_mapping(row), {"latest": _time(latest)}
+    held = as_mapping(across)
+    read = [as_text(path) for path in as_list(held["read"])]
+    return (
+        _window(as_list(window)),
+        as_mapping(row),
+        {"latest": _time(held["latest"]), "read": read},
+    )
 
 
 def _across_doc(head: str, row: ReleaseStatus, across: dict[str, Any] | None) -> Any:
@@ -229,7 +234,7 @@ def _across_doc(head: str, row: ReleaseStatus, across: dict[str, Any] | None) ->
     shows HEAD's commit id: "no request at 1a2b3c4d5e6f")."""
     if across is None or head[:7] in repr(_doc(row)):
         return None
-    return {"latest": _iso(across["latest"])}
+    return {"latest": _iso(across["latest"]), "read": sorted(across["read"])}
 
 
 def _window_doc(window: Window) -> list[str | None]:

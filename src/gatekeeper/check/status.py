@@ -203,7 +203,8 @@ def _judge_all(
         reads = Reads(head, (releases, POLICY_DIR), index, commits)
         with judging(moment.window), reading(reads):
             row = _status(seen or repo, tag, at, info)
-        across = {"latest": reads.latest} if seen and info and reads.across else None
+        held = seen and info and reads.across
+        across = {"latest": reads.latest, "read": reads.read} if held else None
         judged[tag] = (moment.window, row, across)
     return judged
 

@@ -28,6 +28,8 @@ FORMAT = 4  # bump when what the index holds, or how it is ordered, changes
 # Commits asked about that the index does not hold (not in HEAD's history), while someone
 # listens: a status row kept across commits must not have asked (check/kept_reads.py).
 MISSED: ContextVar[set[str] | None] = ContextVar("missed", default=None)
+# The release folders whose history was asked, while someone listens (the same).
+READ: ContextVar[set[str] | None] = ContextVar("read", default=None)
 
 
 class Entries(dict[str, tuple[int, int]]):
@@ -96,6 +98,8 @@ class HistoryIndex:
         """The changes to `tag`'s folder that `rev` reaches, oldest first (what `git log
         --full-history --diff-merges=first-parent` from `rev` lists, reversed)."""
         depth = self.entry[rev][0]
+        if (read := READ.get()) is not None:
+            read.add(f"{self.releases}/{tag}")
         filed = [c for c in self.changes.get(tag, []) if self.entry[c.commit][0] <= depth]
         folder = f"{self.releases}/{tag}/"
         more = [c for c in self.unfiled if c.path.startswith(folder)]

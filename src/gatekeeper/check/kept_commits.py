@@ -1,0 +1,86 @@
+"""Whether commits on top of the HEAD a status row was kept at leave it as it was.
+
+A row kept across commits (check/kept_reads.py says which) read its tag, the release
+tags, HEAD's `policies/`, the paths under HEAD's `releases/` it names (`read`) and HEAD's
+history. At a new HEAD it is used when the old HEAD is in the new one's history and on
+its first-parent line, no commit between changes `policies/` against any of its parents,
+none changes a path under `releases/` the row read (on any side of any merge), and no
+commit the line gained is dated at or before a time the row asked the line about.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.repo.parse import OBJECT_ID
+
+if TYPE_CHECKING:
+    from gatekeeper.repo import GitRepo
+
+
+def still_hold(
+    repo: GitRepo, old: str, new: str, releases: str, rows: dict[str, Any]
+) -> tuple[dict[str, Any], bool] | None:
+    """The rows kept at HEAD `old` that HEAD `new` leaves as they were (`rows`: tag ->
+    (window, row, across), across None for a row kept for `old` only), and whether a
+    request was added, changed or removed (list the release folders again); None when the
+    commits between may have changed every row."""
+    from datetime import UTC, datetime
+
+    changed = _changed(repo, old, new, releases)
+    if changed is None:
+        return None
+    # The commits the first-parent line gained, newest first, each with its first parent:
+    # `old` must be the last one's (else it left the line, and the line is another).
+    gained = [
+        line.split()
+        for line in repo.run("log", "--first-parent", "--format=%ct %P", new, f"^{old}")
+        .strip()
+        .splitlines()
+    ]
+    if not gained or len(gained[-1]) < 2 or gained[-1][1] != old:
+        return None
+    earliest = datetime.fromtimestamp(min(int(c[0]) for c in gained), UTC)
+    held = {}
+    for tag, (window, row, across) in rows.items():
+        if across is None:
+            continue
+        latest = across.get("latest")
+        # A line commit dated at or before a time the row asked the line about would be
+        # the answer now (repo.last_commit_before): only later ones leave it as it was.
+        if latest is not None and not earliest > latest:
+            continue
+        if any(_overlap(path, done) for path in across.get("read", ()) for done in changed):
+            continue  # a path it read changed
+        held[tag] = (window, row, across)
+    return held, any(path.rsplit("/", 1)[-1] == "request.toml" for path in changed)
+
+
+def _changed(repo: GitRepo, old: str, new: str, releases: str) -> set[str] | None:
+    """The paths under `releases` that a commit `new` has and `old` has not changed
+    against any of its parents; None when `old` is not in `new`'s history, a commit
+    changed `policies/`, or one has no parents (a second root)."""
+    from gatekeeper.policy.loading import POLICY_DIR
+
+    if not OBJECT_ID.match(old) or not repo.is_ancestor(old, new):
+        return None
+    changed: set[str] = set()
+    prefix = f"{releases}/"
+    for line in repo.run("rev-list", "--parents", new, f"^{old}").splitlines():
+        commit, *parents = line.split()
+        if not parents:
+            return None
+        policies = repo.tree_id(commit, POLICY_DIR)
+        if any(repo.tree_id(p, POLICY_DIR) != policies for p in parents):
+            return None
+        mine = repo.tree_id(commit, releases)
+        for parent in parents:
+            if repo.tree_id(parent, releases) != mine:
+                paths = repo.changed_paths(parent, commit)
+                changed.update(p for p in paths if p == releases or p.startswith(prefix))
+    return changed
+
+
+def _overlap(one: str, other: str) -> bool:
+    """Whether two paths are one, or one lies under the other."""
+    return one == other or one.startswith(f"{other}/") or other.startswith(f"{one}/")
