@@ -17,7 +17,17 @@ esac
 
 policy_ref="${INPUT_POLICY_REF:-}"
 if [ -z "$policy_ref" ]; then
-  branch="${DEFAULT_BRANCH:-main}"
+  branch="${DEFAULT_BRANCH:-}"
+  # A scheduled run's event carries no repository; it runs on the default branch. Never
+  # a guessed name: a branch called `main` anyone pushed would be the trusted policy.
+  if [ -z "$branch" ] && [ "${GITHUB_EVENT_NAME:-}" = "schedule" ] \
+     && [ "${GITHUB_REF:-}" != "${GITHUB_REF#refs/heads/}" ]; then
+    branch="${GITHUB_REF#refs/heads/}"
+  fi
+  if [ -z "$branch" ]; then
+    echo "::error title=gatekeeper::the default branch is not known from this event: set the 'policy-ref' input"
+    exit 2
+  fi
   if git rev-parse --verify --quiet "refs/remotes/origin/$branch" >/dev/null; then
     policy_ref="refs/remotes/origin/$branch"
   else
@@ -44,6 +54,15 @@ else
   pushed=""
   if [ "${GITHUB_REF:-}" != "${GITHUB_REF#refs/tags/}" ]; then pushed="${GITHUB_REF#refs/tags/}"; fi
   if { [ -z "${INPUT_TAG:-}" ] || [ "$tag" = "$pushed" ]; } && [ -n "${GITHUB_SHA:-}" ]; then
+    # What origin's tag names now, not the checkout's: actions/checkout points the local
+    # tag at GITHUB_SHA when origin's has moved, which would hide the move.
+    listed="$(git ls-remote --exit-code origin "refs/tags/$tag" 2>/dev/null)"
+    case $? in
+      0) if [ "$(git rev-parse --verify --quiet "refs/tags/$tag")" != "${listed%%$'\t'*}" ]; then
+           git fetch --quiet --no-tags origin "+refs/tags/$tag:refs/tags/$tag" || true
+         fi ;;
+      2) git tag -d "$tag" >/dev/null 2>&1 || true ;;  # gone from origin
+    esac
     tagged="$(git rev-parse --verify --quiet --end-of-options "refs/tags/$tag^{commit}")"
     running="$(git rev-parse --verify --quiet --end-of-options "$GITHUB_SHA^{commit}")"
     if [ -z "$tagged" ] || [ "$tagged" != "$running" ]; then
@@ -71,10 +90,13 @@ for release in data.get("releases", [data]):
     if not release["passed"]:
         print(release["release"])
 PY
-    if git push --quiet origin --delete "refs/tags/$failed"; then
+    # Only the tag object judged: one re-made under the name meanwhile (the approved
+    # release, tagged again) is not this run's to delete.
+    judged="$(git rev-parse --verify --quiet "refs/tags/$failed")"
+    if [ -n "$judged" ] && git push --quiet --force-with-lease="refs/tags/$failed:$judged" origin ":refs/tags/$failed"; then
       echo "::warning title=gatekeeper::deleted unapproved tag $failed from origin"
     else
-      echo "::error title=gatekeeper::could not delete tag $failed from origin"
+      echo "::error title=gatekeeper::could not delete tag $failed from origin (gone, or made again since it was judged)"
     fi
   done
 fi

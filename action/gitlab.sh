@@ -151,22 +151,29 @@ push_delete() {
   (
     export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_COUNT="$((n + 1))"
     export "GIT_CONFIG_KEY_$n=http.extraHeader" "GIT_CONFIG_VALUE_$n=Authorization: Basic $auth"
-    git push --quiet "$url" --delete "refs/tags/$1"
+    # Only the tag object judged ($2): one made again under the name since is left.
+    git push --quiet --force-with-lease="refs/tags/$1:$2" "$url" ":refs/tags/$1"
   )
 }
 
 api_delete() {
   [ -n "${CI_API_V4_URL:-}" ] && [ -n "${CI_PROJECT_ID:-}" ] || return 1
-  python3 -I - "$1" <<'PY'
-import os, sys, urllib.error, urllib.parse, urllib.request
+  python3 -I - "$1" "$2" <<'PY'
+import json, os, sys, urllib.error, urllib.parse, urllib.request
 url = "%s/projects/%s/repository/tags/%s" % (
     os.environ["CI_API_V4_URL"].rstrip("/"),
     urllib.parse.quote(os.environ["CI_PROJECT_ID"], safe=""),
     urllib.parse.quote(sys.argv[1], safe=""),
 )
-request = urllib.request.Request(url, method="DELETE", headers={"PRIVATE-TOKEN": os.environ["GATE_TOKEN"]})
+headers = {"PRIVATE-TOKEN": os.environ["GATE_TOKEN"]}
 try:
-    with urllib.request.urlopen(request, timeout=60):
+    # Only the tag judged: one made again under the name since is left (its target is
+    # the tag object for an annotated tag, the commit for a lightweight one).
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as got:
+        tag = json.load(got)
+    if sys.argv[2] not in {tag.get("target"), (tag.get("commit") or {}).get("id")}:
+        sys.exit("GitLab API: the tag was made again since it was judged; not deleted")
+    with urllib.request.urlopen(urllib.request.Request(url, method="DELETE", headers=headers), timeout=60):
         pass
 except urllib.error.HTTPError as exc:
     sys.exit("GitLab API: DELETE tag answered HTTP %d" % exc.code)
@@ -190,9 +197,12 @@ if [ "$code" -eq 1 ] && [ "$on_fail" = "delete-tag" ]; then
     say "ERROR: on-fail delete-tag needs the CI/CD variable GATE_TOKEN (a token that may delete tags); nothing was deleted"
   else
     failing_releases | while IFS= read -r failed; do
-      if push_delete "$failed" 2>"$errors"; then
+      judged="$(git rev-parse --verify --quiet "refs/tags/$failed")"
+      if [ -z "$judged" ]; then
+        say "ERROR: tag $failed is not here any more; nothing was deleted"
+      elif push_delete "$failed" "$judged" 2>"$errors"; then
         say "deleted unapproved tag $failed from origin"
-      elif api_delete "$failed" 2>>"$errors"; then
+      elif api_delete "$failed" "$judged" 2>>"$errors"; then
         say "deleted unapproved tag $failed from origin (through the API: git may not delete a protected tag)"
       else
         say "ERROR: could not delete tag $failed from origin (GATE_TOKEN needs the api scope and the Maintainer role to delete a protected tag)"

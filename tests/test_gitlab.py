@@ -7,6 +7,7 @@ is run with the variables act_runner sets."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import subprocess
@@ -280,7 +281,37 @@ class _GitHTTP(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        self._serve()
+        if self.path.startswith("/api/v4/"):
+            self._tag()
+        else:
+            self._serve()
+
+    def _tag(self) -> None:
+        """`GET /api/v4/projects/:id/repository/tags/:tag_name`: `target` is the tag object
+        for an annotated tag (the commit for a lightweight one), `commit.id` the commit."""
+        prefix = f"/api/v4/projects/{PROJECT_ID}/repository/tags/"
+        body, status = b"", 404
+        if self.headers.get("PRIVATE-TOKEN") != PUSH_TOKEN:
+            status = 401
+        elif self.path.startswith(prefix):
+            ref = f"refs/tags/{unquote(self.path.removeprefix(prefix))}"
+            found = [
+                subprocess.run(
+                    ["git", "rev-parse", "--verify", "--quiet", rev],
+                    cwd=self.forge.bare,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                ).stdout.strip()
+                for rev in (ref, f"{ref}^{{commit}}")
+            ]
+            if found[0]:
+                body = json.dumps({"target": found[0], "commit": {"id": found[1]}}).encode()
+                status = 200
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_POST(self) -> None:
         self._serve()

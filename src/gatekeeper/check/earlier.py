@@ -40,6 +40,7 @@ def overdue_elsewhere(
     trusted: str | None = None,
     *,
     component: str = "",
+    revision: str | None = None,
 ) -> tuple[tuple[str, str, str], ...]:
     """Post-release gates of other tagged releases that are overdue at `at`, for the widest
     `obligations` scope the policy asks (a `component` scope: releases of the same
@@ -68,10 +69,16 @@ def overdue_elsewhere(
         # it is looked at, never passed over (its post-release gates have no due time).
         # Nor is a tag dated where no clock is yet (re-made dated 2099): it exists, so it
         # was made by now, and it is read as undated.
+        # An undated one is earlier only where the commit judged holds its commit: a
+        # lightweight tag pushed on a later commit (a release only requested) must not
+        # fail every release shipped before it, nor have the re-check delete them.
         when = info.tagged_at
         ahead = when is not None and at < when and _ahead_of_every_clock(when)
         before = when is None or when <= at or ahead
         if name == tag or not in_scope or not before or not is_release_tag(name, policy):
+            continue
+        undated = when is None or ahead
+        if undated and revision and info.commit and not repo.is_ancestor(info.commit, revision):
             continue
         read = replace(info, tagged_at=None) if ahead else info
         for policy_ref in bound_by(repo, head, name, read):

@@ -198,7 +198,13 @@ def _request_and_gates(
         if opts.previous and uses_paths(policy)
         else None,
         overdue=overdue_elsewhere(
-            repo, policy, records.tag, reference, trusted, component=records.request.component
+            repo,
+            policy,
+            records.tag,
+            reference,
+            trusted,
+            component=records.request.component,
+            revision=revision,
         )
         if opts.stage == "pre-tag" and opts.obligations and has_obligations(policy)
         else (),
