@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 FILES = 2000  # source files in every synthetic repository (make_repo.py's default)
@@ -106,10 +107,26 @@ def work_copy(repo: Path, name: str) -> Path:
 
 def append_releases(repo: Path, commits: int) -> None:
     """`commits` new commits on main as make_repo.py writes them (releases and their tags)."""
-    sys.path.insert(0, str(BENCH))
-    from make_repo import Importer, release
+    from make_repo import release
 
     first = len(git(repo, "tag", "-l").split())
+    imp = _on_main(repo, b"")
+    for i in range(first, first + (commits - 1) // 11):
+        release(imp, i, FILES)  # 11 commits and a tag each
+    _finish(repo, imp, commits, b"x = 1\n")
+
+
+def append_code(repo: Path, commits: int) -> None:
+    """`commits` new commits on main that change source files only (a pull of others' work)."""
+    imp = _on_main(repo, b"M 100644 inline src/pulled.py\ndata 6\nx = 0\n")
+    _finish(repo, imp, commits, b"x = 2\n")
+
+
+def _on_main(repo: Path, change: bytes) -> Any:
+    """A fast-import stream whose first commit (mark 1, `change` in it) follows main."""
+    sys.path.insert(0, str(BENCH))
+    from make_repo import Importer
+
     imp = Importer(repo)
     imp.clock = datetime.fromtimestamp(int(git(repo, "log", "-1", "--format=%ct")), UTC)
     stamp = int(imp.clock.timestamp())
@@ -118,35 +135,18 @@ def append_releases(repo: Path, commits: int) -> None:
         f"commit refs/heads/main\nmark :1\ncommitter gina <gina@bench.example> {stamp} +0000\n"
         f"data {len(msg)}\n".encode()
         + msg
-        + b"\nfrom refs/heads/main^0\n\n"
+        + b"\nfrom refs/heads/main^0\n"
+        + change
+        + b"\n"
     )
     imp.mark = 1
-    for i in range(first, first + (commits - 1) // 11):
-        release(imp, i, FILES)  # 11 commits and a tag each
+    return imp
+
+
+def _finish(repo: Path, imp: Any, commits: int, content: bytes) -> None:
+    """Source-only commits up to `commits` in all, then main checked out."""
     while imp.mark < commits:
-        imp.commit("gina", "bench: more work", {f"src/m{imp.mark % FILES}.py": b"x = 1\n"})
-    imp.done()
-    git(repo, "reset", "-q", "--hard", "main")
-
-
-def append_code(repo: Path, commits: int) -> None:
-    """`commits` new commits on main that change source files only (a pull of others' work)."""
-    sys.path.insert(0, str(BENCH))
-    from make_repo import Importer
-
-    imp = Importer(repo)
-    imp.clock = datetime.fromtimestamp(int(git(repo, "log", "-1", "--format=%ct")), UTC)
-    stamp = int(imp.clock.timestamp())
-    msg = b"bench: code"
-    imp.write(
-        f"commit refs/heads/main\nmark :1\ncommitter gina <gina@bench.example> {stamp} +0000\n"
-        f"data {len(msg)}\n".encode()
-        + msg
-        + b"\nfrom refs/heads/main^0\nM 100644 inline src/pulled.py\ndata 6\nx = 0\n\n"
-    )
-    imp.mark = 1
-    while imp.mark < commits:
-        imp.commit("gina", "bench: code", {f"src/m{imp.mark % FILES}.py": b"x = 2\n"})
+        imp.commit("gina", "bench: more work", {f"src/m{imp.mark % FILES}.py": content})
     imp.done()
     git(repo, "reset", "-q", "--hard", "main")
 
