@@ -181,3 +181,23 @@ def test_a_reject_moved_or_re_moded_still_fails_the_records_gate(tmp_path: Path,
     code, data = _ci_check(r, "v1.0.0", "--at", "now")
     records = next(g for g in data["gates"] if g["id"] == "records")
     assert code == 1 and not records["passed"], _summary(data)
+
+
+def test_a_post_release_check_attached_right_after_the_tag_is_not_left_out(
+    tmp_path: Path,
+) -> None:
+    """Found while fixing the audit: the scheduled re-check (`--all-tags --policy-ref
+    main`, each tag judged at its date) asked for every record on main dated up to the
+    clocks' 5-minute skew after the tag, so a post-release check attached a minute after
+    tagging failed the shipped release's `records` gate (and `delete-tag` deleted it).
+    Evidence is asked for only when made by the time judged; sign-offs keep the skew."""
+    from snippets import POST_CHECK
+
+    r = make_repo(tmp_path, gates=POST_CHECK)
+    assert r.gate("request", "v1.0.0", "--title", "one").code == 0
+    approve_all(r, "v1.0.0")
+    assert r.gate("tag", "v1.0.0").code == 0
+    res = r.gate("attach", "v1.0.0", "post-check", "--set", "result=pass", "--set", "summary=ok")
+    assert res.code == 0, res.err
+    res = r.gate("check", "--all-tags", "--policy-ref", "main")
+    assert res.code == 0, res.out

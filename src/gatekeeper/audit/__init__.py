@@ -127,6 +127,8 @@ def _changes(history: _History, releases: str) -> tuple[dict[str, ReleaseLog], d
         log = logs.setdefault(tag, ReleaseLog(tag))
         first, anomalies = changes_anomalies(path, changes)
         log.anomalies += anomalies
+        when = {change.commit: change.authored_at for change in changes}
+        log.tampered += [when[a.commit] for a in anomalies if a.commit in when]
         if first is not None:
             added[path] = first
     return logs, added

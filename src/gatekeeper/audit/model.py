@@ -163,10 +163,14 @@ class ReleaseLog:
     events: list[Event] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
     exceptions: list[AuditException] = field(default_factory=list)
+    # When a committed record of it was edited, deleted or rewritten (the commits' dates).
+    tampered: list[datetime] = field(default_factory=list)
 
     def in_period(self, since: datetime | None, until: datetime | None) -> bool:
-        """Requested or tagged within [since, until]."""
-        times = [self.requested_at, self.tag.tagged_at if self.tag else None]
+        """Requested, tagged, or a record of it changed after it was committed, within
+        [since, until] (an old release whose approval is edited today is in today's
+        report)."""
+        times = [self.requested_at, self.tag.tagged_at if self.tag else None, *self.tampered]
         return any(within(t, since, until) for t in times)
 
     def tag_json(self) -> dict[str, Any] | None:

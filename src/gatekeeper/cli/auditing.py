@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gatekeeper.cli.options import RepoDir, is_date, iso_time, out, repo_dir, say
-from gatekeeper.errors import ExitCode, InputError
+from gatekeeper.errors import ExitCode, GateError, InputError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -65,6 +65,10 @@ def audit(
         loaded = policy_in_force(repo, head, policy_ref)
         policy = loaded.policy
         branch = default_branch or _default_branch(repo)
+        # The checks at the tags are judged as CI judges a pushed tag: against the trusted
+        # ref (`--policy-ref`, else the default branch), whose records a tag on an earlier
+        # commit must not leave out (a tag placed before a standing rejection).
+        trusted = loaded.commit if policy_ref else _commit_of(repo, branch)
         progress = Progress("gate audit")
         log = build(
             repo,
@@ -75,7 +79,7 @@ def audit(
             until=end,
             default_branch=branch,
             progress=progress,
-            trusted=loaded.commit if policy_ref else None,
+            trusted=trusted,
         )
         progress.close()
         statements = receipts(repo, log) if fmt is AuditFormat.intoto else []
@@ -121,6 +125,16 @@ def _day(value: str | None, option: str, *, end: bool) -> datetime | None:
         moment = iso_time(option, value, UTC, expected=expected, hint=hint)
         return datetime.combine(moment.date(), time.max if end else time.min, UTC)
     return iso_time(option, value, None, expected=expected, hint=hint)
+
+
+def _commit_of(repo: GitRepo, branch: str | None) -> str | None:
+    """The commit `branch` names (None: no branch, or one that names none)."""
+    if branch is None:
+        return None
+    try:
+        return repo.resolve_commit(branch, "--default-branch")
+    except GateError:
+        return None
 
 
 def _default_branch(repo: GitRepo) -> str | None:

@@ -28,6 +28,8 @@ def left_behind(
     record there made before `before` that it lacks, a request version its chain of
     requests (`chain`, the blobs) does not hold, or a record the trusted ref's history
     deleted or changed (module docstring)."""
+    from datetime import timedelta
+
     from gatekeeper.errors import GateError
     from gatekeeper.records.lineage import lineage, request_chain
     from gatekeeper.trust.rules import SKEW
@@ -57,7 +59,11 @@ def left_behind(
             made, newer = _made(repo, entry, kind, chain)
         except GateError as exc:
             made, newer = None, f"cannot be read ({exc.message})"
-        if newer and (made is None or made - before <= SKEW):  # no overflow near year 9999
+        # A sign-off dated up to the clocks' skew after the time judged counts then, so it
+        # is asked for; evidence only when made by then (a post-release check attached a
+        # minute after the tag is no record the tag left out).
+        skew = timedelta(0) if kind == "evidence" else SKEW
+        if newer and (made is None or made - before <= skew):  # no overflow near year 9999
             reasons.append(
                 f"{entry.path}: {newer} {where} but not in the revision judged; judge (tag) "
                 "a commit that includes every record of the release"
