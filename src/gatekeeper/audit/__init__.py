@@ -198,6 +198,7 @@ def _tag_and_policy(
             tag_policy_tree=tag_tree,
             checked=checked,
             trusted=trusted,
+            audited=frozenset(history.per_path),
         )
     else:
         check_now(repo, log, head, trusted)

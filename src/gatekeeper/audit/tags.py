@@ -28,9 +28,11 @@ def tag_events(
     tag_policy_tree: str | None,
     checked: Evaluation | GateError | None = None,
     trusted: str | None = None,
+    audited: frozenset[str] = frozenset(),
 ) -> None:
     """The tag as an event, and the anomalies between it and the release's records
-    (`checked`: the check at the tag, when it was run ahead by `checks_at_tags`)."""
+    (`checked`: the check at the tag, when it was run ahead by `checks_at_tags`;
+    `audited`: every record path the audited history holds)."""
     path = f"refs/tags/{log.release}"
     commit = info.commit or ""
     log.tag = info
@@ -49,6 +51,16 @@ def tag_events(
     if not commit:
         return
     at_tag = _checked_at_tag(repo, log, info, policy, path, checked=checked, trusted=trusted)
+    for off in sorted(at_tag - audited):
+        log.anomalies.append(  # what the check counted, the approval log does not show
+            Anomaly(
+                "record-off-audited-history",
+                off,
+                commit,
+                "in the tagged commit, but not in the history audited: the release's records "
+                "are on a branch this history does not hold (merge it, or audit it)",
+            )
+        )
     # Pre-tag records the tagged commit lacks came after the tag; after an emergency that
     # waived gates, those are the retro-approvals its exception reports on.
     retro = any(x.waived for x in log.exceptions)
