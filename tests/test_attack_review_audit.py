@@ -56,12 +56,6 @@ def test_a_record_edited_inside_the_period_is_in_that_period_s_report(
     assert "record-edited" in _kinds(period)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: history-rewritten is silenced by any branch that still holds the "
-    "head an earlier audit read, so a reset/force-push of main that drops a reject "
-    "goes unreported",
-)
 def test_a_rewrite_of_main_is_reported_even_when_another_branch_keeps_the_old_head(
     repo: Repo,
 ) -> None:

@@ -62,15 +62,39 @@ def shared_index(
         index = (
             cached if cached.line and extend(repo, cached, cached.head, head, meanwhile) else None
         )
-    elif read_up_to and not _on_a_branch(repo, read_up_to):
-        rewrites.append(read_up_to)  # what the last run read is on no branch: rewritten
+    elif read_up_to and _rewritten(repo, cached.branch if cached else None, read_up_to):
+        rewrites.append(read_up_to)  # what the last run read is gone from its branch
     if index is None:
         index = build(repo, head, releases, meanwhile)
     index.rewrites = rewrites
-    if path and read_up_to != head:
+    branch = _branch(repo) if path else None
+    if path and (read_up_to != head or index.branch != branch):
+        index.branch = branch
         _save(path, index)
     repo.memo[_MEMO] = index
     return index
+
+
+def _rewritten(repo: GitRepo, branch: str | None, commit: str) -> bool:
+    """Whether `commit`, read last time from `branch`, was rewritten away: that branch no
+    longer holds it (any other branch that does is no excuse: whoever reset main can
+    keep the old head on a branch of their own). A branch switched away from still holds
+    it; with the branch unknown or deleted, any branch that holds it will do."""
+    tip = repo.ref_commit(branch) if branch else None
+    if tip is not None:
+        return not repo.is_ancestor(commit, tip)
+    return not _on_a_branch(repo, commit)
+
+
+def _branch(repo: GitRepo) -> str | None:
+    """The branch HEAD is on (None when detached)."""
+    from gatekeeper.errors import GitError
+
+    try:
+        name = repo.run("symbolic-ref", "-q", "HEAD").strip()
+    except GitError:
+        return None
+    return name if name.startswith("refs/heads/") else None
 
 
 def _on_a_branch(repo: GitRepo, commit: str) -> bool:
@@ -112,6 +136,8 @@ def _load(path: Path, releases: str) -> HistoryIndex | None:
             return None
         index = HistoryIndex(as_text(data["head"]), releases, _texts(data["line"]))
         index.rewrites = _texts(data["rewrites"])
+        branch = data.get("branch")
+        index.branch = as_text(branch) if branch is not None else None
         index.loose = set(_texts(data["loose"]))
         index.entry = Entries(
             (as_text(c), _depth_rank(v)) for c, v in as_mapping(data["entry"]).items()
@@ -185,6 +211,7 @@ def _save(path: Path, index: HistoryIndex) -> None:
         "releases": index.releases,
         "line": index.line,
         "rewrites": index.rewrites,
+        "branch": index.branch,
         "loose": sorted(index.loose),
         "entry": index.entry,
         "changes": {tag: _rows_of(changes) for tag, changes in index.changes.items()},

@@ -83,6 +83,8 @@ class HistoryIndex:
     # Heads an earlier run had read that later vanished from HEAD's history (a reset or a
     # force-push), oldest first: the one observation the cache adds, kept until deleted.
     rewrites: list[str] = field(default_factory=list)
+    # The branch HEAD was on when the index was kept (None: detached, or not kept).
+    branch: str | None = None
 
     def covers(self, rev: str) -> bool:
         """Whether `rev` is on HEAD's first-parent line (else ask git directly)."""
