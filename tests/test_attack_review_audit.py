@@ -88,12 +88,6 @@ def test_held_a_rewrite_with_no_branch_keeping_the_old_head_is_reported(repo: Re
     assert [a["kind"] for a in _audit(repo)["anomalies"]] == ["history-rewritten"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: policy changes are put in a release's timeline by author date, "
-    "a claim, so a policy weakened after the request and restored after the tag is "
-    "shown nowhere",
-)
 def test_a_policy_weakened_for_one_release_is_in_its_timeline(repo: Repo) -> None:
     """Attack: the insider drops `rnd` from the acceptance gate on a branch (commit
     author-dated 2001), files v1.0.0 with that commit as candidate, merges it into main
@@ -121,8 +115,10 @@ def test_a_policy_weakened_for_one_release_is_in_its_timeline(repo: Repo) -> Non
     repo.git("commit", "-q", "-m", "restore", env={"GIT_AUTHOR_DATE": later})
     rel = _release(_audit(repo))
     assert rel is not None
-    assert rel["check"]["passed"] is True  # judged under the weakened policy
-    assert "policy" in [e["kind"] for e in rel["events"]] or rel["anomalies"]
+    # The check at the tag is judged under the default branch's policy (the restored one):
+    # it fails there; and the weakening shows in the timeline, whatever its dates say.
+    assert rel["check"]["passed"] is False
+    assert "policy" in [e["kind"] for e in rel["events"]], rel["events"]
 
 
 def test_a_release_approved_on_a_branch_never_merged_is_flagged(repo: Repo) -> None:

@@ -202,7 +202,10 @@ def _tag_and_policy(
         )
     else:
         check_now(repo, log, head, trusted)
-    policy_events(log, history.policy_changes, history.seq)
+    from gatekeeper.audit.policies import policy_commits_between
+
+    between = policy_commits_between(repo, log)
+    policy_events(log, history.policy_changes, history.seq, between)
     log.events.sort(key=lambda e: (e.time, e.seq))
     order = {e.path: (e.time, e.seq) for e in log.events}
     log.approvals.sort(key=lambda a: order.get(a.path, (log.events[0].time, 0)))

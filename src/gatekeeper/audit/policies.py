@@ -51,8 +51,15 @@ def policy_trees(
     return default_trees, {name: commit_trees.get(c) for name, c in tagged.items()}
 
 
-def policy_events(log: ReleaseLog, changes: list[Change], seq: Callable[[Change], int]) -> None:
-    """Policy changes after the request and before the tag (or now) affected this release."""
+def policy_events(
+    log: ReleaseLog,
+    changes: list[Change],
+    seq: Callable[[Change], int],
+    between: frozenset[str] = frozenset(),
+) -> None:
+    """Policy changes after the request and before the tag (or now) affected this release:
+    by their dates, and whatever the dates say, those in `between` (the commits between
+    the request's and the tagged commit that changed the policy: dates are claims)."""
     request = next((e for e in log.events if e.kind == "request"), None)
     if request is None:
         return
@@ -60,7 +67,8 @@ def policy_events(log: ReleaseLog, changes: list[Change], seq: Callable[[Change]
     seen = set()
     for change in changes:
         after = (change.authored_at, seq(change)) > (request.time, request.seq)
-        if after and (end is None or change.authored_at <= end) and change.commit not in seen:
+        dated = after and (end is None or change.authored_at <= end)
+        if (dated or change.commit in between) and change.commit not in seen:
             seen.add(change.commit)
             log.events.append(
                 Event(
@@ -73,3 +81,20 @@ def policy_events(log: ReleaseLog, changes: list[Change], seq: Callable[[Change]
                     seq=seq(change),
                 )
             )
+
+
+def policy_commits_between(repo: GitRepo, log: ReleaseLog) -> frozenset[str]:
+    """The commits between the request's commit and the tagged one that changed the
+    policy, when the policy differs between the two (one tree lookup each, else)."""
+    from gatekeeper.errors import GateError
+
+    start, tagged = log.request_commit, log.tag.commit if log.tag else None
+    if not start or not tagged:
+        return frozenset()
+    try:
+        if repo.tree_id(start, POLICY_DIR) == repo.tree_id(tagged, POLICY_DIR):
+            return frozenset()
+        out = repo.run("rev-list", "--full-history", tagged, f"^{start}", "--", POLICY_DIR)
+    except GateError:
+        return frozenset()
+    return frozenset(out.split())
