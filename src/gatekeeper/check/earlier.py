@@ -160,14 +160,12 @@ def bound_by(repo: GitRepo, head: str | None, name: str, info: TagInfo) -> list[
 
 def _ahead_of_every_clock(when: datetime) -> bool:
     """Whether a tag dated `when` claims a time the machine's clock has not reached,
-    beyond the skew allowed between clocks (rules.SKEW): the tag exists now, so the date is
-    not when it was made."""
+    beyond the skew allowed between clocks (the rule a record's date answers to): the tag
+    exists now, so the date is not when it was made."""
     from gatekeeper.clock import wall_clock
-    from gatekeeper.instants import shifted
-    from gatekeeper.trust.rules import SKEW
+    from gatekeeper.trust.rules import verify_not_future
 
-    made = shifted(when, -SKEW)
-    return made is not None and wall_clock() < made
+    return verify_not_future(when, wall_clock()) is not None
 
 
 def _taken_in_before(index: HistoryIndex, commit: str) -> int:

@@ -64,9 +64,13 @@ def waived_only_now(
 
     if not waived or info.tagged_at is None:
         return set()
-    tagged = at_tag(repo, records, info)
-    latest = max((e.at for _, e in tagged.emergencies), default=None) if tagged else None
+    latest = _declared(at_tag(repo, records, info))
     return set(waived) - set(waived_at_tag(repo, records.tag, info, opts, latest))
+
+
+def _declared(tagged: ReleaseRecords | None) -> datetime | None:
+    """The latest emergency declaration the tagged commit holds (None: none, or none read)."""
+    return max((e.at for _, e in tagged.emergencies), default=None) if tagged else None
 
 
 def waived_as_tagged(
@@ -111,10 +115,9 @@ def retro_gates(
     if emergency is None or info.tagged_at is None:
         return []
     tagged = at_tag(repo, records, info)  # what shipped: its declarations, its request
-    declared = [e.at for _, e in tagged.emergencies] if tagged else []
-    if not records.emergencies and not declared:
+    latest = _declared(tagged)
+    if not records.emergencies and latest is None:
         return []  # a declaration deleted since still waived what it waived at the tag
-    latest = max(declared, default=None)
     waived = waived_at_tag(repo, records.tag, info, replace(opts, now=now), latest)
     due = due_after(info, emergency.retro_hours)
     by_id = {g.id: g for g in facts.policy.all_gates()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gatekeeper.evidence import kind_named
-from gatekeeper.evidence.base import CheckContext, EvidenceItem
+from gatekeeper.evidence.base import CheckContext, EvidenceItem, EvidenceKind
 from gatekeeper.gates.verdict import Verdict
 from gatekeeper.models.gates import EvidenceGate
 from gatekeeper.trust.facts import Facts
@@ -32,7 +32,7 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> Verdict:
         items = [i for i in items if ctx.holds(i) & set(gate.by_roles)]
         problems = spec.check(gate, items, ctx) if items else by_roles_reasons(gate, facts)
         if not problems:
-            problems = _failing_since(gate, everyone, items, ctx)
+            problems = _failing_since(spec, gate, everyone, items, ctx)
     if problems:
         return Verdict(False, (*problems, next_step, *ignored), next=(command,))
     mark = facts.mark()
@@ -51,16 +51,17 @@ def by_roles_reasons(gate: EvidenceGate, facts: Facts) -> list[str]:
 
 
 def _failing_since(
-    gate: EvidenceGate, everyone: list[EvidenceItem], theirs: list[EvidenceItem], ctx: CheckContext
+    spec: EvidenceKind,
+    gate: EvidenceGate,
+    everyone: list[EvidenceItem],
+    theirs: list[EvidenceItem],
+    ctx: CheckContext,
 ) -> list[str]:
     """What fails in the records made after the roles' newest by anyone else: only the
     roles' own records supersede one that fails (a newer passing report of someone outside
     `by_roles` hides no failure). Each is judged by the kind's own check, as anyone's."""
-    from gatekeeper.evidence import kind_named
-
     newest = max(i.manifest.at for i in theirs)
     anyone = gate.model_copy(update={"by_roles": []})
-    spec = kind_named(gate.kind)
     return [
         problem
         for item in everyone
