@@ -226,6 +226,15 @@ def make_repo(tmp_path: Path, extra: str = "", gates: str = "") -> Repo:
     return r
 
 
+def component_repo(tmp_path: Path, gates: str, extra: str = "") -> Repo:
+    """`make_repo`, its policy then also naming component tags (`billing/v1.0.0`)."""
+    r = make_repo(tmp_path, extra=extra, gates=gates)
+    policy = (r.path / "policies/release.toml").read_text()
+    r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
+    r.commit("component tags")
+    return r
+
+
 def approve_all(r: Repo, tag: str = "v1.0.0", roles: tuple[str, ...] = ("alice", "bob")) -> None:
     for who in roles:
         res = r.gate("approve", tag, "--role", PEOPLE[who] or "", who=who)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import JUNIT_FAIL, JUNIT_OK, FixedClock, Repo, approve_all, make_repo
+from conftest import JUNIT_FAIL, JUNIT_OK, FixedClock, Repo, approve_all, component_repo, make_repo
 from snippets import POST_CHECK
 from test_emergency import GATES as EMERGENCY
 from verdicts import check_json, gate_of, hours_after
@@ -155,14 +155,6 @@ def _tested(r: Repo, tag: str, xml: bytes = JUNIT_OK, who: str = "dave") -> None
     assert res.code == 0, res.err
 
 
-def _component_repo(tmp_path: Path, gates: str) -> Repo:
-    r = make_repo(tmp_path, gates=gates)
-    policy = (r.path / "policies/release.toml").read_text()
-    r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
-    r.commit("component tags")
-    return r
-
-
 def test_deleting_the_emergency_declaration_on_main_does_not_cancel_the_retro_obligation(
     tmp_path: Path,
 ) -> None:
@@ -172,7 +164,7 @@ def test_deleting_the_emergency_declaration_on_main_does_not_cancel_the_retro_ob
     no declaration at HEAD there are no retro gates: it passes. design.md: "Records are
     append-only, and `gate check` enforces it"; "an earlier release's overdue post-release
     gate (or unsettled emergency) blocks the next release of the same component"."""
-    r = _component_repo(tmp_path, EMERGENCY)
+    r = component_repo(tmp_path, EMERGENCY)
     assert r.gate("request", "billing/v1.0.0", "--title", "hotfix", who="carol").code == 0
     _tested(r, "billing/v1.0.0")
     res = r.gate("emergency", "billing/v1.0.0", "--reason", "payments down", who="erin")
@@ -249,7 +241,7 @@ def test_a_component_tagged_release_cannot_declare_itself_another_component(
     identified by its tag name, e.g. ... `billing/v2.3.1` (a component prefix is allowed)";
     003's "计费产品独立的组件升级 ... components with their own tags"; "No Unicode confusable
     can dodge a `when`" — nor should a plain mis-declaration."""
-    r = _component_repo(tmp_path, BILLING)
+    r = component_repo(tmp_path, BILLING)
     policy = (r.path / "policies/release.toml").read_text()
     r.write(
         "policies/release.toml",

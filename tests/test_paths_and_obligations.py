@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FixedClock, Repo, approve_all, make_repo
+from conftest import FixedClock, Repo, approve_all, component_repo, make_repo
 from snippets import POST_CHECK
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -107,14 +107,7 @@ def test_redating_an_old_release_tag_lets_a_revert_of_a_reviewed_change_skip_the
     commit = r.git("rev-parse", "v1.0.0^{commit}")
     r.git("tag", "-f", "-a", "v1.0.0", "-m", "v1.0.0 (re-tagged)", commit)
     # ...and reverts the security fix, asking only product and R&D.
-    clock.tick()
-    r.write("auth/login.py", "def login(u, p):\n    return True  # anyone\n")
-    r.commit("refactor login")
-    _release(r, clock, "v1.2.0", approvers=("alice", "bob"))
-    code, data = _check(r, "v1.2.0", clock.now + timedelta(minutes=1))
-    # v1.2.0 changes auth/ relative to the release it follows (v1.1.0): security applies.
-    assert _gate(data, "security")["applies"] is True, (code, _summary(data))
-    assert code == 1, _summary(data)
+    _revert_the_fix_and_release(r, clock)
 
 
 def test_a_maintenance_release_tagged_later_lets_a_revert_of_a_reviewed_change_skip_the_gate(
@@ -132,6 +125,12 @@ def test_a_maintenance_release_tagged_later_lets_a_revert_of_a_reviewed_change_s
     clock.tick()
     r.git("switch", "-q", "main")
     r.git("merge", "-q", "--no-ff", "-m", "merge maint-1.0", "maint-1.0")
+    _revert_the_fix_and_release(r, clock)
+
+
+def _revert_the_fix_and_release(r: Repo, clock: FixedClock) -> None:
+    """The security fix reverted, v1.2.0 released with product and R&D only: it changes
+    auth/ relative to the release it follows (v1.1.0), so security applies and fails."""
     clock.tick()
     r.write("auth/login.py", "def login(u, p):\n    return True  # anyone\n")
     r.commit("simplify login")
@@ -150,11 +149,7 @@ COMPONENTS = 'components = ["billing"]\n'
 
 
 def _component_repo(tmp_path: Path, extra: str = COMPONENTS) -> Repo:
-    r = make_repo(tmp_path, extra=extra, gates=POST_CHECK.replace('"all"', '"component"'))
-    policy = (r.path / "policies/release.toml").read_text()
-    r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
-    r.commit("component tags")
-    return r
+    return component_repo(tmp_path, POST_CHECK.replace('"all"', '"component"'), extra)
 
 
 def test_a_nested_component_tag_dodges_the_component_s_overdue_obligation(
