@@ -138,6 +138,8 @@ def rows(args: argparse.Namespace) -> list[Row]:
         )
         if "across" not in args.skip:
             out.append(across_row(repo, n))
+        if "tagged" not in args.skip:
+            out.append(across_row(repo, n, tag="v99.0.0"))
     out += [
         Row(
             "oldest",
@@ -210,10 +212,12 @@ def repeat_row(repo: Path, size: str) -> Row:
     )
 
 
-def across_row(repo: Path, n: str) -> Row:
-    """`gate status` after a pull of 100 commits that change no record or policy: the rows
-    an earlier run kept (at a HEAD that is no release's tag, so they may outlive commits)."""
-    copy = work_copy(repo, f"across-{n}")
+def across_row(repo: Path, n: str, tag: str | None = None) -> Row:
+    """`gate status` after a pull of 100 commits that change no record or policy (and,
+    `tag`, a release tag made on the new HEAD): the rows an earlier run kept (at a HEAD
+    that is no release's tag, so they may outlive commits and new tags)."""
+    name = f"tagged-{n}" if tag else f"across-{n}"
+    copy = work_copy(repo, name)
     append_code(copy, 1)
     print(f"across-{n}: the first (untimed) status ...", file=sys.stderr, flush=True)
     run([GATE, "status"], copy, timeout=3600)
@@ -221,16 +225,19 @@ def across_row(repo: Path, n: str) -> Row:
     shutil.rmtree(saved, ignore_errors=True)
     shutil.copytree(cache, saved)
     append_code(copy, 100)
+    if tag:
+        git(copy, "tag", "-a", tag, "-m", f"bench: {tag}")
+    made = " and a new tag" if tag else ""
 
     def restore() -> None:
         clear_gate_cache(copy)
         shutil.copytree(saved, cache)
 
-    again = Cmd("gate status (after 100 commits)", [GATE, "status"], copy, None, restore)
+    again = Cmd(f"gate status (after 100 commits{made})", [GATE, "status"], copy, None, restore)
     return Row(
-        f"across-{n}",
-        f"`gate status` after 100 new commits that change no record vs one `git log` pass "
-        f"({n} releases)",
+        name,
+        f"`gate status` after 100 new commits that change no record{made} vs one `git log` "
+        f"pass ({n} releases)",
         again,
         log_pass(copy),
         "≤ 1 s",
@@ -312,7 +319,7 @@ def main() -> None:
         "--skip",
         type=lambda s: [x for x in s.split(",") if x],
         default=[],
-        help="rows to leave out: check,imports,audit,repeat,hook,status,across,oldest,validate",
+        help="rows to leave out: check,imports,audit,repeat,hook,status,across,tagged,oldest,validate",
     )
     parser.add_argument("--label", default="", help="a line printed above the table")
     args = parser.parse_args()

@@ -34,7 +34,7 @@ FORMATS = ("text", "json", "markdown")
 
 
 def _kept(r: Repo) -> Path:
-    return r.path / ".git" / "gatekeeper" / "status-3.json"
+    return r.path / ".git" / "gatekeeper" / "status-4.json"
 
 
 def _fresh(r: Repo, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:

@@ -96,15 +96,9 @@ def _reset_back(r: Repo) -> None:
     r.commit("elsewhere")
 
 
-def _a_new_tag(r: Repo) -> None:
-    r.write("app.py", "print('tagged')\n")
-    r.commit("tagged")
-    r.git("tag", "-a", "unrelated", "-m", "a tag")
-
-
 @pytest.mark.parametrize(
     "change",
-    [_record_in_its_folder, _policy_edit, _added_and_dropped_on_a_side, _reset_back, _a_new_tag],
+    [_record_in_its_folder, _policy_edit, _added_and_dropped_on_a_side, _reset_back],
 )
 def test_a_commit_that_may_change_a_row_has_it_judged_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Repo], None]

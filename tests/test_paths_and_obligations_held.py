@@ -183,5 +183,5 @@ def test_a_status_row_owed_by_a_tag_dated_2099_is_judged_on_every_run(tmp_path: 
     assert res.code == 0, res.err
     row = next(x for x in json.loads(res.out)["releases"] if x["release"] == "v1.1.0")
     assert "obligations" in row["failing"], row
-    kept = r.path / ".git" / "gatekeeper" / "status-3.json"
+    kept = r.path / ".git" / "gatekeeper" / "status-4.json"
     assert "v1.1.0" not in json.loads(kept.read_text())["rows"]

@@ -43,7 +43,10 @@ _COMMITS = {  # how many leading arguments name commits (or lists of them)
 }
 _GRAPH = frozenset({"is_ancestor", "merge_bases"})  # HEAD against a commit it holds
 _OBJECTS = frozenset({"read_blob", "read_blobs", "read_object", "tag_object", "tag_message"})
-_SAME = frozenset({"tag", "tags", "tag_names", "is_shallow", "config"})  # in the key
+_SAME = frozenset({"is_shallow", "config"})  # in the key
+# The release tags: kept with the rows, and what a row asked of them is noted (a tag
+# added since has the rows it could answer differently judged again: check/kept_tags.py).
+_TAGS = frozenset({"tag", "tags", "tag_names", "tags_merged_into"})
 
 
 @dataclass
@@ -58,6 +61,9 @@ class Reads:
     latest: datetime | None = None  # the latest time HEAD's line was asked about
     missed: set[str] = field(default_factory=set)  # commits asked of the index, not held
     read: set[str] = field(default_factory=set)  # paths under HEAD's releases folder read
+    asked: set[str] = field(default_factory=set)  # tag names asked for one by one
+    merged: set[str] = field(default_factory=set)  # HEAD's commits asked the tags they hold
+    listed: bool = False  # every tag was listed (or asked of a commit outside HEAD's history)
 
     def cannot(self, why: str) -> None:
         if self.why is None:
@@ -67,6 +73,14 @@ class Reads:
     def across(self) -> bool:
         """Whether the row read nothing a commit that passes `outlived` could change."""
         return self.why is None and not self.missed
+
+    def kept(self) -> dict[str, Any]:
+        """What lets the row outlive commits on top of HEAD and tags added since."""
+        return {
+            "latest": self.latest,
+            "read": self.read,
+            "tags": {"asked": self.asked, "merged": self.merged, "listed": self.listed},
+        }
 
     def in_history(self, commit: object) -> bool:
         """Whether `commit` is HEAD's (asked without telling records/index.MISSED)."""
@@ -122,14 +136,25 @@ def _call(reads: Reads, name: str, method: Any, *args: Any, **kwargs: Any) -> An
     if name == "last_commit_before" and args and args[0] == reads.head:
         when = args[1]
         reads.latest = when if reads.latest is None or when > reads.latest else reads.latest
+    elif name in _TAGS:
+        _asked_of_tags(reads, name, args)
     return result
+
+
+def _asked_of_tags(reads: Reads, name: str, args: tuple[Any, ...]) -> None:
+    if name == "tag" and args:
+        reads.asked.add(str(args[0]))
+    elif name == "tags_merged_into" and args and reads.in_history(args[0]):
+        reads.merged.add(args[0])
+    else:
+        reads.listed = True
 
 
 def _vouched(reads: Reads, name: str, args: tuple[Any, ...]) -> bool:
     """Whether no commit on top of HEAD that `still_hold` lets through could change what
     `name(*args)` answers."""
     head = reads.head
-    if name in _SAME or name in _OBJECTS:
+    if name in _SAME or name in _OBJECTS or name in {"tag", "tags", "tag_names"}:
         return True
     if name in _AT and len(args) >= 2:
         commit, paths = args[0], args[1]

@@ -204,7 +204,7 @@ def _judge_all(
         with judging(moment.window), reading(reads):
             row = _status(seen or repo, tag, at, info)
         held = seen and info and reads.across
-        across = {"latest": reads.latest, "read": reads.read} if held else None
+        across = reads.kept() if held else None
         judged[tag] = (moment.window, row, across)
     return judged
 

@@ -1,0 +1,63 @@
+"""Whether release tags added since a status row was kept leave it as it was.
+
+A row kept across commits (check/kept_reads.py) notes what it asked of the tags: names
+asked for one by one, the commits of HEAD's history asked which tags they hold
+(`tags_merged_into`), or the whole list. Tags made since answer none of that
+differently when none is a name it asked, it listed none, and none tags a commit one of
+those commits holds. A tag moved or deleted has every row judged again: it may have been
+anything's answer (the release's own tag, an earlier release, the commit a row asked of).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gatekeeper.check.kept_rows import Kept
+    from gatekeeper.repo import GitRepo
+
+
+def tag_refs(refs: str) -> dict[str, str]:
+    """Each tag's name and object id, from `for-each-ref --format='%(refname) %(objectname)'`."""
+    found = {}
+    for line in refs.splitlines():
+        ref, _, oid = line.rpartition(" ")
+        if ref.startswith("refs/tags/"):
+            found[ref.removeprefix("refs/tags/")] = oid
+    return found
+
+
+def added_since(kept: dict[str, str], now: dict[str, str]) -> set[str] | None:
+    """The tags made since `kept` was read; None when one of those was moved or deleted."""
+    if any(now.get(name) != oid for name, oid in kept.items()):
+        return None
+    return set(now) - set(kept)
+
+
+def untouched(repo: GitRepo, old: str, added: set[str], rows: dict[str, Kept]) -> dict[str, Kept]:
+    """The rows kept at HEAD `old` that the tags `added` since leave as they were."""
+    if not added:
+        return rows
+    infos = repo.tags()
+    commits = {infos[name].commit if name in infos else None for name in added}
+    # A commit `old`'s history does not hold (or `old` itself) is in the history of none
+    # of its commits a row asked (never HEAD itself: check/kept_reads.py): no git call each.
+    beside = all(c is not None and (c == old or not repo.is_ancestor(c, old)) for c in commits)
+    answers: dict[tuple[str, str], bool] = {}
+
+    def holds(commit: str | None, asked: str) -> bool:
+        if commit is None:
+            return True  # a tag of no commit: what git's `--merged` makes of it is not ruled out
+        if (commit, asked) not in answers:
+            answers[commit, asked] = repo.is_ancestor(commit, asked)
+        return answers[commit, asked]
+
+    held = {}
+    for tag, kept in rows.items():
+        asked: dict[str, Any] = kept[2]["tags"] if kept[2] is not None else {"listed": True}
+        if asked["listed"] or added & set(asked["asked"]):
+            continue
+        if not beside and any(holds(c, m) for c in commits for m in asked["merged"]):
+            continue
+        held[tag] = kept
+    return held
