@@ -319,7 +319,8 @@ def main() -> None:
         "--skip",
         type=lambda s: [x for x in s.split(",") if x],
         default=[],
-        help="rows to leave out: check,imports,audit,repeat,hook,status,across,tagged,oldest,validate",
+        help="rows to leave out: check,imports,audit,repeat,hook,status,across,tagged,oldest,"
+        "validate",
     )
     parser.add_argument("--label", default="", help="a line printed above the table")
     args = parser.parse_args()

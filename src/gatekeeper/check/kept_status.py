@@ -51,6 +51,9 @@ class KeptStatus:
     opts: CheckOptions
     base: str = ""  # the key without HEAD and the refs
     tags: dict[str, str] = field(default_factory=dict)  # tag name -> object id, now
+    # The releases folder the rows were judged with (the policy's at the HEAD they were
+    # kept at, which no commit let through changes); "" when unknown.
+    releases: str = ""
     names: list[str] | None = None  # the release rows at HEAD, in order
     # tag -> (window, row, across: None, or what lets it outlive commits on top of HEAD)
     rows: dict[str, Kept] = field(default_factory=dict)
@@ -67,7 +70,7 @@ class KeptStatus:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def settle(self, releases: str) -> None:
+    def settle(self) -> None:
         """Rows kept before refs moved: only those the commits and tags since leave as
         they were."""
         from gatekeeper.check.kept_commits import still_hold
@@ -78,16 +81,19 @@ class KeptStatus:
             return
         added = added_since(self.tags_then, self.tags)
         found = (self.rows, False) if old == self.head else None
-        if old != self.head and added is not None:
-            found = still_hold(self.repo, old, self.head, releases, self.rows)
+        if old != self.head and added is not None and self.releases:
+            found = still_hold(self.repo, old, self.head, self.releases, self.rows)
         if found is None or added is None:
             self.rows, self.names = {}, None  # judge every row, listing the folders again
+            self.releases = ""  # `policies/` may have changed
             return
         self.rows = untouched(self.repo, old, added, found[0])
         if found[1]:
             self.names = None  # a request was added, changed or removed
 
-    def save(self, names: list[str], judged: dict[str, Kept], *, fresh: bool = True) -> None:
+    def save(
+        self, names: list[str], judged: dict[str, Kept], releases: str, *, fresh: bool = True
+    ) -> None:
         """Keep every row whose judgement holds beyond its own moment (`fresh`: some were
         judged in this run, not only kept ones used again)."""
         from gatekeeper.kept import write_kept
@@ -102,7 +108,7 @@ class KeptStatus:
             if not w.read
         }
         doc = {"format": FORMAT, "key": self.key, "base": self.base, "head": self.head}
-        doc["tags"] = self.tags
+        doc["tags"], doc["releases"] = self.tags, releases
         write_kept(self.path, {**doc, "names": names, "rows": rows})
 
 
@@ -125,13 +131,16 @@ def kept_status(repo: GitRepo, head: str, opts: CheckOptions) -> KeptStatus:
         if moved is not None and doc.get("base") != base:
             return empty
         then = {as_text(t): as_text(oid) for t, oid in as_mapping(doc["tags"]).items()}
+        releases = as_text(doc["releases"])
         names = [as_text(n) for n in as_list(doc["names"])]
         rows = {as_text(tag): kept_of(kept) for tag, kept in as_mapping(doc["rows"]).items()}
     except (KeyError, IndexError, TypeError, ValueError):
         return empty
     if moved is not None:  # only rows that read nothing a commit could change, if any
         rows = {tag: kept for tag, kept in rows.items() if kept[2] is not None}
-    return KeptStatus(path, key, repo, head, opts, base, tags, names, rows, moved, then)
+    found = KeptStatus(path, key, repo, head, opts, base, tags, releases, names, rows, moved)
+    found.tags_then = then
+    return found
 
 
 def _key(repo: GitRepo, head: str, opts: CheckOptions) -> tuple[str, str, dict[str, str]]:

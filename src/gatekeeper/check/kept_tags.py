@@ -38,8 +38,12 @@ def untouched(repo: GitRepo, old: str, added: set[str], rows: dict[str, Kept]) -
     """The rows kept at HEAD `old` that the tags `added` since leave as they were."""
     if not added:
         return rows
-    infos = repo.tags()
-    commits = {infos[name].commit if name in infos else None for name in added}
+    if len(added) <= 8:  # a `for-each-ref` each, not all the tags read
+        infos = [repo.tag(name) for name in added]
+    else:
+        every = repo.tags()
+        infos = [every.get(name) for name in added]
+    commits = {info.commit if info else None for info in infos}
     # A commit `old`'s history does not hold (or `old` itself) is in the history of none
     # of its commits a row asked (never HEAD itself: check/kept_reads.py): no git call each.
     beside = all(c is not None and (c == old or not repo.is_ancestor(c, old)) for c in commits)

@@ -131,8 +131,8 @@ def statuses(
     opts = opts or CheckOptions()
     now = opts.now or datetime.now(UTC)
     kept = kept_status(repo, head, opts)
-    if kept.moved_from is not None:  # kept at an earlier HEAD: what still holds
-        kept.settle(_releases(repo, head))
+    if kept.moved_from is not None:  # kept before refs moved: what still holds
+        kept.settle()
     names = kept.names if kept.names is not None else _release_names(repo, head)
     rows = {tag: row for tag in names if (row := kept.row(tag, now)) is not None}
     todo = [t for t in names if t not in rows]
@@ -140,7 +140,9 @@ def statuses(
     judged = _judge_all(repo, head, todo, opts, now=now, progress=progress, traced=traced)
     if judged or kept.names is None or kept.moved_from:  # else the file holds every row
         again = {t: (kept.rows[t][0], r, kept.rows[t][2]) for t, r in rows.items()}
-        kept.save(names, {**again, **judged}, fresh=bool(judged))
+        kept.save(
+            names, {**again, **judged}, kept.releases or _releases(repo, head), fresh=bool(judged)
+        )
     rows.update((tag, row) for tag, (_, row, _) in judged.items())
     return [rows[tag] for tag in names]
 
