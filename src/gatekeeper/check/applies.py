@@ -202,3 +202,23 @@ def released(
     except GateError:
         return None
     return result.records.request if result.report.passed else None
+
+
+def filed_as_applies(
+    policy: Policy, filings: tuple[tuple[datetime, Request], ...], changed: tuple[str, ...] | None
+) -> dict[str, datetime]:
+    """For each lead-time gate limited by `when`, when the request was filed as one it
+    applies to: the first of the unbroken run of revisions, up to the current one, that it
+    applies to (a release filed as low risk and revised to major on the day gave no notice
+    of a major release). `filings`: each revision, oldest first, with when it was filed."""
+    from gatekeeper.models.gates import LeadTimeGate
+
+    found: dict[str, datetime] = {}
+    for gate in policy.all_gates():
+        if not isinstance(gate, LeadTimeGate) or gate.when is None:
+            continue
+        for when, request in reversed(filings):
+            if not_applicable(gate, request, gate.stage, changed) is not None:
+                break
+            found[gate.id] = when
+    return found

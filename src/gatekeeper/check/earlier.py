@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.models.policy import Policy
     from gatekeeper.records.index import HistoryIndex
     from gatekeeper.repo import GitRepo, TagInfo
@@ -52,7 +53,7 @@ def overdue_elsewhere(
     deleted or edited since, or no longer read as a release (its request deleted or
     broken), counts as overdue: nothing it owed can be judged."""
     from gatekeeper.models.gates import ObligationsGate
-    from gatekeeper.policy.tagname import component_of, is_release_tag
+    from gatekeeper.policy.tagname import component_of, is_release_tag, tag_component
 
     scopes = {g.scope for g in policy.all_gates() if isinstance(g, ObligationsGate)}
     mine = {component_of(tag, policy), component}  # the tag's, and the request's
@@ -65,6 +66,11 @@ def overdue_elsewhere(
         shared_index(repo, head, policy.releases)  # every earlier release from one pass
     for name, info in sorted(tags.items()):
         in_scope = "all" in scopes or component_of(name, policy) in mine
+        if not in_scope and tag_component(name, policy) is None and name != tag:
+            # A tag without a component's prefix may be any component's release (`v1.0.0`
+            # requested for billing): its request says whose.
+            whose = _requested_for(repo, policy.releases, name, (head, info.commit))
+            in_scope = whose is None or bool(whose & mine)
         # A tag with no date (made lightweight, or re-made so) shipped at no known time:
         # it is looked at, never passed over (its post-release gates have no due time).
         # Nor is a tag dated where no clock is yet (re-made dated 2099): it exists, so it
@@ -123,19 +129,65 @@ def _owed(
     # Records deleted or edited since (a declaration, a failing post-release record):
     # what it owed cannot be judged, so it is owed still.
     owed = [(g.id, g.reasons[0]) for g in gates if g.id == "records" and not g.passed]
-    if result.facts is None:  # no request: never a release, unless records were dropped
-        return owed
+    elsewhere = ""
+    if result.facts is None:  # no request: never a release, unless records were dropped,
+        if not _shipped_with_a_request(repo, result, name, info, records_at):
+            return owed
+        # or it was tagged with its request and its records never reached the trusted
+        # ref (a release branch not merged): judged from the tagged commit, which holds
+        # no record made after the tag, so a post-release gate due is owed until they are.
+        try:
+            result = evaluate(repo, name, replace(opts, records_at=info.commit))
+        except GateError as exc:
+            return [*owed, ("post-release", f"cannot be checked: {exc.message}")]
+        gates = result.report.gates
+        elsewhere = "; its records are not on the trusted branch: merge them there"
     undated = (
         "its tag is dated in the future: when it falls due cannot be told"
         if ahead
         else "its tag has no date (lightweight): when it falls due cannot be told"
     )
     return owed + [
-        (g.id, g.reasons[0] if not g.passed else undated)
+        (g.id, (g.reasons[0] if not g.passed else undated) + elsewhere)
         for g in gates
         if g.stage == "post-release"
         and (not g.passed or (g.pending and g.applies and info.tagged_at is None))
     ]
+
+
+def _shipped_with_a_request(
+    repo: GitRepo, result: Evaluation, name: str, info: TagInfo, records_at: str | None
+) -> bool:
+    """Whether the tagged commit holds the release's request while `records_at` does not."""
+    if info.commit is None or info.commit == records_at:
+        return False
+    releases = result.policy.policy.releases
+    return repo.holds([(info.commit, f"{releases}/{name}/request.toml")])[0]
+
+
+def _requested_for(
+    repo: GitRepo, releases: str, name: str, commits: tuple[str | None, ...]
+) -> set[str] | None:
+    """The components release `name`'s request names at any of `commits`, read raw; None
+    (any component: it is judged) for a request that cannot be read."""
+    import tomllib
+
+    from gatekeeper.errors import GateError
+
+    found: set[str] = set()
+    path = f"{releases}/{name}/request.toml"
+    wanted = [c for c in dict.fromkeys(commits) if c is not None]
+    for commit, held in zip(wanted, repo.holds([(c, path) for c in wanted]), strict=True):
+        if not held:
+            continue
+        try:
+            component = tomllib.loads(repo.blob_at(commit, path).decode()).get("component", "")
+        except (GateError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+        if not isinstance(component, str):
+            return None
+        found.add(component)
+    return found
 
 
 def bound_by(repo: GitRepo, head: str | None, name: str, info: TagInfo) -> list[str | None]:

@@ -165,12 +165,12 @@ def _request_and_gates(
     """9. the request and its revisions, 10. binding, 11. what counts, 12. the gates
     (`trusted`: the trusted ref's commit, where earlier releases' records are read)."""
     from gatekeeper.check import builtin
-    from gatekeeper.check.applies import changed_since, uses_paths
+    from gatekeeper.check.applies import changed_since, filed_as_applies, uses_paths
     from gatekeeper.check.binding import stale_paths
     from gatekeeper.check.earlier import overdue_elsewhere
     from gatekeeper.check.running import run_gate
     from gatekeeper.check.tagged import at_tag, shipped_paths
-    from gatekeeper.check.timing import has_obligations
+    from gatekeeper.check.timing import has_obligations, tag_dated
     from gatekeeper.records.lineage import request_chain
     from gatekeeper.trust.facts import build_facts
 
@@ -182,6 +182,11 @@ def _request_and_gates(
     current = repo.blob_at(records.commit, records.request_path)
     chain = request_chain(repo, lin.request_versions, current)
     request = builtin.request_gate(records, policy, chain, signers.get(records.request_path))
+    changed = (
+        changed_since(repo, policy, records, opts.policy_ref, now=now, revision=revision)
+        if opts.previous and uses_paths(policy)
+        else None
+    )
     facts = build_facts(
         policy,
         records.request,
@@ -189,14 +194,12 @@ def _request_and_gates(
         signers=signers,
         stale=stale_paths(repo, records.request.candidate, revision, policy),
         reference_time=reference,
+        tag_dated=tag_dated(opts, info, now),
         requesters=chain.requesters | _committers(policy, lin, records),
         filed_at=chain.filed_at,
+        lead_filed=filed_as_applies(policy, chain.filings, changed),
         revisions=chain.digests,
-        changed_since=changed_since(
-            repo, policy, records, opts.policy_ref, now=now, revision=revision
-        )
-        if opts.previous and uses_paths(policy)
-        else None,
+        changed_since=changed,
         overdue=overdue_elsewhere(
             repo,
             policy,

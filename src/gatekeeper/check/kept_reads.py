@@ -2,7 +2,9 @@
 
 A tagged release's row is judged from its tag (which names objects that never change),
 the release tags, HEAD's `releases/` and `policies/` folders and HEAD's history as the
-history index holds it. A commit that changes none of that changes nothing such a row
+history index holds it. What it asks of the tags is noted (`Reads.asked`, `merged`,
+`listed`), so that a tag made later has only the rows it could answer differently judged
+again (check/kept_tags.py). A commit that changes none of that changes nothing such a row
 read: made on top of HEAD (which stays on the new HEAD's first-parent line), with the
 same `releases/` and `policies/` trees as every one of its parents, and no new commit
 on the line dated at or before a time the row asked the line about (`outlived`).

@@ -36,6 +36,16 @@ def has_obligations(policy: Policy) -> bool:
     return any(isinstance(g, ObligationsGate) for g in policy.all_gates())
 
 
+def tag_dated(opts: CheckOptions, info: TagInfo | None, now: datetime) -> bool:
+    """Whether `reference_time` is the tag's own date (a claim), not a time the checker
+    knows: the scheduled re-check of a tag, or `--at` a time after it."""
+    return (
+        info is not None
+        and info.tagged_at is not None
+        and reference_time(opts, info, now) is info.tagged_at
+    )
+
+
 def reference_time(opts: CheckOptions, info: TagInfo | None, now: datetime) -> datetime:
     """What TTLs and ages are judged against: `--at now`, else the tagger date (never
     later than now) when there is a tag. Post-release records are made after the tag, so

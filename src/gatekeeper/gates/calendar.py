@@ -27,7 +27,7 @@ def lead_time(gate: LeadTimeGate, facts: Facts) -> Verdict:
     from gatekeeper.instants import after, shifted
     from gatekeeper.trust.rules import SKEW
 
-    filed = facts.filed_at
+    filed = facts.lead_filed.get(gate.id, facts.filed_at)
     if filed is None:
         return Verdict(False, ("when the request was filed is unknown (no committed request)",))
     # `filed - SKEW` after the time judged: the clock is compared, never shifted.
@@ -39,7 +39,9 @@ def lead_time(gate: LeadTimeGate, facts: Facts) -> Verdict:
         f"filed {filed.isoformat(timespec='seconds')}, {gate.min_days} days ahead: "
         f"may be tagged from {earliest.isoformat(timespec='seconds')}"
     )
-    if facts.reference_time < earliest:
+    # A tag's own date is a clock's claim the tag check let be SKEW off: served by then.
+    due = shifted(earliest, -SKEW) if facts.tag_dated else earliest
+    if due is None or facts.reference_time < due:
         return Verdict(False, (f"too soon: {said}",))
     return Verdict(True, (said,))
 
@@ -59,10 +61,20 @@ def obligations(gate: ObligationsGate, facts: Facts) -> Verdict:
 
 def freeze(gate: FreezeGate, facts: Facts) -> Verdict:
     """The time judged lies inside no window."""
+    from gatekeeper.trust.rules import SKEW
+
     zone = zone_named(gate.timezone)
     at = facts.reference_time.astimezone(zone)
     for window in gate.windows:
         span = _covering(window, at, zone)
+        if span is not None and facts.tag_dated and _free_within(gate, at, SKEW):
+            return Verdict(
+                True,
+                (
+                    f"the tag's date, {_local(at)} {gate.timezone}, is within {SKEW} (the "
+                    "clocks' skew a tag may claim) of a time outside every freeze window",
+                ),
+            )
         if span is not None:
             start, end = span
             name = window.title or "freeze"
@@ -72,6 +84,17 @@ def freeze(gate: FreezeGate, facts: Facts) -> Verdict:
                 False, (f"inside {name} ({_local(start)} – {_local(end)} {gate.timezone}); {told}",)
             )
     return Verdict(True, (f"{_local(at)} {gate.timezone} is outside every freeze window",))
+
+
+def _free_within(gate: FreezeGate, at: datetime, skew: timedelta) -> bool:
+    """Whether some time within `skew` of `at` lies inside no window of `gate`."""
+    from gatekeeper.instants import shifted
+
+    since, until = shifted(at, -skew), shifted(at, skew)
+    if since is None or until is None:
+        return False
+    free = free_from([gate], since)
+    return free is not None and free <= until
 
 
 def occurrences(
@@ -179,11 +202,13 @@ def earliest_tag(gates: list[LeadTimeGate | FreezeGate], facts: Facts) -> dateti
     from gatekeeper.trust.rules import SKEW
 
     moment = facts.reference_time
-    leads = [g.min_days for g in gates if not isinstance(g, FreezeGate)]
-    if leads and facts.filed_at is not None:
-        if facts.filed_at > after(moment, SKEW):
+    for gate in gates:
+        filed = facts.lead_filed.get(gate.id, facts.filed_at)
+        if isinstance(gate, FreezeGate) or filed is None:
+            continue
+        if filed > after(facts.reference_time, SKEW):
             return None  # not filed yet: the lead-time gate says so, and no date follows
-        moment = max(moment, after(facts.filed_at, timedelta(days=max(leads))))
+        moment = max(moment, after(filed, timedelta(days=gate.min_days)))
     freezes = [g for g in gates if isinstance(g, FreezeGate)]
     free = free_from(freezes, moment) if freezes else moment
     if free is None:

@@ -56,6 +56,28 @@ def check_rule(text: str, start: datetime) -> None:
     check_occurs(text, start, None)
 
 
+def check_time_of_day(text: str, start: datetime, zone: ZoneInfo) -> None:
+    """ValueError when the rule's BYHOUR, BYMINUTE or BYSECOND is not `start`'s time of
+    day in `zone`: the rule is read in the gate's zone (UTC unless it names one), so a
+    weekend from `start = ...T18:00:00+08:00` with BYHOUR=18 and no `timezone` would
+    begin at 18:00 UTC, Saturday 02:00 in Shanghai, and Friday evening would be open."""
+    parts = _parts(text)
+    local = start.astimezone(zone)
+    for key, value in (
+        ("BYHOUR", local.hour),
+        ("BYMINUTE", local.minute),
+        ("BYSECOND", local.second),
+    ):
+        said = parts.get(key)
+        if said is not None and said.strip() != str(value):
+            raise ValueError(
+                f"rrule {text!r}: {key}={said}, but `start` ({start.isoformat()}) is "
+                f"{local:%H:%M:%S} in {zone.key}, the zone the rule is read in; a window "
+                "recurs at its start's time of day (name the gate's `timezone`, or make "
+                "them agree)"
+            )
+
+
 def check_occurs(text: str, start: datetime, zone: ZoneInfo | None) -> None:
     """ValueError when the rule, expanded from `start` in `zone` (None: its own offset),
     has no occurrence within HORIZON_YEARS of it. Bounded: dateutil looks for a rule that

@@ -140,12 +140,13 @@ class FreezeGate(GateBase):
     @model_validator(mode="after")
     def _occurs_in_its_zone(self) -> FreezeGate:
         """Each recurring window occurs as the gate expands it, in its `timezone`."""
-        from gatekeeper.gates.recurrence import check_occurs
+        from gatekeeper.gates.recurrence import check_occurs, check_time_of_day
         from gatekeeper.zones import zone
 
         for n, window in enumerate(self.windows):
             if window.rrule is not None:
                 try:
+                    check_time_of_day(window.rrule, window.start, zone(self.timezone))
                     check_occurs(window.rrule, window.start, zone(self.timezone))
                 except ValueError as exc:
                     raise ValueError(f"windows[{n}]: {exc}") from None

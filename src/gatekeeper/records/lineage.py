@@ -140,6 +140,8 @@ class RequestChain:
     problem: str | None
     filed_at: datetime | None = None  # the later of revision 1's claims: requested_at, its commit
     digests: frozenset[str] = frozenset()  # sha256 of every committed version read
+    # Each revision, oldest first, with when it was filed (the later of its two claims).
+    filings: tuple[tuple[datetime, Request], ...] = ()
 
 
 def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -> RequestChain:
@@ -154,7 +156,7 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
     digests: set[str] = set()
     previous: bytes | None = None
     withdrawn: str | None = None
-    filed: datetime | None = None
+    filings: list[tuple[datetime, Request]] = []
     for n, change in enumerate(versions, start=1):
         try:
             data = repo.read_object(change.blob, change.path)
@@ -166,8 +168,7 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
             )
         requesters.add(request.requester)
         digests.add(hashlib.sha256(data).hexdigest())
-        if n == 1:
-            filed = max(request.requested_at, change.authored_at)
+        filings.append((max(request.requested_at, change.authored_at), request))
         problem = link_problem(request, n, previous)
         if problem is None and withdrawn is not None:
             problem = (
@@ -186,7 +187,8 @@ def request_chain(repo: GitRepo, versions: tuple[Change, ...], current: bytes) -
         return RequestChain(
             frozenset(requesters), "request.toml differs from its last committed version"
         )
-    return RequestChain(frozenset(requesters), None, filed, frozenset(digests))
+    filed = filings[0][0] if filings else None
+    return RequestChain(frozenset(requesters), None, filed, frozenset(digests), tuple(filings))
 
 
 def link_problem(request: Request, n: int, previous: bytes | None) -> str | None:

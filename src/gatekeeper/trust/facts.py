@@ -63,7 +63,12 @@ class Facts:
     stale: tuple[str, ...]
     reference_time: datetime
     holders: Mapping[str, str] = field(default_factory=dict)  # person -> the role they hold
+    # The time judged is the tag's own date (the scheduled re-check): a claim of a clock
+    # the tag check let be up to SKEW off, so the calendar gives it that much either way.
+    tag_dated: bool = False
     filed_at: datetime | None = None  # when the request was filed (its first revision)
+    # Per lead-time gate: when it was filed as a request the gate applies to (check/applies).
+    lead_filed: Mapping[str, datetime] = field(default_factory=dict)
     # Paths the candidate changes since the previous release of its component (None: none).
     changed_since: tuple[str, ...] | None = None
     # Overdue post-release gates of earlier releases: (release, gate id, why).
@@ -117,8 +122,10 @@ def build_facts(
     signers: dict[str, Signer],
     stale: list[str],
     reference_time: datetime,
+    tag_dated: bool = False,
     requesters: frozenset[str] = frozenset(),
     filed_at: datetime | None = None,
+    lead_filed: Mapping[str, datetime] | None = None,
     revisions: frozenset[str] = frozenset(),
     changed_since: tuple[str, ...] | None = None,
     overdue: tuple[tuple[str, str, str], ...] = (),
@@ -164,8 +171,10 @@ def build_facts(
         ignored=tuple(ignored),
         stale=tuple(stale),
         reference_time=reference_time,
+        tag_dated=tag_dated,
         holders=holders,
         filed_at=filed_at,
+        lead_filed=lead_filed or {},
         changed_since=changed_since,
         overdue=overdue,
         emergency=emergency,
