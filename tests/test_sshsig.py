@@ -438,3 +438,53 @@ def test_options_go_to_ssh_keygen_and_the_rest_needs_none(
         assert verifier.data_problem("alice", DATA, alice) is None
         with pytest.raises(IdentityError, match="ssh-keygen: not found"):
             verifier.data_problem("bob", DATA, bob)  # a key with options: ssh-keygen decides
+
+
+def test_a_key_option_quoted_across_a_line_break_is_refused(
+    keys: dict[str, Path], tmp_path: Path
+) -> None:
+    """Found by review: `valid-after="20000101\nbob <mallory's key> #"` before alice's key
+    was kept verbatim and written into the allowed-signers file as a second line, so
+    ssh-keygen took mallory's signature as bob's. A key line with a line break or another
+    control character is no key line; the policy listing one is refused."""
+    from gatekeeper.errors import GateError
+
+    mallory = _pub(keys["ed25519-2"]).material
+    alice = _pub(keys["ed25519-1"]).material
+    for line in (f'valid-after="20000101\nbob {mallory} #" {alice}', f"{alice}\rx", f"{alice}\0"):
+        with pytest.raises(ValueError, match="line break or control character"):
+            parse_key(line)
+    assert parse_key(f"\t{alice} me@host\n").material == alice  # a .pub file's own line
+    from gatekeeper.policy.loading import parse_policy
+
+    text = policy_text().replace('signatures = "none"', 'signatures = "ssh"')
+    entry = f'valid-after=\\"20000101\\nbob {mallory} #\\" {alice}'  # TOML's escapes
+    text = text.replace(
+        'email = "alice@example.com"\n', f'email = "alice@example.com"\nkeys = ["{entry}"]\n'
+    )
+    with pytest.raises(GateError, match="keys"):
+        parse_policy(text.encode(), "policies/release.toml")
+
+
+def test_a_padded_signature_is_refused_before_any_verification(
+    keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: a genuine signature padded past what any SSH signature is (here
+    with whitespace in the armour) verified in-process, and through ssh-keygen, which
+    reads such a file in quadratic time, ran into its 60 s timeout with a traceback. Over
+    64 KiB it counts for nothing, both ways, at once."""
+    from gatekeeper.trust.signing import Verifier
+
+    policy = _policy(keys)
+    genuine = _sign(keys["ed25519-1"])
+    head, _, rest = genuine.partition("\n")
+    padded = head + "\n" + " " * 64 * 1024 + rest
+    assert sshsig.verify(DATA, padded, NAMESPACE, [_pub(keys["ed25519-1"])])  # as ssh-keygen
+    for forced in (False, True):
+        if forced:
+            monkeypatch.setenv(sshsig.FORCE_ENV, "ssh-keygen")
+        with Verifier(policy) as verifier:
+            assert verifier.data_problem("alice", DATA, genuine) is None
+            said = verifier.data_problem("alice", DATA, padded)
+            assert said is not None and "longer than 64 KiB" in said
+            assert verifier.signer(DATA, padded) is None

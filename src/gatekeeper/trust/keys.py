@@ -42,6 +42,10 @@ class PublicKey:
 
 def parse_key(line: str) -> PublicKey:
     """The key in `line`; ValueError saying what was expected."""
+    if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in line.strip()):
+        # An option quoted across a newline would be written into the allowed-signers
+        # file as a second line: another principal with another key.
+        raise ValueError("a key line holds a line break or control character; expected one line")
     tokens = _TOKEN.findall(line.strip())
     if not tokens or tokens[0].startswith("#"):
         raise ValueError("expected an SSH public key line, e.g. 'ssh-ed25519 AAAA... you@host'")

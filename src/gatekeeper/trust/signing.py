@@ -101,6 +101,11 @@ def _run_keygen(args: list[str], data: bytes | None = None) -> subprocess.Comple
         proc = subprocess.run(
             ["ssh-keygen", *args], input=data, capture_output=True, check=False, timeout=60
         )
+    except subprocess.TimeoutExpired:
+        raise IdentityError(
+            f"ssh-keygen {' '.join(args[:2])}: no answer within 60 s",
+            hint="a machine this loaded cannot judge signatures; run the check again",
+        ) from None
     except FileNotFoundError:
         raise IdentityError(
             f"ssh-keygen: not found; signatures need OpenSSH {MIN_OPENSSH} or newer",
@@ -154,6 +159,11 @@ NOT_SSH = (
     "signed with a non-SSH (GPG or X.509) signature; only SSH signatures from keys the "
     "trusted policy lists count, never a key from this machine's keyrings"
 )
+# The longest SSH signature ssh-keygen makes (an RSA-16384 key and signature, armoured) is
+# under 8 KiB; a longer one is padded (whitespace, the unsigned `reserved` field), and
+# ssh-keygen reads such a file in quadratic time (a 13 MB one took 35 s): not one at all.
+MAX_SIGNATURE = 64 * 1024
+TOO_LONG = f"the signature is longer than {MAX_SIGNATURE // 1024} KiB: no SSH signature is"
 
 
 class Verifier:
@@ -187,6 +197,8 @@ class Verifier:
         """None when `signature` is `person`'s over `data`; else why it counts for nothing."""
         if SSH_ARMOR not in signature:
             return NOT_SSH
+        if len(signature) > MAX_SIGNATURE:
+            return TOO_LONG
         if person not in self._policy.people or not self._policy.people[person].keys:
             return f"the trusted policy lists no key for '{person}'"
         if self._verify(person, data, signature):
@@ -198,7 +210,8 @@ class Verifier:
 
     def signer(self, data: bytes, signature: str) -> str | None:
         """The policy person whose key made a good `signature` over `data`, or None."""
-        owner = self.owner(signature) if SSH_ARMOR in signature else None
+        readable = SSH_ARMOR in signature and len(signature) <= MAX_SIGNATURE
+        owner = self.owner(signature) if readable else None
         return owner if owner and self._verify(owner, data, signature) else None
 
     def owner(self, signature: str) -> str | None:
