@@ -9,35 +9,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import FixedClock, Repo, approve_all, make_repo
+from conftest import FixedClock, approve_all, component_repo, make_repo
 from snippets import POST_CHECK
-
-
-def _check(r: Repo, tag: str, at: datetime, *extra: str) -> tuple[int, dict[str, Any]]:
-    res = r.gate(
-        "check", tag, "--policy-ref", "main", "--at", at.isoformat(), "--format", "json", *extra
-    )
-    assert res.code in (0, 1), res.err
-    return res.code, json.loads(res.out)
-
-
-def _gate(data: dict[str, Any], gate_id: str) -> dict[str, Any]:
-    return next(g for g in data["gates"] if g["id"] == gate_id)
-
-
-def _summary(data: dict[str, Any]) -> list[tuple[str, bool, str]]:
-    return [(g["id"], g["passed"], (g["reasons"] or [""])[0]) for g in data["gates"]]
-
-
-def _component_tags(r: Repo) -> None:
-    policy = (r.path / "policies/release.toml").read_text()
-    r.write("policies/release.toml", policy.replace('tags = ["v*"]', 'tags = ["v*", "*/v*"]'))
-    r.commit("component tags")
-
+from test_paths_and_obligations import START, _check, _gate, _summary
 
 # --------------------------------------------------------------------------------------
 # O1. An earlier release's scope is read from its tag's text only, never its request:
@@ -49,12 +26,9 @@ def _component_tags(r: Repo) -> None:
 def test_an_earlier_component_release_tagged_without_its_prefix_still_binds_the_component(
     tmp_path: Path,
 ) -> None:
-    r = make_repo(
-        tmp_path,
-        extra='components = ["billing"]\n',
-        gates=POST_CHECK.replace('"all"', '"component"'),
+    r = component_repo(
+        tmp_path, POST_CHECK.replace('"all"', '"component"'), extra='components = ["billing"]\n'
     )
-    _component_tags(r)
     res = r.gate("request", "v1.0.0", "--title", "b1", "--component", "billing")
     assert res.code == 0, res.err
     approve_all(r, "v1.0.0")
@@ -80,7 +54,6 @@ LEAD_MAJOR = (
     '[[gates]]\nid = "lead-time"\ntype = "lead-time"\nmin_days = 7\n'
     'when = { risk = ["normal", "major"] }\n'
 )
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def test_lead_time_counts_from_the_revision_the_gate_first_applied_to(
