@@ -91,7 +91,6 @@ def test_report_is_judged_as_expected(key: str) -> None:
     assert got == {name: expected[name] for name in COUNTED}
     assert counts.disabled == expected.get("disabled", 0)
     assert counts.flaky == expected.get("flaky", 0)
-    assert counts.merged == expected.get("merged", 0)
     assert len(counts.suite_errors) == expected.get("suite_errors", 0)
     assert (counts.tool or "") == expected["tool"]
     assert ("pass" if not reasons else "fail") == expected["verdict"], reasons

@@ -75,6 +75,9 @@ class EvidenceKind:
     marks: str | None = None  # the release stage a record of this kind marks, e.g. "launched"
     # Attach-time checks of the files (exit 2), returning details they add to the manifest.
     accept: Callable[[Mapping[str, bytes], Mapping[str, str]], dict[str, Any]] | None = None
+    # Files a tool writes beside its reports that are none (Failsafe's run summary): a
+    # folder given to `gate attach` stands for its other files.
+    not_reports: frozenset[str] = frozenset()
 
 
 def newest(items: list[EvidenceItem]) -> EvidenceItem:

@@ -42,7 +42,9 @@ def sources_for(spec: EvidenceKind, tag: str, given: Path | Sequence[Path] | Non
         raise InputError(
             f"{spec.name}: needs a FILE ({spec.attachment_suffix})", hint=f"{usage} PATH"
         )
-    return read_sources(paths, spec.attachment_suffix, many=spec.many, usage=usage)
+    return read_sources(
+        paths, spec.attachment_suffix, many=spec.many, usage=usage, skip=spec.not_reports
+    )
 
 
 def accept(
@@ -72,16 +74,21 @@ def free_names(
 
 
 def read_sources(
-    paths: Sequence[Path], suffix: str | None, *, many: bool, usage: str
+    paths: Sequence[Path],
+    suffix: str | None,
+    *,
+    many: bool,
+    usage: str,
+    skip: frozenset[str] = frozenset(),
 ) -> list[Source]:
-    """The files named by `paths` (with `many`, a folder stands for its `suffix` files,
-    sorted by name); exit 2 naming the path and what was expected."""
+    """The files named by `paths` (with `many`, a folder stands for its `suffix` files but
+    those named in `skip`, sorted by name); exit 2 naming the path and what was expected."""
     if not many and (len(paths) > 1 or any(p.is_dir() for p in paths)):
         raise InputError(
             f"{paths[0] if len(paths) == 1 else ' '.join(map(str, paths))}: expected one FILE",
             hint=f"attach one file: {usage} PATH",
         )
-    files = [f for p in paths for f in (_folder(p, suffix) if p.is_dir() else [p])]
+    files = [f for p in paths for f in (_folder(p, suffix, skip) if p.is_dir() else [p])]
     _refuse_repeats(files)
     if len(files) > MAX_FILES:
         raise InputError(
@@ -98,12 +105,14 @@ def read_sources(
     return sources
 
 
-def _folder(folder: Path, suffix: str | None) -> list[Path]:
+def _folder(folder: Path, suffix: str | None, skip: frozenset[str]) -> list[Path]:
     if folder.is_symlink():
         raise InputError(f"{folder}: is a link; expected a folder", hint="name the real folder")
     wanted = suffix or ""
     found = sorted(
-        p for p in folder.iterdir() if p.name.lower().endswith(wanted) and not p.is_dir()
+        p
+        for p in folder.iterdir()
+        if p.name.lower().endswith(wanted) and not p.is_dir() and p.name.lower() not in skip
     )
     if not found:
         raise InputError(

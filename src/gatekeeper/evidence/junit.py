@@ -7,16 +7,18 @@ Outcomes come from the `<testcase>` elements, not from summary attributes:
 - `<error>` beats `<failure>` beats a skip; Surefire's `rerunFailure`/`rerunError`
   (every rerun failed) count as failed, `flakyFailure`/`flakyError` (passed on a
   rerun) as passed but flaky;
-- one test reported several times in one suite (pytest-rerunfailures writes each
-  attempt) counts once, with its worst outcome;
+- every `<testcase>` entry is a test: two rows of jest's `test.each` under one name are
+  two tests, and two failures when both fail (pytest-rerunfailures writes each attempt,
+  the earlier ones without their failure: a test that passed on a rerun reads as passed,
+  its attempts each a test);
 - an `<error>`/`<failure>` of a suite itself (a suite that failed to load, a crashed
-  `TestMain`, a Jenkins nested report), or a suite declaring failures none of its cases
-  shows, fails the report.
+  `TestMain`, a Jenkins nested report), or a suite declaring more failures and errors
+  than its cases show (rspec's failing `after(:context)` hook), fails the report.
 
 defusedxml parses (the bytes are untrusted); junitparser (its xunit2 flavour, which knows
 Surefire's rerun/flaky results) models the tree it is handed: suites, cases, results.
-The `status`/`result` spellings, the precedence, merging repeats, a suite's own results
-and declared counts are not in its model, so they are kept here.
+The `status`/`result` spellings, the precedence, a suite's own results and declared
+counts are not in its model, so they are kept here.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from typing import Any
 from gatekeeper.errors import RecordError
 
 SUITES = frozenset({"testsuite", "testsuites"})
-_RANK = {"disabled": 0, "skipped": 1, "passed": 2, "flaky": 3, "failed": 4, "error": 5}
 _NOT_RUN = frozenset({"disabled", "notrun", "not run", "suppressed", "skipped", "skip"})
 _FAILED_STATUS = frozenset({"fail", "failed", "failure"})
 _ERROR_STATUS = frozenset({"error", "errored"})
@@ -55,9 +56,10 @@ class JunitCounts:
     skipped: int  # did not run, whatever the reason (disabled ones included)
     disabled: int = 0
     flaky: int = 0
-    merged: int = 0  # repeated entries of one test, counted once
     suite_errors: tuple[str, ...] = ()
     tool: str | None = None
+    # Each case that ran: (classname, name, whether it failed or errored), in order.
+    cases: tuple[tuple[str, str, bool], ...] = ()
 
     @property
     def ran(self) -> int:
@@ -84,12 +86,10 @@ class JunitCounts:
             parts.append(f"{self.flaky} flaky (passed on a rerun)")
         if self.suite_errors:
             parts.append(_n(len(self.suite_errors), "suite error"))
-        if self.merged:
-            parts.append(f"{_n(self.merged, 'repeated entry', 'repeated entries')} merged")
         return ", ".join(parts) + (f" ({self.tool})" if self.tool else "")
 
 
-_SUMMED = ("tests", "failures", "errors", "skipped", "disabled", "flaky", "merged", "suite_errors")
+_SUMMED = ("tests", "failures", "errors", "skipped", "disabled", "flaky", "suite_errors", "cases")
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
@@ -107,17 +107,9 @@ def parse_junit(data: bytes, path: str) -> JunitCounts:
     root = _root(data, path)
     # defusedxml parsed the bytes; junitparser only models the tree it is handed.
     report = xunit2.JUnitXml.fromroot(root)
-    outcomes: list[str] = []
-    entries = 0
-    for container in _tree(report):
-        worst: dict[tuple[str, str], str] = {}
-        for case in container.iterchildren(xunit2.TestCase):
-            key = (case.classname or "", case.name or "")
-            outcome = _outcome(case)
-            worst[key] = max(worst.get(key, outcome), outcome, key=_RANK.__getitem__)
-            entries += 1
-        outcomes.extend(worst.values())
-    outside = sum(1 for e in root.iter("testcase")) - entries
+    cases = [case for part in _tree(report) for case in part.iterchildren(xunit2.TestCase)]
+    outcomes = [_outcome(case) for case in cases]
+    outside = sum(1 for e in root.iter("testcase")) - len(outcomes)
     if outside:  # a case the suites do not reach would be a failure no one counts
         raise RecordError(
             f"{path}: {_n(outside, 'test case')} outside the report's suites; expected "
@@ -131,9 +123,13 @@ def parse_junit(data: bytes, path: str) -> JunitCounts:
         skipped=outcomes.count("skipped") + outcomes.count("disabled"),
         disabled=outcomes.count("disabled"),
         flaky=outcomes.count("flaky"),
-        merged=entries - len(outcomes),
         suite_errors=tuple(_suite_errors(report)),
         tool=_tool(root, report),
+        cases=tuple(
+            (_clean(case.classname or ""), _clean(case.name or ""), outcome in {"failed", "error"})
+            for case, outcome in zip(cases, outcomes, strict=True)
+            if outcome not in {"skipped", "disabled"}
+        ),
     )
 
 
@@ -232,10 +228,11 @@ def _suite_errors(report: Any) -> Iterator[str]:
         for result in _suite_results(suite):
             yield f"suite '{name}': {result._tag}: {_message(result)}"
         declared = sum(_int(_attr(suite, a)) for a in ("failures", "errors"))
-        if declared and not _shows_failure(suite):
+        shown = _failures_shown(suite) if declared else 0
+        if declared > shown:
             yield (
-                f"suite '{name}' declares {declared} failures or errors, but none of its "
-                "cases shows one"
+                f"suite '{name}' declares {declared} failures or errors, but its cases show "
+                f"{shown or 'none'}"
             )
 
 
@@ -249,15 +246,17 @@ def _suite_results(suite: Any) -> Iterator[Any]:
             yield kinds[child.tag].fromelem(child)
 
 
-def _shows_failure(suite: Any) -> bool:
-    """The suite or one nested in it failed by itself, or one of their cases failed."""
+def _failures_shown(suite: Any) -> int:
+    """The failures and errors the suite and those nested in it show: their own results,
+    and their cases that failed or errored."""
     from junitparser import xunit2
 
+    shown = 0
     for part in _tree(suite):
+        shown += sum(1 for _ in _suite_results(part))
         cases = part.iterchildren(xunit2.TestCase)
-        if any(_suite_results(part)) or any(_outcome(c) in {"failed", "error"} for c in cases):
-            return True
-    return False
+        shown += sum(_outcome(c) in {"failed", "error"} for c in cases)
+    return shown
 
 
 def _message(result: Any) -> str:

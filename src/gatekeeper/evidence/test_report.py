@@ -48,9 +48,12 @@ class FileResult:
     label: str
     counts: JunitCounts | None
     unreadable: str = ""
+    same_as: str = ""  # an earlier file of the record with the same bytes: counted once
 
     def line(self) -> str:
         """`TEST-Foo.xml: 3 tests, 0 failed, 0 skipped`."""
+        if self.same_as:
+            return f"{self.label}: the same report as {self.same_as}, counted once"
         return f"{self.label}: {self.unreadable or cast(JunitCounts, self.counts).describe()}"
 
     @property
@@ -65,7 +68,7 @@ def check(gate: TestReportGate, items: list[EvidenceItem], ctx: CheckContext) ->
     none is unreadable and no suite failed by itself."""
     item = newest(items)
     results = read_reports(item)
-    problems = _problems(gate, results)
+    problems = _problems(gate, results) + _still_failing(items, item, results)
     if not item.attachments:
         problems.append(f"{item.path}: no JUnit XML attached")
     if not problems:
@@ -100,8 +103,13 @@ def read_reports(item: EvidenceItem) -> list[FileResult]:
     details = item.details
     labels = details.files if isinstance(details, TestReportDetails) else {}
     results = []
+    seen: dict[bytes, str] = {}
     for name, data in item.attachments.items():
         label = labels.get(name, name)
+        if data in seen:  # one report attached twice ran its tests once
+            results.append(FileResult(label, JunitCounts(0, 0, 0, 0), same_as=seen[data]))
+            continue
+        seen[data] = label
         try:
             results.append(FileResult(label, parse_junit(data, label)))
         except RecordError as exc:
@@ -132,6 +140,30 @@ def _problems(gate: TestReportGate, results: list[FileResult]) -> list[str]:
         what = "failed or errored" if whole.errors else "failed"
         problems.append(f"{whole.failed} {what}; at most {gate.max_failures} may fail")
     return problems
+
+
+def _still_failing(
+    items: list[EvidenceItem], item: EvidenceItem, results: list[FileResult]
+) -> list[str]:
+    """Tests an older record shows failing that no newer record ran again: a newer record
+    supersedes what it runs, not a report of other tests (two CI jobs, each attaching its
+    own report; a rerun of part of the suite). A rerun of the failing tests settles them."""
+    older = sorted((i for i in items if i is not item), key=lambda i: i.manifest.at)
+    last: dict[tuple[str, str], bool] = {}
+    for record in older:
+        for counts in (r.counts for r in read_reports(record) if r.counts is not None):
+            failed = {(c, n) for c, n, bad in counts.cases if bad}
+            last.update(((c, n), (c, n) in failed) for c, n, _ in counts.cases)
+    shown = {(c, n) for r in results if r.counts for c, n, _ in r.counts.cases}
+    standing = sorted(key for key, failed in last.items() if failed and key not in shown)
+    if not standing:
+        return []
+    named = ", ".join(f"{c}.{n}" if c else n for c, n in standing[:5])
+    more = f" and {len(standing) - 5} more" if len(standing) > 5 else ""
+    return [
+        f"{_n(len(standing), 'test')} failed in an older record and ran in no newer one: "
+        f"{named}{more} (attach a report that runs them)"
+    ]
 
 
 def _n(count: int, noun: str) -> str:
@@ -174,4 +206,7 @@ KIND = EvidenceKind(
     vet=vet,
     example=lambda gate: "report.xml",  # several files, or a folder of them, make one report
     accept=accept,
+    # Failsafe's run summary (`<failsafe-summary>`, written beside its reports in every
+    # target/failsafe-reports) and TestNG's own results format.
+    not_reports=frozenset({"failsafe-summary.xml", "testng-results.xml"}),
 )
