@@ -91,7 +91,9 @@ def truncate(text: str, limit: int) -> str:
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?![*\w])")
 _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+# Only web and mail links become `<url|text>`: Slack reads `<!channel>`, `<@U123>` and
+# `<!subteam^...>` in the same brackets as mentions that ping people.
+_LINK = re.compile(r"\[([^\]|]+)\]\(((?:https?://|mailto:)[^)\s|]+)\)", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+")
 

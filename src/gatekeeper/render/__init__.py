@@ -3,9 +3,13 @@
 import re
 
 # Lone surrogates stand for bytes that were not UTF-8 (git paths are decoded with
-# surrogateescape); control characters other than newline and tab could rewrite a
-# terminal line or pose as a CI command. Output shows both as escapes.
-_UNPRINTABLE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f]")
+# surrogateescape); control characters other than newline and tab (C0, DEL and C1: U+009B
+# is a terminal's CSI) could rewrite a terminal line or pose as a CI command; bidi
+# controls, zero-width characters and line separators could make a line read otherwise
+# than it says (a "failed" reversed, two names alike). Output shows them as escapes.
+_UNPRINTABLE = re.compile(
+    "[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]"
+)
 
 
 def printable(text: str) -> str:

@@ -73,6 +73,8 @@ def ics(spans: list[FrozenSpan], stamp: datetime | None = None) -> bytes:
 
     from icalendar import Calendar, Event
 
+    from gatekeeper.render import one_line  # iCalendar text holds no control characters
+
     cal = Calendar()
     cal.add("prodid", "-//gatekeeper//gate freeze//EN")
     cal.add("version", "2.0")
@@ -82,12 +84,12 @@ def ics(spans: list[FrozenSpan], stamp: datetime | None = None) -> bytes:
         event = Event()
         event.add("uid", f"{hashlib.sha256(key).hexdigest()[:32]}@gatekeeper")
         event.add("dtstamp", stamp or datetime.now(UTC))
-        event.add("summary", f"封网 / Freeze: {s.title}")
+        event.add("summary", f"封网 / Freeze: {one_line(s.title)}")
         event.add("dtstart", _unambiguous(s.start))
         event.add("dtend", _unambiguous(s.end))
         event.add(
             "description",
-            f"gate '{s.gate}': no release tag in this window ({s.applies_to}).",
+            one_line(f"gate '{s.gate}': no release tag in this window ({s.applies_to})."),
         )
         event.add("transp", "OPAQUE")
         cal.add_component(event)

@@ -88,7 +88,12 @@ def badge(rel: ReleaseLog) -> str:
 
 def section(log: AuditLog, rel: ReleaseLog) -> str:
     """The release: its request, its gates, its timeline, its anomalies."""
-    title = escape(rel.title) if rel.title else '<span class="muted">(no request)</span>'
+    # <bdi>: a title's bidi controls stay inside it, and never reorder the badge beside it.
+    title = (
+        f"<bdi>{escape(rel.title)}</bdi>"
+        if rel.title
+        else '<span class="muted">(no request)</span>'
+    )
     return (
         f'<section id="r-{escape(rel.release)}"><h2><code>{escape(rel.release)}</code> '
         f"{title} {badge(rel)}</h2>{_about(log, rel)}{_exceptions(rel)}{_gates(rel.check)}"

@@ -6,7 +6,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from gatekeeper.check.report import Report
-from gatekeeper.render import count
+from gatekeeper.render import count, one_line
 
 if TYPE_CHECKING:
     from gatekeeper.audit import AuditLog, ReleaseLog
@@ -16,7 +16,19 @@ if TYPE_CHECKING:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Record or policy text inside a line or a table cell: one printable line (a lone CR
+    is a Markdown line break too), never markup, never a cell boundary."""
+    return escape(one_line(text), quote=False).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """`text` as a code span (no markup inside one), fenced past any backticks it holds."""
+    import re
+
+    line = one_line(text).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", line)), default=0) + 1)
+    pad = " " if line.startswith("`") or line.endswith("`") else ""
+    return f"{fence}{pad}{line}{pad}{fence}"
 
 
 def check(report: Report) -> str:
@@ -34,7 +46,7 @@ def check(report: Report) -> str:
     for gate in report.gates:
         result = "skipped" if not gate.applies else ("✅ pass" if gate.passed else "❌ fail")
         reasons = "<br>".join(_cell(r) for r in gate.reasons)
-        lines.append(f"| `{gate.id}` {_cell(gate.title)} | {result} | {reasons} |")
+        lines.append(f"| {_code(gate.id)} {_cell(gate.title)} | {result} | {reasons} |")
     return "\n".join(lines)
 
 
@@ -66,12 +78,12 @@ def audit(log: AuditLog) -> str:
         lines += (
             [""]
             + [
-                f"- **{x.kind}** `{_cell(x.path)}` (`{x.commit[:12]}`): {_cell(x.message)}"
+                f"- **{x.kind}** {_code(x.path)} (`{x.commit[:12]}`): {_cell(x.message)}"
                 for x in rel.anomalies
             ]
             + [""]
         )
-    lines += [f"- **{x.kind}** `{_cell(x.path)}`: {_cell(x.message)}" for x in log.anomalies]
+    lines += [f"- **{x.kind}** {_code(x.path)}: {_cell(x.message)}" for x in log.anomalies]
     return "\n".join(lines)
 
 
@@ -83,7 +95,7 @@ def _audit_gates(rel: ReleaseLog) -> list[str]:
     where = f"Gates at the {check.at} `{check.commit[:12]}`"
     if check.error:
         return [f"{where}: could not be checked: {_cell(check.error)}", ""]
-    marks = [("✅ " if g.passed else "❌ ") + f"`{g.id}`" for g in check.gates if g.applies]
+    marks = [("✅ " if g.passed else "❌ ") + _code(g.id) for g in check.gates if g.applies]
     return [f"{where}: {', '.join(marks)}", ""]
 
 
@@ -92,12 +104,12 @@ def _audit_event(e: Event, signatures: str) -> str:
     counted = ""
     if e.counted is not None:
         counted = "yes" if e.counted else f"**not counted**: {_cell(e.not_counted or '')}"
-    detail = _cell(escape(e.detail, quote=False))  # record text never becomes markup
+    detail = _cell(e.detail)  # record text never becomes markup
     if e.comment:
-        detail += f" — “{_cell(escape(e.comment, quote=False))}”"
-    detail += "".join(f"<br>{_cell(escape(fact, quote=False))}" for fact in e.facts)
+        detail += f" — “{_cell(e.comment)}”"
+    detail += "".join(f"<br>{_cell(fact)}" for fact in e.facts)
     return (
-        f"| {e.time.isoformat()} | {e.kind} | {e.person or ''} | "
+        f"| {e.time.isoformat()} | {e.kind} | {_cell(e.person or '')} | "
         f"{detail} | `{e.commit[:12]}` | {ok} | {counted} |"
     )
 
@@ -110,7 +122,7 @@ def status(rows: list[ReleaseStatus]) -> str:
     ]
     for r in rows:
         waiting = ", ".join(f"{person} ({role})" for person, role in r.waiting_on)
-        steps = "<br>".join(f"`{_cell(step.command)}`" for step in r.next)
+        steps = "<br>".join(_code(step.command) for step in r.next)
         lines.append(
             f"| `{r.release}` | {r.stage} | {_cell(r.title)} | {', '.join(r.failing)} | "
             f"{_cell(waiting)} | {steps} |"
@@ -123,11 +135,12 @@ def explain(ex: Explanation) -> str:
     and the commands that would."""
     lines = [check(ex.report), "", "#### Records that do not count", ""]
     lines += [
-        f"- `{_cell(i.path)}` ({_cell(i.role_or_kind)}): {_cell(escape(i.reason, quote=False))}"
-        for i in ex.not_counted
+        f"- {_code(i.path)} ({_cell(i.role_or_kind)}): {_cell(i.reason)}" for i in ex.not_counted
     ] or ["none"]
     lines += ["", "#### Who could unblock", ""]
-    lines += [f"- {p} ({r}): `{_cell(s.command)}`" for s in ex.steps for p, r in s.by] or ["-"]
+    lines += [
+        f"- {_cell(p)} ({_cell(r)}): {_code(s.command)}" for s in ex.steps for p, r in s.by
+    ] or ["-"]
     lines += ["", "#### Next commands", ""]
     lines += ["```", *(s.command for s in ex.steps), "```"] if ex.steps else ["none"]
     return "\n".join(lines)

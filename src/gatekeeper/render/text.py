@@ -34,8 +34,8 @@ def check(report: Report) -> str:
             mark = "wait"
         if not gate.applies:
             mark = "skip"
-        lines.append(f"[{mark}] {gate.id}: {gate.title}")
-        lines += [f"         {reason}" for reason in gate.reasons]
+        lines.append(f"[{mark}] {gate.id}: {one_line(gate.title)}")
+        lines += [f"         {one_line(reason)}" for reason in gate.reasons]
     return "\n".join(lines)
 
 
@@ -51,14 +51,16 @@ def audit(log: AuditLog) -> str:
         badge = count(len(rel.anomalies), "ANOMALY", "ANOMALIES") if rel.anomalies else "clean"
         lines.append(f"\nrelease {rel.release}  [{badge}]")
         if rel.title:
-            lines.append(f"  {rel.title}  (risk {rel.risk}, {rel.kind})")
+            lines.append(f"  {one_line(rel.title)}  (risk {rel.risk}, {rel.kind})")
         lines += _audit_gates(rel)
-        lines += [f"  EXCEPTION {x.summary()}" for x in rel.exceptions]
+        lines += [f"  EXCEPTION {one_line(x.summary())}" for x in rel.exceptions]
         lines += [line for e in rel.events for line in _audit_event(e, log.signatures)]
         for x in rel.anomalies:
-            lines.append(f"  ANOMALY {x.kind}: {x.path} (commit {x.commit[:12]}): {x.message}")
+            said = f"{one_line(x.path)} (commit {x.commit[:12]}): {one_line(x.message)}"
+            lines.append(f"  ANOMALY {x.kind}: {said}")
     for x in log.anomalies:
-        lines.append(f"ANOMALY {x.kind}: {x.path} (commit {x.commit[:12]}): {x.message}")
+        said = f"{one_line(x.path)} (commit {x.commit[:12]}): {one_line(x.message)}"
+        lines.append(f"ANOMALY {x.kind}: {said}")
     if not log.releases and not log.anomalies:
         lines.append("no release records in this period")
     return "\n".join(lines)
@@ -83,10 +85,10 @@ def _audit_event(e: Event, signatures: str) -> list[str]:
         else (f"  verified ({signatures})" if e.verified else "  UNVERIFIED")
     )
     if e.counted is not None:
-        mark += "  counted" if e.counted else f"  NOT COUNTED: {e.not_counted}"
+        mark += "  counted" if e.counted else f"  NOT COUNTED: {one_line(e.not_counted or '')}"
     lines = [
-        f"  {e.time.isoformat()}  {e.kind:<12} {e.person or '-':<10} "
-        f"{e.detail}  {e.commit[:12]}{mark}"
+        f"  {e.time.isoformat()}  {e.kind:<12} {one_line(e.person or '-'):<10} "
+        f"{one_line(e.detail)}  {e.commit[:12]}{mark}"
     ]
     if e.comment:
         lines.append(f"      comment: {one_line(e.comment)}")
@@ -143,10 +145,13 @@ def explain(ex: Explanation) -> str:
     head, _, gates = check(ex.report).partition("\n")
     lines = [head, *([f"  {one_line(ex.title)}"] if ex.title else []), gates]
     lines += ["", "Records that do not count:"]
-    lines += [f"  {i.path} ({i.role_or_kind}): {i.reason}" for i in ex.not_counted] or ["  none"]
+    lines += [
+        f"  {one_line(i.path)} ({one_line(i.role_or_kind)}): {one_line(i.reason)}"
+        for i in ex.not_counted
+    ] or ["  none"]
     if ex.stale:
         lines += ["", "Stale: changed since the candidate was signed off:"]
-        lines += [f"  {path}" for path in ex.stale]
+        lines += [f"  {one_line(path)}" for path in ex.stale]
     lines += ["", "Who could unblock:", *_explain_who(ex), "", "Next commands:"]
     lines += [f"  {s.command}" for s in ex.steps] or ["  none"]
     return "\n".join(lines)
