@@ -48,7 +48,8 @@ _OBJECTS = frozenset({"read_blob", "read_blobs", "read_object", "tag_object", "t
 _SAME = frozenset({"is_shallow", "config"})  # in the key
 # The release tags: kept with the rows, and what a row asked of them is noted (a tag
 # added since has the rows it could answer differently judged again: check/kept_tags.py).
-_TAGS = frozenset({"tag", "tags", "tag_names", "tags_merged_into"})
+_TAG_LISTS = frozenset({"tag", "tags", "tag_names"})  # vouched for: what is asked is noted
+_TAGS = _TAG_LISTS | {"tags_merged_into"}
 
 
 @dataclass
@@ -156,7 +157,7 @@ def _vouched(reads: Reads, name: str, args: tuple[Any, ...]) -> bool:
     """Whether no commit on top of HEAD that `still_hold` lets through could change what
     `name(*args)` answers."""
     head = reads.head
-    if name in _SAME or name in _OBJECTS or name in {"tag", "tags", "tag_names"}:
+    if name in _SAME or name in _OBJECTS or name in _TAG_LISTS:
         return True
     if name in _AT and len(args) >= 2:
         commit, paths = args[0], args[1]

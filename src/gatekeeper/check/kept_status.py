@@ -138,9 +138,9 @@ def kept_status(repo: GitRepo, head: str, opts: CheckOptions) -> KeptStatus:
         return empty
     if moved is not None:  # only rows that read nothing a commit could change, if any
         rows = {tag: kept for tag, kept in rows.items() if kept[2] is not None}
-    found = KeptStatus(path, key, repo, head, opts, base, tags, releases, names, rows, moved)
-    found.tags_then = then
-    return found
+    return KeptStatus(
+        path, key, repo, head, opts, base, tags, releases, names, rows, moved, tags_then=then
+    )
 
 
 def _key(repo: GitRepo, head: str, opts: CheckOptions) -> tuple[str, str, dict[str, str]]:

@@ -27,7 +27,7 @@ def lead_time(gate: LeadTimeGate, facts: Facts) -> Verdict:
     from gatekeeper.instants import after, shifted
     from gatekeeper.trust.rules import SKEW
 
-    filed = facts.lead_filed.get(gate.id, facts.filed_at)
+    filed = _filed(gate, facts)
     if filed is None:
         return Verdict(False, ("when the request was filed is unknown (no committed request)",))
     # `filed - SKEW` after the time judged: the clock is compared, never shifted.
@@ -44,6 +44,12 @@ def lead_time(gate: LeadTimeGate, facts: Facts) -> Verdict:
     if due is None or facts.reference_time < due:
         return Verdict(False, (f"too soon: {said}",))
     return Verdict(True, (said,))
+
+
+def _filed(gate: LeadTimeGate, facts: Facts) -> datetime | None:
+    """When the request was filed as one `gate` applies to (check/applies.filed_as_applies),
+    else when it was filed."""
+    return facts.lead_filed.get(gate.id, facts.filed_at)
 
 
 def obligations(gate: ObligationsGate, facts: Facts) -> Verdict:
@@ -203,8 +209,7 @@ def earliest_tag(gates: list[LeadTimeGate | FreezeGate], facts: Facts) -> dateti
 
     moment = facts.reference_time
     for gate in gates:
-        filed = facts.lead_filed.get(gate.id, facts.filed_at)
-        if isinstance(gate, FreezeGate) or filed is None:
+        if isinstance(gate, FreezeGate) or (filed := _filed(gate, facts)) is None:
             continue
         if filed > after(facts.reference_time, SKEW):
             return None  # not filed yet: the lead-time gate says so, and no date follows

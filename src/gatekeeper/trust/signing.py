@@ -166,6 +166,13 @@ MAX_SIGNATURE = 64 * 1024
 TOO_LONG = f"the signature is longer than {MAX_SIGNATURE // 1024} KiB: no SSH signature is"
 
 
+def _unreadable(signature: str) -> str | None:
+    """Why `signature` is no SSH signature any key is asked about, or None."""
+    if SSH_ARMOR not in signature:
+        return NOT_SSH
+    return TOO_LONG if len(signature) > MAX_SIGNATURE else None
+
+
 class Verifier:
     """Verifies signatures against the keys a (trusted) policy lists for each person.
 
@@ -195,10 +202,8 @@ class Verifier:
 
     def data_problem(self, person: str, data: bytes, signature: str) -> str | None:
         """None when `signature` is `person`'s over `data`; else why it counts for nothing."""
-        if SSH_ARMOR not in signature:
-            return NOT_SSH
-        if len(signature) > MAX_SIGNATURE:
-            return TOO_LONG
+        if (unread := _unreadable(signature)) is not None:
+            return unread
         if person not in self._policy.people or not self._policy.people[person].keys:
             return f"the trusted policy lists no key for '{person}'"
         if self._verify(person, data, signature):
@@ -210,8 +215,7 @@ class Verifier:
 
     def signer(self, data: bytes, signature: str) -> str | None:
         """The policy person whose key made a good `signature` over `data`, or None."""
-        readable = SSH_ARMOR in signature and len(signature) <= MAX_SIGNATURE
-        owner = self.owner(signature) if readable else None
+        owner = self.owner(signature) if _unreadable(signature) is None else None
         return owner if owner and self._verify(owner, data, signature) else None
 
     def owner(self, signature: str) -> str | None:
