@@ -11,6 +11,7 @@ import pytest
 
 from conftest import Repo, approve_all, make_repo
 from gatekeeper.records.index import FORMAT, build
+from gatekeeper.records.index_file import unpack
 from gatekeeper.repo import open_repo
 
 
@@ -95,6 +96,6 @@ def test_an_index_extended_run_by_run_holds_a_side_merge_onto_an_old_commit(
     kept = json.loads((r.path / f".git/gatekeeper/history-{FORMAT}.json").read_text())
     with open_repo(r.path) as git:
         fresh = build(git, git.resolve_commit("HEAD"), "releases")
-    assert sorted((c[0], c[4], c[6]) for c in kept["changes"]["v1.0.0"]) == sorted(
+    assert sorted((c.commit, c.path, c.merge) for c in unpack(kept["changes"]["v1.0.0"])) == sorted(
         (c.commit, c.path, c.merge) for c in fresh.changes["v1.0.0"]
     )

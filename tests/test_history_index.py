@@ -13,6 +13,7 @@ import pytest
 from conftest import Repo, approve_all, make_repo
 from gatekeeper.records.history_cache import shared_index
 from gatekeeper.records.index import FORMAT, build
+from gatekeeper.records.index_file import SEP, entries_of, line_of, pack, unpack
 from gatekeeper.repo import open_repo
 
 
@@ -95,14 +96,15 @@ def test_a_repeat_run_reads_only_the_new_commits(
     after = json.loads(_cache_file(r).read_text())
     head = r.git("rev-parse", "HEAD")
     assert before["head"] != head and after["head"] == head
-    assert after["line"][: len(before["line"])] == before["line"]  # extended, not rebuilt
+    assert after["line"].startswith(before["line"] + " ")  # extended, not rebuilt
     _cache_file(r).unlink()
     assert extended == _outputs(r, monkeypatch, cache=False)
-    # The extended index is the index built in one pass, entry for entry.
+    # The extended index is the index built in one pass, entry for entry, change for change.
     with open_repo(r.path) as git:
         fresh = build(git, head, "releases")
-    assert after["entry"] == {c: list(v) for c, v in fresh.entry.items()}
-    assert set(after["changes"]) == set(fresh.changes)
+    assert dict(entries_of(line_of(after["line"]), after["side"])) == dict(fresh.entry)
+    assert after["side"]  # the side branch's commits, merged
+    assert {tag: unpack(rows) for tag, rows in after["changes"].items()} == dict(fresh.changes)
 
 
 def test_a_rewritten_history_is_rebuilt_and_reported(
@@ -135,13 +137,24 @@ def test_a_corrupt_or_foreign_cache_is_ignored(
         assert _outputs(r, monkeypatch, cache=True) == expected
     _outputs(r, monkeypatch, cache=True)
     good = json.loads(_cache_file(r).read_text())
-    head = good["line"][-1]
+    line = line_of(good["line"])
+    side = good["side"] + SEP if good["side"] else ""
     broken = [
-        {**good, "entry": {**good["entry"], head: ["a", 0]}},  # a depth that is no number
-        {**good, "entry": {**good["entry"], head: [len(good["line"]) + 5, 0]}},  # past the line
-        {**good, "line": good["line"][:-1]},  # the head's depth names nothing
-        {**good, "changes": {"v1.0.0": [["0" * 40, "a@b", "2026-01-01T00:00:00+00:00"] * 2]}},
-        {**good, "changes": {"v1.0.0": [["f" * 40, "a", "2026-01-01", "A", "p", "b", False]]}},
+        {**good, "side": f"{side}{'a' * 40}{SEP}a{SEP}1"},  # a depth that is no number
+        {**good, "side": f"{side}{'a' * 40}{SEP}{len(line) + 5}{SEP}1"},  # past the line
+        {**good, "side": f"{side}{line[-1]}{SEP}0{SEP}1"},  # a line commit on a side
+        {**good, "side": f"{side}{'a' * 40}{SEP}0"},  # a side commit without its rank
+        {**good, "line": " ".join(line[:-1])},  # the head's depth names nothing
+        {**good, "line": " ".join([*line, line[0]])},  # a commit twice on the line
+        {**good, "line": line},  # not as it is written
+        {**good, "changes": {"v1.0.0": SEP.join(["0" * 40, "a@b", "2026-01-01T00:00+00:00"])}},
+        {
+            **good,
+            "changes": {"v1.0.0": SEP.join(["f" * 40, "a", "2026-01-01", "A", "p", "b", "0"])},
+        },
+        {**good, "changes": {"v1.0.0": good["changes"]["v1.0.0"].replace(f"{SEP}0", f"{SEP}2")}},
+        {**good, "changes": {"v1.0.0": [good["changes"]["v1.0.0"]]}},
+        {**good, "unfiled": None},
         {**good, "loose": "releases/__init__.py"},
         {**good, "changes": _naive(good["changes"])},  # a time without its offset
         [good],
@@ -163,12 +176,9 @@ def test_a_corrupt_or_foreign_cache_is_ignored(
     assert not _cache_file(r).is_symlink() and _cache_file(r).stat().st_size > 100
 
 
-def _naive(changes: dict[str, list[list[object]]]) -> dict[str, list[list[object]]]:
+def _naive(changes: dict[str, str]) -> dict[str, str]:
     """The same changes, each time without its UTC offset (comparing one crashed)."""
-    return {
-        tag: [[*row[:2], str(row[2])[:19], *row[3:]] for row in rows]
-        for tag, rows in changes.items()
-    }
+    return {tag: rows.replace("+00:00", "") for tag, rows in changes.items()}
 
 
 _NO_RECORDS = {
@@ -298,9 +308,10 @@ def test_in_ci_a_planted_index_is_never_read(
     r = _history(tmp_path)
     assert r.gate("status").code in (0, 1)  # leaves the index
     index = json.loads(_cache_file(r).read_text())
-    kept = [c for c in index["changes"]["v1.1.0"] if not any("reject" in str(x) for x in c)]
-    assert len(kept) < len(index["changes"]["v1.1.0"])
-    index["changes"]["v1.1.0"] = kept
+    changes = unpack(index["changes"]["v1.1.0"])
+    kept = [c for c in changes if "reject" not in c.path]
+    assert len(kept) < len(changes)
+    index["changes"]["v1.1.0"] = pack(kept)
     _cache_file(r).write_text(json.dumps(index))
     planted = _cache_file(r).read_bytes()
     fooled = r.gate("check", "v1.1.0")  # that clone believes its own .git/

@@ -255,3 +255,41 @@ def test_a_row_under_a_gate_limited_to_changed_paths_outlives_a_code_commit(
     r.write("app.py", "x = 3\n")
     r.commit("more code")
     assert _titles(r)["v1.1.0"] == "KEPT"
+
+
+def test_requests_added_removed_or_replaced_list_the_rows_a_fresh_run_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit that files, removes or replaces a request has only those folders listed
+    again (not every release folder, which on 5,000 releases was half the run): the rows
+    are the ones a run that kept nothing lists, and the rows the commit left are used."""
+    r = _shipped(tmp_path)
+    _mark(r)
+    assert r.gate("request", "v1.2.0", "--title", "Third").code == 0
+    request = (r.path / "releases/v1.2.0/request.toml").read_text()
+    r.write("releases/notes/request.toml", request)  # a folder the policy names no release
+    r.commit("a request-shaped file in a folder that is no release")
+    assert _titles(r) == {"v1.0.0": "KEPT", "v1.1.0": "Second", "v1.2.0": "Third"}
+    _unmark(r)
+    _same_as_fresh(r, monkeypatch)
+    _mark(r)
+    r.git("rm", "-q", "releases/v1.1.0/request.toml")  # its approvals stay: no release
+    r.git("rm", "-q", "releases/v1.2.0/request.toml")
+    r.write("releases/v1.2.0/request.toml/x.toml", request)  # a folder in its place
+    r.commit("requests withdrawn by hand")
+    assert _titles(r) == {"v1.0.0": "KEPT"}
+    _unmark(r)
+    _same_as_fresh(r, monkeypatch)
+    _mark(r)
+    r.write("releases/v1.1.0/request.toml", request.replace("v1.2.0", "v1.1.0"))
+    r.commit("filed again")
+    assert _titles(r) == {"v1.0.0": "KEPT", "v1.1.0": "Third"}
+    _unmark(r)
+    _same_as_fresh(r, monkeypatch)
+
+
+def _unmark(r: Repo) -> None:
+    """v1.0.0's kept row titled as it was judged again."""
+    doc = json.loads(_kept(r).read_text())
+    doc["rows"]["v1.0.0"][1]["title"] = "First"
+    _kept(r).write_text(json.dumps(doc))

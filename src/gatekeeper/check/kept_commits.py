@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 
 def still_hold(
     repo: GitRepo, old: str, new: str, releases: str, rows: dict[str, Any]
-) -> tuple[dict[str, Any], bool] | None:
+) -> tuple[dict[str, Any], set[str]] | None:
     """The rows kept at HEAD `old` that HEAD `new` leaves as they were (`rows`: tag ->
-    (window, row, across), across None for a row kept for `old` only), and whether a
-    request was added, changed or removed (list the release folders again); None when the
-    commits between may have changed every row."""
+    (window, row, across), across None for a row kept for `old` only), and the releases
+    whose request a commit between added, changed or removed (whether each is a release
+    row at `new` is asked again); None when the commits between may have changed every
+    row."""
     from datetime import UTC, datetime
 
     changed = _changed(repo, old, new, releases)
@@ -53,7 +54,17 @@ def still_hold(
         if any(_overlap(path, done) for path in across.get("read", ()) for done in changed):
             continue  # a path it read changed
         held[tag] = (window, row, across)
-    return held, any(path.rsplit("/", 1)[-1] == "request.toml" for path in changed)
+    return held, requested(changed, releases)
+
+
+def requested(changed: set[str], releases: str) -> set[str]:
+    """The releases whose request is one of `changed`: only a change to that one path can
+    make a folder a release row or stop it being one (a request replaced by a folder of
+    the same name is a deleted path too)."""
+    from gatekeeper.records.layout import classify
+
+    found = (classify(path, releases) for path in changed)
+    return {r.tag for r in found if r is not None and r.kind == "request"}
 
 
 def _changed(repo: GitRepo, old: str, new: str, releases: str) -> set[str] | None:

@@ -16,18 +16,21 @@ neither read nor written with GATE_NO_CACHE=1 or on a CI runner (gatekeeper/kept
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.check.kept_rows import Kept, kept_doc, kept_of, row_of
 from gatekeeper.kept import as_list, as_mapping, as_text
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.check.status import ReleaseStatus
     from gatekeeper.repo import GitRepo
@@ -59,6 +62,7 @@ class KeptStatus:
     rows: dict[str, Kept] = field(default_factory=dict)
     moved_from: str | None = None  # the HEAD the rows were kept at, when refs moved
     tags_then: dict[str, str] = field(default_factory=dict)  # the tags the rows were kept with
+    docs: dict[str, list[Any]] = field(default_factory=dict)  # each kept row as read
 
     def row(self, tag: str, at: datetime) -> ReleaseStatus | None:
         """The row kept for `tag` if it holds at `at`, else None (judge it again)."""
@@ -80,7 +84,9 @@ class KeptStatus:
         if old is None:
             return
         added = added_since(self.tags_then, self.tags)
-        found = (self.rows, False) if old == self.head else None
+        found: tuple[dict[str, Kept], set[str]] | None = None
+        if old == self.head:
+            found = (self.rows, set())
         if old != self.head and added is not None and self.releases:
             found = still_hold(self.repo, old, self.head, self.releases, self.rows)
         if found is None or added is None:
@@ -88,28 +94,59 @@ class KeptStatus:
             self.releases = ""  # `policies/` may have changed
             return
         self.rows = untouched(self.repo, old, added, found[0])
-        if found[1]:
-            self.names = None  # a request was added, changed or removed
+        if found[1] and self.names is not None:  # a request was added, changed or removed
+            self.names = _relisted(self.repo, self.head, self.releases, self.names, found[1])
 
     def save(
-        self, names: list[str], judged: dict[str, Kept], releases: str, *, fresh: bool = True
+        self,
+        names: list[str],
+        judged: dict[str, Kept],
+        releases: str,
+        *,
+        again: Collection[str] = (),
     ) -> None:
-        """Keep every row whose judgement holds beyond its own moment (`fresh`: some were
-        judged in this run, not only kept ones used again)."""
+        """Keep every row whose judgement holds beyond its own moment, and the kept rows
+        used `again` as they were read (none is judged afresh when `judged` is empty)."""
         from gatekeeper.kept import write_kept
 
         if self.path is None or self.repo.head() != self.head:
             return  # HEAD moved while judging (a branch switched): nothing is kept
-        if fresh and _key(self.repo, self.head, self.opts)[:2] != (self.key, self.base):
+        if judged and _key(self.repo, self.head, self.opts)[:2] != (self.key, self.base):
             return  # a ref or setting changed while judging: what was judged is not keyed
-        rows = {
-            tag: kept_doc(self.head, w, row, across)
+        rows = {tag: self._again(tag) for tag in again}
+        rows.update(
+            (tag, kept_doc(self.head, w, row, across))
             for tag, (w, row, across) in judged.items()
             if not w.read
-        }
+        )
         doc = {"format": FORMAT, "key": self.key, "base": self.base, "head": self.head}
         doc["tags"], doc["releases"] = self.tags, releases
         write_kept(self.path, {**doc, "names": names, "rows": rows})
+
+    def _again(self, tag: str) -> list[Any]:
+        """A kept row used again, as `kept_doc` would write it at this HEAD."""
+        window, row, across = self.docs[tag]
+        return [window, row, None if across is None or self.head[:7] in repr(row) else across]
+
+
+def _relisted(
+    repo: GitRepo, head: str, releases: str, names: list[str], asked: set[str]
+) -> list[str]:
+    """The release rows at `head`: `names` (those at the HEAD the rows were kept at) with
+    each release in `asked` listed again, from its own folder: a row while its request is
+    there and the policy (which no commit between changed) names it a release. The same
+    list `gate status` gets by listing every folder, without reading them all."""
+    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.policy.tagname import is_release_tag
+
+    found = set()
+    for tag in asked:
+        if f"{releases}/{tag}/request.toml" in repo.paths(head, f"{releases}/{tag}"):
+            found.add(tag)
+    if found:
+        policy = policy_in_force(repo, head, None).policy
+        found = {tag for tag in found if is_release_tag(tag, policy)}
+    return sorted((set(names) - asked) | found)
 
 
 def kept_status(repo: GitRepo, head: str, opts: CheckOptions) -> KeptStatus:
@@ -133,13 +170,14 @@ def kept_status(repo: GitRepo, head: str, opts: CheckOptions) -> KeptStatus:
         then = {as_text(t): as_text(oid) for t, oid in as_mapping(doc["tags"]).items()}
         releases = as_text(doc["releases"])
         names = [as_text(n) for n in as_list(doc["names"])]
-        rows = {as_text(tag): kept_of(kept) for tag, kept in as_mapping(doc["rows"]).items()}
+        docs = {as_text(tag): as_list(kept) for tag, kept in as_mapping(doc["rows"]).items()}
+        rows = {tag: kept_of(kept) for tag, kept in docs.items()}
     except (KeyError, IndexError, TypeError, ValueError):
         return empty
     if moved is not None:  # only rows that read nothing a commit could change, if any
         rows = {tag: kept for tag, kept in rows.items() if kept[2] is not None}
     return KeptStatus(
-        path, key, repo, head, opts, base, tags, releases, names, rows, moved, tags_then=then
+        path, key, repo, head, opts, base, tags, releases, names, rows, moved, then, docs
     )
 
 
@@ -172,6 +210,7 @@ def _judged_by(name: str) -> bool:
     return name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES
 
 
+@functools.cache
 def _code() -> str:
     """gatekeeper's own modules, byte for byte, and every package installed beside it
     (a dist-info folder's name carries its version: tzdata, pydantic, cryptography)."""

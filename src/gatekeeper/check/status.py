@@ -139,10 +139,7 @@ def statuses(
     traced = kept.path is not None
     judged = _judge_all(repo, head, todo, opts, now=now, progress=progress, traced=traced)
     if judged or kept.names is None or kept.moved_from:  # else the file holds every row
-        again = {t: (kept.rows[t][0], r, kept.rows[t][2]) for t, r in rows.items()}
-        kept.save(
-            names, {**again, **judged}, kept.releases or _releases(repo, head), fresh=bool(judged)
-        )
+        kept.save(names, judged, kept.releases or _releases(repo, head), again=rows)
     rows.update((tag, row) for tag, (_, row, _) in judged.items())
     return [rows[tag] for tag in names]
 

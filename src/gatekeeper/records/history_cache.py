@@ -17,7 +17,6 @@ from gatekeeper.kept import (
     as_list,
     as_mapping,
     as_text,
-    as_time,
     keeping,
     kept_path,
     read_kept,
@@ -28,7 +27,7 @@ from gatekeeper.records.index import FORMAT, Entries, HistoryIndex, build, exten
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from gatekeeper.repo import Change, GitRepo
+    from gatekeeper.repo import GitRepo
 
 _MEMO = ("history-index",)
 _NAME = f"history-{FORMAT}.json"
@@ -127,101 +126,56 @@ def rewrites_seen(repo: GitRepo) -> list[str]:
 
 def _load(path: Path, releases: str) -> HistoryIndex | None:
     """The cached index, or None when absent, of another format or not exactly what
-    `_save` writes (a truncated, hand-edited or planted file is rebuilt, never half read)."""
+    `_save` writes (a truncated, hand-edited or planted file is rebuilt, never half read;
+    records/index_file.py checks every field, and unpacks a release's changes when asked)."""
+    from gatekeeper.records.index_file import Filed, checked, entries_of, line_of, unpack
+
     data = read_kept(path)
     try:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return None
         if data.get("releases") != releases:
             return None
-        index = HistoryIndex(as_text(data["head"]), releases, _texts(data["line"]))
+        line = line_of(data["line"])
+        index = HistoryIndex(as_text(data["head"]), releases, line)
+        index.entry = Entries(entries_of(line, data["side"]))
         index.rewrites = _texts(data["rewrites"])
         branch = data.get("branch")
         index.branch = as_text(branch) if branch is not None else None
         index.loose = set(_texts(data["loose"]))
-        index.entry = Entries(
-            (as_text(c), _depth_rank(v)) for c, v in as_mapping(data["entry"]).items()
+        index.changes = Filed(
+            {
+                as_text(t): checked(rows, index.entry)
+                for t, rows in as_mapping(data["changes"]).items()
+            }
         )
-        index.changes = {
-            as_text(tag): _changes(rows) for tag, rows in as_mapping(data["changes"]).items()
-        }
-        index.unfiled = _changes(data["unfiled"])
+        index.unfiled = unpack(checked(data["unfiled"], index.entry))
     except (ValueError, KeyError, TypeError):
         return None
-    return index if _consistent(index) else None
-
-
-def _consistent(index: HistoryIndex) -> bool:
-    """Every depth names a commit of the line, and every change a commit of the graph (an
-    index that is not would fail a lookup midway through a run)."""
-    line = index.line
-    if any(index.entry.get(commit) != (depth, 0) for depth, commit in enumerate(line)):
-        return False
-    if any(
-        depth >= len(line) or (rank == 0 and line[depth] != c)
-        for c, (depth, rank) in index.entry.items()
-    ):
-        return False
-    lists = [*index.changes.values(), index.unfiled]
-    return all(c.commit in index.entry for changes in lists for c in changes)
-
-
-def _changes(rows: object) -> list[Change]:
-    """Rows as `_save` writes them, each a change."""
-    from gatekeeper.repo import Change
-
-    return [
-        Change(
-            as_text(commit),
-            as_text(email),
-            as_time(when),
-            as_text(status),
-            as_text(path),
-            as_text(blob),
-            merge is True,
-        )
-        for commit, email, when, status, path, blob, merge in _rows(rows)
-    ]
+    return index if index.head in index.entry else None
 
 
 def _texts(value: object) -> list[str]:
     return [as_text(v) for v in as_list(value)]
 
 
-def _depth_rank(value: object) -> tuple[int, int]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise TypeError("expected [depth, rank]")
-    depth, rank = value
-    if type(depth) is not int or type(rank) is not int or depth < 0 or rank < 0:
-        raise TypeError("expected [depth, rank]")
-    return depth, rank
-
-
-def _rows(value: object) -> list[list[Any]]:
-    if not isinstance(value, list) or not all(isinstance(r, list) and len(r) == 7 for r in value):
-        raise TypeError("expected rows of 7")
-    return value
-
-
 def _save(path: Path, index: HistoryIndex) -> None:
     """Written to a temporary file and renamed, so a reader never sees half of it."""
+    from gatekeeper.records.index_file import Filed, pack, pack_line, pack_side
+
+    filed = index.changes if isinstance(index.changes, Filed) else Filed()
+    if filed is not index.changes:
+        filed.update(index.changes)
     doc: dict[str, Any] = {
         "format": FORMAT,
         "head": index.head,
         "releases": index.releases,
-        "line": index.line,
+        "line": pack_line(index.line),
+        "side": pack_side(index.entry),
         "rewrites": index.rewrites,
         "branch": index.branch,
         "loose": sorted(index.loose),
-        "entry": index.entry,
-        "changes": {tag: _rows_of(changes) for tag, changes in index.changes.items()},
-        "unfiled": _rows_of(index.unfiled),
+        "changes": filed.packed(),
+        "unfiled": pack(index.unfiled),
     }
     write_kept(path, doc)
-
-
-def _rows_of(changes: list[Change]) -> list[list[Any]]:
-    return [
-        [c.commit, c.author_email, c.authored_at.isoformat(), c.status, c.path, c.blob, c.merge]
-        for c in changes
-    ]

@@ -18,12 +18,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gatekeeper.records.index_file import Filed
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Container
+    from collections.abc import Callable, Container, MutableMapping
 
     from gatekeeper.repo import Change, GitRepo
 
-FORMAT = 4  # bump when what the index holds, or how it is ordered, changes
+FORMAT = 5  # bump when what the index holds, or how it is ordered, changes
 
 # Commits asked about that the index does not hold (not in HEAD's history), while someone
 # listens: a status row kept across commits must not have asked (check/kept_reads.py).
@@ -67,7 +69,7 @@ class HistoryIndex:
     releases: str
     line: list[str] = field(default_factory=list)  # first-parent line, root first
     entry: Entries = field(default_factory=Entries)  # commit -> (depth, rank)
-    changes: dict[str, list[Change]] = field(default_factory=dict)  # tag -> oldest first
+    changes: MutableMapping[str, list[Change]] = field(default_factory=Filed)  # oldest first
     # Every path under the releases folder in history that is not shaped like a record (a
     # `releases/__init__.py`, a link, a submodule): while there is none, and every folder
     # in `changes` is a release of the policy's, not nested in another, no tree can hold
