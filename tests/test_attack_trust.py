@@ -148,7 +148,7 @@ def test_audit_does_not_call_a_signoff_verified_under_a_policy_slipped_into_one_
 
 def test_audit_with_policy_ref_judges_tags_under_the_trusted_policy(repo: Repo) -> None:
     """`gate audit --policy-ref main` reads the trusted policy, but its check at each
-    release tag (`checks_at_tags` -> `evaluate(CheckOptions(tag_info=...))`) passes no
+    release tag (`audit.tags._check` -> `evaluate(CheckOptions(tag_info=...))`) passed no
     policy_ref, so a tag whose commit carries a weakened policy is reported as passing
     its gates. `gate check --policy-ref main` fails the same tag."""
     from conftest import policy_text

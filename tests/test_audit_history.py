@@ -162,3 +162,30 @@ def test_html_report_renders_in_headless_chromium(repo: Repo, tmp_path: Path) ->
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 20_000  # a blank page compresses to a few KB; this one has tables
+
+
+def test_a_rejection_filed_and_removed_on_a_merged_branch_is_in_the_log(repo: Repo) -> None:
+    """carol rejects v1.0.0 on a branch, the branch removes the rejection again, and main
+    merges it: end to end the merge changes nothing under releases/, yet the audit, which
+    reads the history index (every commit, as the check does), shows the rejection and
+    its deletion, and the check at the tag fails the release for it."""
+    repo.gate("request", "v1.0.0", "--title", "t")
+    approve_all(repo)
+    repo.git("checkout", "-q", "-b", "quiet")
+    assert repo.gate("reject", "v1.0.0", "--role", "pm", who="carol").code == 0
+    (rejection,) = (repo.path / "releases/v1.0.0/approvals").glob("*carol*")
+    rejection.unlink()
+    removed = repo.commit("never mind", who="mallory")
+    repo.git("checkout", "-q", "main")
+    repo.write("notes.txt", "main moves on\n")
+    repo.commit("unrelated")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge quiet", "quiet")
+    repo.git("tag", "-a", "-m", "v1.0.0", "v1.0.0")
+    data = _audit(repo)
+    rel = data["releases"][0]
+    assert ("carol", "reject") in {(a["person"], a["decision"]) for a in rel["approvals"]}
+    deleted = [a for a in rel["anomalies"] if a["kind"] == "record-deleted"]
+    assert [(a["path"], a["commit"]) for a in deleted] == [
+        (f"releases/v1.0.0/approvals/{rejection.name}", removed)
+    ]
+    assert rel["check"]["passed"] is False  # what the check at the tag said already

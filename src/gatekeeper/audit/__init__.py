@@ -14,16 +14,12 @@ from typing import TYPE_CHECKING
 
 from gatekeeper.audit.model import Anomaly, AuditLog, ReleaseLog
 from gatekeeper.audit.policies import policies_at, policy_events, policy_trees
-from gatekeeper.audit.tags import checks_at_tags
-from gatekeeper.policy.loading import POLICY_DIR
-from gatekeeper.records.layout import release_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
-    from gatekeeper.check.evaluation import Evaluation
-    from gatekeeper.errors import GateError
     from gatekeeper.models.policy import Policy
+    from gatekeeper.records.index import HistoryIndex
     from gatekeeper.repo import Change, GitRepo, TagInfo
 
 __all__ = ["AuditLog", "ReleaseLog", "audit"]
@@ -31,9 +27,10 @@ __all__ = ["AuditLog", "ReleaseLog", "audit"]
 
 @dataclass
 class _History:
-    """What the one log pass collected."""
+    """What the history index holds for the audit."""
 
     per_path: dict[str, list[Change]] = field(default_factory=dict)  # oldest change first
+    release: dict[str, str] = field(default_factory=dict)  # record path -> its release
     policy_changes: list[Change] = field(default_factory=list)
     position: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -60,36 +57,28 @@ def audit(
     from gatekeeper.records.history_cache import rewrites_seen, shared_index
 
     head = repo.resolve_commit(rev, "HEAD")
-    # 1. one pass over history, which git walks while the release tags are checked
-    with repo.history_ahead(rev, policy.releases, POLICY_DIR, merges=True) as walk:
-        shared_index(repo, head, policy.releases)  # one history pass for every check below
-        rewritten = rewrites_seen(repo)
-        tags = repo.tags()
-        period = (since, until)
-        checked = checks_at_tags(
-            repo,
-            tags,
-            policy,
-            only=only,
-            period=period,
-            walking=walk.running,
-            progress=progress,
-            trusted=trusted,
-        )
-        history = _walk(walk.changes(), policy.releases, only)
-    logs, added = _changes(history, policy.releases)  # 2. every record's changes
+    # 1. one pass over history, shared with every check below (kept between runs)
+    index = shared_index(repo, head, policy.releases)
+    rewritten = rewrites_seen(repo)
+    tags = repo.tags()
+    history = _history(index, only)
+    logs, added = _changes(history)  # 2. every record's changes
     for log in logs.values():
         log.tag = tags.get(log.release)
     # 3. each record as added (of the releases in the period)
+    period = (since, until)
+    maybe = _maybe_in_period(logs, added, history, period)
+    _place(index, history, maybe)
     default_trees, tag_trees = policy_trees(repo, default_branch, tags, logs)
-    _records(repo, logs, added, history, policy.releases, period=period, reviewed=default_trees)
+    releases = policy.releases
+    _records(
+        repo, logs, added, history, maybe, releases=releases, period=period, reviewed=default_trees
+    )
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
-    done = len(checked)  # progress goes on from the checks run during the walk
-    total = done + sum(log.release not in checked for log in kept)
-    for log in kept:  # 4. the tag (or the revision) and policy changes
-        if progress and log.release not in checked:
-            progress(done, total)
-            done += 1
+    audited = frozenset(history.per_path)
+    for done, log in enumerate(kept):  # 4. the tag (or the revision) and policy changes
+        if progress:
+            progress(done, len(kept))
         _tag_and_policy(
             repo,
             log,
@@ -98,8 +87,8 @@ def audit(
             default_trees=default_trees,
             tag_tree=tag_trees.get(log.release),
             head=head,
-            checked=checked.get(log.release),
             trusted=trusted,
+            audited=audited,
         )
     orphans = _orphans(tags, logs, policy, only)  # 5. tags without a release
     # What an earlier run had read is gone: a force-push or a reset since.
@@ -116,14 +105,14 @@ def audit(
     )
 
 
-def _changes(history: _History, releases: str) -> tuple[dict[str, ReleaseLog], dict[str, Change]]:
+def _changes(history: _History) -> tuple[dict[str, ReleaseLog], dict[str, Change]]:
     """A log per release with the anomalies of later changes; each record's adding change."""
     from gatekeeper.audit.records import changes_anomalies
 
     added: dict[str, Change] = {}
     logs: dict[str, ReleaseLog] = {}
     for path, changes in history.per_path.items():
-        tag = release_of(path, releases) or ""
+        tag = history.release[path]
         log = logs.setdefault(tag, ReleaseLog(tag))
         first, anomalies = changes_anomalies(path, changes)
         log.anomalies += anomalies
@@ -134,37 +123,81 @@ def _changes(history: _History, releases: str) -> tuple[dict[str, ReleaseLog], d
     return logs, added
 
 
+def _maybe_in_period(
+    logs: dict[str, ReleaseLog],
+    added: dict[str, Change],
+    history: _History,
+    period: tuple[datetime | None, datetime | None],
+) -> set[str]:
+    """The releases that may be in the period: tagged or tampered with in it, or with a
+    request added in it (a release is requested when its request was added, so only
+    these requests need reading to know which are)."""
+    from gatekeeper.audit.model import within
+
+    requested = {
+        history.release[path]: change.authored_at
+        for path, change in added.items()
+        if not _not_request(path)
+    }
+    return {
+        tag
+        for tag, log in logs.items()
+        if log.in_period(*period) or within(requested.get(tag), *period)
+    }
+
+
+def _place(index: HistoryIndex, history: _History, releases: set[str]) -> None:
+    """Where each change of `releases` and each policy change stands in history, newest
+    first as git walks (by first-parent depth, a merge's side commits after it, a commit's
+    paths in git's order): the order events of one time are told in."""
+    from gatekeeper.records.index import order
+
+    listed = [
+        change
+        for path, changes in history.per_path.items()
+        if history.release[path] in releases
+        for change in changes
+    ]
+    newest = sorted(listed + history.policy_changes, key=lambda c: order(index, c, newest=True))
+    history.position = {(c.commit, c.path): -n for n, c in enumerate(newest)}
+
+
 def _records(
     repo: GitRepo,
     logs: dict[str, ReleaseLog],
     added: dict[str, Change],
     history: _History,
-    releases: str,
+    maybe: set[str],
     *,
+    releases: str,
     period: tuple[datetime | None, datetime | None],
     reviewed: set[str],
 ) -> None:
     """Requests first (sign-offs look at the requester, and a release is in the period
     when it was requested or tagged in it), then in the order of history the records of
-    the releases in the period; each verified under the policy in force when it was
-    added, which counts only if that policy was on the default branch (`reviewed`: its
-    `policies/` trees there; empty when there is no default branch to ask)."""
+    the releases in the period (`maybe`: those that may be); each verified under the
+    policy in force when it was added, which counts only if that policy was on the default
+    branch (`reviewed`: its `policies/` trees there; empty when there is no default branch
+    to ask)."""
     from gatekeeper.audit.records import record_event
 
-    ordered = sorted(added.items(), key=lambda i: (_not_request(i[0]), history.seq(i[1])))
+    ordered = sorted(
+        ((path, change) for path, change in added.items() if history.release[path] in maybe),
+        key=lambda i: (_not_request(i[0]), history.seq(i[1])),
+    )
     requests = [(path, change) for path, change in ordered if not _not_request(path)]
     for path, change in requests:
-        log = logs[release_of(path, releases) or ""]
+        log = logs[history.release[path]]
         record_event(repo, None, log, path, change, releases=releases, seq=history.seq(change))
     wanted = {tag for tag, log in logs.items() if log.in_period(*period)}
     rest = [
         (path, change)
         for path, change in ordered
-        if _not_request(path) and (release_of(path, releases) or "") in wanted
+        if _not_request(path) and history.release[path] in wanted
     ]
     policies = policies_at(repo, [change.commit for _, change in rest])
     for path, change in rest:
-        log = logs[release_of(path, releases) or ""]
+        log = logs[history.release[path]]
         policy, tree = policies.get(change.commit, (None, None))
         off = bool(reviewed) and policy is not None and tree not in reviewed
         seq = history.seq(change)
@@ -180,8 +213,8 @@ def _tag_and_policy(
     default_trees: set[str],
     tag_tree: str | None,
     head: str,
-    checked: Evaluation | GateError | None,
     trusted: str | None,
+    audited: frozenset[str],
 ) -> None:
     """The tag's events and anomalies (untagged: the check at `head`), the policy changes
     that affected the release, and the timeline in order."""
@@ -196,9 +229,8 @@ def _tag_and_policy(
             policy,
             default_policy_trees=default_trees,
             tag_policy_tree=tag_tree,
-            checked=checked,
             trusted=trusted,
-            audited=frozenset(history.per_path),
+            audited=audited,
         )
     else:
         check_now(repo, log, head, trusted)
@@ -243,17 +275,12 @@ def _not_request(path: str) -> bool:
     return not path.endswith("/request.toml")
 
 
-def _walk(changes: Iterator[Change], releases: str, only: str | None) -> _History:
-    """One log pass, newest first: changes per record path, policy changes, positions."""
-    history = _History()
-    for n, change in enumerate(changes):
-        history.position.setdefault((change.commit, change.path), -n)
-        if change.path.startswith(f"{POLICY_DIR}/"):
-            history.policy_changes.append(change)
-            continue
-        tag = release_of(change.path, releases)
-        if tag is not None and (only is None or tag == only):
+def _history(index: HistoryIndex, only: str | None) -> _History:
+    """What the history index holds for the audit: each record path's changes (oldest
+    first) and release, and the policy changes."""
+    history = _History(policy_changes=list(index.policies))
+    for tag in [only] if only is not None else index.tags():
+        for change in index.changes.get(tag, []):
             history.per_path.setdefault(change.path, []).append(change)
-    for per_path in history.per_path.values():
-        per_path.reverse()
+            history.release[change.path] = tag
     return history

@@ -7,9 +7,6 @@ from typing import TYPE_CHECKING
 from gatekeeper.audit.model import Anomaly, Event, ReleaseLog
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from datetime import datetime
-
     from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.check.report import GateResult
     from gatekeeper.errors import GateError
@@ -26,13 +23,11 @@ def tag_events(
     *,
     default_policy_trees: set[str],
     tag_policy_tree: str | None,
-    checked: Evaluation | GateError | None = None,
     trusted: str | None = None,
     audited: frozenset[str] = frozenset(),
 ) -> None:
     """The tag as an event, and the anomalies between it and the release's records
-    (`checked`: the check at the tag, when it was run ahead by `checks_at_tags`;
-    `audited`: every record path the audited history holds)."""
+    (`audited`: every record path the audited history holds)."""
     path = f"refs/tags/{log.release}"
     commit = info.commit or ""
     log.tag = info
@@ -50,7 +45,7 @@ def tag_events(
         )
     if not commit:
         return
-    at_tag = _checked_at_tag(repo, log, info, policy, path, checked=checked, trusted=trusted)
+    at_tag = _checked_at_tag(repo, log, info, policy, path, trusted=trusted)
     for off in sorted(at_tag - audited):
         log.anomalies.append(  # what the check counted, the approval log does not show
             Anomaly(
@@ -91,43 +86,6 @@ def _kind(info: TagInfo) -> str:
     return "annotated tag" if info.annotated else "lightweight tag"
 
 
-def checks_at_tags(
-    repo: GitRepo,
-    tags: dict[str, TagInfo],
-    policy: Policy,
-    *,
-    only: str | None,
-    period: tuple[datetime | None, datetime | None],
-    walking: Callable[[], bool],
-    progress: Callable[[int, int], None] | None = None,
-    trusted: str | None = None,
-) -> dict[str, Evaluation | GateError]:
-    """The check at each release tag dated in the period (each as the audit runs it),
-    run before history is read: the audit starts its `git log` first, and these are
-    judged while git walks — only while it does (`walking`), so no more results are
-    held than that time covers. The rest, and a release the period holds by its request
-    alone, are checked later, as before."""
-    from gatekeeper.audit.model import within
-    from gatekeeper.policy.tagname import is_release_tag
-
-    names = [
-        name
-        for name, info in sorted(tags.items())
-        if (only is None or name == only)
-        and is_release_tag(name, policy)
-        and info.commit
-        and within(info.tagged_at, *period)
-    ]
-    out: dict[str, Evaluation | GateError] = {}
-    for done, name in enumerate(names):
-        if not walking():
-            break
-        if progress:
-            progress(done, len(names))
-        out[name] = _check(repo, name, tags[name], trusted)
-    return out
-
-
 def _check(
     repo: GitRepo, release: str, info: TagInfo, trusted: str | None
 ) -> Evaluation | GateError:
@@ -147,7 +105,6 @@ def _checked_at_tag(
     policy: Policy,
     path: str,
     *,
-    checked: Evaluation | GateError | None,
     trusted: str | None,
 ) -> set[str]:
     """The check at the tagged commit (its verdict as anomalies); the record paths there."""
@@ -157,7 +114,7 @@ def _checked_at_tag(
     from gatekeeper.errors import GateError
 
     commit = info.commit or ""
-    result = checked if checked is not None else _check(repo, log.release, info, trusted)
+    result = _check(repo, log.release, info, trusted)
     if isinstance(result, GateError):
         exc = result
         log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))

@@ -150,6 +150,7 @@ def _load(path: Path, releases: str) -> HistoryIndex | None:
             }
         )
         index.unfiled = unpack(checked(data["unfiled"], index.entry))
+        index.policies = unpack(checked(data["policies"], index.entry))
     except (ValueError, KeyError, TypeError):
         return None
     return index if index.head in index.entry else None
@@ -177,5 +178,6 @@ def _save(path: Path, index: HistoryIndex) -> None:
         "loose": sorted(index.loose),
         "changes": filed.packed(),
         "unfiled": pack(index.unfiled),
+        "policies": pack(index.policies),
     }
     write_kept(path, doc)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Container, MutableMapping
 
     from gatekeeper.repo import Change, GitRepo
+    from gatekeeper.repo.log import Ahead
 
 FORMAT = 5  # bump when what the index holds, or how it is ordered, changes
 
@@ -79,6 +80,9 @@ class HistoryIndex:
     # `releases/__init__.py`), oldest first: a release's history is every change under
     # its folder, as git's walk of that folder lists them.
     unfiled: list[Change] = field(default_factory=list)
+    # Changes under `policies/`, oldest first (the audit's policy events; read in the same
+    # pass, which a second pathspec hardly slows).
+    policies: list[Change] = field(default_factory=list)
     _nested: tuple[int, dict[str, list[str]]] = field(
         default=(-1, {}), init=False, repr=False, compare=False
     )
@@ -111,7 +115,7 @@ class HistoryIndex:
         if not more:
             return filed
         more = [c for c in more if self.entry[c.commit][0] <= depth]
-        return sorted(filed + more, key=lambda c: _order(self, c))
+        return sorted(filed + more, key=lambda c: order(self, c))
 
     def _inside(self) -> dict[str, list[str]]:
         """For each folder, the filed names inside it (`releases/v1.0.0/x/approvals/a.toml`
@@ -183,7 +187,12 @@ def extend(
         parents = _parents(repo, span)  # full walk does (an uninteresting one it ignores)
         bottoms = sorted({p for mine in parents.values() for p in mine if p not in parents})
         revs += [f"^{commit}" for commit in bottoms or [last]]
-    with repo.history_ahead(revs, index.releases, merges=True, full=True) as ahead:
+    from gatekeeper.policy.loading import POLICY_DIR
+
+    with (
+        repo.history_ahead(revs, merges=True, full=True, within=index.releases) as ahead,
+        repo.history_ahead(revs, POLICY_DIR, merges=True, full=True) as policies,
+    ):
         parents = parents if parents is not None else _parents(repo, span)
         new_line = repo.run("rev-list", "--first-parent", "--reverse", "--end-of-options", span)
         line = new_line.split()
@@ -193,10 +202,25 @@ def extend(
             _bring_in(index, commit, parents)
         if meanwhile is not None:
             meanwhile()
-        fresh = list(ahead.changes())
+        inside = f"{index.releases}/"  # (a releases folder under `policies/` is no policy)
+        fresh = [c for c in policies.changes() if not c.path.startswith(inside)]
+        fresh += _within(repo, revs, index.releases, ahead)
     _add_changes(index, fresh)
     index.head = head
     return True
+
+
+def _within(repo: GitRepo, revs: list[str], releases: str, ahead: Ahead) -> list[Change]:
+    """The changes `ahead` (every commit, shown within the releases folder) found; if git
+    could not read a tree outside the folder (a tree no git would write, committed to
+    shield a tag), the folder's walk by pathspec, which never opens such a tree."""
+    from gatekeeper.errors import GitError
+
+    try:
+        return list(ahead.changes())
+    except GitError:
+        with repo.history_ahead(revs, releases, merges=True, full=True) as walk:
+            return list(walk.changes())
 
 
 def _parents(repo: GitRepo, span: str) -> dict[str, list[str]]:
@@ -246,10 +270,16 @@ def _postorder(
 
 
 def _add_changes(index: HistoryIndex, fresh: list[Change]) -> None:
+    from gatekeeper.policy.loading import POLICY_DIR
     from gatekeeper.records.layout import PLAIN_FILES, classify
 
     touched: set[str | None] = set()
+    policy, releases = f"{POLICY_DIR}/", f"{index.releases}/"
     for change in fresh:
+        if change.path.startswith(policy) and not change.path.startswith(releases):
+            if change.commit in index.entry:
+                index.policies.append(change)
+            continue
         found = classify(change.path, index.releases)
         plain = change.status == "D" or change.mode in PLAIN_FILES
         if found is None or found.kind == "other" or not plain:
@@ -265,10 +295,13 @@ def _add_changes(index: HistoryIndex, fresh: list[Change]) -> None:
             touched.add(tag)
     for tag in touched:
         filed = index.changes[tag] if tag is not None else index.unfiled
-        filed.sort(key=lambda c: _order(index, c))
+        filed.sort(key=lambda c: order(index, c))
+    index.policies.sort(key=lambda c: order(index, c))
 
 
-def _order(index: HistoryIndex, change: Change) -> tuple[int, int, bytes]:
-    """Oldest first: the depth it came in at, then later ranks (older side commits) first."""
+def order(index: HistoryIndex, change: Change, *, newest: bool = False) -> tuple[int, int, bytes]:
+    """Oldest first: the depth it came in at, then later ranks (older side commits) first,
+    then git's path order (`newest`: newest first, as git walks; paths still in order)."""
     depth, rank = index.entry[change.commit]
-    return depth, -rank, change.path.encode("utf-8", "surrogateescape")
+    path = change.path.encode("utf-8", "surrogateescape")
+    return (-depth, rank, path) if newest else (depth, -rank, path)

@@ -121,14 +121,24 @@ class GitRepo(TagsMixin, GraphMixin):
 
     @contextmanager
     def history_ahead(
-        self, rev: str | list[str], *folders: str, merges: bool = False, full: bool = False
+        self,
+        rev: str | list[str],
+        *folders: str,
+        merges: bool = False,
+        full: bool = False,
+        within: str | None = None,
     ) -> Iterator[Ahead]:
         """`history` started now, read later: git walks while the caller does other work
-        (`rev`: one revision, or several such as `head ^bottom`)."""
+        (`rev`: one revision, or several such as `head ^bottom`; `within`: a folder whose
+        changes alone are wanted, from every commit: no pathspec, which git matches
+        against every entry of a large folder's trees — 22 s of history with 5,000
+        release folders, against 9 s to filter what is printed to one folder)."""
         from gatekeeper.repo import log
 
-        args = log.log_args(rev, folders, merges=merges, first_parent=False, full=full)
-        ahead = log.Ahead(str(self.root), args)
+        args = log.log_args(
+            rev, folders, merges=merges, first_parent=False, full=full, relative=within
+        )
+        ahead = log.Ahead(str(self.root), args, f"{within}/" if within else "")
         try:
             yield ahead
         finally:

@@ -16,9 +16,16 @@ from gatekeeper.repo.values import Change
 
 
 def log_args(
-    rev: str | list[str], folders: tuple[str, ...], *, merges: bool, first_parent: bool, full: bool
+    rev: str | list[str],
+    folders: tuple[str, ...],
+    *,
+    merges: bool,
+    first_parent: bool,
+    full: bool,
+    relative: str | None = None,
 ) -> list[str]:
-    """The one `git log` gatekeeper reads history with (see GitRepo.history)."""
+    """The one `git log` gatekeeper reads history with (see GitRepo.history); `relative`:
+    every commit, its changes under that folder alone (paths shown relative to it)."""
     args = [*GIT, "log", "--root", "--no-renames", "--raw", "--no-abbrev", "-z", "--date=raw"]
     args.append("--format=%x1e%H%x00%P%x00%ae%x00%ad")
     if merges or first_parent:
@@ -27,6 +34,8 @@ def log_args(
         args.append("--first-parent")
     if full:
         args.append("--full-history")
+    if relative is not None:
+        args.append(f"--relative={relative}/")
     revs = [rev] if isinstance(rev, str) else rev
     return [*args, "--end-of-options", *revs, "--", *(f"{folder}/" for folder in folders)]
 
@@ -54,8 +63,8 @@ class Ahead:
     """A `git log` started now whose changes are read later (`changes`); `close` stops
     git if they never are."""
 
-    def __init__(self, root: str, args: list[str]) -> None:
-        self._args = args
+    def __init__(self, root: str, args: list[str], prefix: str = "") -> None:
+        self._args, self._prefix = args, prefix
         # Owned past __init__: closed by `close` (GitRepo.history_ahead's `finally`).
         self._out: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self._err: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
@@ -74,7 +83,7 @@ class Ahead:
             self._err.seek(0)
             raise git_failure(self._args[len(GIT) :], code, self._err.read())
         self._out.seek(0)
-        yield from parse_log(tokens(self._out))
+        yield from parse_log(tokens(self._out), self._prefix)
 
     def close(self) -> None:
         if self._proc.poll() is None:

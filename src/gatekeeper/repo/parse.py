@@ -46,19 +46,24 @@ def tokens(stream: IO[bytes]) -> Iterator[str]:
         yield buf.decode("utf-8", "surrogateescape")
 
 
-def parse_log(stream: Iterator[str]) -> Iterator[Change]:
+def parse_log(stream: Iterator[str], prefix: str = "") -> Iterator[Change]:
+    """Changes as `log_args` has git print them (`prefix`: put before each path, for a
+    walk that shows paths relative to a folder); a commit's date is read when it has
+    a change to date."""
     # A state machine, not a split: a hostile path cannot pose as a commit header.
-    commit = email = ""
+    commit = email = date = ""
     merge = False
     when: datetime | None = None
     for raw in stream:
         token = raw.removeprefix("\n")
         if token.startswith("\x1e") and OBJECT_ID.match(token[1:]):
             commit, parents = token[1:], next(stream)
-            email, (seconds, _, offset) = next(stream), next(stream).partition(" ")
-            when = epoch(seconds, offset)
+            email, date, when = next(stream), next(stream), None
             merge = len(parents.split()) > 1
-        elif token.startswith(":") and when is not None:
+        elif token.startswith(":") and commit:
+            if when is None:
+                seconds, _, offset = date.partition(" ")
+                when = epoch(seconds, offset)
             meta = token.split()
             status, blob = meta[-1][0], meta[3]
             yield Change(
@@ -66,7 +71,7 @@ def parse_log(stream: Iterator[str]) -> Iterator[Change]:
                 author_email=email,
                 authored_at=when,
                 status=status,
-                path=next(stream),
+                path=prefix + next(stream),
                 blob=blob,
                 merge=merge,
                 mode=meta[1],
