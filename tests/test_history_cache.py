@@ -99,3 +99,25 @@ def test_an_index_extended_run_by_run_holds_a_side_merge_onto_an_old_commit(
     assert sorted((c.commit, c.path, c.merge) for c in unpack(kept["changes"]["v1.0.0"])) == sorted(
         (c.commit, c.path, c.merge) for c in fresh.changes["v1.0.0"]
     )
+
+
+def test_an_older_format_s_index_is_removed_when_the_new_one_is_kept(tmp_path: Path) -> None:
+    """A kept index of an older format is never read again: the 15 MB a 5,000-release
+    history left under `.git/gatekeeper/` goes when the new one is written (a link
+    there is removed, not followed)."""
+    r = make_repo(tmp_path)
+    assert r.gate("request", "v1.0.0", "--title", "t").code == 0
+    kept = r.path / ".git" / "gatekeeper"
+    kept.mkdir()
+    (kept / "history-4.json").write_text("{}")
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("keep me\n")
+    (kept / "history-3.json").symlink_to(elsewhere)
+    (kept / "notes.json").write_text("not ours to remove\n")
+    assert r.gate("status").code in (0, 1)
+    assert sorted(p.name for p in kept.iterdir()) == [
+        f"history-{FORMAT}.json",
+        "notes.json",
+        "status-4.json",
+    ]
+    assert elsewhere.read_text() == "keep me\n"

@@ -10,6 +10,7 @@ nor does CI: what decides a release there never trusts a file in `.git/`.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,3 +182,6 @@ def _save(path: Path, index: HistoryIndex) -> None:
         "policies": pack(index.policies),
     }
     write_kept(path, doc)
+    for older in range(1, FORMAT):  # an older format's file is never read again
+        with contextlib.suppress(OSError):
+            path.with_name(f"history-{older}.json").unlink(missing_ok=True)
