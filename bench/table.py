@@ -215,34 +215,44 @@ def repeat_row(repo: Path, size: str) -> Row:
     )
 
 
-def across_row(repo: Path, n: str, tag: str | None = None) -> Row:
-    """`gate status` after a pull of 100 commits that change no record or policy (and,
-    `tag`, a release tag made on the new HEAD): the rows an earlier run kept (at a HEAD
-    that is no release's tag, so they may outlive commits and new tags)."""
-    name = f"tagged-{n}" if tag else f"across-{n}"
+def status_after(repo: Path, name: str, change: Callable[[Path], None], what: str) -> Cmd:
+    """`gate status` in a copy of `repo` after `change`, with the rows and index a first
+    run kept before it (at a HEAD that is no release's tag, so rows may outlive commits
+    and new tags), restored before each timed run."""
     copy = work_copy(repo, name)
     append_code(copy, 1)
-    print(f"across-{n}: the first (untimed) status ...", file=sys.stderr, flush=True)
+    print(f"{name}: the first (untimed) status ...", file=sys.stderr, flush=True)
     run([GATE, "status"], copy, timeout=3600)
     cache, saved = copy / ".git" / "gatekeeper", copy / ".git" / "bench-gatekeeper"
     shutil.rmtree(saved, ignore_errors=True)
     shutil.copytree(cache, saved)
-    append_code(copy, 100)
-    if tag:
-        git(copy, "tag", "-a", tag, "-m", f"bench: {tag}")
-    made = " and a new tag" if tag else ""
+    change(copy)
 
     def restore() -> None:
         clear_gate_cache(copy)
         shutil.copytree(saved, cache)
 
-    again = Cmd(f"gate status (after 100 commits{made})", [GATE, "status"], copy, None, restore)
+    return Cmd(f"gate status ({what})", [GATE, "status"], copy, None, restore)
+
+
+def across_row(repo: Path, n: str, tag: str | None = None) -> Row:
+    """`gate status` after a pull of 100 commits that change no record or policy (and,
+    `tag`, a release tag made on the new HEAD)."""
+    name = f"tagged-{n}" if tag else f"across-{n}"
+    made = " and a new tag" if tag else ""
+
+    def pull(copy: Path) -> None:
+        append_code(copy, 100)
+        if tag:
+            git(copy, "tag", "-a", tag, "-m", f"bench: {tag}")
+
+    again = status_after(repo, name, pull, f"after 100 commits{made}")
     return Row(
         name,
         f"`gate status` after 100 new commits that change no record{made} vs one `git log` "
         f"pass ({n} releases)",
         again,
-        log_pass(copy),
+        log_pass(again.cwd),
         "≤ 1 s",
         "—",
         quick=False,
@@ -272,34 +282,25 @@ def filed_row(repo: Path, n: str) -> Row:
     """`gate status` after a commit that files the next release's request (a busy
     repository's records commit): that row is judged, the others an earlier run kept are
     used, and the kept history index is extended by one commit."""
-    copy = work_copy(repo, f"filed-{n}")
-    append_code(copy, 1)
-    print(f"filed-{n}: the first (untimed) status ...", file=sys.stderr, flush=True)
-    run([GATE, "status"], copy, timeout=3600)
-    cache, saved = copy / ".git" / "gatekeeper", copy / ".git" / "bench-gatekeeper"
-    shutil.rmtree(saved, ignore_errors=True)
-    shutil.copytree(cache, saved)
-    head = git(copy, "rev-parse", "HEAD")
-    folder = copy / "releases" / "v99.1.0"
-    folder.mkdir(parents=True)
-    (folder / "request.toml").write_text(
-        f'schema = 1\nrelease = "v99.1.0"\ntitle = "the next"\ncandidate = "{head}"\n'
-        'requester = "gina"\nrequested_at = 2024-03-01 00:00:00+00:00\n'
-    )
-    git(copy, "add", "releases")
-    ident = ["-c", "user.name=gina", "-c", "user.email=gina@bench.example"]
-    git(copy, *ident, "commit", "-q", "--no-verify", "-m", "gate: request v99.1.0")
 
-    def restore() -> None:
-        clear_gate_cache(copy)
-        shutil.copytree(saved, cache)
+    def file_request(copy: Path) -> None:
+        head = git(copy, "rev-parse", "HEAD")
+        folder = copy / "releases" / "v99.1.0"
+        folder.mkdir(parents=True)
+        (folder / "request.toml").write_text(
+            f'schema = 1\nrelease = "v99.1.0"\ntitle = "the next"\ncandidate = "{head}"\n'
+            'requester = "gina"\nrequested_at = 2024-03-01 00:00:00+00:00\n'
+        )
+        git(copy, "add", "releases")
+        ident = ["-c", "user.name=gina", "-c", "user.email=gina@bench.example"]
+        git(copy, *ident, "commit", "-q", "--no-verify", "-m", "gate: request v99.1.0")
 
-    again = Cmd("gate status (after a request is filed)", [GATE, "status"], copy, None, restore)
+    again = status_after(repo, f"filed-{n}", file_request, "after a request is filed")
     return Row(
         f"filed-{n}",
         f"`gate status` after a commit that files a request vs one `git log` pass ({n} releases)",
         again,
-        log_pass(copy),
+        log_pass(again.cwd),
         "≤ 1 s",
         "—",
         quick=False,
