@@ -189,3 +189,68 @@ def test_a_rejection_filed_and_removed_on_a_merged_branch_is_in_the_log(repo: Re
         (f"releases/v1.0.0/approvals/{rejection.name}", removed)
     ]
     assert rel["check"]["passed"] is False  # what the check at the tag said already
+
+
+def _at(monkeypatch: pytest.MonkeyPatch, stamp: str) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_DATE", stamp)
+    monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
+
+
+@pytest.mark.parametrize("folder", ["approvals", "evidence", "emergency"])
+def test_period_audit_keeps_a_release_requested_in_the_period_despite_a_later_request_toml(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, folder: str
+) -> None:
+    """v1.0.0 is requested on 2026-01-10; on 2026-03-10 someone commits a file named
+    `request.toml` inside one of its record folders. January's audit lists v1.0.0: it was
+    requested in January. (Found by a differential fuzz of the audit on the history index
+    against the audit's own walk: the period's candidates took "the request" to be any
+    added path ending in `/request.toml`, so the later file moved v1.0.0 to March, its
+    request was never read, and January's report dropped it.)"""
+    _at(monkeypatch, "2026-01-10T10:00:00+00:00")
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    _at(monkeypatch, "2026-03-10T10:00:00+00:00")
+    repo.write(f"releases/v1.0.0/{folder}/request.toml", 'schema = 1\nrelease = "v1.0.0"\n')
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", "a file named request.toml")
+    everything = _audit(repo)
+    (rel,) = everything["releases"]
+    assert rel["requested_at"] == "2026-01-10T10:00:00+00:00"
+    january = _audit(repo, "--since", "2026-01-01", "--until", "2026-01-31")
+    assert [r["release"] for r in january["releases"]] == ["v1.0.0"]
+    assert january["releases"][0]["requested_at"] == "2026-01-10T10:00:00+00:00"
+
+
+def test_anomalies_of_a_release_are_listed_as_before_newest_changed_record_first(
+    repo: Repo,
+) -> None:
+    """Two sign-off files of v1.0.0, `a` then `b`, are committed, then deleted in the same
+    order. The audit lists what happened to each record with the one changed last first
+    (its walk went newest first; reading the history index must not reorder the report:
+    the fuzz found the order of anomalies had flipped)."""
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    for name in ("a", "b"):
+        repo.write(f"releases/v1.0.0/approvals/{name}.toml", f"schema = 1\n# {name}\n")
+        repo.git("add", "-A")
+        repo.git("commit", "-q", "--no-verify", "-m", f"add {name}")
+    for name in ("a", "b"):
+        repo.git("rm", "-q", f"releases/v1.0.0/approvals/{name}.toml")
+        repo.git("commit", "-q", "--no-verify", "-m", f"delete {name}")
+    (rel,) = _audit(repo)["releases"]
+    deleted = [a["path"] for a in rel["anomalies"] if a["kind"] == "record-deleted"]
+    assert deleted == ["releases/v1.0.0/approvals/b.toml", "releases/v1.0.0/approvals/a.toml"]
+
+
+def test_records_under_a_releases_folder_inside_policies_are_audited(tmp_path: Path) -> None:
+    """The policy may put the release folder under `policies/` (`releases =
+    "policies/releases"`). The audit's own walk filed every path under `policies/` as a
+    policy change, so no record was read and the audit listed no release at all; the
+    history index reads the records from their folder and leaves that folder out of the
+    policy changes. (Found by reading the code during the same fuzz.)"""
+    from conftest import make_repo
+
+    repo = make_repo(tmp_path, extra='releases = "policies/releases"')
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    approve_all(repo)
+    (rel,) = _audit(repo)["releases"]
+    assert rel["release"] == "v1.0.0"
+    assert [e["kind"] for e in rel["events"]] == ["request", "signoff", "signoff"]

@@ -67,7 +67,7 @@ def audit(
         log.tag = tags.get(log.release)
     # 3. each record as added (of the releases in the period)
     period = (since, until)
-    maybe = _maybe_in_period(logs, added, history, period)
+    maybe = _maybe_in_period(logs, added, history, period, policy.releases)
     _place(index, history, maybe)
     default_trees, tag_trees = policy_trees(repo, default_branch, tags, logs)
     releases = policy.releases
@@ -128,22 +128,22 @@ def _maybe_in_period(
     added: dict[str, Change],
     history: _History,
     period: tuple[datetime | None, datetime | None],
+    releases: str,
 ) -> set[str]:
     """The releases that may be in the period: tagged or tampered with in it, or with a
     request added in it (a release is requested when its request was added, so only
-    these requests need reading to know which are)."""
+    these requests need reading to know which are). The request is the one path the
+    layout calls so (a sign-off folder's file named `request.toml` is no request)."""
     from gatekeeper.audit.model import within
+    from gatekeeper.records.layout import classify
 
     requested = {
-        history.release[path]: change.authored_at
+        history.release[path]
         for path, change in added.items()
-        if not _not_request(path)
+        if (found := classify(path, releases)) and found.kind == "request"
+        if within(change.authored_at, *period)
     }
-    return {
-        tag
-        for tag, log in logs.items()
-        if log.in_period(*period) or within(requested.get(tag), *period)
-    }
+    return requested | {tag for tag, log in logs.items() if log.in_period(*period)}
 
 
 def _place(index: HistoryIndex, history: _History, releases: set[str]) -> None:
@@ -277,10 +277,20 @@ def _not_request(path: str) -> bool:
 
 def _history(index: HistoryIndex, only: str | None) -> _History:
     """What the history index holds for the audit: each record path's changes (oldest
-    first) and release, and the policy changes."""
-    history = _History(policy_changes=list(index.policies))
+    first) and release, and the policy changes, in the order git's walk (newest first)
+    meets them: the record changed last first, as the audit has always listed what
+    happened to each."""
+    from gatekeeper.records.index import order
+
+    def newest(change: Change) -> tuple[int, int, bytes]:
+        return order(index, change, newest=True)
+
+    history = _History(policy_changes=sorted(index.policies, key=newest))
+    per_path: dict[str, list[Change]] = {}
     for tag in [only] if only is not None else index.tags():
         for change in index.changes.get(tag, []):
-            history.per_path.setdefault(change.path, []).append(change)
+            per_path.setdefault(change.path, []).append(change)
             history.release[change.path] = tag
+    for path in sorted(per_path, key=lambda p: newest(per_path[p][-1])):
+        history.per_path[path] = per_path[path]
     return history
