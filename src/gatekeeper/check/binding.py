@@ -87,11 +87,10 @@ def _records(
         plain = mode is None or mode in PLAIN_FILES
         if record and record.kind != "other" and plain and is_release_tag(record.tag, policy):
             found[path] = record.tag
-    parts = {tag: tag.split("/") for tag in set(found.values())}
-    outer = {
-        f"{policy.releases}/{'/'.join(p[:n])}/{REQUEST}": tag
-        for tag, p in parts.items()
-        for n in range(1, len(p))
-    }
-    nested = {outer[path] for path in repo.files_at(revision, sorted(outer))}
+    outer: dict[str, set[str]] = {}  # a request above a release's folder -> those releases
+    for tag in set(found.values()):
+        parts = tag.split("/")
+        for n in range(1, len(parts)):
+            outer.setdefault(f"{policy.releases}/{'/'.join(parts[:n])}/{REQUEST}", set()).add(tag)
+    nested = {tag for path in repo.files_at(revision, sorted(outer)) for tag in outer[path]}
     return {path for path, tag in found.items() if tag not in nested}

@@ -70,8 +70,10 @@ def requested(changed: set[str], releases: str) -> set[str]:
 def _changed(repo: GitRepo, old: str, new: str, releases: str) -> set[str] | None:
     """The paths under `releases` that a commit `new` has and `old` has not changed
     against any of its parents; None when `old` is not in `new`'s history, a commit
-    changed `policies/`, or one has no parents (a second root)."""
+    changed `policies/`, one has no parents (a second root), or a tree of one is no
+    tree git would write (its change names the folder, not the paths in it)."""
     from gatekeeper.policy.loading import POLICY_DIR
+    from gatekeeper.repo.treediff import MALFORMED
 
     if not OBJECT_ID.match(old) or not repo.is_ancestor(old, new):
         return None
@@ -88,6 +90,8 @@ def _changed(repo: GitRepo, old: str, new: str, releases: str) -> set[str] | Non
         for parent in parents:
             if repo.tree_id(parent, releases) != mine:
                 paths = repo.changed_paths(parent, commit)
+                if any(p.endswith(MALFORMED) for p in paths):
+                    return None  # a tree git would not write: a folder's change, unnamed
                 changed.update(p for p in paths if p == releases or p.startswith(prefix))
     return changed
 

@@ -154,7 +154,7 @@ def _load(path: Path, releases: str) -> HistoryIndex | None:
         index.policies = unpack(checked(data["policies"], index.entry))
     except (ValueError, KeyError, TypeError):
         return None
-    return index if index.head in index.entry else None
+    return index if index.line and index.line[-1] == index.head else None
 
 
 def _texts(value: object) -> list[str]:
