@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, approve_all, make_repo
-from gatekeeper.records.index import FORMAT, build
+from gatekeeper.records.index import FORMAT
 from gatekeeper.records.index_file import unpack
+from gatekeeper.records.index_walk import build
 from gatekeeper.repo import open_repo
 
 

@@ -12,8 +12,9 @@ import pytest
 
 from conftest import Repo, approve_all, make_repo
 from gatekeeper.records.history_cache import shared_index
-from gatekeeper.records.index import FORMAT, build
+from gatekeeper.records.index import FORMAT
 from gatekeeper.records.index_file import SEP, entries_of, line_of, pack, unpack
+from gatekeeper.records.index_walk import build
 from gatekeeper.repo import open_repo
 
 

@@ -23,7 +23,8 @@ from gatekeeper.kept import (
     read_kept,
     write_kept,
 )
-from gatekeeper.records.index import FORMAT, Entries, HistoryIndex, build, extend
+from gatekeeper.records.index import FORMAT, Entries, HistoryIndex
+from gatekeeper.records.index_walk import build, extend
 
 if TYPE_CHECKING:
     from collections.abc import Callable

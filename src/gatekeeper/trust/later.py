@@ -169,7 +169,7 @@ def _line(repo: GitRepo, head: str) -> HistoryIndex:
     index when this process has it for `head`, else the graph alone (no diffs: two
     `rev-list` passes, once a process)."""
     from gatekeeper.records.history_cache import current_index
-    from gatekeeper.records.index import graph_of
+    from gatekeeper.records.index_walk import graph_of
 
     index = current_index(repo)
     if index is not None and index.head == head:
