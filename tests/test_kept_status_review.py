@@ -12,30 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, approve_all, identity, make_repo
-from test_kept_status import FORMATS, POST_CHECK, _fresh, _status
-
-
-def _entries(r: Repo, tree: str) -> list[tuple[bytes, bytes, bytes]]:
-    raw = subprocess.run(
-        ["git", "cat-file", "tree", tree], cwd=r.path, capture_output=True, check=True
-    ).stdout
-    out, at = [], 0
-    while at < len(raw):
-        space, nul = raw.index(b" ", at), raw.index(b"\0", raw.index(b" ", at))
-        out.append((raw[at:space], raw[space + 1 : nul], raw[nul + 1 : nul + 21]))
-        at = nul + 21
-    return out
-
-
-def _tree(r: Repo, entries: list[tuple[bytes, bytes, bytes]]) -> str:
-    return r.hash_object(
-        b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries), "tree"
-    )
-
-
-def _same_as_fresh(r: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
-    for fmt in FORMATS:
-        assert _status(r, "--format", fmt) == _fresh(r, monkeypatch, "--format", fmt), fmt
+from test_binding_trees import _entries, _tree
+from test_kept_status import POST_CHECK, _fresh, _status
+from test_kept_status_commits import _same_as_fresh
 
 
 def test_a_request_filed_under_a_releases_tree_git_would_not_write_is_listed(
@@ -49,13 +28,7 @@ def test_a_request_filed_under_a_releases_tree_git_would_not_write_is_listed(
     kept names ([v1.0.0]) are used and v1.1.0's row is missing, where a run that keeps
     nothing lists it. (A change reported for a whole folder has to have every release
     under it listed again, as it has every row under it judged again.)"""
-    r = make_repo(tmp_path, gates=POST_CHECK)
-    assert r.gate("request", "v1.0.0", "--title", "First").code == 0
-    approve_all(r)
-    assert r.gate("tag", "v1.0.0").code == 0
-    r.write("app.py", "print('after the tag')\n")
-    old = r.commit("after the tag")
-    _status(r)  # keeps v1.0.0's row, across commits
+    r, old, _ = _shipped_and_kept(tmp_path)
     assert r.gate("request", "v1.1.0", "--title", "Second").code == 0
     filed = r.git("rev-parse", "HEAD")
     # The same commit again, its releases/ tree with v1.1.0's entry written twice; then
@@ -66,12 +39,7 @@ def test_a_request_filed_under_a_releases_tree_git_would_not_write_is_listed(
         (m, n, bytes.fromhex(_tree(r, twice)) if n == b"releases" else s)
         for m, n, s in _entries(r, f"{filed}^{{tree}}")
     ]
-    bad = r.git("commit-tree", _tree(r, root), "-p", old, "-m", "odd", env=identity("carol"))
-    good = r.git(
-        "commit-tree", f"{filed}^{{tree}}", "-p", bad, "-m", "fixed", env=identity("carol")
-    )
-    r.git("update-ref", "refs/heads/main", good)
-    r.git("reset", "-q", "--hard")
+    _odd_then_fixed(r, old, _tree(r, root), filed)
     assert "v1.1.0" in _fresh(r, monkeypatch)
     _same_as_fresh(r, monkeypatch)
 
@@ -87,13 +55,7 @@ def test_a_record_committed_under_a_releases_tree_git_would_not_write_has_the_ro
     a run that keeps nothing judges the folder again (git's own walk of that history lists
     v1.0.0's records deleted and added again in the odd commit: "records are append-only",
     and the post-check now attached) and prints another row."""
-    r = make_repo(tmp_path, gates=POST_CHECK)
-    assert r.gate("request", "v1.0.0", "--title", "First").code == 0
-    approve_all(r)
-    assert r.gate("tag", "v1.0.0").code == 0
-    r.write("app.py", "print('after the tag')\n")
-    old = r.commit("after the tag")
-    _status(r)  # keeps v1.0.0's row, across commits
+    r, old, _ = _shipped_and_kept(tmp_path)
     res = r.gate("attach", "v1.0.0", "post-check", "--set", "result=pass", "--set", "summary=ok")
     assert res.code == 0, res.err
     attached = r.git("rev-parse", "HEAD")
@@ -104,10 +66,7 @@ def test_a_record_committed_under_a_releases_tree_git_would_not_write_has_the_ro
         (m, n, bytes.fromhex(_tree(r, twice)) if n == b"releases" else s)
         for m, n, s in _entries(r, f"{attached}^{{tree}}")
     ]
-    bad = r.git("commit-tree", _tree(r, root), "-p", old, "-m", "odd", env=identity("dave"))
-    good = r.git("commit-tree", f"{attached}^{{tree}}", "-p", bad, "-m", "ok", env=identity("dave"))
-    r.git("update-ref", "refs/heads/main", good)
-    r.git("reset", "-q", "--hard")
+    _odd_then_fixed(r, old, _tree(r, root), attached)
     assert "append-only" in _fresh(r, monkeypatch)
     _same_as_fresh(r, monkeypatch)
 
@@ -123,21 +82,12 @@ def test_a_request_filed_in_a_commit_whose_root_tree_git_would_not_write_is_list
     commit (`releases/v1.1.0/request.toml`, its `releases/` tree well-formed and different
     from the parent's) is neither listed again nor seen by any kept row. The kept names
     are used and v1.1.0 is missing, where a run that keeps nothing lists it."""
-    r = make_repo(tmp_path, gates=POST_CHECK)
-    assert r.gate("request", "v1.0.0", "--title", "First").code == 0
-    approve_all(r)
-    assert r.gate("tag", "v1.0.0").code == 0
-    r.write("app.py", "print('after the tag')\n")
-    old = r.commit("after the tag")
-    _status(r)  # keeps v1.0.0's row, across commits
+    r, old, _ = _shipped_and_kept(tmp_path)
     assert r.gate("request", "v1.1.0", "--title", "Second").code == 0
     filed = r.git("rev-parse", "HEAD")
     root = _entries(r, f"{filed}^{{tree}}")
     twice = [e for e in root for _ in range(2 if e[1] == b"app.py" else 1)]
-    bad = r.git("commit-tree", _tree(r, twice), "-p", old, "-m", "odd", env=identity("dave"))
-    good = r.git("commit-tree", f"{filed}^{{tree}}", "-p", bad, "-m", "ok", env=identity("dave"))
-    r.git("update-ref", "refs/heads/main", good)
-    r.git("reset", "-q", "--hard")
+    _odd_then_fixed(r, old, _tree(r, twice), filed)
     assert "v1.1.0" in _fresh(r, monkeypatch)
     _same_as_fresh(r, monkeypatch)
 
@@ -150,22 +100,13 @@ def test_evidence_attached_in_a_commit_whose_root_tree_git_would_not_write_is_se
     well-formed commit on top. No path under `releases/` is among the changes, so
     v1.0.0's kept row (`tagged`, post-check due) is used, where a run that keeps nothing
     reads the evidence and prints another row."""
-    r = make_repo(tmp_path, gates=POST_CHECK)
-    assert r.gate("request", "v1.0.0", "--title", "First").code == 0
-    approve_all(r)
-    assert r.gate("tag", "v1.0.0").code == 0
-    r.write("app.py", "print('after the tag')\n")
-    old = r.commit("after the tag")
-    kept = _status(r)  # keeps v1.0.0's row, across commits
+    r, old, kept = _shipped_and_kept(tmp_path)
     res = r.gate("attach", "v1.0.0", "post-check", "--set", "result=pass", "--set", "summary=ok")
     assert res.code == 0, res.err
     attached = r.git("rev-parse", "HEAD")
     root = _entries(r, f"{attached}^{{tree}}")
     twice = [e for e in root for _ in range(2 if e[1] == b"app.py" else 1)]
-    bad = r.git("commit-tree", _tree(r, twice), "-p", old, "-m", "odd", env=identity("dave"))
-    good = r.git("commit-tree", f"{attached}^{{tree}}", "-p", bad, "-m", "ok", env=identity("dave"))
-    r.git("update-ref", "refs/heads/main", good)
-    r.git("reset", "-q", "--hard")
+    _odd_then_fixed(r, old, _tree(r, twice), attached)
     assert _fresh(r, monkeypatch) != kept
     _same_as_fresh(r, monkeypatch)
 
@@ -229,3 +170,24 @@ def test_requests_nested_two_deep_in_a_release_folder_are_stale_in_every_process
     assert len(outs) == 1
     _, out, _ = outs.pop()
     assert "releases/v1.0.0/x/request.toml" in out
+
+
+def _shipped_and_kept(tmp_path: Path) -> tuple[Repo, str, str]:
+    """v1.0.0 tagged, a commit after the tag, and a first status that kept v1.0.0's row
+    across commits: the repository, that commit, and the status printed."""
+    r = make_repo(tmp_path, gates=POST_CHECK)
+    assert r.gate("request", "v1.0.0", "--title", "First").code == 0
+    approve_all(r)
+    assert r.gate("tag", "v1.0.0").code == 0
+    r.write("app.py", "print('after the tag')\n")
+    old = r.commit("after the tag")
+    return r, old, _status(r)
+
+
+def _odd_then_fixed(r: Repo, old: str, odd_tree: str, fixed: str) -> None:
+    """On top of `old`, a commit of `odd_tree` (one git would not write), then one of
+    `fixed`'s tree on top of that: main's history from here on."""
+    bad = r.git("commit-tree", odd_tree, "-p", old, "-m", "odd", env=identity("dave"))
+    good = r.git("commit-tree", f"{fixed}^{{tree}}", "-p", bad, "-m", "ok", env=identity("dave"))
+    r.git("update-ref", "refs/heads/main", good)
+    r.git("reset", "-q", "--hard")
