@@ -60,13 +60,12 @@ def maybe_in_period(
     these requests need reading to know which are). The request is the one path the
     layout calls so (a sign-off folder's file named `request.toml` is no request)."""
     from gatekeeper.audit.model import within
-    from gatekeeper.records.layout import classify
+    from gatekeeper.records.layout import request_of
 
     requested = {
         history.release[path]
         for path, change in added.items()
-        if (found := classify(path, releases)) and found.kind == "request"
-        if within(change.authored_at, *period)
+        if request_of(path, releases) is not None and within(change.authored_at, *period)
     }
     return requested | {tag for tag, log in logs.items() if log.in_period(*period)}
 

@@ -61,10 +61,9 @@ def requested(changed: set[str], releases: str) -> set[str]:
     """The releases whose request is one of `changed`: only a change to that one path can
     make a folder a release row or stop it being one (a request replaced by a folder of
     the same name is a deleted path too)."""
-    from gatekeeper.records.layout import classify
+    from gatekeeper.records.layout import request_of
 
-    found = (classify(path, releases) for path in changed)
-    return {r.tag for r in found if r is not None and r.kind == "request"}
+    return {tag for path in changed if (tag := request_of(path, releases)) is not None}
 
 
 def _changed(repo: GitRepo, old: str, new: str, releases: str) -> set[str] | None:

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.check.kept_rows import Kept, kept_doc, kept_of, row_of
+from gatekeeper.check.kept_rows import Kept, kept_again, kept_doc, kept_of, row_of
 from gatekeeper.kept import as_list, as_mapping, as_text
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class KeptStatus:
             return  # HEAD moved while judging (a branch switched): nothing is kept
         if judged and _key(self.repo, self.head, self.opts)[:2] != (self.key, self.base):
             return  # a ref or setting changed while judging: what was judged is not keyed
-        rows = {tag: self._again(tag) for tag in again}
+        rows = {tag: kept_again(self.head, self.docs[tag]) for tag in again}
         rows.update(
             (tag, kept_doc(self.head, w, row, across))
             for tag, (w, row, across) in judged.items()
@@ -122,11 +122,6 @@ class KeptStatus:
         doc = {"format": FORMAT, "key": self.key, "base": self.base, "head": self.head}
         doc["tags"], doc["releases"] = self.tags, releases
         write_kept(self.path, {**doc, "names": names, "rows": rows})
-
-    def _again(self, tag: str) -> list[Any]:
-        """A kept row used again, as `kept_doc` would write it at this HEAD."""
-        window, row, across = self.docs[tag]
-        return [window, row, None if across is None or self.head[:7] in repr(row) else across]
 
 
 def _relisted(
@@ -138,11 +133,10 @@ def _relisted(
     list `gate status` gets by listing every folder, without reading them all."""
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.policy.tagname import is_release_tag
+    from gatekeeper.records.layout import ReleaseLayout
 
-    found = set()
-    for tag in asked:
-        if f"{releases}/{tag}/request.toml" in repo.paths(head, f"{releases}/{tag}"):
-            found.add(tag)
+    layouts = (ReleaseLayout(releases, tag) for tag in asked)
+    found = {at.tag for at in layouts if at.request in repo.paths(head, at.folder)}
     if found:
         policy = policy_in_force(repo, head, None).policy
         found = {tag for tag in found if is_release_tag(tag, policy)}

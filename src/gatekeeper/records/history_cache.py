@@ -164,11 +164,8 @@ def _texts(value: object) -> list[str]:
 
 def _save(path: Path, index: HistoryIndex) -> None:
     """Written to a temporary file and renamed, so a reader never sees half of it."""
-    from gatekeeper.records.index_file import Filed, pack, pack_line, pack_side
+    from gatekeeper.records.index_file import pack, pack_line, pack_side
 
-    filed = index.changes if isinstance(index.changes, Filed) else Filed()
-    if filed is not index.changes:
-        filed.update(index.changes)
     doc: dict[str, Any] = {
         "format": FORMAT,
         "head": index.head,
@@ -178,7 +175,7 @@ def _save(path: Path, index: HistoryIndex) -> None:
         "rewrites": index.rewrites,
         "branch": index.branch,
         "loose": sorted(index.loose),
-        "changes": filed.packed(),
+        "changes": index.changes.packed(),
         "unfiled": pack(index.unfiled),
         "policies": pack(index.policies),
     }

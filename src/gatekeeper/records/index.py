@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from gatekeeper.records.index_file import Filed
 
 if TYPE_CHECKING:
-    from collections.abc import Container, MutableMapping
+    from collections.abc import Container
 
     from gatekeeper.repo import Change
 
@@ -69,7 +69,7 @@ class HistoryIndex:
     releases: str
     line: list[str] = field(default_factory=list)  # first-parent line, root first
     entry: Entries = field(default_factory=Entries)  # commit -> (depth, rank)
-    changes: MutableMapping[str, list[Change]] = field(default_factory=Filed)  # oldest first
+    changes: Filed = field(default_factory=Filed)  # tag -> its changes, oldest first
     # Every path under the releases folder in history that is not shaped like a record (a
     # `releases/__init__.py`, a link, a submodule): while there is none, and every folder
     # in `changes` is a release of the policy's, not nested in another, no tree can hold

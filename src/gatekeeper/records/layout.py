@@ -98,6 +98,13 @@ def _kind(folder: str, rest: list[str]) -> Kind:
     return "attachment" if folder == EVIDENCE else "other"
 
 
+def request_of(path: str, releases: str) -> str | None:
+    """The tag whose request `path` is, or None (a file named `request.toml` in a
+    sign-off folder is no request)."""
+    found = classify(path, releases)
+    return found.tag if found is not None and found.kind == "request" else None
+
+
 def release_of(path: str, releases: str) -> str | None:
     """The tag whose release folder holds `path`, or None."""
     found = classify(path, releases)
