@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FixedClock, Repo, approve_all, chromium, needs_chromium, signoff_by_hand
+from conftest import (
+    FixedClock,
+    Repo,
+    approve_all,
+    chromium,
+    make_repo,
+    needs_chromium,
+    signoff_by_hand,
+)
 
 
 def _audit(repo: Repo, *args: str) -> dict:  # type: ignore[type-arg]
@@ -254,3 +262,25 @@ def test_records_under_a_releases_folder_inside_policies_are_audited(tmp_path: P
     (rel,) = _audit(repo)["releases"]
     assert rel["release"] == "v1.0.0"
     assert [e["kind"] for e in rel["events"]] == ["request", "signoff", "signoff"]
+
+
+def test_a_record_whose_blob_is_gone_is_reported_as_when_read_one_at_a_time(
+    tmp_path: Path,
+) -> None:
+    """The audit reads each release's records ahead in a few round trips; an object the
+    repository lost (a damaged clone) is still refused where the record is read, as an
+    anomaly of that record, and the other records and releases are audited as before."""
+    r = make_repo(tmp_path)
+    assert r.gate("request", "v1.0.0", "--title", "t", who="carol").code == 0
+    approve_all(r)
+    r.git("tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    approvals = sorted((r.path / "releases/v1.0.0/approvals").iterdir())
+    lost = r.git("rev-parse", f"HEAD:releases/v1.0.0/approvals/{approvals[0].name}")
+    (r.path / ".git/objects" / lost[:2] / lost[2:]).unlink()  # loose: never packed here
+    res = r.gate("audit", "--format", "json")
+    assert "Traceback" not in res.err and "internal error" not in res.err, res.err
+    log = json.loads(res.out)["releases"][0]
+    invalid = [a for a in log["anomalies"] if a["kind"] == "record-invalid"]
+    assert [a["path"] for a in invalid] == [f"releases/v1.0.0/approvals/{approvals[0].name}"]
+    named = {a["path"] for a in log["approvals"]}
+    assert len(named) == len(approvals) - 1  # the others are still read and verified

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import Repo, identity
-from gatekeeper.errors import GitError
+from gatekeeper.errors import GitError, UnsafePathError
 from gatekeeper.repo import open_repo
 
 
@@ -101,6 +102,130 @@ def test_folder_lookups_answer_as_git_does(repo: Repo) -> None:
     assert listed == ["releases/v2 missing/request.toml"]
 
 
+def test_folder_lookups_under_a_folder_asked_often_answer_as_git_does(repo: Repo) -> None:
+    """After many questions about one folder's subfolders at one commit (a check of every
+    release asks the trusted ref for each), that folder is read once here and the rest
+    answered from it: the same answers git gives, for the same odd names."""
+    from gatekeeper.repo.trees import PARENT_READ_AFTER
+
+    repo.write("releases/v 1/request.toml", "x = 1\n")
+    repo.write("releases/file", "not a folder\n")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},releases/sub")
+    for n in range(PARENT_READ_AFTER + 2):
+        repo.write(f"releases/r{n}/request.toml", f"n = {n}\n")
+    head = repo.commit("many releases")
+    folders = [f"releases/r{n}" for n in range(PARENT_READ_AFTER + 2)]
+    folders += ["releases/v 1", "releases/file", "releases/sub", "releases/none"]
+    with open_repo(repo.path) as git:
+        found = {folder: git.tree_id(head, folder) for folder in folders}
+    expected = {f: repo.git("rev-parse", f"{head}:{f}") for f in folders[:-3]}
+    assert found == {**expected, "releases/file": None, "releases/sub": None, "releases/none": None}
+
+
+def test_a_folder_s_entry_naming_a_blob_is_no_folder_however_often_asked(repo: Repo) -> None:
+    """A `releases/` tree (hand-made: no git command writes it) whose entry for `v9` has
+    a folder's mode but names a blob: git's `<commit>:releases/v9` finds a blob, so there
+    is no folder there, whether git is asked or the parent tree is read here."""
+    from gatekeeper.repo.trees import PARENT_READ_AFTER
+
+    names = [f"r{n:02d}" for n in range(PARENT_READ_AFTER + 4)]
+    for name in names:
+        repo.write(f"releases/{name}/request.toml", f"name = '{name}'\n")
+    repo.commit("releases")
+    blob = repo.hash_object(b"not a folder\n")
+    listed = [line.split("\t") for line in repo.git("ls-tree", "HEAD:releases").splitlines()]
+    entries = sorted(
+        [(name, meta.split()[2]) for meta, name in listed] + [("v9", blob)],
+        key=lambda e: e[0] + "/",
+    )
+    raw = b"".join(b"40000 " + n.encode() + b"\0" + bytes.fromhex(sha) for n, sha in entries)
+    tree = repo.hash_object(raw, "tree")
+    root = _git(repo, "mktree", stdin=f"040000 tree {tree}\treleases\n")
+    commit = repo.git("commit-tree", root, "-m", "a blob as a folder", env=identity("dave"))
+    asked = [f"releases/{name}" for name in names] + ["releases/v9"]
+    with open_repo(repo.path) as git:
+        late = {folder: git.tree_id(commit, folder) for folder in asked}
+    with open_repo(repo.path) as git:
+        first = git.tree_id(commit, "releases/v9")  # asked of git itself
+    assert _git(repo, "cat-file", "-t", f"{commit}:releases/v9") == "blob"
+    assert late["releases/v9"] is None and first is None
+    assert all(late[f"releases/{name}"] for name in names)
+
+
+def test_folder_lookups_in_a_tree_git_would_not_write_are_git_s_own(repo: Repo) -> None:
+    """A `releases/` tree out of git's order is not read here, however often it is asked
+    about: git's lookup (which assumes its order) answers every question, as it did."""
+    from gatekeeper.repo.trees import PARENT_READ_AFTER
+
+    names = [f"r{n:02d}" for n in range(PARENT_READ_AFTER + 4)]
+    for name in names:
+        repo.write(f"releases/{name}/request.toml", f"name = '{name}'\n")
+    repo.commit("releases")
+    listed = repo.git("cat-file", "-p", "HEAD:releases").splitlines()
+    entries = [line.split("\t") for line in listed]
+    raw = b"".join(
+        b"40000 " + name.encode() + b"\0" + bytes.fromhex(meta.split()[2])
+        for meta, name in reversed(entries)  # out of git's order
+    )
+    tree = repo.hash_object(raw, "tree")
+    root = _git(repo, "mktree", stdin=f"040000 tree {tree}\treleases\n")
+    commit = repo.git("commit-tree", root, "-m", "reversed", env=identity("dave"))
+    folders = [f"releases/{name}" for name in names]
+    with open_repo(repo.path) as git:
+        found = {folder: git.tree_id(commit, folder) for folder in folders}
+    expected = {}
+    for folder in folders:
+        expected[folder] = _git(repo, "rev-parse", "--verify", "-q", f"{commit}:{folder}") or None
+    assert found == expected
+    assert None in found.values()  # git's ordered lookup misses some: a test that could fail
+
+
+def _git(repo: Repo, *args: str, stdin: str = "") -> str:
+    """git's answer, empty when it fails."""
+    proc = subprocess.run(
+        ["git", *args], cwd=repo.path, input=stdin, capture_output=True, text=True, check=False
+    )
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def test_a_full_commit_id_is_resolved_once_and_never_anything_else(repo: Repo) -> None:
+    """`--policy-ref <sha>` is resolved by each of an audit's checks: a full id found to
+    name a commit is not asked of git again; a blob's or a tag's id is still refused."""
+    from gatekeeper.errors import InputError
+
+    head = repo.git("rev-parse", "HEAD")
+    repo.git("tag", "-a", "-m", "annotated", "v1.0.0")
+    tag = repo.git("rev-parse", "v1.0.0")
+    blob = repo.git("rev-parse", "HEAD:policies/release.toml")
+    with open_repo(repo.path) as git:
+        assert [git.resolve_trusted(head) for _ in range(3)] == [head] * 3
+        assert git.resolve_commit(tag) == head  # a tag's id names its commit
+        with pytest.raises(InputError):
+            git.resolve_commit(blob)
+        with pytest.raises(InputError):
+            git.resolve_commit(blob)
+
+
+def test_blobs_read_ahead_are_refused_as_when_read_one_at_a_time(repo: Repo) -> None:
+    """Reading ahead keeps only small blobs: a big one, a tree's id and an unknown id are
+    left for `read_object`, which refuses them as it always did."""
+    from gatekeeper.repo.contents import MEMO_BLOB_BYTES
+
+    small = repo.hash_object(b"small = 1\n")
+    big = repo.hash_object(b"x" * (MEMO_BLOB_BYTES + 1))
+    tree = repo.git("rev-parse", "HEAD^{tree}")
+    with open_repo(repo.path) as git:
+        git.read_ahead([small, big, tree, "0" * 40, "not an id"])
+        assert git.read_object(small, "a.toml") == b"small = 1\n"
+        assert len(git.read_object(big, "big.bin")) == MEMO_BLOB_BYTES + 1
+        with pytest.raises(GitError):
+            git.read_object(tree, "tree.toml")
+        with pytest.raises(GitError):
+            git.read_object("0" * 40, "none.toml")
+        with pytest.raises(UnsafePathError):
+            git.read_object(big, "big.bin", limit=MEMO_BLOB_BYTES)
+
+
 def test_a_walk_started_ahead_reads_as_the_streamed_one(repo: Repo) -> None:
     """The audit starts its `git log` before judging the tags and reads it after: the
     same changes as the streamed walk; git's refusal is still an error, not silence."""
@@ -118,3 +243,19 @@ def test_a_walk_started_ahead_reads_as_the_streamed_one(repo: Repo) -> None:
             list(bad.changes())
     assert ahead == streamed and len(streamed) == 3
     assert unread._proc.poll() is not None and unread._out.closed
+
+
+def test_a_walk_is_read_while_git_still_writes_it() -> None:
+    """git's log is parsed as it is printed: a read that catches up with the writer waits
+    for more rather than taking the end of what was printed so far for the end."""
+    import tempfile
+
+    from gatekeeper.repo.log import _Following
+    from gatekeeper.repo.parse import tokens
+
+    with tempfile.TemporaryFile() as out:
+        writer = subprocess.Popen(
+            ["sh", "-c", "printf 'one\\0tw'; sleep 0.3; printf 'o\\0three'"], stdout=out
+        )
+        assert list(tokens(_Following(out, writer))) == ["one", "two", "three"]
+        assert writer.wait() == 0

@@ -56,15 +56,18 @@ def audit(
     place(index, history, maybe)
     default_trees, tag_trees = policy_trees(repo, default_branch, tags, logs)
     releases = policy.releases
-    _records(
-        repo, logs, added, history, maybe, releases=releases, period=period, reviewed=default_trees
-    )
+    later = _requests(repo, logs, added, history, maybe, releases=releases, period=period)
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
+    policies = _read_ahead(repo, kept, later, releases)
     audited = frozenset(history.per_path)
-    for done, log in enumerate(kept):  # 4. the tag (or the revision) and policy changes
+    # 4. a release at a time: its check reads again what its records' events read, while
+    # the process still holds it
+    for done, log in enumerate(kept):
         if progress:
             progress(done, len(kept))
-        _tag_and_policy(
+        records = later.get(log.release, [])
+        _records(repo, log, records, history, policies, releases=releases, reviewed=default_trees)
+        _tag_and_policy(  # 5. the tag (or the revision) and policy changes
             repo,
             log,
             history,
@@ -75,7 +78,7 @@ def audit(
             trusted=trusted,
             audited=audited,
         )
-    orphans = _orphans(tags, logs, policy, only)  # 5. tags without a release
+    orphans = _orphans(tags, logs, policy, only)  # 6. tags without a release
     # What an earlier run had read is gone: a force-push or a reset since.
     orphans[:0] = [_rewritten(commit) for commit in rewritten]
     return AuditLog(
@@ -90,7 +93,7 @@ def audit(
     )
 
 
-def _records(
+def _requests(
     repo: GitRepo,
     logs: dict[str, ReleaseLog],
     added: dict[str, Change],
@@ -99,33 +102,78 @@ def _records(
     *,
     releases: str,
     period: tuple[datetime | None, datetime | None],
-    reviewed: set[str],
-) -> None:
-    """Requests first (sign-offs look at the requester, and a release is in the period
-    when it was requested or tagged in it), then in the order of history the records of
-    the releases in the period (`maybe`: those that may be); each verified under the
-    policy in force when it was added, which counts only if that policy was on the default
-    branch (`reviewed`: its `policies/` trees there; empty when there is no default branch
-    to ask)."""
+) -> dict[str, list[tuple[str, Change]]]:
+    """Each request as added, of the releases that may be in the period (`maybe`): a
+    sign-off looks at the requester, and a release is in the period when it was requested
+    or tagged in it. Returns the other records of each release in the period, in the
+    order of history."""
     from gatekeeper.audit.records import record_event
 
     ordered = sorted(
         ((path, change) for path, change in added.items() if history.release[path] in maybe),
         key=lambda i: (_not_request(i[0]), history.seq(i[1])),
     )
-    requests = [(path, change) for path, change in ordered if not _not_request(path)]
-    for path, change in requests:
+    _quietly(repo.read_ahead, [change.blob for path, change in ordered if not _not_request(path)])
+    later: dict[str, list[tuple[str, Change]]] = {}
+    for path, change in ordered:
         log = logs[history.release[path]]
+        if _not_request(path):
+            if log.in_period(*period):
+                later.setdefault(log.release, []).append((path, change))
+            continue
         record_event(repo, None, log, path, change, releases=releases, seq=history.seq(change))
-    wanted = {tag for tag, log in logs.items() if log.in_period(*period)}
-    rest = [
-        (path, change)
-        for path, change in ordered
-        if _not_request(path) and history.release[path] in wanted
-    ]
-    policies = policies_at(repo, [change.commit for _, change in rest])
-    for path, change in rest:
-        log = logs[history.release[path]]
+    return later
+
+
+def _read_ahead(
+    repo: GitRepo,
+    kept: list[ReleaseLog],
+    later: dict[str, list[tuple[str, Change]]],
+    releases: str,
+) -> dict[str, tuple[Policy | None, str | None]]:
+    """The policy in force where each record was added; and read now, in few round trips,
+    what each record's event reads one at a time: its blob, and the commit that added it
+    where the signer is the commit's author."""
+    from gatekeeper.audit.records import is_record
+    from gatekeeper.policy.loading import POLICY_DIR
+
+    records = [(path, change) for items in later.values() for path, change in items]
+    policies = policies_at(repo, [change.commit for _, change in records])
+    ends = [c for log in kept for c in (log.request_commit, log.tag and log.tag.commit) if c]
+    _quietly(repo.trees, ends, POLICY_DIR)  # where each release's policy changes are looked for
+    _quietly(repo.read_ahead, [c.blob for path, c in records if is_record(path, releases)])
+    _quietly(repo.read_commits, [c.commit for _, c in records if _by_author(policies[c.commit][0])])
+    return policies
+
+
+def _quietly(read: Callable[..., object], *args: object) -> None:
+    """Read ahead what will be asked one at a time; what cannot be read now is refused
+    where it is asked, as it was."""
+    from contextlib import suppress
+
+    from gatekeeper.errors import GateError
+
+    with suppress(GateError):
+        read(*args)
+
+
+def _records(
+    repo: GitRepo,
+    log: ReleaseLog,
+    records: list[tuple[str, Change]],
+    history: History,
+    policies: dict[str, tuple[Policy | None, str | None]],
+    *,
+    releases: str,
+    reviewed: set[str],
+) -> None:
+    """A release's records other than its requests, each verified under the policy in
+    force when it was added, which counts only if that policy was on the default branch
+    (`reviewed`: its `policies/` trees there; empty when there is no default branch to
+    ask)."""
+    from gatekeeper.audit.records import record_event
+
+    for path, change in records:
         policy, tree = policies.get(change.commit, (None, None))
         off = bool(reviewed) and policy is not None and tree not in reviewed
         seq = history.seq(change)
@@ -197,6 +245,11 @@ def _rewritten(commit: str) -> Anomaly:
         f"an earlier run read history up to {commit[:12]}, which no branch holds any more: "
         "history was rewritten (force-push or reset) since",
     )
+
+
+def _by_author(policy: Policy | None) -> bool:
+    """Whether a sign-off under `policy` is its adding commit's author's."""
+    return policy is not None and policy.signatures != "ssh"
 
 
 def _not_request(path: str) -> bool:

@@ -104,6 +104,15 @@ def record_event(
         log.anomalies.append(Anomaly("signer-unverified", path, added.commit, problem))
 
 
+_KINDS = frozenset({"request", "approval", "evidence", "emergency"})
+
+
+def is_record(path: str, releases: str) -> bool:
+    """Whether the file is a record (attachments and other files are not parsed)."""
+    found = classify(path, releases)
+    return found is not None and found.kind in _KINDS
+
+
 def _parse(repo: GitRepo, path: str, added: Change, releases: str) -> Record | None:
     """The record as it was added (None for files that are not records)."""
     from gatekeeper.models.records import EmergencyDeclaration, EvidenceManifest, Request, Signoff

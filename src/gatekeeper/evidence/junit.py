@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from gatekeeper.errors import RecordError
@@ -101,7 +102,13 @@ MAX_DEPTH = 64  # real reports nest suites a few levels; Python's recursion stop
 
 def parse_junit(data: bytes, path: str) -> JunitCounts:
     """Count what a JUnit XML document says ran, failed and was skipped (exit 2 when it is
-    not JUnit XML, declares a DTD, or is in an encoding Python cannot decode)."""
+    not JUnit XML, declares a DTD, or is in an encoding Python cannot decode). The last few
+    reports read are kept: a check reads a release's reports to judge and to describe."""
+    return _parsed(data, path)
+
+
+@lru_cache(maxsize=8)
+def _parsed(data: bytes, path: str) -> JunitCounts:
     from junitparser import xunit2
 
     root = _root(data, path)

@@ -72,10 +72,16 @@ class GitRepo(TagsMixin, GraphMixin):
         query = "".join(f"{c}:{folder}\n" for c in commits).encode()
         out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype)", stdin=query)
         answers = out.splitlines()
-        return {
+        found = {
             commit: answer.split()[0] if answer.endswith(" tree") else None
             for commit, answer in zip(commits, answers, strict=True)
         }
+        parts = folder.split("/")
+        plain = "\n" not in folder and all(p not in {"", ".", ".."} for p in parts)
+        for commit, tree in found.items() if plain else ():  # as `tree_id` asks git for it
+            if OBJECT_ID.match(commit):
+                self._objects.memo[("subtree", commit, folder)] = tree
+        return found
 
     def index_entries(self, folder: str) -> list[TreeEntry]:
         """Entries under `folder` in the index (what the next commit will hold)."""

@@ -178,7 +178,12 @@ class RepoBase:
         """The full SHA of the commit `rev` names; exit 2 when it names none."""
         if not rev or any(ord(c) < 32 for c in rev):
             raise InputError(f"{what}: {rev!r} is not a revision", hint="give a branch, tag or SHA")
+        known = ("commit-id", rev)  # a full id found to name a commit always will
+        if known in self._objects.memo:
+            return rev
         sha = self._try("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+        if sha == rev:
+            self._objects.memo[known] = True
         if not sha or not OBJECT_ID.match(sha):
             raise InputError(
                 f"{what}: '{rev}' does not name a commit in {self.root}",

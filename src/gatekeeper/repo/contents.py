@@ -136,6 +136,19 @@ class ContentsMixin(RepoBase):
             return False
         return True
 
+    def read_ahead(self, blobs: Sequence[str]) -> None:
+        """Read these blobs now, in few round trips, for `read_object` and `read_blob` to
+        answer from: those git says are blobs small enough to keep; any other is left for
+        its own read to refuse, as it would be without this."""
+        memo = self._objects.memo
+        wanted = [b for b in dict.fromkeys(blobs) if OBJECT_ID.match(b) and ("blob", b) not in memo]
+        found = self._objects.headers(wanted)
+        small = [
+            b for b, h in found.items() if h and h[1] == "blob" and int(h[2]) <= MEMO_BLOB_BYTES
+        ]
+        for sha, data in self._objects.read_many(small, MEMO_BLOB_BYTES).items():
+            memo[("blob", sha)] = data
+
     def read_commits(self, commits: Sequence[str]) -> None:
         """Read these commits now, in few round trips, for `commit_info` to answer from."""
         trees.read_commits(self._objects, [c for c in commits if OBJECT_ID.match(c)])

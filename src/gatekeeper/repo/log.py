@@ -1,11 +1,13 @@
 """`git log` of release folders, parsed as it streams, or started ahead: git writes into
-an unnamed temporary file and walks history on its own core while gatekeeper judges
-releases, and the changes are read once it is done."""
+an unnamed temporary file and walks history on its own core while gatekeeper does other
+work, and what it has written is parsed as soon as that work is done, while it walks on."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from typing import IO
 
@@ -77,13 +79,14 @@ class Ahead:
         return self._proc.poll() is None
 
     def changes(self) -> Iterator[Change]:
-        """Wait for git, then the changes it printed, newest first."""
+        """The changes git prints, newest first, read as it prints them (the walk is the
+        longest part of a cold run: what it has printed is parsed while it walks on); a
+        git that fails raises once its output is read, so a caller keeps none of it."""
+        yield from parse_log(tokens(_Following(self._out, self._proc)), self._prefix)
         code = self._proc.wait()
         if code != 0:
             self._err.seek(0)
             raise git_failure(self._args[len(GIT) :], code, self._err.read())
-        self._out.seek(0)
-        yield from parse_log(tokens(self._out), self._prefix)
 
     def close(self) -> None:
         if self._proc.poll() is None:
@@ -91,3 +94,21 @@ class Ahead:
             self._proc.wait()
         self._out.close()
         self._err.close()
+
+
+class _Following:
+    """The file git writes to, read as it grows: a read at its end waits for more until
+    git has exited, and only then reads as the end. Read at an offset of its own
+    (`pread`): git writes through the same open file, whose offset is git's."""
+
+    def __init__(self, file: IO[bytes], proc: subprocess.Popen[bytes]) -> None:
+        self._fd, self._proc, self._at = file.fileno(), proc, 0
+
+    def read(self, size: int) -> bytes:
+        while not (chunk := os.pread(self._fd, size, self._at)):
+            if self._proc.poll() is not None:  # what it wrote last; b"" at the end
+                chunk = os.pread(self._fd, size, self._at)
+                break
+            time.sleep(0.002)
+        self._at += len(chunk)
+        return chunk

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
-from typing import IO
+from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Protocol
 
 from gatekeeper.errors import UnsafePathError
 from gatekeeper.repo.values import Change, CommitInfo, TreeEntry
@@ -34,7 +35,13 @@ def refuse_unsafe(entry: TreeEntry) -> None:
         )
 
 
-def tokens(stream: IO[bytes]) -> Iterator[str]:
+class Readable(Protocol):
+    """What `tokens` reads from: a file, a pipe, or a file still being written."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+def tokens(stream: Readable) -> Iterator[str]:
     """NUL-separated tokens of a stream, decoded as git paths are (surrogateescape)."""
     buf = b""
     while chunk := stream.read(65536):
@@ -82,19 +89,26 @@ def epoch(seconds: str, offset: str) -> datetime:
     """A git timestamp. The instant is the seconds; an offset git accepts but no clock
     has (`+9999`) is only a display matter, so the instant is kept in UTC. A date after
     the year 9999 (git accepts 12 digits) reads as the latest date there is."""
-    from datetime import UTC, timedelta, timezone
-
-    sign = -1 if offset.startswith("-") else 1
-    hours, minutes = int(offset[1:3]), int(offset[3:5])
     try:
         instant = datetime.fromtimestamp(int(seconds), UTC)
     except (OverflowError, OSError, ValueError):  # after 9999 (git takes 12 digits): as late
         from gatekeeper.instants import LATEST  # as a date can be, never "before" anything
 
         return LATEST
-    if hours > 23 or minutes > 59 or instant.year == 9999:  # no offset pushes it past 9999
+    zone = _zone(offset)
+    if zone is None or instant.year == 9999:  # no offset pushes it past 9999
         return instant
-    return instant.astimezone(timezone(sign * timedelta(hours=hours, minutes=minutes)))
+    return instant.astimezone(zone)
+
+
+@lru_cache(maxsize=512)
+def _zone(offset: str) -> timezone | None:
+    """The zone of a git offset (`+0800`); None for one no clock has (`+9999`)."""
+    sign = -1 if offset.startswith("-") else 1
+    hours, minutes = int(offset[1:3]), int(offset[3:5])
+    if hours > 23 or minutes > 59:
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 _IDENT = re.compile(rb"^.*<([^>]*)> (\d{1,12}) ([+-]\d{4})$")

@@ -3,7 +3,7 @@ paths `diff-tree -r --no-renames` would list, each with its mode after the chang
 
 A tree is compared as a set of raw `<mode> <name>\\0<id>` entries, so of the `releases/`
 tree (thousands of entries, a few of which differ between a candidate and the tagged
-commit) only what differs is decoded. A tree git would not write (`trees.check_tree`: a
+commit) only what differs is decoded. A tree git would not write (`treeformat.check_tree`: a
 name twice, which checkout resolves by order; a name with `/`, which checkout writes as
 a path) or bytes that are no entries are reported as a change of their folder, never
 read as equal to anything.
@@ -15,15 +15,8 @@ import re
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GitError, MalformedTree
-from gatekeeper.repo.trees import (
-    MEMO_TREE_ENTRIES,
-    TREE_LIMIT,
-    TREE_MODE,
-    canonical_mode,
-    check_tree,
-    parse_entries,
-    root_tree,
-)
+from gatekeeper.repo.treeformat import TREE_MODE, canonical_mode, check_tree, parse_entries
+from gatekeeper.repo.trees import MEMO_TREE_ENTRIES, TREE_LIMIT, root_tree
 
 if TYPE_CHECKING:
     from gatekeeper.repo.objects import ObjectReader

@@ -8,22 +8,22 @@ the reader's `memo`, keyed by object id: an audit of thousands of releases reads
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import MalformedTree
 from gatekeeper.repo.parse import parse_commit
+from gatekeeper.repo.treeformat import TREE_MODE, parse_tree
 from gatekeeper.repo.values import CommitInfo, TreeEntry
 
 if TYPE_CHECKING:
     from gatekeeper.repo.objects import ObjectReader
 
 TREE_LIMIT = 64 * 1024 * 1024  # a tree object this large is not a repository we judge
-TREE_MODE = "40000"
 SUBMODULE_MODE = "160000"
 MEMO_TREE_ENTRIES = 256  # trees up to this many entries are kept once read
 BIG_TREES_KEPT = 8  # of bigger ones, the last few used
+PARENT_READ_AFTER = 16  # questions about one folder's subfolders before it is read here
 
 
 def commit(reader: ObjectReader, sha: str) -> CommitInfo:
@@ -111,10 +111,57 @@ def subtree(reader: ObjectReader, commit_sha: str, folder: str) -> str | None:
         return _subtree_walked(reader, commit_sha, parts)
     key = ("subtree", commit_sha, folder)
     if key not in reader.memo:
-        found = reader.headers([f"{commit_sha}:{'/'.join(parts)}"]).popitem()[1]
-        reader.memo[key] = found[0] if found and found[1] == "tree" else None
+        named = _in_parent(reader, commit_sha, parts)
+        if named is None:
+            found = reader.headers([f"{commit_sha}:{'/'.join(parts)}"]).popitem()[1]
+            named = found[0] if found and found[1] == "tree" else ""
+        reader.memo[key] = named or None
     tree: str | None = reader.memo[key]
     return tree
+
+
+def _in_parent(reader: ObjectReader, commit_sha: str, parts: list[str]) -> str | None:
+    """A folder's tree id ("" for none) found in its parent's tree read here, once the
+    same parent at the same commit has been asked about often (a check of every release
+    asks for each folder under the trusted ref's `releases/`): each such question would
+    have git read that big tree again. None: ask git (a parent asked about seldom, or a
+    tree git would not write, whose lookup git's own order decides)."""
+    if len(parts) < 2:
+        return None
+    asks = ("subtree-asks", commit_sha, *parts[:-1])
+    count: int | None = reader.memo.get(asks, 0)
+    if count is None:
+        return None
+    if count < PARENT_READ_AFTER:
+        reader.memo[asks] = count + 1
+        return None
+    parent = subtree(reader, commit_sha, "/".join(parts[:-1]))
+    if parent is None:
+        return ""
+    try:
+        return _folders(reader, parent).get(parts[-1], "")
+    except MalformedTree:
+        reader.memo[asks] = None  # not for this parent again
+        return None
+
+
+def _folders(reader: ObjectReader, tree: str) -> dict[str, str]:
+    """name -> id of each entry of `tree` that is a folder: its mode says so and git says
+    its object is a tree (as `<commit>:<path>` would: an entry of a folder's mode naming
+    a blob, or nothing, is no folder). The last few trees asked about are kept."""
+    kept: OrderedDict[str, dict[str, str]] | None = reader.memo.get(("folders",))
+    if kept is None:
+        kept = reader.memo[("folders",)] = OrderedDict()
+    found = kept.get(tree)
+    if found is None:
+        named = {name: sha for mode, name, sha in entries(reader, tree) if mode == TREE_MODE}
+        kinds = reader.headers(list(set(named.values())))
+        found = {n: sha for n, sha in named.items() if (h := kinds[sha]) and h[1] == "tree"}
+        kept[tree] = found
+        while len(kept) > BIG_TREES_KEPT:
+            kept.popitem(last=False)
+    kept.move_to_end(tree)
+    return found
 
 
 def _subtree_walked(reader: ObjectReader, commit_sha: str, parts: list[str]) -> str | None:
@@ -171,67 +218,3 @@ def _walk(reader: ObjectReader, tree: str, prefix: str) -> list[TreeEntry]:
             kind = "commit" if mode == SUBMODULE_MODE else "blob"
             out.append(TreeEntry(mode.rjust(6, "0"), kind, sha, None, path))
     return out
-
-
-def parse_tree(raw: bytes, id_bytes: int) -> list[tuple[str, str, str]]:
-    """A binary tree object: `<mode> <name>\\0<id>` repeated, modes made canonical;
-    MalformedTree for one git would not write (`check_tree`)."""
-    out = parse_entries(raw, id_bytes)
-    check_tree([(n.encode("utf-8", "surrogateescape"), mode == TREE_MODE) for mode, n, _ in out])
-    return out
-
-
-def parse_entries(raw: bytes, id_bytes: int) -> list[tuple[str, str, str]]:
-    """Entries as they stand, in any order (a set of them, from a tree already checked);
-    MalformedTree for bytes that are no entries."""
-    out = []
-    at = 0
-    while at < len(raw):
-        space = raw.find(b" ", at)
-        nul = raw.find(b"\0", space + 1) if space >= 0 else -1
-        if nul < 0 or nul + 1 + id_bytes > len(raw):
-            raise MalformedTree(f"tree entry at byte {at}: not `<mode> <name>\\0<id>`")
-        mode = canonical_mode(raw[at:space].decode("ascii", "replace"))
-        name = raw[space + 1 : nul].decode("utf-8", "surrogateescape")
-        sha = raw[nul + 1 : nul + 1 + id_bytes].hex()
-        out.append((mode, name, sha))
-        at = nul + 1 + id_bytes
-    return out
-
-
-_BAD_NAMES = frozenset({b"", b".", b".."})
-
-
-def check_tree(names: list[tuple[bytes, bool]]) -> None:
-    """MalformedTree unless every name is one git writes (no `/`, not empty, `.`, `..` or
-    `.git` in any case) and the names are in git's order (a folder sorts as `name/`),
-    each once: checkout writes `lib/x.py` for an entry so named, and keeps the later of
-    two entries of one name, so such a tree checks out differently from what it lists."""
-    previous = b""
-    seen = set()
-    for n, (name, folder) in enumerate(names):
-        if name in _BAD_NAMES or b"/" in name or name.lower() == b".git":
-            raise MalformedTree(f"tree entry {name!r}: a name git would not write")
-        key = name + b"/" if folder else name
-        if (n and key <= previous) or name in seen:
-            raise MalformedTree(f"tree entry {name!r}: out of git's order, or there twice")
-        previous = key
-        seen.add(name)
-
-
-_CANONICAL = frozenset({"100644", "100755", "120000", "40000", "160000"})
-_OCTAL = re.compile(r"[0-7]+")
-
-
-def canonical_mode(mode: str) -> str:
-    """A tree entry's mode as git reads it (`canon_mode`): `040000`, `0100644` or `100664`
-    are a folder and a plain file to git's checkout, so they are to gatekeeper."""
-    if mode in _CANONICAL:
-        return mode
-    if not _OCTAL.fullmatch(mode):  # int() would also take `+100644`, `1_00644`, `0o644`
-        raise MalformedTree(f"tree entry mode {mode!r}: not an octal number")
-    number = int(mode, 8)
-    kind = number & 0o170000
-    if kind == 0o100000:
-        return "100755" if number & 0o100 else "100644"
-    return {0o120000: "120000", 0o040000: "40000"}.get(kind, "160000")
