@@ -242,4 +242,10 @@ def _flat(item: Any) -> dict[str, Any]:
     """A dataclass of plain values (strings, numbers, tuples of them) as a dict, in field
     order: what `asdict` gives for these, without its deep copies (an audit has
     thousands)."""
-    return {f.name: getattr(item, f.name) for f in fields(item)}
+    names = _NAMES.get(type(item))
+    if names is None:
+        names = _NAMES[type(item)] = tuple(f.name for f in fields(item))
+    return {name: getattr(item, name) for name in names}
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}  # each dataclass's field names, asked once

@@ -77,7 +77,7 @@ class GitRepo(TagsMixin, GraphMixin):
             for commit, answer in zip(commits, answers, strict=True)
         }
         parts = folder.split("/")
-        plain = "\n" not in folder and all(p not in {"", ".", ".."} for p in parts)
+        plain = not {"\n", "\r"} & set(folder) and all(p not in {"", ".", ".."} for p in parts)
         for commit, tree in found.items() if plain else ():  # as `tree_id` asks git for it
             if OBJECT_ID.match(commit):
                 self._objects.memo[("subtree", commit, folder)] = tree

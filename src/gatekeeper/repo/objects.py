@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import IO, Any
 
-from gatekeeper.errors import GitError, UnsafePathError
+from gatekeeper.errors import GitError, MalformedTree, UnsafePathError
 from gatekeeper.repo.base import GIT, git_env
 from gatekeeper.repo.parse import OBJECT_ID
 
@@ -80,33 +80,74 @@ class ObjectReader:
     def headers(self, names: list[str]) -> dict[str, tuple[str, str, str] | None]:
         """(id, type, size) of each object name, None when git has no such object:
         `--batch-check` a chunk at a time. A name may be `<tree-ish>:<path>`, which git
-        resolves itself, without a tree of thousands of entries read here."""
+        resolves itself, without a tree of thousands of entries read here. A lookup git
+        dies on (a tree it would not write on the way) is MalformedTree, never None: the
+        question is asked again of a fresh process first, since one that died of an
+        earlier question takes the next one with it."""
         if not names:
             return {}
+        unique = list(dict.fromkeys(names))
+        out: dict[str, tuple[str, str, str] | None] = {}
+        for at in range(0, len(unique), 256):  # a chunk at a time: no pipe fills up both ways
+            chunk = unique[at : at + 256]
+            query = b"".join(_line(name) for name in chunk)
+            answers = self._ask(query, len(chunk))
+            if len(answers) < len(chunk):
+                answers = self._ask(query, len(chunk))
+            if len(answers) < len(chunk):
+                raise MalformedTree(
+                    f"{chunk[len(answers)]}: git stopped looking it up (a tree on the way "
+                    "is one git would not write)"
+                )
+            out.update(zip(chunk, map(_found, answers), strict=True))
+        return out
+
+    def resolve(self, name: str) -> str | None:
+        """The object `<tree-ish>:<path>` names, asked of `git rev-parse` (a process of its
+        own): for a path `--batch-check`, which reads a line at a time, would misread
+        (a line break in it, or a CR before the line's end, which it drops)."""
+        found = subprocess.run(
+            [*GIT, "rev-parse", "--verify", "--quiet", "--end-of-options", name],
+            cwd=self._root,
+            capture_output=True,
+            env=git_env(),
+            check=False,
+        )
+        oid = found.stdout.decode("ascii", "replace").strip()
+        return oid if found.returncode == 0 and OBJECT_ID.match(oid) else None
+
+    def _ask(self, query: bytes, count: int) -> list[bytes]:
+        """`count` answers of `--batch-check` to `query`, or the answers before it stopped
+        (then the process is dropped)."""
         if self._check is None or self._check.poll() is not None:
             self._check = _start(self._root, "--batch-check")
         stdin, stdout = self._check.stdin, self._check.stdout
         if stdin is None or stdout is None:  # pragma: no cover - PIPEs
             raise GitError("git cat-file: no pipes")
-        unique = list(dict.fromkeys(names))
-        out: dict[str, tuple[str, str, str] | None] = {}
-        for at in range(0, len(unique), 256):  # a chunk at a time: no pipe fills up both ways
-            chunk = unique[at : at + 256]
-            stdin.write(b"".join(_line(name) for name in chunk))
+        answers: list[bytes] = []
+        try:
+            stdin.write(query)
             stdin.flush()
-            for name in chunk:
-                out[name] = _found(stdout.readline())
-        return out
+            while len(answers) < count and (line := stdout.readline()).endswith(b"\n"):
+                answers.append(line)
+        except OSError:  # it had stopped: the pipe is closed
+            pass
+        if len(answers) < count:
+            self._drop("_check")
+        return answers
 
     def close(self) -> None:
         """Stop the processes (they start again on the next read)."""
-        for name in ("_proc", "_check"):
-            proc = getattr(self, name)
-            if proc is not None:
-                setattr(self, name, None)
-                proc.kill()  # content may be left unread: do not wait for cat-file
-                with proc:  # closes the pipes and reaps the process
-                    pass
+        self._drop("_proc")
+        self._drop("_check")
+
+    def _drop(self, name: str) -> None:
+        proc = getattr(self, name)
+        if proc is not None:
+            setattr(self, name, None)
+            proc.kill()  # content may be left unread: do not wait for cat-file
+            with proc:  # closes the pipes and reaps the process
+                pass
 
     def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
         if self._proc is None or self._proc.poll() is not None:

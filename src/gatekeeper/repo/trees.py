@@ -107,54 +107,78 @@ def subtree(reader: ObjectReader, commit_sha: str, folder: str) -> str | None:
     git resolves `<commit>:<folder>` itself: `releases/` holds a folder per release and
     differs at every commit, too big to read in Python for one name."""
     parts = folder.strip("/").split("/")
-    if not all(part and part not in {".", ".."} and "\n" not in part for part in parts):
+    if not all(part and part not in {".", ".."} for part in parts):
         return _subtree_walked(reader, commit_sha, parts)
     key = ("subtree", commit_sha, folder)
     if key not in reader.memo:
         named = _in_parent(reader, commit_sha, parts)
         if named is None:
-            found = reader.headers([f"{commit_sha}:{'/'.join(parts)}"]).popitem()[1]
+            name = f"{commit_sha}:{'/'.join(parts)}"
+            oid = reader.resolve(name) if _MANGLED & set(name) else name
+            found = reader.headers([oid])[oid] if oid else None
             named = found[0] if found and found[1] == "tree" else ""
         reader.memo[key] = named or None
     tree: str | None = reader.memo[key]
     return tree
 
 
+# A line break, or a CR before one (which git's line reader drops): no name for
+# `cat-file --batch-check`, which reads one a line.
+_MANGLED = frozenset("\n\r")
+
+
 def _in_parent(reader: ObjectReader, commit_sha: str, parts: list[str]) -> str | None:
     """A folder's tree id ("" for none) found in its parent's tree read here, once the
     same parent at the same commit has been asked about often (a check of every release
     asks for each folder under the trusted ref's `releases/`): each such question would
-    have git read that big tree again. None: ask git (a parent asked about seldom, or a
-    tree git would not write, whose lookup git's own order decides)."""
+    have git read that big tree again. None: ask git (a parent asked about seldom, or one
+    git's own lookup reads differently, see `_plain_parent`)."""
     if len(parts) < 2:
         return None
     asks = ("subtree-asks", commit_sha, *parts[:-1])
-    count: int | None = reader.memo.get(asks, 0)
+    count: int | str | None = reader.memo.get(asks, 0)
+    if isinstance(count, int):
+        if count < PARENT_READ_AFTER:
+            reader.memo[asks] = count + 1
+            return None
+        count = reader.memo[asks] = _plain_parent(reader, commit_sha, parts[:-1])
     if count is None:
         return None
-    if count < PARENT_READ_AFTER:
-        reader.memo[asks] = count + 1
-        return None
-    parent = subtree(reader, commit_sha, "/".join(parts[:-1]))
-    if parent is None:
-        return ""
+    return _folders(reader, count).get(parts[-1], "")
+
+
+def _plain_parent(reader: ObjectReader, commit_sha: str, parts: list[str]) -> str | None:
+    """The parent folder's tree id when git would find what is in it as this module
+    reads it: reached from the root through entries of a folder's mode only, each a
+    tree object, every tree on the way (the parent's too) one git would write. None
+    otherwise (git descends through a commit or tag as through its tree, and looks up a
+    name in a tree out of order by its own rules: git answers those)."""
+    from gatekeeper.errors import GitError
+
     try:
-        return _folders(reader, parent).get(parts[-1], "")
-    except MalformedTree:
-        reader.memo[asks] = None  # not for this parent again
+        tree = root_tree(reader, commit_sha)
+        for part in parts:
+            named = _named(reader, tree, part)
+            if named is None or named[0] != TREE_MODE:
+                return None
+            tree = named[1]
+        entries(reader, tree)  # a tree object git would write, or an error
+    except (GitError, MalformedTree):
         return None
+    return tree
 
 
 def _folders(reader: ObjectReader, tree: str) -> dict[str, str]:
-    """name -> id of each entry of `tree` that is a folder: its mode says so and git says
-    its object is a tree (as `<commit>:<path>` would: an entry of a folder's mode naming
-    a blob, or nothing, is no folder). The last few trees asked about are kept."""
+    """name -> id of each entry of `tree` whose object is a tree, as `<commit>:<path>`
+    finds it: git answers with the entry's object whatever its mode (a folder's mode
+    naming a blob is no folder; a file's naming a tree is). The last few trees asked
+    about are kept."""
     kept: OrderedDict[str, dict[str, str]] | None = reader.memo.get(("folders",))
     if kept is None:
         kept = reader.memo[("folders",)] = OrderedDict()
     found = kept.get(tree)
     if found is None:
-        named = {name: sha for mode, name, sha in entries(reader, tree) if mode == TREE_MODE}
+        named = {name: sha for _, name, sha in entries(reader, tree)}
         kinds = reader.headers(list(set(named.values())))
         found = {n: sha for n, sha in named.items() if (h := kinds[sha]) and h[1] == "tree"}
         kept[tree] = found
@@ -168,12 +192,16 @@ def _subtree_walked(reader: ObjectReader, commit_sha: str, parts: list[str]) -> 
     """The same, a tree at a time: for the root, or a name git's `:path` would read
     differently."""
     tree: str | None = root_tree(reader, commit_sha)
+    root = tree
     for part in parts:
         if tree is None or not part:
             break
         named = _named(reader, tree, part)
         tree = named[1] if named and named[0] == TREE_MODE else None
-    return tree
+    if tree is None or tree == root:
+        return tree
+    found = reader.headers([tree])[tree]  # a folder's mode may name a blob: no folder
+    return tree if found and found[1] == "tree" else None
 
 
 def entry_at(reader: ObjectReader, commit_sha: str, path: str) -> TreeEntry | None:
