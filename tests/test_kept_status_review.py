@@ -35,11 +35,7 @@ def test_a_request_filed_under_a_releases_tree_git_would_not_write_is_listed(
     # the well-formed tree on top of it.
     releases = _entries(r, f"{filed}:releases")
     twice = [e for e in releases for _ in range(2 if e[1] == b"v1.1.0" else 1)]
-    root = [
-        (m, n, bytes.fromhex(_tree(r, twice)) if n == b"releases" else s)
-        for m, n, s in _entries(r, f"{filed}^{{tree}}")
-    ]
-    _odd_then_fixed(r, old, _tree(r, root), filed)
+    _odd_then_fixed(r, old, _with_releases(r, filed, twice), filed)
     assert "v1.1.0" in _fresh(r, monkeypatch)
     _same_as_fresh(r, monkeypatch)
 
@@ -62,11 +58,7 @@ def test_a_record_committed_under_a_releases_tree_git_would_not_write_has_the_ro
     before = [e for e in _entries(r, f"{old}:releases") if e[1] == b"v1.0.0"]
     after = _entries(r, f"{attached}:releases")
     twice = before + after  # v1.0.0 as it was, then as it is: checkout keeps the later
-    root = [
-        (m, n, bytes.fromhex(_tree(r, twice)) if n == b"releases" else s)
-        for m, n, s in _entries(r, f"{attached}^{{tree}}")
-    ]
-    _odd_then_fixed(r, old, _tree(r, root), attached)
+    _odd_then_fixed(r, old, _with_releases(r, attached, twice), attached)
     assert "append-only" in _fresh(r, monkeypatch)
     _same_as_fresh(r, monkeypatch)
 
@@ -182,6 +174,13 @@ def _shipped_and_kept(tmp_path: Path) -> tuple[Repo, str, str]:
     r.write("app.py", "print('after the tag')\n")
     old = r.commit("after the tag")
     return r, old, _status(r)
+
+
+def _with_releases(r: Repo, commit: str, releases: list[tuple[bytes, bytes, bytes]]) -> str:
+    """`commit`'s root tree with its `releases/` tree made of `releases` (raw entries)."""
+    made = bytes.fromhex(_tree(r, releases))
+    root = _entries(r, f"{commit}^{{tree}}")
+    return _tree(r, [(m, n, made if n == b"releases" else s) for m, n, s in root])
 
 
 def _odd_then_fixed(r: Repo, old: str, odd_tree: str, fixed: str) -> None:

@@ -1,6 +1,6 @@
 """A folder at a commit is found as git finds it (`<commit>:<path>`), however often it is
 asked: after many questions about one folder's subfolders the parent is read here once
-(repo/trees.py), and every answer must still be git's. Hand-made trees no git command
+(repo/folders.py), and every answer must still be git's. Hand-made trees no git command
 writes are where the two could part; a helper's differential fuzz found these
 (`git rev-parse` is the reference throughout)."""
 
@@ -13,7 +13,7 @@ import pytest
 
 from gatekeeper.errors import MalformedTree
 from gatekeeper.repo import open_repo
-from gatekeeper.repo.trees import PARENT_READ_AFTER
+from gatekeeper.repo.folders import PARENT_READ_AFTER
 
 # Enough questions about `releases/*` for the parent to be read here.
 OTHERS = [f"releases/missing{i:02d}" for i in range(PARENT_READ_AFTER)]

@@ -65,23 +65,12 @@ class GitRepo(TagsMixin, GraphMixin):
         return bool(memo[("shallow",)] == "true")
 
     def trees(self, commits: Sequence[str], folder: str) -> dict[str, str | None]:
-        """The tree id of `folder` at each commit (None where it does not exist), in one
-        `cat-file --batch-check` (commit lists can be longer than a command line)."""
-        if not commits:
-            return {}
-        query = "".join(f"{c}:{folder}\n" for c in commits).encode()
-        out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype)", stdin=query)
-        answers = out.splitlines()
-        found = {
-            commit: answer.split()[0] if answer.endswith(" tree") else None
-            for commit, answer in zip(commits, answers, strict=True)
-        }
-        parts = folder.split("/")
-        plain = not {"\n", "\r"} & set(folder) and all(p not in {"", ".", ".."} for p in parts)
-        for commit, tree in found.items() if plain else ():  # as `tree_id` asks git for it
-            if OBJECT_ID.match(commit):
-                self._objects.memo[("subtree", commit, folder)] = tree
-        return found
+        """The tree id of `folder` at each commit (full ids; None where it does not
+        exist), as `tree_id` answers, git asked in few round trips (commit lists can be
+        longer than a command line)."""
+        from gatekeeper.repo import folders
+
+        return folders.subtrees(self._objects, list(commits), folder)
 
     def index_entries(self, folder: str) -> list[TreeEntry]:
         """Entries under `folder` in the index (what the next commit will hold)."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gatekeeper.errors import GitError
-from gatekeeper.repo import trees
+from gatekeeper.repo import folders, trees
 from gatekeeper.repo.base import RepoBase
 from gatekeeper.repo.objects import too_big
 from gatekeeper.repo.parse import OBJECT_ID, refuse_unsafe
@@ -23,7 +23,7 @@ class ContentsMixin(RepoBase):
     def ls_tree(self, commit: str, folder: str) -> list[TreeEntry]:
         """Every entry under `folder` at `commit`, recursively, with blob sizes (one
         subtree, read through the object reader)."""
-        return trees.listing(self._objects, self._commit_id(commit), folder)
+        return folders.listing(self._objects, self._commit_id(commit), folder)
 
     @property
     def memo(self) -> dict[tuple[str, ...], Any]:
@@ -32,7 +32,7 @@ class ContentsMixin(RepoBase):
 
     def tree_id(self, commit: str, folder: str) -> str | None:
         """The tree id of `folder` at `commit` (None when there is none)."""
-        return trees.subtree(self._objects, self._commit_id(commit), folder)
+        return folders.subtree(self._objects, self._commit_id(commit), folder)
 
     def paths(self, commit: str, folder: str) -> list[str]:
         """Paths of every file under `folder` at `commit`."""
@@ -121,7 +121,7 @@ class ContentsMixin(RepoBase):
 
     def blob_at(self, commit: str, path: str) -> bytes:
         """A file's content at a commit (for records since deleted or edited)."""
-        entry = trees.entry_at(self._objects, self._commit_id(commit), path)
+        entry = folders.entry_at(self._objects, self._commit_id(commit), path)
         if entry is None:
             raise GitError(f"{path}: not a file at {commit[:12]}")
         return self.read_blob(entry)
