@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FixedClock, Repo, approve_all, signoff_by_hand
+from conftest import FixedClock, Repo, approve_all, identity, signoff_by_hand
 
 
 def _audit(repo: Repo, *args: str) -> dict[str, Any]:
@@ -166,3 +166,28 @@ def test_a_tag_placed_before_a_standing_rejection_is_not_reported_as_passed(
     rel = _release(_audit(repo))
     assert rel is not None
     assert rel["check"]["passed"] is False
+
+
+def test_a_sign_off_named_request_toml_is_verified_as_a_sign_off(repo: Repo) -> None:
+    """Found in review: bob's approval committed as `approvals/request.toml` (a sign-off:
+    the layout calls a `request.toml` a request only at the release folder's top). The
+    check counts it, and rightly; the audit took every path ending in `/request.toml` for
+    a request, handled it with the requests and verified it under no policy: the log
+    said `signer-not-in-role` and `signer-unverified` ("no valid policy was in force")
+    although the policy in force when it was added has bob in `rnd`."""
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    approve_all(repo, roles=("alice",))
+    path = signoff_by_hand(repo, "bob", "rnd")
+    text = (repo.path / path).read_text()
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.write("releases/v1.0.0/approvals/request.toml", text)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "bob approves", env=identity("bob"))
+    assert repo.gate("check", "v1.0.0", "--rev", "HEAD").code == 0
+    rel = _release(_audit(repo))
+    assert rel is not None
+    assert rel["anomalies"] == []
+    bob = next(a for a in rel["approvals"] if a["person"] == "bob")
+    assert bob["path"].endswith("/approvals/request.toml")
+    assert (bob["problem"], bob["counted"]) == (None, True)
+    assert rel["requester"] == "dave"

@@ -108,16 +108,20 @@ def _requests(
     or tagged in it. Returns the other records of each release in the period, in the
     order of history."""
     from gatekeeper.audit.records import record_event
+    from gatekeeper.records.layout import request_of
+
+    def other(path: str) -> bool:
+        return request_of(path, releases) is None
 
     ordered = sorted(
         ((path, change) for path, change in added.items() if history.release[path] in maybe),
-        key=lambda i: (_not_request(i[0]), history.seq(i[1])),
+        key=lambda i: (other(i[0]), history.seq(i[1])),
     )
-    _quietly(repo.read_ahead, [change.blob for path, change in ordered if not _not_request(path)])
+    _quietly(repo.read_ahead, [change.blob for path, change in ordered if not other(path)])
     later: dict[str, list[tuple[str, Change]]] = {}
     for path, change in ordered:
         log = logs[history.release[path]]
-        if _not_request(path):
+        if other(path):
             if log.in_period(*period):
                 later.setdefault(log.release, []).append((path, change))
             continue
@@ -250,7 +254,3 @@ def _rewritten(commit: str) -> Anomaly:
 def _by_author(policy: Policy | None) -> bool:
     """Whether a sign-off under `policy` is its adding commit's author's."""
     return policy is not None and policy.signatures != "ssh"
-
-
-def _not_request(path: str) -> bool:
-    return not path.endswith("/request.toml")
