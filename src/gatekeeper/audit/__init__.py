@@ -39,6 +39,7 @@ def audit(
     """Walk history once; build each release's timeline and anomalies (`progress(done,
     total)` is told as each release is checked; `trusted`: the commit of `--policy-ref`,
     which every check reads the policy from, as `gate check --policy-ref` does)."""
+    from gatekeeper.check.workers import judged
     from gatekeeper.records.history_cache import rewrites_seen, shared_index
 
     head = repo.resolve_commit(rev, "HEAD")
@@ -60,11 +61,10 @@ def audit(
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     policies = _read_ahead(repo, kept, later, releases)
     audited = frozenset(history.per_path)
+
     # 4. a release at a time: its check reads again what its records' events read, while
     # the process still holds it
-    for done, log in enumerate(kept):
-        if progress:
-            progress(done, len(kept))
+    def judge(log: ReleaseLog) -> ReleaseLog:
         records = later.get(log.release, [])
         _records(repo, log, records, history, policies, releases=releases, reviewed=default_trees)
         _tag_and_policy(  # 5. the tag (or the revision) and policy changes
@@ -78,6 +78,10 @@ def audit(
             trusted=trusted,
             audited=audited,
         )
+        return log
+
+    # Each release on its own: on every core, when there are many (check/workers.py).
+    kept = judged(repo, kept, judge, progress)
     orphans = _orphans(tags, logs, policy, only)  # 6. tags without a release
     # What an earlier run had read is gone: a force-push or a reset since.
     orphans[:0] = [_rewritten(commit) for commit in rewritten]

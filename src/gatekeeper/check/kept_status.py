@@ -201,6 +201,8 @@ def _key(repo: GitRepo, head: str, opts: CheckOptions) -> tuple[str, str, dict[s
 def _judged_by(name: str) -> bool:
     if name in {"GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"}:  # dates of commits git makes
         return False
+    if name in {"GATE_JOBS", "GATE_PROGRESS_AFTER"}:  # how it is judged, not what
+        return False
     return name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES
 
 

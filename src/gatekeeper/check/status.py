@@ -174,6 +174,7 @@ def _judge_all(
     """Each release in `names` judged at `now`, with the window its row holds for and,
     `traced`, whether it may outlive commits on top of HEAD (check/kept_reads.py)."""
     from gatekeeper.check.kept_reads import Reads, TracedRepo, reading
+    from gatekeeper.check.workers import judged
     from gatekeeper.clock import Moment, judging
     from gatekeeper.policy.loading import POLICY_DIR
     from gatekeeper.records.history_cache import shared_index
@@ -190,10 +191,8 @@ def _judge_all(
     commits = frozenset(info.commit for info in tags.values() if info.commit)
     # A row judged where a tag points at HEAD itself is kept for this HEAD only.
     seen = cast("GitRepo", TracedRepo(repo)) if traced and head not in commits else None
-    judged = {}
-    for done, tag in enumerate(names):
-        if progress:
-            progress(done, len(names))
+
+    def judge(tag: str) -> tuple[Window, ReleaseStatus, dict[str, Any] | None]:
         moment = Moment(now)  # a clock of its own: what this row was compared with
         info = tags.get(tag)
         # Judged at the HEAD the run started from (an untagged release as `--rev HEAD`),
@@ -203,9 +202,10 @@ def _judge_all(
         with judging(moment.window), reading(reads):
             row = _status(seen or repo, tag, at, info)
         held = seen and info and reads.across
-        across = reads.kept() if held else None
-        judged[tag] = (moment.window, row, across)
-    return judged
+        return moment.window, row, reads.kept() if held else None
+
+    # Each row is judged on its own: on every core, when there are many (check/workers.py).
+    return dict(zip(names, judged(repo, names, judge, progress), strict=True))
 
 
 def _status(repo: GitRepo, tag: str, base: CheckOptions, info: TagInfo | None) -> ReleaseStatus:

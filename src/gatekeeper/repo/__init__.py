@@ -46,6 +46,10 @@ class GitRepo(TagsMixin, GraphMixin):
         """Stop the object reader."""
         self._objects.close()
 
+    def forked(self) -> None:
+        """In a forked process: an object reader of its own (check/workers.py)."""
+        self._objects.forked()
+
     def probe(self) -> None:
         """Refuse a git older than gatekeeper needs, and let git say first when it will not
         work in this repository (e.g. `safe.directory`), rather than seeming empty."""

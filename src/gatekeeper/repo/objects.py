@@ -6,6 +6,7 @@ process gets the adapter's environment), and knows an object's size before readi
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +32,7 @@ class ObjectReader:
         self._root = root
         self._proc: subprocess.Popen[bytes] | None = None
         self._check: subprocess.Popen[bytes] | None = None
+        self._parents: list[subprocess.Popen[bytes]] = []  # after a fork: see `forked`
         self.memo: dict[tuple[str, ...], Any] = {}
 
     def read(self, sha: str, path: str, limit: int, kind: str = "blob") -> bytes:
@@ -140,6 +142,18 @@ class ObjectReader:
         """Stop the processes (they start again on the next read)."""
         self._drop("_proc")
         self._drop("_check")
+
+    def forked(self) -> None:
+        """In a forked process: let go of the parent's processes, never stopping them (the
+        pipes are the parent's; this process starts its own on its next read)."""
+        for name in ("_proc", "_check"):
+            proc = getattr(self, name)
+            if proc is not None:
+                setattr(self, name, None)
+                self._parents.append(proc)  # never collected here: not this process's child
+                for pipe in (proc.stdin, proc.stdout):
+                    if pipe is not None:
+                        os.close(pipe.fileno())  # this process's copy of the pipe
 
     def _drop(self, name: str) -> None:
         proc = getattr(self, name)
