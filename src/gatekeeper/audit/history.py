@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from gatekeeper.audit.model import ReleaseLog
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime
 
     from gatekeeper.records.index import HistoryIndex
@@ -102,6 +103,22 @@ def from_index(index: HistoryIndex, only: str | None) -> History:
         for change in index.changes.get(tag, []):
             per_path.setdefault(change.path, []).append(change)
             history.release[change.path] = tag
+    for change, tag in _other_files(index):  # `releases/v1.0.0/notes.md`: append-only too
+        if only is None or tag == only:
+            per_path.setdefault(change.path, []).append(change)
+            history.release[change.path] = tag
     for path in sorted(per_path, key=lambda p: newest(per_path[p][-1])):
         history.per_path[path] = per_path[path]
     return history
+
+
+def _other_files(index: HistoryIndex) -> Iterator[tuple[Change, str]]:
+    """The changes no record's name places (a file directly in a release folder), each
+    with the innermost release whose folder holds it, as the check reads that folder."""
+    from gatekeeper.records.layout import enclosing_tags
+
+    known = set(index.tags())
+    for change in index.unfiled:
+        tag = next((t for t in enclosing_tags(change.path, index.releases) if t in known), None)
+        if tag is not None:
+            yield change, tag

@@ -166,6 +166,15 @@ class Policy(Strict):
     roles: dict[Name, Role] = {}
     gates: list[Gate] = []
 
+    @field_validator("releases")
+    @classmethod
+    def _own_folder(cls, value: str) -> str:
+        """Records and the policy in one folder would have a policy change read as a
+        release's file (and left out of the audit's policy events)."""
+        if value == "policies":
+            raise ValueError("'policies' is the policy's own folder; expected another")
+        return value
+
     @field_validator("people", "roles", mode="before")
     @classmethod
     def _ascii_ids(cls, value: Any, info: Any) -> Any:

@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import InputError
+from gatekeeper.records.layout import RESERVED
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
@@ -26,6 +27,13 @@ def check_syntax(tag: str) -> str:
         raise InputError(f"tag {tag!r}: starts with '-'; expected a name, not an option", hint=HINT)
     if ".." in tag or tag.endswith((".lock", ".")) or len(tag) > 128 or not _SAFE.match(tag):
         raise InputError(f"tag {tag!r}: not a valid release tag name", hint=HINT)
+    reserved = next((s for s in tag.split("/")[1:] if s in RESERVED), None)
+    if reserved:
+        raise InputError(
+            f"tag {tag!r}: '{reserved}' names a part of a release folder; expected another "
+            "name for this segment",
+            hint=HINT,
+        )
     return tag
 
 

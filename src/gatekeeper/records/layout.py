@@ -27,6 +27,9 @@ _FOLDERS: dict[str, RecordKind] = {
     EMERGENCY: "emergency",
 }
 _FOLDER_OF = {kind: folder for folder, kind in _FOLDERS.items()}
+# Names that say what a path in a release folder is: no segment of a tag but its first
+# may be one, or the tag's folder would be read as another release's records.
+RESERVED = frozenset({REQUEST, *_FOLDERS})
 PLAIN_FILES = ("100644", "100755")  # a record is a plain file (no link, no submodule)
 
 
@@ -88,6 +91,15 @@ def classify(path: str, releases: str) -> RecordPath | None:
         if part in _FOLDERS:
             return RecordPath(path, tag, _kind(part, rest))
     return None
+
+
+def enclosing_tags(path: str, releases: str) -> list[str]:
+    """The tags whose release folder would hold `path`, the innermost first: which of them
+    is a release, git says (`classify` needs no answer for a path its name places)."""
+    if not path.startswith(f"{releases}/"):
+        return []
+    parts = path[len(releases) + 1 :].split("/")[:-1]
+    return ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
 def _kind(folder: str, rest: list[str]) -> Kind:

@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GateError, InputError, RecordError
 from gatekeeper.policy.loading import POLICY_DIR
-from gatekeeper.records.layout import classify, is_record_path
+from gatekeeper.records.layout import REQUEST, RecordPath, classify, is_record_path
 from gatekeeper.repo import MAX_BLOB_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from gatekeeper.records.layout import RecordPath
     from gatekeeper.repo import GitRepo
 
 HINT = (
@@ -208,8 +207,10 @@ def validate_index_append_only(repo: GitRepo, folders: Sequence[str]) -> None:
     problems = []
     for folder in folders:
         for status, path in repo.staged_changes(folder):
-            found = classify(path, folder)
-            if status not in {"M", "D", "T"} or found is None:
+            if status not in {"M", "D", "T"}:
+                continue
+            found = classify(path, folder) or _in_a_release(repo, path, folder)
+            if found is None:
                 continue
             if found.kind == "request" and status == "M":
                 problems += _revision_problem(repo, path)
@@ -218,6 +219,19 @@ def validate_index_append_only(repo: GitRepo, folders: Sequence[str]) -> None:
                 problems.append(f"{path}: committed records are append-only; {what}")
     if problems:
         raise InputError(problems[0], lines=problems, hint=HINT)
+
+
+def _in_a_release(repo: GitRepo, path: str, releases: str) -> RecordPath | None:
+    """A committed file directly in a release folder (`releases/v1.0.0/notes.md`), which
+    only the folder's committed request says is one: like every file there, append-only."""
+    from gatekeeper.records.layout import enclosing_tags
+
+    head = repo.head()
+    tags = enclosing_tags(path, releases)
+    if head is None or not tags:
+        return None
+    held = repo.holds([(head, f"{releases}/{tag}/{REQUEST}") for tag in tags])
+    return next((RecordPath(path, t, "other") for t, h in zip(tags, held, strict=True) if h), None)
 
 
 def _revision_problem(repo: GitRepo, path: str) -> list[str]:
