@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,37 @@ def test_an_audit_judged_by_workers_is_the_audit_one_process_makes(
     rows = {r["release"]: r for r in data["releases"]}
     assert len(rows) == 6 and rows["v1.3.0"]["check"]["passed"] is True
     assert "reject" in {a["decision"] for a in rows["v1.4.0"]["approvals"]}
+
+
+def test_every_tag_checked_by_workers_is_checked_as_by_one_process(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`gate check --all-tags` (CI's scheduled re-check): a tag that cannot be judged (it
+    names a file, not a commit) fails with its reason and stops no other."""
+    from gatekeeper.check import all_tags
+
+    log, judge = tmp_path / "pids", all_tags.check_release
+
+    def noted(*args: object, **kwargs: object) -> object:
+        with log.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return judge(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(all_tags, "check_release", noted)
+    _releases(repo)
+    assert repo.gate("tag", "v1.0.0").code == 0
+    blob = repo.git("hash-object", "-w", "app.py").strip()
+    repo.git("tag", "v2.0.0", blob)
+    repo.git("tag", "-a", "-m", "early", "v1.1.0")  # before its gates pass
+    said = {}
+    at = ("--at", datetime.now(UTC).isoformat())  # each report says when it was judged
+    for workers in ("1", "3"):
+        monkeypatch.setenv("GATE_JOBS", workers)
+        log.write_text("")
+        said[workers] = [repo.gate("check", "--all-tags", *at, "--format", f) for f in FORMATS]
+        assert (str(os.getpid()) in log.read_text().split()) is (workers == "1")
+    assert said["1"] == said["3"]
+    text = said["1"][0]
+    assert text.code == 1
+    for tag in ("v1.0.0", "v1.1.0", "v1.3.0", "v2.0.0"):
+        assert f"release {tag}:" in text.out

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
     """Every release tag, each judged on its own: a tag that cannot be judged fails
     (with the reason), and never stops the others from being judged."""
+    from gatekeeper.check.workers import judged
     from gatekeeper.errors import GateError
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.policy.tagname import is_release_tag
@@ -33,20 +34,21 @@ def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
     folders = [(info.commit, name) for name, info in tags.items() if info.commit]
     # One history pass for every tag; while git walks, the release folders are read.
     shared_index(repo, head, releases, lambda: read_ahead(repo, releases, folders))
-    reports = []
-    for name, info in tags.items():
+
+    def judge(name: str) -> Report:
+        info = tags[name]
         try:
-            reports.append(check_release(repo, name, replace(opts, tag_info=info)))
+            return check_release(repo, name, replace(opts, tag_info=info))
         except GateError as exc:
             problem = f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message
-            reports.append(
-                unreadable_report(
-                    name,
-                    loaded,
-                    info=info,
-                    revision=info.commit or "",
-                    stage=opts.stage,
-                    problem=problem,
-                )
+            return unreadable_report(
+                name,
+                loaded,
+                info=info,
+                revision=info.commit or "",
+                stage=opts.stage,
+                problem=problem,
             )
-    return reports
+
+    # Each tag on its own: on every core, when there are many (check/workers.py).
+    return judged(repo, list(tags), judge)
