@@ -108,6 +108,41 @@ def test_a_row_a_worker_fails_on_is_judged_again_by_the_parent(
         assert said["3"] == said["expected"] and said["3"].code == 0
 
 
+def _children() -> set[int]:
+    """This process's live child processes (from /proc: no library needed)."""
+    kids = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            kids.add(int(stat.parent.name))
+    return kids
+
+
+def test_a_worker_that_dies_has_its_share_judged_by_the_parent(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed while judging (out of memory, say) neither hangs the run nor loses
+    a row: its share is judged by the parent, and no process is left behind."""
+    _releases(repo)
+    monkeypatch.setenv("GATE_NO_CACHE", "1")
+    expected = repo.gate("status", "--format", "json")
+    parent, judge = os.getpid(), status_module._status
+
+    def dying(repo_: object, tag: str, *args: object) -> object:
+        if tag == "v1.2.0" and os.getpid() != parent:
+            os._exit(9)
+        return judge(repo_, tag, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(status_module, "_status", dying)
+    monkeypatch.setenv("GATE_JOBS", "3")
+    before = _children()
+    assert repo.gate("status", "--format", "json") == expected
+    assert _children() <= before
+
+
 @pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
 def test_gate_jobs_must_be_a_number_of_processes(
     repo: Repo, monkeypatch: pytest.MonkeyPatch, value: str

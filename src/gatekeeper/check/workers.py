@@ -29,7 +29,7 @@ R = TypeVar("R")
 
 PARALLEL_AFTER = 200  # fewer releases are judged here: a fork costs more than it saves
 _MOST = 8  # workers, at most, unless GATE_JOBS says otherwise
-_WORK: dict[str, Callable[[Any], Any]] = {}  # "judge": what a forked worker runs
+_WORK: dict[str, Any] = {}  # what a forked worker judges, and with what
 
 
 def jobs(count: int) -> int:
@@ -63,8 +63,8 @@ def judged(
     if workers <= 1:
         return _here(items, judge, progress, 0, len(items))
     size = max(1, min(64, len(items) // (workers * 8)))
-    shares = [items[at : at + size] for at in range(0, len(items), size)]
-    return _apart(repo, shares, judge, workers=workers, progress=progress, total=len(items))
+    shares = [(at, min(at + size, len(items))) for at in range(0, len(items), size)]
+    return _apart(repo, items, judge, shares, workers=workers, progress=progress)
 
 
 def _here(
@@ -84,46 +84,47 @@ def _here(
 
 def _apart(
     repo: GitRepo,
-    shares: list[list[T]],
+    items: list[T],
     judge: Callable[[T], R],
+    shares: list[tuple[int, int]],
     *,
     workers: int,
     progress: Callable[[int, int], None] | None,
-    total: int,
 ) -> list[R]:
+    """The shares (`items[start:end]`) judged by forked workers, which find the items and
+    `judge` where this process left them; a share a worker could not judge or send back
+    (it raised, or died) is judged here."""
     import gc
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     out: list[R] = []
-    _WORK["judge"] = judge
+    _WORK.update(judge=judge, items=items)
     gc.freeze()  # what this process holds stays shared with the workers, not copied
+    fork = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(workers, mp_context=fork, initializer=repo.forked)
     try:
-        with multiprocessing.get_context("fork").Pool(workers, _forked, (repo,)) as pool:
-            answers = pool.imap(_share, shares)
-            for share in shares:
-                try:
-                    got: list[R] | None = next(answers)
-                except Exception:  # sent back unreadable: judged here
-                    got = None
-                out += got if got is not None else _here(share, judge, None, 0, total)
-                if progress:
-                    progress(len(out), total)
+        answers = pool.map(_share, shares)
+        for start, end in shares:
+            try:
+                got: list[R] | None = next(answers)
+            except Exception:  # sent back unreadable, or its worker died
+                got = None
+            out += got if got is not None else _here(items[start:end], judge, None, 0, end)
+            if progress:
+                progress(len(out), len(items))
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         _WORK.clear()
         gc.unfreeze()
     return out
 
 
-def _forked(repo: GitRepo) -> None:
-    """In a worker, first: `git cat-file` processes of its own."""
-    repo.forked()
-
-
-def _share(items: list[Any]) -> list[Any] | None:
+def _share(share: tuple[int, int]) -> list[Any] | None:
     """A worker's judgement of its share; None when one of them raised (judged again by
     the parent, which raises it as one process would)."""
-    judge = _WORK["judge"]
+    judge, items = _WORK["judge"], _WORK["items"]
     try:
-        return [judge(item) for item in items]
+        return [judge(item) for item in items[share[0] : share[1]]]
     except Exception:
         return None
