@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 
 TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
 
 # Runners that do not set CI=true, by a variable each of them always sets.
 RUNNERS = ("JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION")

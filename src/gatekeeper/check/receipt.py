@@ -98,7 +98,7 @@ def parse(message: str) -> dict[str, Any] | None:
     if start < 0 or end < start:
         raise ValueError("the receipt markers are out of order")
     try:
-        data = json.loads(message[start + len(BEGIN) : end])
+        data = json.loads(message[start + len(BEGIN) : end], object_pairs_hook=_once)
     except RecursionError:  # nested deeper than the parser goes: no receipt gate made
         raise ValueError("the receipt is nested too deeply to be one") from None
     if not isinstance(data, dict):
@@ -106,14 +106,41 @@ def parse(message: str) -> dict[str, Any] | None:
     return data
 
 
-def receipts(repo: GitRepo, log: AuditLog) -> list[dict[str, Any]]:
-    """The receipts (in-toto Statements) the release tags of an audit carry."""
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose every key is given once: a reader that keeps the first of two
+    would read another claim than the one verified (json keeps the last)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        twice = next(k for n, (k, _) in enumerate(pairs) if k in dict(pairs[:n]))
+        raise ValueError(f"the key {twice!r} is given twice")
+    return data
+
+
+def receipts(
+    repo: GitRepo, log: AuditLog, trusted: str | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The receipts (in-toto Statements) the release tags of an audit carry that verify as
+    `gate verify-receipt --allow-unsigned` verifies them (every claim recomputed under the
+    `trusted` policy); and a line for each left out. A receipt proves nothing by itself:
+    a hand-typed one on a tag must not reach whoever reads these statements."""
+    from gatekeeper.check.receipt_verify import verify
+    from gatekeeper.errors import GateError
+
     tags = repo.tags()
-    found = []
+    found, left = [], []
     for rel in log.releases:
         info = tags.get(rel.release)
-        if info is not None and info.annotated:
-            statement = extract(repo.tag_message(info.object_sha))
-            if statement is not None:
-                found.append(statement)
-    return found
+        if info is None or not info.annotated:
+            continue
+        statement = extract(repo.tag_message(info.object_sha))
+        if statement is None:
+            continue
+        try:
+            _, bad = verify(repo, rel.release, trusted, allow_unsigned=True)
+        except GateError as exc:
+            bad = [exc.message]
+        if bad:
+            left.append(f"the receipt of {rel.release} does not verify ({bad[0]}): left out")
+        else:
+            found.append(statement)
+    return found, left

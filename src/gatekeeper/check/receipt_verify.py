@@ -25,6 +25,7 @@ def verify(
     must come from a key the trusted policy lists."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import InputError
+    from gatekeeper.trust.signing import split_signed_tag
 
     info = repo.tag(tag)
     if info is None or not info.annotated:
@@ -33,8 +34,9 @@ def verify(
             hint="receipts live in annotated tags made by `gate tag`",
         )
     raw = repo.tag_object(info.object_sha)
+    signed, _ = split_signed_tag(raw)  # what follows a signature is nobody's word
     try:
-        receipt = parse(raw.decode("utf-8", "replace").partition("\n\n")[2])
+        receipt = parse(signed.decode("utf-8", "replace").partition("\n\n")[2])
     except ValueError as exc:
         return [], [f"tag '{tag}': the receipt is malformed ({exc})"]
     if receipt is None:

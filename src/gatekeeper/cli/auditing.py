@@ -82,7 +82,9 @@ def audit(
             trusted=trusted,
         )
         progress.close()
-        statements = receipts(repo, log) if fmt is AuditFormat.intoto else []
+        statements, left = receipts(repo, log, trusted) if fmt is AuditFormat.intoto else ([], [])
+    for line in left:
+        say(f"warning: {line}; `gate verify-receipt` says why")
     result = _render_audit(log, fmt, statements)
     if output:
         try:

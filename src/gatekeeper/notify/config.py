@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gatekeeper.envflags import flag
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
@@ -123,7 +122,7 @@ def smtp_settings(opts: SmtpOptions, env: Mapping[str, str], timeout: float) -> 
         )
     if password and not user:
         raise InputError(f"email: {password_from} given, but no user (GATE_SMTP_USER)")
-    require = opts.require_tls or flag(env.get("GATE_SMTP_REQUIRE_TLS"))
+    require = opts.require_tls or _yes_or_no(env, "GATE_SMTP_REQUIRE_TLS")
     return SmtpSettings(
         host=host,
         port=port or (SSL_PORT if implicit else SMTP_PORT),
@@ -207,6 +206,12 @@ def _endpoint(i: int, hook: Webhook, env: Mapping[str, str]) -> Endpoint:
         ok = web and (parts.port is None or parts.port > 0)
     except ValueError:
         ok = False
+    if ok and "@" in parts.netloc:  # a password there would be quoted by what fails
+        raise InputError(
+            f"{where}: {hook.url_env} holds a user name or password before its host; "
+            "expected the robot's URL without them",
+            hint="robots authenticate by the token in their URL's path, or by a secret_env",
+        )
     # Whitespace or control characters only fail when sending, after the mail went out.
     if not ok or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
         raise InputError(
@@ -224,3 +229,17 @@ def _endpoint(i: int, hook: Webhook, env: Mapping[str, str]) -> Endpoint:
             )
     vendor = "feishu" if hook.type == "lark" else hook.type
     return Endpoint(hook.channel, vendor, url, hook.url_env, secret, hook.secret_env)
+
+
+def _yes_or_no(env: Mapping[str, str], name: str) -> bool:
+    """A setting that guards the connection: a known yes or no, else exit 2 (a typo must
+    not read as "no" and send in clear)."""
+    from gatekeeper.envflags import FALSE, TRUE
+
+    value = env.get(name, "").strip().lower()
+    if value and value not in TRUE | FALSE:
+        raise InputError(
+            f"{name}={env[name]!r}: expected yes or no (1/true/yes/on or 0/false/no/off)",
+            hint=f"export {name}=1 to refuse sending without TLS",
+        )
+    return value in TRUE

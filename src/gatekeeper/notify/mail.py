@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from gatekeeper.errors import InputError
 from gatekeeper.notify.delivery import Delivery, Outcome
 
 if TYPE_CHECKING:
@@ -41,6 +42,12 @@ def build(notice: Notice, sender: str, to: list[str], now: datetime) -> EmailMes
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     msg = EmailMessage(policy=SMTP.clone(cte_type="7bit"))
     msg["Subject"] = notice.subject
+    if str(msg["Subject"]) != notice.subject:  # it decoded an RFC 2047 word in a value
+        raise InputError(
+            f"subject {notice.subject!r}: holds an encoded word (=?...?=) that mail would "
+            "decode into other text (a line break, a header); expected plain text",
+            hint="revise the request's title (`gate request TAG --revise --title ...`)",
+        )
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Date"] = format_datetime(now)

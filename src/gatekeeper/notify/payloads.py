@@ -76,7 +76,8 @@ def slack(notice: Notice) -> dict[str, Any]:
         {"type": "header", "text": {"type": "plain_text", "text": header}}
     ]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections]
-    return {"text": notice.subject, "blocks": blocks}
+    # `text` is mrkdwn too (what notifications show): `<!channel>` in a title would ping
+    return {"text": _escape(notice.subject), "blocks": blocks}
 
 
 def truncate(text: str, limit: int) -> str:

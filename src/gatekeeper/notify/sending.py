@@ -68,10 +68,19 @@ def publish(
 ) -> Publication:
     """Check, plan every channel, send, record."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
+    from gatekeeper.envflags import in_ci
     from gatekeeper.notify.config import check_options
     from gatekeeper.records.session import open_session
 
     check_options(opts.smtp, opts.timeout)  # 0. values no server could be reached with
+    if opts.policy_ref is None and in_ci(os.environ if env is None else env):
+        # A runner judges under the trusted policy, never the tagged commit's own: a
+        # release branch's weakened policy would send the notice (and record it).
+        raise InputError(
+            "gate notify on a CI runner without --policy-ref; expected the trusted branch "
+            "whose policy says who approves and whom to tell",
+            hint="run `gate notify TAG --policy-ref main` (your default branch)",
+        )
     evaluation = evaluate(repo, tag, CheckOptions(policy_ref=opts.policy_ref))  # 1. the check
     if not evaluation.report.passed:
         return Publication(evaluation.report)

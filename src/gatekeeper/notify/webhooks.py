@@ -104,7 +104,8 @@ def _unsendable(post: Post, exc: Exception) -> str:
     import http.client
 
     host = _host(post.url)
-    if isinstance(exc, http.client.HTTPException):
+    # InvalidURL quotes the URL's own parts; what a server answered is its to say.
+    if isinstance(exc, http.client.HTTPException) and not isinstance(exc, http.client.InvalidURL):
         said = _short(str(exc).replace(post.url, HIDDEN))
         return f"{host} did not answer in HTTP ({type(exc).__name__}: {said})"
     return (
