@@ -223,3 +223,16 @@ def test_every_tag_checked_by_workers_is_checked_as_by_one_process(
     assert text.code == 1
     for tag in ("v1.0.0", "v1.1.0", "v1.3.0", "v2.0.0"):
         assert f"release {tag}:" in text.out
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_gate_progress_after_must_be_a_number_of_seconds(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """Found alongside: a bad GATE_PROGRESS_AFTER was an internal error (a ValueError)."""
+    _releases(repo)
+    monkeypatch.setenv("GATE_PROGRESS_AFTER", value)
+    for command in ("status", "audit"):
+        res = repo.gate(command)
+        assert res.code == 2
+        assert res.err.startswith("error: GATE_PROGRESS_AFTER=") and "hint:" in res.err

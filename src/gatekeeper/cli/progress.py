@@ -15,7 +15,7 @@ class Progress:
     def __init__(self, what: str) -> None:
         self._what = what
         self._start = time.monotonic()
-        self._after = float(os.environ.get("GATE_PROGRESS_AFTER", "1"))
+        self._after = _seconds(os.environ.get("GATE_PROGRESS_AFTER", "1"))
         self._on = sys.stderr.isatty()
         self._width = 0
 
@@ -31,3 +31,21 @@ class Progress:
         if self._width:
             sys.stderr.write("\r" + " " * self._width + "\r")
             sys.stderr.flush()
+
+
+def _seconds(raw: str) -> float:
+    """GATE_PROGRESS_AFTER: the seconds before progress shows (a number, 0 or more)."""
+    import math
+
+    from gatekeeper.errors import InputError
+
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise InputError(
+            f"GATE_PROGRESS_AFTER={raw!r}: expected a number of seconds, 0 or more",
+            hint="unset it (progress after 1 s), or set e.g. GATE_PROGRESS_AFTER=5",
+        )
+    return value
