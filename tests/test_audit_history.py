@@ -284,3 +284,45 @@ def test_a_record_whose_blob_is_gone_is_reported_as_when_read_one_at_a_time(
     assert [a["path"] for a in invalid] == [f"releases/v1.0.0/approvals/{approvals[0].name}"]
     named = {a["path"] for a in log["approvals"]}
     assert len(named) == len(approvals) - 1  # the others are still read and verified
+
+
+def test_a_period_report_reads_only_the_releases_dated_in_it_and_says_what_the_full_says(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A period's audit reads only the releases with a change or a tag dated in it. Each
+    way a release is in the period (requested, tagged, a record edited, a file directly in
+    its folder deleted) keeps it there, and what the report says of it, and of the tags
+    without a release, is what the full report says."""
+    clock = FixedClock(monkeypatch, datetime(2019, 3, 1, tzinfo=UTC), timedelta(minutes=1))
+    for tag in ("v0.1.0", "v0.2.0", "v0.3.0", "v0.4.0", "v0.5.0"):
+        clock.tick()
+        assert repo.gate("request", tag, "--title", tag).code == 0
+        clock.tick()
+        approve_all(repo, tag)
+        if tag != "v0.2.0":  # tagged in the period, below
+            clock.tick()
+            assert repo.gate("tag", tag).code == 0
+    repo.write("releases/v0.4.0/notes.md", "kept\n")
+    repo.commit("notes")
+    repo.git("tag", "-a", "-m", "x", "v0.0.9")  # a release tag without a release
+    clock.now = datetime(2021, 6, 1, tzinfo=UTC)
+    clock.tick()
+    repo.git("tag", "-a", "-m", "late", "v0.2.0")  # requested in 2019, tagged in 2021
+    bob = next((repo.path / "releases/v0.3.0/approvals").glob("*bob*"))
+    bob.write_text(bob.read_text().replace('comment = ""', 'comment = "later"'))
+    repo.git("rm", "-q", "releases/v0.4.0/notes.md")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", "tidy")  # v0.3.0 and v0.4.0 tampered with
+    clock.tick()
+    assert repo.gate("request", "v0.6.0", "--title", "new").code == 0
+    full = _audit(repo)
+    rows = {r["release"]: r for r in full["releases"]}
+    assert sorted(rows) == ["v0.1.0", "v0.2.0", "v0.3.0", "v0.4.0", "v0.5.0", "v0.6.0"]
+    for args, held in (
+        (("--since", "2020-01-01"), ["v0.2.0", "v0.3.0", "v0.4.0", "v0.6.0"]),
+        (("--until", "2020-01-01"), ["v0.1.0", "v0.2.0", "v0.3.0", "v0.4.0", "v0.5.0"]),
+        (("--since", "2021-06-02"), []),
+    ):
+        period = _audit(repo, *args)
+        assert period["releases"] == [rows[tag] for tag in held], args
+        assert period["anomalies"] == full["anomalies"] != []

@@ -11,12 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from gatekeeper.audit.history import History, from_index, maybe_in_period, place, release_logs
+from gatekeeper.audit.history import (
+    History,
+    from_index,
+    may_be_in,
+    maybe_in_period,
+    place,
+    release_logs,
+)
 from gatekeeper.audit.model import Anomaly, AuditLog, ReleaseLog
 from gatekeeper.audit.policies import policies_at, policy_events, policy_trees
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     from gatekeeper.models.policy import Policy
     from gatekeeper.repo import Change, GitRepo, TagInfo
@@ -47,12 +54,15 @@ def audit(
     index = shared_index(repo, head, policy.releases)
     rewritten = rewrites_seen(repo)
     tags = repo.tags()
-    history = from_index(index, only)
+    period = (since, until)
+    # A period's audit reads only the releases whose dates may put them in it.
+    dated = {name: info.tagged_at for name, info in tags.items()}
+    among = may_be_in(index, dated, period) if only is None else None
+    history = from_index(index, only, among)
     logs, added = release_logs(history)  # 2. every record's changes
     for log in logs.values():
         log.tag = tags.get(log.release)
     # 3. each record as added (of the releases in the period)
-    period = (since, until)
     maybe = maybe_in_period(logs, added, history, period, policy.releases)
     place(index, history, maybe)
     default_trees, tag_trees = policy_trees(repo, default_branch, tags, logs)
@@ -60,7 +70,7 @@ def audit(
     later = _requests(repo, logs, added, history, maybe, releases=releases, period=period)
     kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
     policies = _read_ahead(repo, kept, later, releases)
-    audited = frozenset(history.per_path)
+    audited = frozenset(history.paths)
 
     # 4. a release at a time: its check reads again what its records' events read, while
     # the process still holds it
@@ -82,7 +92,7 @@ def audit(
 
     # Each release on its own: on every core, when there are many (check/workers.py).
     kept = judged(repo, kept, judge, progress)
-    orphans = _orphans(tags, logs, policy, only)  # 6. tags without a release
+    orphans = _orphans(tags, history.names, policy, only)  # 6. tags without a release
     # What an earlier run had read is gone: a force-push or a reset since.
     orphans[:0] = [_rewritten(commit) for commit in rewritten]
     return AuditLog(
@@ -228,7 +238,7 @@ def _tag_and_policy(
 
 
 def _orphans(
-    tags: dict[str, TagInfo], logs: dict[str, ReleaseLog], policy: Policy, only: str | None
+    tags: dict[str, TagInfo], logs: Collection[str], policy: Policy, only: str | None
 ) -> list[Anomaly]:
     """Release tags with no release folder anywhere in history."""
     from gatekeeper.policy.tagname import is_release_tag

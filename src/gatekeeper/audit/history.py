@@ -23,6 +23,10 @@ class History:
 
     per_path: dict[str, list[Change]] = field(default_factory=dict)  # oldest change first
     release: dict[str, str] = field(default_factory=dict)  # record path -> its release
+    # Every release with a change in history, and every path changed under one: of them
+    # all, also where only some are read (a period's audit: `from_index`'s `among`).
+    names: set[str] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
     policy_changes: list[Change] = field(default_factory=list)
     position: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -87,11 +91,38 @@ def place(index: HistoryIndex, history: History, releases: set[str]) -> None:
     history.position = {(c.commit, c.path): -n for n, c in enumerate(newest)}
 
 
-def from_index(index: HistoryIndex, only: str | None) -> History:
+def may_be_in(
+    index: HistoryIndex,
+    tagged: dict[str, datetime | None],
+    period: tuple[datetime | None, datetime | None],
+) -> set[str] | None:
+    """The releases a period may hold, from dates alone, without reading their changes:
+    those with a change or the tag (`tagged`: each release tag's date) dated in it; a
+    release requested, tampered with or tagged in the period is among them. None when
+    there is no period."""
+    from datetime import datetime
+
+    from gatekeeper.audit.model import within
+
+    if period == (None, None):
+        return None
+    found = {tag for tag, at in tagged.items() if within(at, *period)}
+    for tag in index.tags():
+        if tag not in found and any(
+            within(datetime.fromisoformat(at), *period)
+            for at, _ in index.changes.times_and_paths(tag)
+        ):
+            found.add(tag)
+    found.update(tag for c, tag in _other_files(index) if within(c.authored_at, *period))
+    return found
+
+
+def from_index(index: HistoryIndex, only: str | None, among: set[str] | None = None) -> History:
     """What the history index holds for the audit: each record path's changes (oldest
     first) and release, and the policy changes, in the order git's walk (newest first)
     meets them: the record changed last first, as the audit has always listed what
-    happened to each."""
+    happened to each. `among`: only these releases' changes are read (every release's
+    name and paths are known all the same)."""
     from gatekeeper.records.index import order
 
     def newest(change: Change) -> tuple[int, int, bytes]:
@@ -100,13 +131,23 @@ def from_index(index: HistoryIndex, only: str | None) -> History:
     history = History(policy_changes=sorted(index.policies, key=newest))
     per_path: dict[str, list[Change]] = {}
     for tag in [only] if only is not None else index.tags():
+        if among is not None and tag not in among:
+            paths = [path for _, path in index.changes.times_and_paths(tag)]
+            history.names.update([tag] if paths else [])
+            history.paths.update(paths)
+            continue
         for change in index.changes.get(tag, []):
             per_path.setdefault(change.path, []).append(change)
             history.release[change.path] = tag
     for change, tag in _other_files(index):  # `releases/v1.0.0/notes.md`: append-only too
         if only is None or tag == only:
-            per_path.setdefault(change.path, []).append(change)
-            history.release[change.path] = tag
+            history.names.add(tag)
+            history.paths.add(change.path)
+            if among is None or tag in among:
+                per_path.setdefault(change.path, []).append(change)
+                history.release[change.path] = tag
+    history.names.update(history.release.values())
+    history.paths.update(per_path)
     for path in sorted(per_path, key=lambda p: newest(per_path[p][-1])):
         history.per_path[path] = per_path[path]
     return history

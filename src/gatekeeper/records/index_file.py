@@ -58,6 +58,15 @@ class Filed(MutableMapping[str, "list[Change]"]):
     def __len__(self) -> int:
         return len(self._made) + len(self._packed)
 
+    def times_and_paths(self, tag: str) -> list[tuple[str, str]]:
+        """(authored at, path) of each of `tag`'s changes, the time as `pack` writes it,
+        without making a `Change` (what a period's audit asks of every release)."""
+        made = self._made.get(tag)
+        if made is not None:
+            return [(c.authored_at.isoformat(), c.path) for c in made]
+        fields = self._packed[tag].split(SEP) if self._packed[tag] else []
+        return list(zip(fields[2::_FIELDS], fields[4::_FIELDS], strict=True))
+
     def packed(self) -> dict[str, str]:
         """Every tag's changes as one string each (those never unpacked as they were read)."""
         return {**self._packed, **{tag: pack(changes) for tag, changes in self._made.items()}}
