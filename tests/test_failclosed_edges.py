@@ -46,9 +46,16 @@ def test_git_failure_keeps_every_line_git_said(repo: Repo) -> None:
 
 def test_refused_push_through_the_cli_says_what_git_said(repo: Repo) -> None:
     _approved(repo)
-    res = repo.gate("tag", "v1.0.0", "--push", "no-such-remote")
+    before = repo.state()
+    res = repo.gate("tag", "v1.0.0", "--push", "no-such-remote")  # refused before tagging
+    assert res.code == 2 and "no remote of this repository" in res.err
+    assert repo.state() == before
+    repo.git("remote", "add", "gone", str(repo.path.parent / "no-such-repository"))
+    res = repo.gate("tag", "v1.0.0", "--push", "gone")
     assert res.code == 2
-    assert "Could not read from remote repository" in res.err
+    assert "tag v1.0.0 was made, but pushing it to gone failed" in res.err
+    assert "Could not read from remote repository" in res.err  # git's own lines, kept
+    assert "hint: push it when gone can be reached" in res.err
     assert "Traceback" not in res.err
 
 

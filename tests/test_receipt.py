@@ -76,3 +76,32 @@ def test_tampered_policy_digest_and_missing_receipt(repo: Repo) -> None:
     res = repo.gate("verify-receipt", "v1.0.0", "--allow-unsigned")
     assert res.code == 1 and "carries no gatekeeper receipt" in res.out
     assert repo.gate("verify-receipt", "v9.9.9").code == 2
+
+
+def test_a_receipt_verifies_against_the_trusted_ref_after_it_moved_on(repo: Repo) -> None:
+    """Found in review: any commit on main after the tag made `verify-receipt --policy-ref
+    main` say DOES NOT MATCH (the receipt names the commit its policy was read at, and a
+    fresh evaluation reads it at main's new head). What must match is the policy: its
+    files and their digest."""
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    approve_all(repo)
+    assert repo.gate("tag", "v1.0.0", "--policy-ref", "main").code == 0
+    repo.write("app.py", "print('later work')\n")
+    repo.commit("later work")
+    res = repo.gate("verify-receipt", "v1.0.0", "--allow-unsigned", "--policy-ref", "main")
+    assert res.code == 0 and "receipt of v1.0.0: VERIFIED" in res.out, res.out
+    policy = (repo.path / "policies/release.toml").read_text()
+    repo.write("policies/release.toml", policy.replace("min_each = 1", "min_each = 2"))
+    repo.commit("stricter")  # the trusted policy is another now: the receipt was not made so
+    res = repo.gate("verify-receipt", "v1.0.0", "--allow-unsigned", "--policy-ref", "main")
+    assert res.code == 1 and "not the trusted policy" in res.out, res.out
+    receipt = json.loads(
+        repo.git("cat-file", "tag", "v1.0.0").split(BEGIN)[1].split(END)[0]
+    )  # a receipt naming other policy files does not match either
+    receipt["predicate"]["policy"]["uri"] = receipt["predicate"]["policy"]["uri"].replace(
+        "policies/release.toml", "policies/other.toml"
+    )
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    _retag(repo, f"Release v1.0.0\n\n{BEGIN}\n{json.dumps(receipt)}\n{END}\n")
+    res = repo.gate("verify-receipt", "v1.0.0", "--allow-unsigned", "--policy-ref", "main")
+    assert res.code == 1 and "predicate.policy.uri" in res.out, res.out

@@ -108,9 +108,15 @@ def _against(receipt: dict[str, Any], fresh: Evaluation) -> list[tuple[bool, str
 
 
 # What a receipt may state otherwise than a fresh evaluation does: when it was made, by
-# which gatekeeper version (a later one verifies it), and the tag gate (judged once the
-# tag exists, so never in the receipt the tag carries).
-_UNCOMPARED = (("predicate", "timeVerified"), ("predicate", "verifier", "version"))
+# which gatekeeper version (a later one verifies it), the tag gate (judged once the tag
+# exists, so never in the receipt the tag carries), and the commit the policy was read
+# at: the trusted ref moves on after the tag, and what must match is the policy itself
+# (its files and their digest, compared above and in `uri` without its `@commit`).
+_UNCOMPARED = (
+    ("predicate", "timeVerified"),
+    ("predicate", "verifier", "version"),
+    ("predicate", "policy", "digest", "gitCommit"),
+)
 
 
 def _every_claim(receipt: dict[str, Any], fresh: Evaluation) -> tuple[bool, str]:
@@ -132,6 +138,9 @@ def _without(doc: dict[str, Any]) -> dict[str, Any]:
         holder = _field(out, *parents)
         if isinstance(holder, dict):
             holder.pop(key, None)
+    policy = _field(out, "predicate", "policy")
+    if isinstance(policy, dict) and isinstance(policy.get("uri"), str):
+        policy["uri"] = policy["uri"].rpartition("@")[0]  # `git+FILES@COMMIT`: the files
     return out
 
 

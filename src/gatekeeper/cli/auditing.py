@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.options import RepoDir, is_date, iso_time, out, repo_dir, say
+from gatekeeper.cli.options import RepoDir, is_date, iso_time, out, refuse_output, repo_dir, say
 from gatekeeper.errors import ExitCode, GateError, InputError
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def audit(
 
     with open_repo(repo_dir(directory)) as repo:
         if output:
-            _refuse_output(repo, output)  # before the audit runs, not after
+            refuse_output(repo, output, "--output")  # before the audit runs, not after
         refuse_shallow(repo)
         head = repo.resolve_commit("HEAD", "HEAD")
         loaded = policy_in_force(repo, head, policy_ref)
@@ -173,23 +173,3 @@ def verify_receipt(
         out(f"FAIL  {line}")
     out(f"receipt of {name}: " + ("VERIFIED" if not bad else "DOES NOT MATCH"))
     return 0 if not bad else int(ExitCode.GATE_FAILED)
-
-
-def _refuse_output(repo: GitRepo, output: Path) -> None:
-    """--output names a file to write: not a folder, not in a missing folder, and never
-    inside git's own directory (`.git/HEAD` would be overwritten)."""
-    where = output.resolve()
-    if where.is_dir() or not where.parent.is_dir():
-        raise InputError(
-            f"--output {output}: {'a folder' if where.is_dir() else 'its folder does not exist'};"
-            " expected a file path",
-            hint="name a file in a folder that exists, e.g. --output audit.json",
-        )
-    dirs = repo.run("rev-parse", "--absolute-git-dir", "--git-common-dir").splitlines()
-    for git_dir in {(repo.root / d).resolve() for d in dirs if d}:
-        if where == git_dir or git_dir in where.parents:
-            raise InputError(
-                f"--output {output}: inside git's own directory {git_dir}; expected a file "
-                "outside it",
-                hint="write the report next to the repository, e.g. --output audit.json",
-            )

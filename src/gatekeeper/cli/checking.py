@@ -13,6 +13,7 @@ from gatekeeper.cli.options import (
     RepoDir,
     iso_time,
     out,
+    refuse_output,
     say,
     work_tree,
 )
@@ -76,6 +77,8 @@ def check(
         )
     opts = CheckOptions(rev=rev, policy_ref=policy_ref, stage=stage, **_at(at))
     with work_tree(directory, "check") as repo:
+        if report_json:
+            refuse_output(repo, report_json, "--report-json")  # before anything is judged
         if all_tags:
             reports = check_each(repo, opts)
         else:
@@ -175,6 +178,8 @@ def tag(
     from gatekeeper.render.text import check as text_check
 
     with work_tree(directory, "tag") as repo:
+        if push:
+            repo.check_remote(push)  # before the tag is made
         report, created = create_release_tag(repo, name, rev, policy_ref, sign=sign)
         if not created:
             out(text_check(report), colour=True)

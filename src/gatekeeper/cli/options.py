@@ -147,3 +147,26 @@ def _coloured_line(line: str) -> str:
         if line.startswith("release ") and line.endswith(verdict):
             return line[: -len(verdict)] + f": \x1b[{code}m{verdict[2:]}\x1b[0m"
     return line
+
+
+def refuse_output(repo: GitRepo, output: Path, option: str) -> None:
+    """`option` names a file to write: not a folder, not in a missing folder, and never
+    inside git's own directory (`.git/HEAD` would be overwritten). Asked before the
+    command does its work, so a refusal leaves everything as it was."""
+    from gatekeeper.errors import InputError
+
+    where = output.resolve()
+    if where.is_dir() or not where.parent.is_dir():
+        raise InputError(
+            f"{option} {output}: {'a folder' if where.is_dir() else 'its folder does not exist'};"
+            " expected a file path",
+            hint=f"name a file in a folder that exists, e.g. {option} report.json",
+        )
+    dirs = repo.run("rev-parse", "--absolute-git-dir", "--git-common-dir").splitlines()
+    for git_dir in {(repo.root / d).resolve() for d in dirs if d}:
+        if where == git_dir or git_dir in where.parents:
+            raise InputError(
+                f"{option} {output}: inside git's own directory {git_dir}; expected a file "
+                "outside it",
+                hint=f"write the report next to the repository, e.g. {option} report.json",
+            )

@@ -21,16 +21,23 @@ def init(
     no_commit: NoCommit = False,
 ) -> int:
     """Scaffold policies/release.toml from a shipped template, with you as its first person."""
-    from gatekeeper.policy.scaffold import POLICY, init_policy, install_hooks
+    from gatekeeper.policy.scaffold import (
+        POLICY,
+        existing_policy,
+        hooks_to_install,
+        init_policy,
+        write_hooks,
+    )
 
     with work_tree(directory, "init") as repo:
-        if hooks and (repo.root / POLICY).exists():
-            for path in install_hooks(repo):
+        plan = hooks_to_install(repo) if hooks else None  # refused before anything is written
+        if plan and existing_policy(repo):
+            for path in write_hooks(*plan):
                 out(f"installed {path}")
             return 0
         # The policy first: a pre-commit hook installed before it would judge its commit.
         written, key, pid = init_policy(repo, template, commit=not no_commit)
-        installed = install_hooks(repo) if hooks else []
+        installed = write_hooks(*plan) if plan else []
     for path in installed:
         out(f"installed {path}")
     out(f"wrote {POLICY} (template '{template}'); you are person '{pid}'")

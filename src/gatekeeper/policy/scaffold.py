@@ -28,8 +28,9 @@ def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written,
     from gatekeeper.records.writing import write
 
     templates.text(template)  # an unknown template is exit 2 before anything else
-    if (repo.root / POLICY).exists():
-        raise InputError(f"{POLICY}: already exists", hint="edit it, or remove it to start again")
+    there = existing_policy(repo)
+    if there:  # every `policies/*.toml` is one policy: a second file would clash with it
+        raise InputError(f"{there}: a policy already exists", hint=f"edit {there} instead")
     me = repo.author()
     key = my_public_key(repo.config("user.signingkey"))
     text = with_schema_line(templates.render(template, me.name, me.email, key))
@@ -37,6 +38,13 @@ def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written,
     pid = templates.person_id(me.email, me.name)
     files = {POLICY: text.encode(), SCHEMA_COPY: schema_text("policy").encode()}
     return write(repo, files, message, commit=commit), key, pid
+
+
+def existing_policy(repo: GitRepo) -> str | None:
+    """The first policy file in the work tree, if any (`policies/*.toml`)."""
+    folder = repo.root / POLICY_DIR
+    present = sorted(p.name for p in folder.glob("*.toml")) if folder.is_dir() else []
+    return f"{POLICY_DIR}/{present[0]}" if present else None
 
 
 def with_schema_line(text: str) -> str:
@@ -50,6 +58,13 @@ def with_schema_line(text: str) -> str:
 
 def install_hooks(repo: GitRepo) -> list[Path]:
     """Copy hooks/pre-commit and hooks/pre-push into git's hooks folder, never overwriting."""
+    return write_hooks(*hooks_to_install(repo))
+
+
+def hooks_to_install(repo: GitRepo) -> tuple[Path, dict[str, bytes]]:
+    """Where the hooks go and what they hold; exit 2, nothing written, when they cannot go
+    there: another tool's hooks folder, a different hook (or a link, a folder) in the way,
+    a hooks folder that is no folder. Asked before `gate init` writes anything."""
     from gatekeeper.policy import templates
 
     custom = repo.config("core.hooksPath")
@@ -60,17 +75,43 @@ def install_hooks(repo: GitRepo) -> list[Path]:
             "pre-commit (see README)",
         )
     folder = repo.hooks_dir()
-    scripts = {name: _hook(templates.hook_script(name)) for name in ("pre-commit", "pre-push")}
-    for name, text in scripts.items():
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InputError(
+            f"{folder}: is {'a link' if folder.is_symlink() else 'a file'}; expected git's "
+            "hooks folder",
+            hint=f"move {folder} out of the way, or install the hooks with pre-commit",
+        )
+    scripts = {
+        name: _hook(templates.hook_script(name)).encode() for name in ("pre-commit", "pre-push")
+    }
+    for name, data in scripts.items():
         target = folder / name
-        if target.exists() and target.read_text(encoding="utf-8") != text:
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise InputError(
+                f"{target}: is {'a link' if target.is_symlink() else 'no file'}; expected "
+                "no hook there, or gatekeeper's",
+                hint=f"move {target} out of the way first; nothing was written",
+            )
+        if target.exists() and target.read_bytes() != data:
             raise InputError(
                 f"{target}: a different hook is already installed", hint=_chain(target)
             )
+    return folder, scripts
+
+
+def write_hooks(folder: Path, scripts: dict[str, bytes]) -> list[Path]:
+    """Write the hooks `hooks_to_install` allowed (one already there as ours stays)."""
+    import os
+
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in scripts.items():
-        (folder / name).write_text(text, encoding="utf-8")
-        (folder / name).chmod(0o755)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for name, data in scripts.items():
+        target = folder / name
+        if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+            continue
+        with os.fdopen(os.open(target, flags, 0o755), "wb") as out:
+            out.write(data)
+        target.chmod(0o755)
     return [folder / name for name in scripts]
 
 

@@ -17,6 +17,7 @@ from gatekeeper.records.layout import ReleaseLayout
 from gatekeeper.records.refusals import refuse_signoff
 from gatekeeper.records.session import Session, open_session, requested
 from gatekeeper.records.writing import Written, dump, free_path, stamp, write
+from gatekeeper.render import one_line
 
 if TYPE_CHECKING:
     from gatekeeper.models.policy import Policy
@@ -97,7 +98,8 @@ def file_request(
         )
     data = dump(Request, doc, layout.request, s.record_key, strict=False)
     verb = f"revise {tag} (revision {doc['revision']})" if previous else f"request {tag}"
-    message = f"gate: {verb}: {doc['title']}"
+    # One line: a title's line breaks would start the message's body and its trailers.
+    message = f"gate: {verb}: {one_line(doc['title'])}"
     return write(s.repo, {layout.request: data}, message, commit=commit, signing_key=s.commit_key)
 
 
@@ -230,5 +232,5 @@ def declare_emergency(
         "at": s.now,
     }
     data = dump(EmergencyDeclaration, doc, path, s.record_key)
-    message = f"gate: {s.person} declares an emergency for {tag}: {reason[:60]}"
+    message = f"gate: {s.person} declares an emergency for {tag}: {one_line(reason)[:60]}"
     return write(s.repo, {path: data}, message, commit=commit, signing_key=s.commit_key)

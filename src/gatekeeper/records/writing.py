@@ -44,6 +44,7 @@ def dump(
     from gatekeeper.models.tomlfile import validation_lines
 
     clean = {k: v for k, v in doc.items() if v is not None}
+    _refuse_undecodable(clean, path)
     try:
         record = model.model_validate(clean, strict=strict)
     except ValidationError as exc:
@@ -56,6 +57,26 @@ def dump(
     return tomli_w.dumps(
         record.model_dump(mode="python", by_alias=True, exclude_none=True)
     ).encode()
+
+
+def _refuse_undecodable(value: object, path: str, where: str = "") -> None:
+    """A value typed in a terminal that does not speak UTF-8 reaches Python as lone
+    surrogates: exit 2 naming the field, before anything is written."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_undecodable(item, path, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list | tuple):
+        for n, item in enumerate(value):
+            _refuse_undecodable(item, path, f"{where}[{n}]")
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise RecordError(
+                f"{path}: {where}: {value.encode('utf-8', 'replace').decode()!r} is not UTF-8 "
+                "text; expected UTF-8",
+                hint="type it again in a terminal that speaks UTF-8 (LANG=C.UTF-8)",
+            ) from None
 
 
 def stamp(now: datetime) -> str:
@@ -143,12 +164,16 @@ def write(
 ) -> Written:
     """Write `files` (a file that exists is replaced, and restored if anything fails), then
     stage and commit exactly them (signed with `signing_key` when given)."""
-    undo = _Undo()
+    undo, staging = _Undo(), False
     try:
         undo.put(repo.root, files)
+        staging = True  # from here on `git add` may have staged some of them
         sha = repo.commit_files(list(files), message, commit=commit, signing_key=signing_key)
-    except BaseException:
+    except BaseException:  # Ctrl-C during the commit too: nothing may stay staged
         undo.undo()
+        if staging:
+            with suppress(GitError):  # the original failure is what the user needs to see
+                repo.unstage(list(files))
         raise
     return Written(tuple(files), sha, message)
 

@@ -195,6 +195,7 @@ class GitRepo(TagsMixin, GraphMixin):
     def stage(self, paths: Sequence[str]) -> dict[str, bytes]:
         """`git add` exactly `paths` and return the blob git stored for each (after
         `core.autocrlf`, `.gitattributes` and filters had their say)."""
+        self._refuse_ignored(paths)
         self.run("add", "--", *paths)
         out = self.run("ls-files", "-s", "-z", "--", *paths)
         stored = {}
@@ -210,9 +211,23 @@ class GitRepo(TagsMixin, GraphMixin):
             raise GitError(f"{missing[0]}: git did not stage it", hint="is the path ignored?")
         return stored
 
+    def _refuse_ignored(self, paths: Sequence[str]) -> None:
+        """A path `.gitignore` ignores: `git add` would stage the others and refuse it."""
+        ignored = self._try("check-ignore", "--", *paths)  # exit 1: none is
+        if ignored:
+            first = ignored.splitlines()[0]
+            raise GitError(
+                f"{first}: ignored by git (.gitignore or info/exclude); expected a file git adds",
+                hint=f"let git add it: put !{first} in .gitignore, after the rule that ignores it",
+            )
+
     def unstage(self, paths: Sequence[str]) -> None:
-        """Put the index entries of `paths` back as HEAD has them."""
-        self.run("reset", "--quiet", "HEAD", "--", *paths)
+        """Put the index entries of `paths` back as HEAD has them (none, before the first
+        commit)."""
+        if self.head() is None:
+            self.run("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
+        else:
+            self.run("reset", "--quiet", "HEAD", "--", *paths)
 
     def commit_files(
         self,
@@ -224,6 +239,7 @@ class GitRepo(TagsMixin, GraphMixin):
     ) -> str | None:
         """Stage `paths` and commit exactly them (signed with exactly `signing_key`, an SSH
         key, when given); undo the staging if git refuses."""
+        self._refuse_ignored(paths)
         self.run("add", "--", *paths)
         if not commit:  # left staged on purpose (--no-commit)
             return None

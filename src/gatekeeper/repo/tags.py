@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from gatekeeper.errors import InputError
+from gatekeeper.errors import GitError, InputError
 from gatekeeper.repo.base import RepoBase
 from gatekeeper.repo.parse import OBJECT_ID, epoch
 from gatekeeper.repo.values import TagInfo
@@ -115,13 +115,32 @@ class TagsMixin(RepoBase):
         """Create an annotated (or signed) tag `name` on `commit`."""
         self.run("tag", "-s" if sign else "-a", "-m", message, "--end-of-options", name, commit)
 
-    def push_tag(self, remote: str, name: str) -> None:
-        """Push one tag to `remote`."""
-        if remote.startswith("-") or not remote:
+    def check_remote(self, remote: str) -> None:
+        """`--push REMOTE`: a remote of this repository, or a URL or path to push to."""
+        if remote.startswith("-") or not remote or any(ord(c) < 32 for c in remote):
             raise InputError(f"--push: '{remote}' is not a remote name", hint="e.g. --push origin")
-        self.run(
-            "push", "--quiet", "--end-of-options", remote, f"refs/tags/{name}:refs/tags/{name}"
-        )
+        names = self.run("remote").split()
+        if remote not in names and not any(c in remote for c in ":/"):
+            known = ", ".join(names) or "none"
+            raise InputError(
+                f"--push: '{remote}' is no remote of this repository (remotes: {known})",
+                hint="e.g. --push origin, or add it first with `git remote add NAME URL`",
+            )
+
+    def push_tag(self, remote: str, name: str) -> None:
+        """Push one tag to `remote` (made already: a failure says how to push it again)."""
+        self.check_remote(remote)
+        try:
+            self.run(
+                "push", "--quiet", "--end-of-options", remote, f"refs/tags/{name}:refs/tags/{name}"
+            )
+        except GitError as exc:
+            message = f"tag {name} was made, but pushing it to {remote} failed: {exc.message}"
+            raise GitError(
+                message,
+                hint=f"push it when {remote} can be reached: git push {remote} refs/tags/{name}",
+                lines=[message, *exc.lines[1:]],  # every line git said
+            ) from None
 
 
 def _tag_info(fields: list[str]) -> TagInfo:
