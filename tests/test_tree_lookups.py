@@ -171,3 +171,52 @@ def test_a_tree_git_would_not_write_is_left_to_git_s_own_lookup(tmp_path: Path) 
     asked = [f"releases/{n.decode()}" for n in names]
     assert _differ(repo, commit, asked) == []
     assert any(_gits(repo, commit, f) is None for f in asked)  # a test that could fail
+
+
+def test_a_name_git_would_read_as_describe_output_is_found_as_a_path(
+    tmp_path: Path,
+) -> None:
+    """Found by a helper's fuzz of the kept status: git reads a name ending in `-g` and hex
+    digits as `git describe` output before it reads `<commit>:<path>`, so
+    `<commit>:releases/v2.0.0-1-g<the first digits of a commit>` named that commit, and
+    the release's folder (and any such file) was not found: its request was "missing"
+    until enough folders had been asked about for `releases/` to be read here. Such a name
+    is walked here, whether the lookup is the first or the seventeenth."""
+    repo, leaf = _repo(tmp_path)
+    blob = _git(repo, "hash-object", "-w", "--stdin", stdin=b"y\n")
+    first = _commit(repo, [(b"100644", b"a", blob)])
+    name = f"v2.0.0-1-g{first[:7]}"
+    releases = _tree(repo, [(b"40000", name.encode(), leaf), (b"100644", b"x-gabc1", blob)])
+    commit = _commit(repo, [(b"100644", b"b", blob), (b"40000", b"releases", releases)])
+    assert _gits(repo, commit, f"releases/{name}") is None  # git's own lookup misreads it
+    with open_repo(repo) as opened:
+        assert opened.tree_id(commit, f"releases/{name}") == leaf
+        assert opened.trees([commit], f"releases/{name}") == {commit: leaf}
+        assert opened.files_at(commit, [f"releases/{name}/f", "releases/x-gabc1"]) == [
+            f"releases/{name}/f",
+            "releases/x-gabc1",
+        ]
+        assert opened.holds([(commit, f"releases/{name}/f"), (commit, f"releases/{name}")]) == [
+            True,
+            False,
+        ]
+        for other in OTHERS:  # the parent read here from now on: the same answer
+            opened.tree_id(commit, other)
+        assert opened.tree_id(commit, f"releases/{name}") == leaf
+
+
+def test_a_release_named_like_describe_output_is_listed_and_checked(tmp_path: Path) -> None:
+    """The same through the commands: status lists the release with its request, and the
+    check reads it."""
+    from conftest import Repo, approve_all, policy_text
+
+    r = Repo(tmp_path / "repo")
+    r.path.mkdir()
+    _git(r.path, "init", "-q", "-b", "main")
+    r.write("policies/release.toml", policy_text())
+    r.commit("initial")
+    tag = f"v2.0.0-1-g{_git(r.path, 'rev-parse', 'HEAD')[:7]}"
+    assert r.gate("request", tag, "--title", "describe-named").code == 0
+    approve_all(r, tag)
+    assert r.gate("check", tag).code == 0
+    assert f"{tag}  " in r.gate("status").out.replace("\t", "  ")

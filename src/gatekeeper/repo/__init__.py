@@ -146,15 +146,22 @@ class GitRepo(TagsMixin, GraphMixin):
     def refs_holding(self, path: str) -> list[str]:
         """Branches and remote-tracking branches whose tip has a file at `path` (one
         `for-each-ref`, then the object reader's `--batch-check`)."""
+        from gatekeeper.repo import folders
+
         refs = self.run("for-each-ref", "--format=%(refname)", "refs/heads/", "refs/remotes/")
         names = [r for r in refs.splitlines() if r and not r.endswith("/HEAD")]
         if not names:
             return []
-        found = self._objects.headers([f"{ref}:{path}" for ref in names])
+        if folders.git_reads_as_path(path):
+            found = self._objects.headers([f"{ref}:{path}" for ref in names])
+            held = [bool((h := found.get(f"{ref}:{path}")) and h[1] == "blob") for ref in names]
+        else:  # walked here, at each branch's commit
+            tips = self.run("rev-parse", "--end-of-options", *(f"{n}^{{commit}}" for n in names))
+            held = self.holds([(tip, path) for tip in tips.split()])
         return [
             ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
-            for ref in names
-            if (header := found.get(f"{ref}:{path}")) and header[1] == "blob"
+            for ref, here in zip(names, held, strict=True)
+            if here
         ]
 
     def hooks_dir(self) -> Path:

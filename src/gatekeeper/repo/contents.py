@@ -111,13 +111,19 @@ class ContentsMixin(RepoBase):
         if not paths:
             return []
         sha = self._commit_id(commit)
-        found = self._objects.headers([f"{sha}:{path}" for path in paths])
-        return [p for p in paths if (h := found.get(f"{sha}:{p}")) and h[1] == "blob"]
+        held = self.holds([(sha, path) for path in paths])
+        return [path for path, here in zip(paths, held, strict=True) if here]
 
     def holds(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
         """For each (commit id, plain path), whether it is a file there, in one round trip."""
-        found = self._objects.headers([f"{sha}:{path}" for sha, path in pairs])
-        return [bool((h := found.get(f"{s}:{p}")) and h[1] == "blob") for s, p in pairs]
+        asked = [(s, p) for s, p in pairs if folders.git_reads_as_path(p)]
+        found = self._objects.headers([f"{s}:{p}" for s, p in asked])
+        return [
+            bool((h := found.get(f"{s}:{p}")) and h[1] == "blob")
+            if folders.git_reads_as_path(p)
+            else _is_file(folders.entry_at(self._objects, s, p))  # walked here
+            for s, p in pairs
+        ]
 
     def blob_at(self, commit: str, path: str) -> bytes:
         """A file's content at a commit (for records since deleted or edited)."""
@@ -158,3 +164,7 @@ class ContentsMixin(RepoBase):
         if not OBJECT_ID.match(commit):
             raise GitError(f"{commit!r}: not a commit id")
         return trees.commit(self._objects, commit)
+
+
+def _is_file(entry: TreeEntry | None) -> bool:
+    return entry is not None and entry.type == "blob"

@@ -6,6 +6,7 @@ and the one entry of a file. Every answer is git's (tests/test_tree_lookups.py).
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ def subtree(reader: ObjectReader, commit_sha: str, folder: str) -> str | None:
     git resolves `<commit>:<folder>` itself: `releases/` holds a folder per release and
     differs at every commit, too big to read in Python for one name."""
     parts = folder.strip("/").split("/")
-    if not _plain(parts):
+    if not _plain(parts) or not git_reads_as_path("/".join(parts)):
         return _subtree_walked(reader, commit_sha, parts)
     key = ("subtree", commit_sha, folder)
     if key not in reader.memo:
@@ -45,7 +46,7 @@ def subtrees(reader: ObjectReader, commits: list[str], folder: str) -> dict[str,
     trips, however many commits (an audit asks for `policies/` at thousands)."""
     parts = folder.strip("/").split("/")
     name = "/".join(parts)
-    if _plain(parts) and not _MANGLED & set(name):
+    if _plain(parts) and not _MANGLED & set(name) and git_reads_as_path(name):
         wanted = [c for c in dict.fromkeys(commits) if ("subtree", c, folder) not in reader.memo]
         found = reader.headers([f"{c}:{name}" for c in wanted])
         for commit in wanted:
@@ -64,6 +65,16 @@ def _plain(parts: list[str]) -> bool:
 # A line break, or a CR before one (which git's line reader drops): no name for
 # `cat-file --batch-check`, which reads one a line.
 _MANGLED = frozenset("\n\r")
+# git reads any name ending in `-g` and hex digits as `git describe` output, before it
+# reads `<commit>:<path>`: `releases/v2.0.0-1-g1a2b3c4` named the commit 1a2b3c4 once
+# that began exactly one commit's id (a release tag may be named so).
+_DESCRIBED = re.compile(r"-g[0-9a-fA-F]+$")
+
+
+def git_reads_as_path(path: str) -> bool:
+    """Whether git reads `<commit>:<path>` as that path at that commit (else the trees
+    are walked here: `entry_at`, `subtree`)."""
+    return _DESCRIBED.search(path) is None
 
 
 def _in_parent(reader: ObjectReader, commit_sha: str, parts: list[str]) -> str | None:
