@@ -141,7 +141,10 @@ def records_gate(lin: Lineage, left_behind: list[str]) -> GateResult:
     )
 
 
+UNREADABLE = "Release records can be read"
+
+
 def unreadable_gate(problem: str, advice: str = "") -> GateResult:
     """A release whose records cannot be read fails; it never passes by being skipped."""
     reasons = (problem, advice) if advice else (problem,)
-    return GateResult("records", "Release records can be read", False, reasons)
+    return GateResult("records", UNREADABLE, False, reasons)

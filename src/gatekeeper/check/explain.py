@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.check.report import GateResult, Report
-    from gatekeeper.models.gates import EvidenceGate
     from gatekeeper.models.policy import Gate
     from gatekeeper.trust.facts import Facts, Ignored
 
@@ -92,8 +91,10 @@ def waiting_on(report: Report) -> tuple[PersonRole, ...]:
 def steps(evaluation: Evaluation) -> list[Step]:
     """The commands that would unblock the release (or tag it, once it passes)."""
     report, facts = evaluation.report, evaluation.facts
-    if facts is None or ended(facts):
-        return []  # no request (the reason says why) or a release that ended
+    if facts is None:  # no request (the reason says why), or records it cannot read
+        return _unreadable(report)
+    if ended(facts):
+        return []
     if facts.stale:
         return [] if report.tag_commit else _after_revision(evaluation, facts)
     out = [
@@ -105,6 +106,16 @@ def steps(evaluation: Evaluation) -> list[Step]:
     if report.passed and report.tag_commit is None and report.stage == "pre-tag":
         out.append(Step(f"gate tag {report.release}"))
     return _merged(out)
+
+
+def _unreadable(report: Report) -> list[Step]:
+    """A committed record that cannot be read stays as it is (append-only), and gate
+    writes nothing more into its folder: the release goes on under a new tag."""
+    from gatekeeper.check.builtin import UNREADABLE
+
+    if not any(g.title == UNREADABLE and not g.passed for g in report.gates):
+        return []
+    return [Step(f'gate request NEW_TAG --title ... --summary "replaces {report.release}"')]
 
 
 def _gate_steps(gate: GateResult, facts: Facts) -> list[Step]:
@@ -144,15 +155,11 @@ def _redo(gate: Gate, facts: Facts) -> list[Step]:
         return [Step(f"gate approve {tag} --role {role}", ((p, role),)) for p, role in people]
     from gatekeeper.models.gates import EvidenceGate
 
-    return [Step(attach_command(tag, gate))] if isinstance(gate, EvidenceGate) else []
+    if not isinstance(gate, EvidenceGate):
+        return []
+    from gatekeeper.evidence.base import attach_commands
 
-
-def attach_command(tag: str, gate: EvidenceGate) -> str:
-    """`gate attach TAG KIND ...` with the kind's own example of what to give (as the
-    evidence gate's `next:` line says it)."""
-    from gatekeeper.evidence import kind_named
-
-    return f"gate attach {tag} {gate.kind} {kind_named(gate.kind).example(gate)}"
+    return [Step(command) for command in attach_commands(tag, gate)]
 
 
 def _merged(found: list[Step]) -> list[Step]:

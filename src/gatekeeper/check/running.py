@@ -47,6 +47,7 @@ def run_gate(
         verdict = evaluate(gate, facts)
     passed, reasons = verdict.passed, list(verdict.reasons)
     pending = waived = False
+    more: tuple[str, ...] = ()  # a command besides the gate's own (a second declaration)
     due = due_after(info, gate.due_hours) if gate.stage == "post-release" else None
     if not passed and gate.stage == "post-release":
         passed, reasons = deadline(info, due, now, reasons)
@@ -54,6 +55,11 @@ def run_gate(
     elif not passed and _waivable(gate, facts):
         passed = waived = True
         reasons = [_waiver(gate, facts), *reasons]
+    elif not passed and (short := _declarers_short(gate, facts)):
+        reasons, more = (
+            [*reasons, short],
+            (f"gate emergency {facts.request.release} --reason ... --ticket ...",),
+        )
     return GateResult(
         gate.id,
         title,
@@ -62,7 +68,7 @@ def run_gate(
         stage=gate.stage,
         path=path,
         waiting_on=() if passed else verdict.waiting_on,
-        next=() if verdict.passed else verdict.next,  # pending and waived gates too
+        next=() if verdict.passed else (*verdict.next, *more),  # pending and waived too
         pending=pending,
         waived=waived,
         due=due,
@@ -118,6 +124,32 @@ def _waivable(gate: Gate, facts: Facts) -> bool:
     if emergency is None or gate.id in emergency.never_waive:
         return False
     return len(facts.emergency) >= max(emergency.min, 1)
+
+
+def _declarers_short(gate: Gate, facts: Facts) -> str:
+    """An emergency declared by too few to waive anything yet: said on each gate it would
+    waive, with who else may declare it (else it seems to do nothing, silently)."""
+    emergency = facts.policy.emergency
+    if emergency is None or gate.id in emergency.never_waive or not facts.emergency:
+        return ""
+    need = max(emergency.min, 1)
+    declared = [person for person, _, _ in facts.emergency]
+    others = sorted(
+        person
+        for role in emergency.roles
+        if role in facts.policy.roles
+        for person in facts.policy.roles[role].members
+        if person not in declared and person not in facts.requesters
+    )
+    who = (
+        f"; another may declare it: {' or '.join(dict.fromkeys(others))}"
+        if others
+        else ("; nobody else holds an emergency role (the requester may not declare)")
+    )
+    return (
+        f"an emergency is declared, but waives nothing until {need} declare it: "
+        f"{len(declared)} of {need} ({', '.join(declared)}){who}"
+    )
 
 
 def _waiver(gate: Gate, facts: Facts) -> str:

@@ -41,7 +41,12 @@ def init(
     for path in installed:
         out(f"installed {path}")
     out(f"wrote {POLICY} (template '{template}'); you are person '{pid}'")
-    out(f"your key: {key}" if key else f"no SSH public key found: add yours to people.{pid}.keys")
+    out(
+        f"your key: {key}"
+        if key
+        else f"no SSH public key found: add yours (`ssh-keygen -y -f YOUR_KEY`) to "
+        f"people.{pid}.keys before the first request"
+    )
     out(
         f"committed {written.commit[:12]}"
         if written.commit

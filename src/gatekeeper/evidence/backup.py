@@ -91,6 +91,11 @@ def details_from_cli(sets: Mapping[str, str]) -> dict[str, Any]:
     return details
 
 
+def _example(target: str) -> str:
+    """What to give for one target (a checksum may be added: `--set checksum=...`)."""
+    return f"--set target={target} --set location=URL"
+
+
 KIND = EvidenceKind(
     name="backup",
     gate_model=BackupGate,
@@ -99,5 +104,13 @@ KIND = EvidenceKind(
     details_from_cli=details_from_cli,
     vet=vet,
     describe=describe,
-    example=lambda gate: f"--set target={gate.targets[0]} --set location=URL [--set checksum=...]",
+    example=lambda gate: _example(gate.targets[0]),
+    examples=lambda gate, problems: (
+        [
+            _example(t)
+            for t in gate.targets
+            if problems is None or any(f"'{t}'" in problem for problem in problems)
+        ]
+        or [_example(gate.targets[0])]
+    ),
 )

@@ -70,6 +70,9 @@ class EvidenceKind:
     # At attach time: why one new item would fail a gate of this kind (None: not vetted).
     vet: Check | None = None
     example: Callable[[Any], str] = field(default=lambda gate: "[FILE] [--set key=value ...]")
+    # One example per thing still missing, given the check's reasons (None: nothing yet):
+    # a backup names each target not yet backed up (default: `example`, once).
+    examples: Callable[[Any, list[str] | None], list[str]] | None = None
     many: bool = False  # `gate attach` takes several files (or a folder) as one record
     stage: Literal["pre-tag", "post-release"] = "pre-tag"  # when such records are made
     marks: str | None = None  # the release stage a record of this kind marks, e.g. "launched"
@@ -78,6 +81,16 @@ class EvidenceKind:
     # Files a tool writes beside its reports that are none (Failsafe's run summary): a
     # folder given to `gate attach` stands for its other files.
     not_reports: frozenset[str] = frozenset()
+
+
+def attach_commands(tag: str, gate: EvidenceGate, problems: list[str] | None = None) -> list[str]:
+    """`gate attach TAG KIND ...`, with the kind's own example of what to give: one per
+    thing `problems` (the check's reasons; None: nothing attached yet) says is missing."""
+    from gatekeeper.evidence import kind_named
+
+    kind = kind_named(gate.kind)
+    found = kind.examples(gate, problems) if kind.examples else [kind.example(gate)]
+    return [f"gate attach {tag} {gate.kind} {example}" for example in found]
 
 
 def newest(items: list[EvidenceItem]) -> EvidenceItem:

@@ -24,6 +24,8 @@ def evaluate(gate: ApprovalGate, facts: Facts) -> Verdict:
     )
     reasons = [rejected(s) for s in rejects]
     reasons += [f"approved by {p} as {r}{facts.mark()}" for p, r in approvers.items()]
+    if short and not rejects:
+        reasons += _nobody_left(facts, _roles_short(gate, approvers), approvers, waiting)
     reasons += short + _waiting_line(waiting, revoke=bool(rejects))
     reasons += [
         f"{i.path}: not counted: {i.reason}" for i in facts.ignored if i.role_or_kind in gate.roles
@@ -55,6 +57,30 @@ def _roles_short(gate: ApprovalGate, approvers: dict[str, str]) -> list[str]:
     if each is None:
         return list(gate.roles)
     return [r for r in gate.roles if sum(1 for a in approvers.values() if a == r) < each]
+
+
+def _nobody_left(
+    facts: Facts, roles: list[str], approvers: dict[str, str], waiting: list[tuple[str, str]]
+) -> list[str]:
+    """A role short of approvals that none of its members may still give: say why, and
+    that only the policy can change it (a team's first release, its one product member
+    the requester, would otherwise wait on nobody, told nothing)."""
+    out = []
+    for role in roles:
+        if any(r == role for _, r in waiting):
+            continue
+        members = facts.policy.roles[role].members
+        why = [
+            f"{m} requested it" if m in facts.requesters else f"{m} signs as {facts.holders[m]}"
+            for m in members
+            if m not in approvers and (m in facts.requesters or m in facts.holders)
+        ]
+        said = "; ".join(why) if why else "it has no other member"
+        out.append(
+            f"nobody left to approve as '{role}' ({said}): add a member to [roles.{role}] "
+            "in the policy"
+        )
+    return out
 
 
 def _waiting_line(waiting: list[tuple[str, str]], *, revoke: bool) -> list[str]:

@@ -125,9 +125,13 @@ def _covering(
     instants: two times of one zone compare by their wall clocks, so in the hour repeated
     when clocks go back 01:10 (the second time) would read as before 01:45 (the first)."""
     at = at.astimezone(UTC)
-    if window.rrule is None:
+    if window.rrule is None:  # shown in `zone` too, whatever offset it was written with
         end = window.end or window.start
-        return (window.start, end) if window.start <= at < end else None
+        return (
+            (window.start.astimezone(zone), end.astimezone(zone))
+            if window.start <= at < end
+            else None
+        )
     length = timedelta(hours=window.duration_hours or 0)
     # An occurrence in the repeated hour may be an hour "later" on the wall clock than `at`.
     found = _rule(window, zone).between(at - length - _HOUR, at + _HOUR, inc=True)

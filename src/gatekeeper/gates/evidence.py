@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gatekeeper.evidence import kind_named
-from gatekeeper.evidence.base import CheckContext, EvidenceItem, EvidenceKind
+from gatekeeper.evidence.base import CheckContext, EvidenceItem, EvidenceKind, attach_commands
 from gatekeeper.gates.verdict import Verdict
 from gatekeeper.models.gates import EvidenceGate
 from gatekeeper.trust.facts import Facts
@@ -19,11 +19,13 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> Verdict:
         f"{i.path}: not counted: {i.reason}" for i in facts.ignored if i.role_or_kind == gate.kind
     ]
     spec = kind_named(gate.kind)
-    command = f"gate attach {facts.request.release} {gate.kind} {spec.example(gate)}"
-    next_step = f"next: {command}"
+    tag = facts.request.release
     if not items:
+        commands = attach_commands(tag, gate)
         return Verdict(
-            False, (f"no valid {gate.kind} evidence", next_step, *ignored), next=(command,)
+            False,
+            (f"no valid {gate.kind} evidence", *_next(commands), *ignored),
+            next=tuple(commands),
         )
     ctx = CheckContext(facts.reference_time, facts.policy.roles_of)
     problems = spec.check(gate, items, ctx)  # anyone's record that fails it fails it
@@ -34,12 +36,17 @@ def evaluate(gate: EvidenceGate, facts: Facts) -> Verdict:
         if not problems:
             problems = _failing_since(spec, gate, everyone, items, ctx)
     if problems:
-        return Verdict(False, (*problems, next_step, *ignored), next=(command,))
+        commands = attach_commands(tag, gate, problems)
+        return Verdict(False, (*problems, *_next(commands), *ignored), next=tuple(commands))
     mark = facts.mark()
     if spec.describe is not None:  # the kind says which record counts, and what it shows
         first, *rest = spec.describe(gate, items, ctx)
         return Verdict(True, (first + mark, *rest, *ignored))
     return Verdict(True, (*(f"{i.path} by {i.person}{mark}" for i in items), *ignored))
+
+
+def _next(commands: list[str]) -> list[str]:
+    return [f"next: {command}" for command in commands]
 
 
 def by_roles_reasons(gate: EvidenceGate, facts: Facts) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,8 @@ def init_policy(repo: GitRepo, template: str, *, commit: bool) -> tuple[Written,
     if there:  # every `policies/*.toml` is one policy: a second file would clash with it
         raise InputError(f"{there}: a policy already exists", hint=f"edit {there} instead")
     me = repo.author()
-    key = my_public_key(repo.config("user.signingkey"))
+    # The key gate signs with, found where every signing command looks after --key.
+    key = my_public_key(os.environ.get("GATE_SIGNING_KEY") or repo.config("user.signingkey"))
     text = with_schema_line(templates.render(template, me.name, me.email, key))
     message = f"gate: init policy from template '{template}'"
     pid = templates.person_id(me.email, me.name)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from gatekeeper.errors import RecordError, UnsafePathError
+from gatekeeper.errors import InputError, RecordError, UnsafePathError
 from gatekeeper.models.tomlfile import parse_toml, validation_lines
 from gatekeeper.records.layout import ReleaseLayout, classify
 
@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound="BaseModel")
 MAX_RELEASE_BYTES = 64 * 1024 * 1024  # all distinct files of one release folder together
 HINT = "fix the record (see `gate schema request|approval|evidence`) and commit the fix"
+# A committed record is never fixed (records are append-only: an edit fails the release
+# for good), and gate writes nothing more into a folder it cannot read.
+COMMITTED_HINT = (
+    "a committed record stays as it is (records are append-only): release under a new "
+    'tag (`gate request NEW_TAG --title ... --summary "replaces TAG"`)'
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,11 @@ def _read_release(repo: GitRepo, commit: str, layout: ReleaseLayout) -> ReleaseR
     digests = {sha: hashlib.sha256(data).hexdigest() for sha, data in by_blob.items()}
     blobs = {e.path: by_blob[e.sha] for e in entries}
     files = tuple(RecordFile(e.path, e.sha, digests[e.sha]) for e in entries)
-    return replace(records_from_blobs(layout, commit, blobs), files=files)
+    try:
+        parsed = records_from_blobs(layout, commit, blobs)
+    except InputError as exc:  # committed: it stays as it is, whatever is typed now
+        raise RecordError(exc.message, hint=COMMITTED_HINT, lines=exc.lines) from None
+    return replace(parsed, files=files)
 
 
 def _within_budget(entries: list[TreeEntry], folder: str) -> None:

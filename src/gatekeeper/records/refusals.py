@@ -49,14 +49,32 @@ def _hint(decision: str) -> str:
 def refuse_kind(s: Session, kind: str) -> None:
     """An evidence kind neither gatekeeper nor the policy knows (a typo, most likely)."""
     from gatekeeper.evidence import KINDS
+    from gatekeeper.models.gates import EvidenceGate
     from gatekeeper.models.tomlfile import did_you_mean
 
-    known = set(KINDS) | {getattr(g, "kind", "") for g in s.loaded.policy.all_gates()} - {""}
+    gates = [g for g in s.loaded.policy.all_gates() if isinstance(g, EvidenceGate)]
+    known = set(KINDS) | {g.kind for g in gates}
     if kind not in known:
-        raise InputError(
-            f"unknown evidence kind '{kind}'" + did_you_mean(kind, sorted(known)),
-            hint=f"kinds: {', '.join(sorted(known))}",
+        # The name `gate check` shows (a gate's id or title: `notice`, 上线通告) says which
+        # kind that gate takes; a near kind name would send the user elsewhere.
+        named = next(
+            (g for g in gates if kind.casefold() in {g.id.casefold(), *_titles(g.title)}), None
         )
+        near = (
+            f" (gate '{named.id}' takes kind '{named.kind}')"
+            if named
+            else did_you_mean(kind, sorted(known))
+        )
+        raise InputError(
+            f"unknown evidence kind '{kind}'{near}", hint=f"kinds: {', '.join(sorted(known))}"
+        )
+
+
+def _titles(title: str | None) -> set[str]:
+    """A gate's title and each of its parts (`上线通告 / Launch notice`), compared folded."""
+    if not title:
+        return set()
+    return {title.casefold(), *(part.strip().casefold() for part in title.split("/"))}
 
 
 def vet_evidence(s: Session, spec: EvidenceKind, item: EvidenceItem) -> list[str]:
