@@ -77,8 +77,7 @@ def test_evidence_gate_needs_a_counted_record() -> None:
     passed, reasons = _evidence({"kind": "backup", "targets": ["database"]}, [])
     assert not passed and reasons == [
         "no valid backup evidence",
-        "next: gate attach v1.0.0 backup --set target=database --set location=URL "
-        "[--set checksum=...]",
+        "next: gate attach v1.0.0 backup --set target=database --set location=URL",
     ]
 
 
