@@ -143,15 +143,48 @@ def test_a_worker_that_dies_has_its_share_judged_by_the_parent(
     assert _children() <= before
 
 
-@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5", "\u00b2"])
 def test_gate_jobs_must_be_a_number_of_processes(
     repo: Repo, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
+    """Refused by every command that judges many, even when a kept status has every row
+    (a helper's fuzz: then nothing was judged and nothing asked; `²` is a digit to
+    `str.isdigit` and no number to `int`)."""
     _releases(repo)
+    assert repo.gate("status").code == 0  # every row kept
     monkeypatch.setenv("GATE_JOBS", value)
-    res = repo.gate("status")
-    assert res.code == 2
-    assert "GATE_JOBS" in res.err and "hint:" in res.err and "Traceback" not in res.err
+    for args in (("status",), ("audit",), ("check", "--all-tags")):
+        res = repo.gate(*args)
+        assert res.code == 2, args
+        assert res.err.startswith("error: GATE_JOBS:") and "hint:" in res.err
+        assert "internal error" not in res.err
+
+
+def test_a_worker_interrupted_leaves_quietly_and_its_share_is_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C reaches the workers too: a worker ends without a traceback on the terminal
+    (multiprocessing printed one per worker), and a share it did not finish is judged by
+    the run."""
+    import signal
+    import subprocess
+
+    from gatekeeper.check.workers import judged
+    from gatekeeper.repo import open_repo
+
+    subprocess.run(["git", "init", "-q", str(tmp_path / "r")], check=True)
+    parent = os.getpid()
+
+    def judge(n: int) -> int:
+        if os.getpid() != parent and n == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+        return n * n
+
+    monkeypatch.setenv("GATE_JOBS", "2")
+    with open_repo(tmp_path / "r") as opened:
+        assert judged(opened, list(range(40)), judge) == [n * n for n in range(40)]
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
 
 
 def test_how_many_judge(monkeypatch: pytest.MonkeyPatch) -> None:

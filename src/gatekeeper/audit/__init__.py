@@ -46,9 +46,10 @@ def audit(
     """Walk history once; build each release's timeline and anomalies (`progress(done,
     total)` is told as each release is checked; `trusted`: the commit of `--policy-ref`,
     which every check reads the policy from, as `gate check --policy-ref` does)."""
-    from gatekeeper.check.workers import judged
+    from gatekeeper.check.workers import gate_jobs, judged
     from gatekeeper.records.history_cache import rewrites_seen, shared_index
 
+    gate_jobs()  # a bad GATE_JOBS is refused whatever there is to judge
     head = repo.resolve_commit(rev, "HEAD")
     # 1. one pass over history, shared with every check below (kept between runs)
     index = shared_index(repo, head, policy.releases)

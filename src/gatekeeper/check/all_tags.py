@@ -18,11 +18,12 @@ if TYPE_CHECKING:
 def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
     """Every release tag, each judged on its own: a tag that cannot be judged fails
     (with the reason), and never stops the others from being judged."""
-    from gatekeeper.check.workers import judged
+    from gatekeeper.check.workers import gate_jobs, judged
     from gatekeeper.errors import GateError
     from gatekeeper.policy.loading import policy_in_force
     from gatekeeper.policy.tagname import is_release_tag
 
+    gate_jobs()  # a bad GATE_JOBS is refused whatever there is to judge
     refuse_shallow(repo)
     head = repo.resolve_commit("HEAD", "HEAD")
     loaded = policy_in_force(repo, head, opts.policy_ref)

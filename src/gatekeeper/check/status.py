@@ -122,8 +122,10 @@ def statuses(
     from gatekeeper.check.evaluation import CheckOptions
     from gatekeeper.check.kept_status import kept_status
     from gatekeeper.check.preconditions import refuse_shallow
+    from gatekeeper.check.workers import gate_jobs
     from gatekeeper.errors import InputError
 
+    gate_jobs()  # a bad GATE_JOBS is refused even when every row is kept
     refuse_shallow(repo)  # before any history is read, or kept
     head = repo.head()
     if head is None:

@@ -32,21 +32,31 @@ _MOST = 8  # workers, at most, unless GATE_JOBS says otherwise
 _WORK: dict[str, Any] = {}  # what a forked worker judges, and with what
 
 
-def jobs(count: int) -> int:
-    """How many processes judge `count` releases: GATE_JOBS when set (1: this one alone),
-    else, from PARALLEL_AFTER releases on, one per core this process may run on."""
+def gate_jobs() -> int | None:
+    """GATE_JOBS: how many processes judge (None: unset). Asked by every command that
+    judges many, before anything else, so a bad value is refused whether or not there is
+    anything to judge."""
     from gatekeeper.errors import InputError
 
     raw = os.environ.get("GATE_JOBS", "").strip()
-    if raw and (not raw.isdigit() or int(raw) < 1):
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise InputError(
             f"GATE_JOBS: {raw!r}; expected a number of processes, 1 or more",
             hint="unset GATE_JOBS to judge on every core, or set GATE_JOBS=1 for one process",
         )
+    return int(raw)
+
+
+def jobs(count: int) -> int:
+    """How many processes judge `count` releases: GATE_JOBS when set (1: this one alone),
+    else, from PARALLEL_AFTER releases on, one per core this process may run on."""
+    given = gate_jobs()
     if sys.platform != "linux" or count < 2:
         return 1
-    if raw:
-        return min(int(raw), count)
+    if given is not None:
+        return min(given, count)
     if count < PARALLEL_AFTER:
         return 1
     return max(1, min(_MOST, len(os.sched_getaffinity(0))))
@@ -102,7 +112,7 @@ def _apart(
     _WORK.update(judge=judge, items=items)
     gc.freeze()  # what this process holds stays shared with the workers, not copied
     fork = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=fork, initializer=repo.forked)
+    pool = ProcessPoolExecutor(workers, mp_context=fork, initializer=_forked, initargs=(repo,))
     try:
         answers = pool.map(_share, shares)
         for start, end in shares:
@@ -118,6 +128,19 @@ def _apart(
         _WORK.clear()
         gc.unfreeze()
     return out
+
+
+def _forked(repo: GitRepo) -> None:
+    """A worker's start: `git cat-file` processes of its own, and Ctrl-C ends it quietly
+    (the run stops and says so; a worker's traceback would only clutter the terminal)."""
+    import signal
+
+    repo.forked()
+    signal.signal(signal.SIGINT, _quit)
+
+
+def _quit(signum: int, frame: object) -> None:
+    os._exit(128 + signum)
 
 
 def _share(share: tuple[int, int]) -> list[Any] | None:
