@@ -18,6 +18,7 @@ from test_notify import (
     NOTICE_GATE,
     TAG,
     _no_proxy,  # noqa: F401 (an autouse fixture)
+    _ready,
     _smtp_env,
     robots,
     smtp_server,
@@ -27,15 +28,7 @@ from test_notify import (
 def _released(tmp_path: Path, notify: str, title: str) -> Repo:
     """An approved release with a launch notice by the product office; the request's
     title is the requester's (any insider's) free text."""
-    r = make_repo(tmp_path, extra=notify, gates=NOTICE_GATE)
-    res = r.gate("request", TAG, "--title", title, who="carol")
-    assert res.code == 0, res.err + res.out
-    approve_all(r)
-    (tmp_path / "notice.md").write_text(NOTICE, encoding="utf-8")
-    res = r.gate("attach", TAG, "launch-notice", str(tmp_path / "notice.md"), who="alice")
-    assert res.code == 0, res.err
-    assert r.gate("check", TAG).code == 0
-    return r
+    return _ready(tmp_path, notify, title=title, who="carol")
 
 
 # --- 1. mail header injection through an RFC 2047 encoded-word in the request title ------

@@ -72,10 +72,14 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
-def _ready(tmp_path: Path, notify: str, gates: str = "") -> Repo:
-    """An approved release with a launch notice from the product office."""
+def _ready(
+    tmp_path: Path, notify: str, gates: str = "", title: str = "支付改版", who: str = "dave"
+) -> Repo:
+    """An approved release with a launch notice from the product office (the request's
+    title is its requester's, `who`'s, free text)."""
     r = make_repo(tmp_path, extra=notify, gates=NOTICE_GATE + gates)
-    assert r.gate("request", TAG, "--title", "支付改版").code == 0
+    res = r.gate("request", TAG, "--title", title, who=who)
+    assert res.code == 0, res.err + res.out
     approve_all(r)
     (tmp_path / "notice.md").write_text(NOTICE, encoding="utf-8")
     res = r.gate("attach", TAG, "launch-notice", str(tmp_path / "notice.md"), who="alice")
