@@ -5,6 +5,7 @@ Each test failed on the code it was written against (89987eb)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,22 @@ def _odd_then_fixed(r: Repo, old: str, odd_tree: str, fixed: str) -> None:
     good = r.git("commit-tree", f"{fixed}^{{tree}}", "-p", bad, "-m", "ok", env=identity("dave"))
     r.git("update-ref", "refs/heads/main", good)
     r.git("reset", "-q", "--hard")
+
+
+@pytest.mark.parametrize("name", ["lib", "../etc", "v9.9.9", "x" * 300])
+def test_a_kept_list_naming_no_release_is_listed_again(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A hand-edited, well-formed status-4.json whose release names hold one that is no
+    release row at HEAD (no release tag of the policy, or no request there): status
+    judged it and exited 2; now the folders are listed again, as a fresh run lists them."""
+    assert repo.gate("request", "v1.0.0", "--title", "t").code == 0
+    assert repo.gate("status").code == 0
+    kept = repo.path / ".git" / "gatekeeper" / "status-4.json"
+    doc = json.loads(kept.read_text())
+    doc["names"] = ["v1.0.0", name]
+    kept.write_text(json.dumps(doc))
+    res = repo.gate("status")
+    assert res.code == 0, res.err
+    monkeypatch.setenv("GATE_NO_CACHE", "1")
+    assert res.out == repo.gate("status").out

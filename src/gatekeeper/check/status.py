@@ -138,6 +138,10 @@ def statuses(
     names = kept.names if kept.names is not None else _release_names(repo, head)
     rows = {tag: row for tag in names if (row := kept.row(tag, now)) is not None}
     todo = [t for t in names if t not in rows]
+    if todo and kept.names is not None and not _releases_here(repo, head, todo):
+        names = _release_names(repo, head)  # a kept list that names no release here
+        rows = {tag: row for tag in names if (row := kept.row(tag, now)) is not None}
+        todo = [t for t in names if t not in rows]
     traced = kept.path is not None
     judged = _judge_all(repo, head, todo, opts, now=now, progress=progress, traced=traced)
     if judged or kept.names is None or kept.moved_from:  # else the file holds every row
@@ -150,6 +154,21 @@ def _releases(repo: GitRepo, head: str) -> str:
     from gatekeeper.policy.loading import policy_in_force
 
     return policy_in_force(repo, head, None).policy.releases
+
+
+def _releases_here(repo: GitRepo, head: str, names: list[str]) -> bool:
+    """Whether each of `names` (from a kept file, to be judged now) is a release row at
+    HEAD: a release tag of the policy there whose request HEAD holds (a hand-edited kept
+    file must not have status judge, and refuse, a name that is none)."""
+    from gatekeeper.policy.loading import policy_in_force
+    from gatekeeper.policy.tagname import is_release_tag
+    from gatekeeper.records.layout import ReleaseLayout
+
+    policy = policy_in_force(repo, head, None).policy
+    if not all(is_release_tag(name, policy) for name in names):
+        return False
+    held = repo.holds([(head, ReleaseLayout(policy.releases, n).request) for n in names])
+    return all(held)
 
 
 def _release_names(repo: GitRepo, head: str) -> list[str]:
