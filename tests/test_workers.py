@@ -191,6 +191,7 @@ def test_how_many_judge(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GATE_JOBS", raising=False)
     assert jobs(199) == 1  # too few to be worth a fork
     assert jobs(200) == min(8, len(os.sched_getaffinity(0)))
+    assert jobs(63, after=64) == 1 and jobs(64, after=64) == jobs(200)  # an audit's
     monkeypatch.setenv("GATE_JOBS", "4")
     assert (jobs(3), jobs(1000), jobs(1)) == (3, 4, 1)
 

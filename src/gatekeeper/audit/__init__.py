@@ -46,7 +46,7 @@ def audit(
     """Walk history once; build each release's timeline and anomalies (`progress(done,
     total)` is told as each release is checked; `trusted`: the commit of `--policy-ref`,
     which every check reads the policy from, as `gate check --policy-ref` does)."""
-    from gatekeeper.check.workers import gate_jobs, judged
+    from gatekeeper.check.workers import AUDIT_AFTER, gate_jobs, judged
     from gatekeeper.records.history_cache import rewrites_seen, shared_index
 
     gate_jobs()  # a bad GATE_JOBS is refused whatever there is to judge
@@ -92,7 +92,7 @@ def audit(
         return log
 
     # Each release on its own: on every core, when there are many (check/workers.py).
-    kept = judged(repo, kept, judge, progress)
+    kept = judged(repo, kept, judge, progress, after=AUDIT_AFTER)
     orphans = _orphans(tags, history.names, policy, only)  # 6. tags without a release
     # What an earlier run had read is gone: a force-push or a reset since.
     orphans[:0] = [_rewritten(commit) for commit in rewritten]
