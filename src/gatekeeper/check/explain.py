@@ -112,10 +112,11 @@ def _unreadable(report: Report) -> list[Step]:
     """A committed record that cannot be read stays as it is (append-only), and gate
     writes nothing more into its folder: the release goes on under a new tag."""
     from gatekeeper.check.builtin import UNREADABLE
+    from gatekeeper.records.reading import new_tag_command
 
     if not any(g.title == UNREADABLE and not g.passed for g in report.gates):
         return []
-    return [Step(f'gate request NEW_TAG --title ... --summary "replaces {report.release}"')]
+    return [Step(new_tag_command(report.release))]
 
 
 def _gate_steps(gate: GateResult, facts: Facts) -> list[Step]:

@@ -29,12 +29,11 @@ def unreadable(
     folder it cannot read: the release goes on under another tag."""
     from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.records.layout import ReleaseLayout
-    from gatekeeper.records.reading import ReleaseRecords
+    from gatekeeper.records.reading import ReleaseRecords, new_tag_command
 
     advice = (
         "committed records are append-only, so it stays as it is, and gate writes nothing "
-        f"more into a folder it cannot read: release under a new tag (`gate request NEW_TAG "
-        f'--title ... --summary "replaces {tag}"`)'
+        f"more into a folder it cannot read: release under a new tag (`{new_tag_command(tag)}`)"
     )
     report = unreadable_report(
         tag,

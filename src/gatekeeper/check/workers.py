@@ -77,23 +77,19 @@ def judged(
     `after` items on."""
     workers = jobs(len(items), after)
     if workers <= 1:
-        return _here(items, judge, progress, 0, len(items))
+        return _here(items, judge, progress)
     size = max(1, min(64, len(items) // (workers * 8)))
     shares = [(at, min(at + size, len(items))) for at in range(0, len(items), size)]
     return _apart(repo, items, judge, shares, workers=workers, progress=progress)
 
 
 def _here(
-    items: list[T],
-    judge: Callable[[T], R],
-    progress: Callable[[int, int], None] | None,
-    done: int,
-    total: int,
+    items: list[T], judge: Callable[[T], R], progress: Callable[[int, int], None] | None
 ) -> list[R]:
     out = []
-    for n, item in enumerate(items, start=done):
+    for n, item in enumerate(items):
         if progress:
-            progress(n, total)
+            progress(n, len(items))
         out.append(judge(item))
     return out
 
@@ -126,7 +122,7 @@ def _apart(
                 got: list[R] | None = next(answers)
             except Exception:  # sent back unreadable, or its worker died
                 got = None
-            out += got if got is not None else _here(items[start:end], judge, None, 0, end)
+            out += got if got is not None else _here(items[start:end], judge, None)
             if progress:
                 progress(len(out), len(items))
     finally:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gatekeeper.envflags import yes_or_no
 from gatekeeper.errors import InputError
 
 if TYPE_CHECKING:
@@ -122,7 +123,8 @@ def smtp_settings(opts: SmtpOptions, env: Mapping[str, str], timeout: float) -> 
         )
     if password and not user:
         raise InputError(f"email: {password_from} given, but no user (GATE_SMTP_USER)")
-    require = opts.require_tls or _yes_or_no(env, "GATE_SMTP_REQUIRE_TLS")
+    tls = "export GATE_SMTP_REQUIRE_TLS=1 to refuse sending without TLS"
+    require = opts.require_tls or yes_or_no(env, "GATE_SMTP_REQUIRE_TLS", tls)
     return SmtpSettings(
         host=host,
         port=port or (SSL_PORT if implicit else SMTP_PORT),
@@ -229,17 +231,3 @@ def _endpoint(i: int, hook: Webhook, env: Mapping[str, str]) -> Endpoint:
             )
     vendor = "feishu" if hook.type == "lark" else hook.type
     return Endpoint(hook.channel, vendor, url, hook.url_env, secret, hook.secret_env)
-
-
-def _yes_or_no(env: Mapping[str, str], name: str) -> bool:
-    """A setting that guards the connection: a known yes or no, else exit 2 (a typo must
-    not read as "no" and send in clear)."""
-    from gatekeeper.envflags import FALSE, TRUE
-
-    value = env.get(name, "").strip().lower()
-    if value and value not in TRUE | FALSE:
-        raise InputError(
-            f"{name}={env[name]!r}: expected yes or no (1/true/yes/on or 0/false/no/off)",
-            hint=f"export {name}=1 to refuse sending without TLS",
-        )
-    return value in TRUE

@@ -58,11 +58,6 @@ def with_schema_line(text: str) -> str:
     return SCHEMA_LINE + "\n" + "".join(lines)
 
 
-def install_hooks(repo: GitRepo) -> list[Path]:
-    """Copy hooks/pre-commit and hooks/pre-push into git's hooks folder, never overwriting."""
-    return write_hooks(*hooks_to_install(repo))
-
-
 def hooks_to_install(repo: GitRepo) -> tuple[Path, dict[str, bytes]]:
     """Where the hooks go and what they hold; exit 2, nothing written, when they cannot go
     there: another tool's hooks folder, a different hook (or a link, a folder) in the way,
@@ -102,9 +97,8 @@ def hooks_to_install(repo: GitRepo) -> tuple[Path, dict[str, bytes]]:
 
 
 def write_hooks(folder: Path, scripts: dict[str, bytes]) -> list[Path]:
-    """Write the hooks `hooks_to_install` allowed (one already there as ours stays)."""
-    import os
-
+    """Copy hooks/pre-commit and hooks/pre-push into git's hooks folder, as
+    `hooks_to_install` allowed (never overwriting: one already there as ours stays)."""
     folder.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for name, data in scripts.items():

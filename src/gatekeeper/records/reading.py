@@ -22,12 +22,13 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound="BaseModel")
 MAX_RELEASE_BYTES = 64 * 1024 * 1024  # all distinct files of one release folder together
 HINT = "fix the record (see `gate schema request|approval|evidence`) and commit the fix"
-# A committed record is never fixed (records are append-only: an edit fails the release
-# for good), and gate writes nothing more into a folder it cannot read.
-COMMITTED_HINT = (
-    "a committed record stays as it is (records are append-only): release under a new "
-    'tag (`gate request NEW_TAG --title ... --summary "replaces TAG"`)'
-)
+
+
+def new_tag_command(tag: str) -> str:
+    """How a release whose committed records cannot be read goes on: a committed record is
+    never fixed (an edit fails the release for good), and gate writes nothing more into a
+    folder it cannot read."""
+    return f'gate request NEW_TAG --title ... --summary "replaces {tag}"'
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,11 @@ def _read_release(repo: GitRepo, commit: str, layout: ReleaseLayout) -> ReleaseR
     try:
         parsed = records_from_blobs(layout, commit, blobs)
     except InputError as exc:  # committed: it stays as it is, whatever is typed now
-        raise RecordError(exc.message, hint=COMMITTED_HINT, lines=exc.lines) from None
+        hint = (
+            "a committed record stays as it is (records are append-only): release under a "
+            f"new tag (`{new_tag_command(layout.tag)}`)"
+        )
+        raise RecordError(exc.message, hint=hint, lines=exc.lines) from None
     return replace(parsed, files=files)
 
 
