@@ -202,14 +202,15 @@ def test_an_audit_judged_by_workers_is_the_audit_one_process_makes(
     import gatekeeper.audit as audit_module
 
     _releases(repo)
-    log, judge = tmp_path / "pids", audit_module._tag_and_policy
+    monkeypatch.setenv("GATE_NO_CACHE", "1")  # every release judged on every run
+    log, judge = tmp_path / "pids", audit_module.tag_and_policy
 
     def noted(*args: object, **kwargs: object) -> None:
         with log.open("a") as out:
             out.write(f"{os.getpid()}\n")
         judge(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(audit_module, "_tag_and_policy", noted)
+    monkeypatch.setattr(audit_module, "tag_and_policy", noted)
     outs = {}
     for workers in ("1", "3"):
         monkeypatch.setenv("GATE_JOBS", workers)

@@ -10,6 +10,7 @@ sees half of one.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from datetime import datetime
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
 _FOLDER = ("kept-folder",)
+# What a judgement may read from the environment: gatekeeper's and git's own settings,
+# the locale git speaks in, and where programs (ssh-keygen) and settings are found.
+_ENV_PREFIXES = ("GATE_", "GIT_", "LC_", "SSH_")
+_ENV_NAMES = frozenset({"PATH", "HOME", "XDG_CONFIG_HOME", "LANG", "LANGUAGE", "TZ"})
 _LIMIT = 1 << 30  # the history index of 5,000 releases is 15 MB
 
 
@@ -90,6 +95,58 @@ def write_kept(path: Path, doc: object) -> None:
         temporary.replace(path)  # replaces a link at `path` itself, never what it names
     except OSError:
         pass  # a read-only .git: what is kept is a speed-up, never required
+
+
+def judgement_key(repo: GitRepo, head: str, *what: str) -> tuple[str, str, str]:
+    """Everything a kept judgement is made from but the clock, as one digest (`what`:
+    the kept file's format and the options it was judged with); the same without HEAD
+    and the refs (what a judgement kept across commits and tags is judged from besides
+    what check/kept_reads.py makes sure of); and the refs as git listed them."""
+    import hashlib
+    import sys
+
+    refs = repo.run("for-each-ref", "--format=%(refname) %(objectname)")  # every ref
+    base = hashlib.sha256()
+    for part in (
+        *what,
+        repo.run("config", "--list", "--show-origin", "-z"),  # every git setting
+        sys.version,
+        _code(),
+        repr(sorted((k, v) for k, v in os.environ.items() if _judged_by(k))),
+    ):
+        base.update(part.encode("utf-8", "surrogateescape") + b"\0\0")
+    key = hashlib.sha256(f"{base.hexdigest()}\0{head}\0{refs}".encode("utf-8", "surrogateescape"))
+    return key.hexdigest(), base.hexdigest(), refs
+
+
+def _judged_by(name: str) -> bool:
+    if name in {"GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"}:  # dates of commits git makes
+        return False
+    if name in {"GATE_JOBS", "GATE_PROGRESS_AFTER"}:  # how it is judged, not what
+        return False
+    return name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES
+
+
+@functools.cache
+def _code() -> str:
+    """gatekeeper's own modules, byte for byte, and every package installed beside it
+    (a dist-info folder's name carries its version: tzdata, pydantic, cryptography)."""
+    import hashlib
+    import sys
+
+    import gatekeeper
+
+    digest = hashlib.sha256()
+    package = Path(gatekeeper.__file__).parent
+    for module in sorted(package.rglob("*.py")):
+        digest.update(str(module.relative_to(package)).encode() + b"\0" + module.read_bytes())
+    for entry in sys.path:
+        try:
+            names = sorted(p.name for p in Path(entry or ".").iterdir())
+            digest.update("\0".join(names).encode("utf-8", "surrogateescape") + b"\0\0")
+        except OSError:
+            continue  # a zip file or a folder that is gone
+    return digest.hexdigest()
 
 
 # The shapes a kept file is read back in: anything else raises TypeError, and the file

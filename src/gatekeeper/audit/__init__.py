@@ -8,8 +8,8 @@ at the commit that added it.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
 
 from gatekeeper.audit.history import (
     History,
@@ -19,8 +19,10 @@ from gatekeeper.audit.history import (
     place,
     release_logs,
 )
+from gatekeeper.audit.judging import later_records, quietly, read_ahead, tag_and_policy
+from gatekeeper.audit.kept import Judged, KeptAudit, inputs_of, kept_audit
 from gatekeeper.audit.model import Anomaly, AuditLog, ReleaseLog
-from gatekeeper.audit.policies import policies_at, policy_events, policy_trees
+from gatekeeper.audit.policies import default_trees, tag_trees
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -46,19 +48,32 @@ def audit(
     """Walk history once; build each release's timeline and anomalies (`progress(done,
     total)` is told as each release is checked; `trusted`: the commit of `--policy-ref`,
     which every check reads the policy from, as `gate check --policy-ref` does)."""
+    from gatekeeper.check.kept_reads import Reads, TracedRepo, reading
     from gatekeeper.check.workers import AUDIT_AFTER, gate_jobs, judged
+    from gatekeeper.clock import Moment, judging
+    from gatekeeper.policy.loading import POLICY_DIR
     from gatekeeper.records.history_cache import rewrites_seen, shared_index
 
     gate_jobs()  # a bad GATE_JOBS is refused whatever there is to judge
     head = repo.resolve_commit(rev, "HEAD")
+    now = datetime.now(UTC)  # the audit's clock: each release's checks are judged at it
     # 1. one pass over history, shared with every check below (kept between runs)
     index = shared_index(repo, head, policy.releases)
     rewritten = rewrites_seen(repo)
     tags = repo.tags()
     period = (since, until)
+    reviewed = default_trees(repo, default_branch)
+    # The logs an earlier run kept, where what they were made from is as it was.
+    kept_logs = _kept(
+        repo, head, policy.releases, only=only, branch=default_branch, trusted=trusted
+    )
+    inputs = inputs_of(index, tags, reviewed, across=trusted == head) if kept_logs.path else {}
     # A period's audit reads only the releases whose dates may put them in it.
     dated = {name: info.tagged_at for name, info in tags.items()}
     among = may_be_in(index, dated, period) if only is None else None
+    reused = kept_logs.usable(repo, inputs, now, among)
+    if reused:
+        among = (set(index.tags()) if among is None else among) - reused.keys()
     history = from_index(index, only, among)
     logs, added = release_logs(history)  # 2. every record's changes
     for log in logs.values():
@@ -66,46 +81,77 @@ def audit(
     # 3. each record as added (of the releases in the period)
     maybe = maybe_in_period(logs, added, history, period, policy.releases)
     place(index, history, maybe)
-    default_trees, tag_trees = policy_trees(repo, default_branch, tags, logs)
+    at_tags = tag_trees(repo, default_branch, tags, logs)
     releases = policy.releases
     later = _requests(repo, logs, added, history, maybe, releases=releases, period=period)
-    kept = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
-    policies = _read_ahead(repo, kept, later, releases)
+    fresh = [logs[t] for t in sorted(logs) if logs[t].in_period(since, until)]
+    policies = read_ahead(repo, fresh, later, releases)
     audited = frozenset(history.paths)
+    commits = frozenset(info.commit for info in tags.values() if info.commit)
+    traced = cast("GitRepo", TracedRepo(repo)) if kept_logs.path else None
 
     # 4. a release at a time: its check reads again what its records' events read, while
     # the process still holds it
-    def judge(log: ReleaseLog) -> ReleaseLog:
-        records = later.get(log.release, [])
-        _records(repo, log, records, history, policies, releases=releases, reviewed=default_trees)
-        _tag_and_policy(  # 5. the tag (or the revision) and policy changes
-            repo,
-            log,
-            history,
-            policy,
-            default_trees=default_trees,
-            tag_tree=tag_trees.get(log.release),
-            head=head,
-            trusted=trusted,
-            audited=audited,
-        )
-        return log
+    def judge(log: ReleaseLog) -> Judged:
+        moment = Moment(now)  # a clock of its own: what this log was compared with
+        reads = Reads(head, (releases, POLICY_DIR), index, commits)
+        with judging(moment.window), reading(reads):
+            seen = traced or repo
+            made = later.get(log.release, [])
+            later_records(seen, log, made, history, policies, releases=releases, reviewed=reviewed)
+            tag_and_policy(  # 5. the tag (or the revision) and policy changes
+                seen,
+                log,
+                history,
+                policy,
+                default_trees=reviewed,
+                tag_tree=at_tags.get(log.release),
+                head=head,
+                trusted=trusted,
+                audited=audited,
+                now=moment,
+            )
+        # A log whose tag points at HEAD itself is kept for this HEAD only (its records at
+        # HEAD and at the tag are one read).
+        held = traced and log.tag and log.tag.commit != head and reads.across
+        held = held and trusted == head
+        return moment.window, log, reads.kept() if held else None
 
     # Each release on its own: on every core, when there are many (check/workers.py).
-    kept = judged(repo, kept, judge, progress, after=AUDIT_AFTER)
+    made = judged(repo, fresh, judge, progress, after=AUDIT_AFTER)
+    kept_logs.save(repo, {log.release: (w, log, across) for w, log, across in made}, inputs)
+    every = {log.release: log for _, log, _ in made}
+    every.update((tag, log) for tag, log in reused.items() if log.in_period(since, until))
     orphans = _orphans(tags, history.names, policy, only)  # 6. tags without a release
     # What an earlier run had read is gone: a force-push or a reset since.
     orphans[:0] = [_rewritten(commit) for commit in rewritten]
     return AuditLog(
         head,
         policy.signatures,
-        kept,
+        [every[tag] for tag in sorted(every)],
         since,
         until,
         orphans,
         roles={name: role.title for name, role in policy.roles.items()},
         people={pid: person.name for pid, person in policy.people.items()},
     )
+
+
+def _kept(
+    repo: GitRepo,
+    head: str,
+    releases: str,
+    *,
+    only: str | None,
+    branch: str | None,
+    trusted: str | None,
+) -> KeptAudit:
+    """The logs an earlier audit kept, keyed by what changes what a log says besides the
+    repository (an audit of one release keeps nothing: it judges one)."""
+    if only is not None:
+        return KeptAudit(None)
+    ref = "HEAD" if trusted == head else str(trusted)
+    return kept_audit(repo, head, releases, f"default {branch}", f"trusted {ref}")
 
 
 def _requests(
@@ -132,7 +178,7 @@ def _requests(
         ((path, change) for path, change in added.items() if history.release[path] in maybe),
         key=lambda i: (other(i[0]), history.seq(i[1])),
     )
-    _quietly(repo.read_ahead, [change.blob for path, change in ordered if not other(path)])
+    quietly(repo.read_ahead, [change.blob for path, change in ordered if not other(path)])
     later: dict[str, list[tuple[str, Change]]] = {}
     for path, change in ordered:
         log = logs[history.release[path]]
@@ -142,100 +188,6 @@ def _requests(
             continue
         record_event(repo, None, log, path, change, releases=releases, seq=history.seq(change))
     return later
-
-
-def _read_ahead(
-    repo: GitRepo,
-    kept: list[ReleaseLog],
-    later: dict[str, list[tuple[str, Change]]],
-    releases: str,
-) -> dict[str, tuple[Policy | None, str | None]]:
-    """The policy in force where each record was added; and read now, in few round trips,
-    what each record's event reads one at a time: its blob, and the commit that added it
-    where the signer is the commit's author."""
-    from gatekeeper.audit.records import is_record
-    from gatekeeper.policy.loading import POLICY_DIR
-
-    records = [(path, change) for items in later.values() for path, change in items]
-    policies = policies_at(repo, [change.commit for _, change in records])
-    ends = [c for log in kept for c in (log.request_commit, log.tag and log.tag.commit) if c]
-    _quietly(repo.trees, ends, POLICY_DIR)  # where each release's policy changes are looked for
-    _quietly(repo.read_ahead, [c.blob for path, c in records if is_record(path, releases)])
-    _quietly(repo.read_commits, [c.commit for _, c in records if _by_author(policies[c.commit][0])])
-    return policies
-
-
-def _quietly(read: Callable[..., object], *args: object) -> None:
-    """Read ahead what will be asked one at a time; what cannot be read now is refused
-    where it is asked, as it was."""
-    from contextlib import suppress
-
-    from gatekeeper.errors import GateError
-
-    with suppress(GateError):
-        read(*args)
-
-
-def _records(
-    repo: GitRepo,
-    log: ReleaseLog,
-    records: list[tuple[str, Change]],
-    history: History,
-    policies: dict[str, tuple[Policy | None, str | None]],
-    *,
-    releases: str,
-    reviewed: set[str],
-) -> None:
-    """A release's records other than its requests, each verified under the policy in
-    force when it was added, which counts only if that policy was on the default branch
-    (`reviewed`: its `policies/` trees there; empty when there is no default branch to
-    ask)."""
-    from gatekeeper.audit.records import record_event
-
-    for path, change in records:
-        policy, tree = policies.get(change.commit, (None, None))
-        off = bool(reviewed) and policy is not None and tree not in reviewed
-        seq = history.seq(change)
-        record_event(repo, policy, log, path, change, releases=releases, seq=seq, off_default=off)
-
-
-def _tag_and_policy(
-    repo: GitRepo,
-    log: ReleaseLog,
-    history: History,
-    policy: Policy,
-    *,
-    default_trees: set[str],
-    tag_tree: str | None,
-    head: str,
-    trusted: str | None,
-    audited: frozenset[str],
-) -> None:
-    """The tag's events and anomalies (untagged: the check at `head`), the policy changes
-    that affected the release, and the timeline in order."""
-    from gatekeeper.audit.tags import tag_events
-    from gatekeeper.audit.verdict import check_now
-
-    if log.tag is not None:
-        tag_events(
-            repo,
-            log,
-            log.tag,
-            policy,
-            default_policy_trees=default_trees,
-            tag_policy_tree=tag_tree,
-            trusted=trusted,
-            audited=audited,
-        )
-    else:
-        check_now(repo, log, head, trusted)
-    from gatekeeper.audit.policies import policy_commits_between
-
-    between = policy_commits_between(repo, log)
-    policy_events(log, history.policy_changes, history.seq, between)
-    log.events.sort(key=lambda e: (e.time, e.seq))
-    order = {e.path: (e.time, e.seq) for e in log.events}
-    log.approvals.sort(key=lambda a: order.get(a.path, (log.events[0].time, 0)))
 
 
 def _orphans(
@@ -264,8 +216,3 @@ def _rewritten(commit: str) -> Anomaly:
         f"an earlier run read history up to {commit[:12]}, which no branch holds any more: "
         "history was rewritten (force-push or reset) since",
     )
-
-
-def _by_author(policy: Policy | None) -> bool:
-    """Whether a sign-off under `policy` is its adding commit's author's."""
-    return policy is not None and policy.signatures != "ssh"

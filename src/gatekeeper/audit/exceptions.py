@@ -47,9 +47,12 @@ def record_exception(
     result: Evaluation,
     info: TagInfo | None,
     trusted: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """An exception for a release whose check counted an emergency declaration (`result`:
-    the check at the tag, or at the audited revision when untagged)."""
+    the check at the tag, or at the audited revision when untagged; `now`: the audit's
+    clock, default the machine's)."""
     from gatekeeper.check.running import due_after
 
     facts, emergency = result.facts, result.policy.policy.emergency
@@ -61,12 +64,19 @@ def record_exception(
     if info is None or due is None:
         retro = "not tagged"
     else:
-        retro = _retro(repo, log, info, due, trusted) if waived else "nothing waived"
+        now = now or datetime.now(UTC)
+        retro = _retro(repo, log, info, due, trusted, now=now) if waived else "nothing waived"
     log.exceptions.append(AuditException("emergency", declarers, waived, due, retro))
 
 
 def _retro(
-    repo: GitRepo, log: ReleaseLog, info: TagInfo, due: datetime, trusted: str | None
+    repo: GitRepo,
+    log: ReleaseLog,
+    info: TagInfo,
+    due: datetime,
+    trusted: str | None,
+    *,
+    now: datetime,
 ) -> str:
     """Where the retro-approvals stand now (the post-release check the audit ran), and once
     settled, whether they already were at the deadline."""
@@ -77,7 +87,7 @@ def _retro(
         return "overdue"
     if any(g.pending for g in gates):
         return "pending"
-    if datetime.now(UTC) < due:
+    if now < due:
         return "in time"
     return "in time" if _settled_at(repo, log.release, info, due, trusted) else "late"
 

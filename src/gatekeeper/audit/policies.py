@@ -37,18 +37,24 @@ def policies_at(repo: GitRepo, commits: list[str]) -> dict[str, tuple[Policy | N
     return out
 
 
-def policy_trees(
-    repo: GitRepo, default_branch: str | None, tags: dict[str, TagInfo], logs: dict[str, ReleaseLog]
-) -> tuple[set[str], dict[str, str | None]]:
-    """`policies/` trees ever on the default branch, and the one at each release tag."""
+def default_trees(repo: GitRepo, default_branch: str | None) -> set[str]:
+    """`policies/` trees ever on the default branch (none when there is none to ask)."""
     if default_branch is None:
-        return set(), {}
+        return set()
     branch = repo.resolve_commit(default_branch, "--default-branch")
     on_default = repo.first_parent_commits(branch, POLICY_DIR)
-    default_trees = {t for t in repo.trees(on_default, POLICY_DIR).values() if t}
+    return {t for t in repo.trees(on_default, POLICY_DIR).values() if t}
+
+
+def tag_trees(
+    repo: GitRepo, default_branch: str | None, tags: dict[str, TagInfo], logs: dict[str, ReleaseLog]
+) -> dict[str, str | None]:
+    """The `policies/` tree at each release tag (none asked without a default branch)."""
+    if default_branch is None:
+        return {}
     tagged = {name: tags[name].commit or "" for name in logs if name in tags}
     commit_trees = repo.trees([c for c in tagged.values() if c], POLICY_DIR)
-    return default_trees, {name: commit_trees.get(c) for name, c in tagged.items()}
+    return {name: commit_trees.get(c) for name, c in tagged.items()}
 
 
 def policy_events(

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from gatekeeper.audit.model import Anomaly, Event, ReleaseLog
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from gatekeeper.check.evaluation import Evaluation
     from gatekeeper.check.report import GateResult
     from gatekeeper.errors import GateError
@@ -25,9 +27,11 @@ def tag_events(
     tag_policy_tree: str | None,
     trusted: str | None = None,
     audited: frozenset[str] = frozenset(),
+    now: datetime | None = None,
 ) -> None:
     """The tag as an event, and the anomalies between it and the release's records
-    (`audited`: every record path the audited history holds)."""
+    (`audited`: every record path the audited history holds; `now`: the audit's clock,
+    default the machine's)."""
     path = f"refs/tags/{log.release}"
     commit = info.commit or ""
     log.tag = info
@@ -45,7 +49,7 @@ def tag_events(
         )
     if not commit:
         return
-    at_tag = _checked_at_tag(repo, log, info, policy, path, trusted=trusted)
+    at_tag = _checked_at_tag(repo, log, info, policy, path, trusted=trusted, now=now)
     for off in sorted(at_tag - audited):
         log.anomalies.append(  # what the check counted, the approval log does not show
             Anomaly(
@@ -87,13 +91,13 @@ def _kind(info: TagInfo) -> str:
 
 
 def _check(
-    repo: GitRepo, release: str, info: TagInfo, trusted: str | None
+    repo: GitRepo, release: str, info: TagInfo, trusted: str | None, now: datetime | None
 ) -> Evaluation | GateError:
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
     try:
-        return evaluate(repo, release, CheckOptions(tag_info=info, policy_ref=trusted))
+        return evaluate(repo, release, CheckOptions(tag_info=info, policy_ref=trusted, now=now))
     except GateError as exc:
         return exc
 
@@ -106,6 +110,7 @@ def _checked_at_tag(
     path: str,
     *,
     trusted: str | None,
+    now: datetime | None,
 ) -> set[str]:
     """The check at the tagged commit (its verdict as anomalies); the record paths there."""
     from gatekeeper.audit.exceptions import record_exception
@@ -114,7 +119,7 @@ def _checked_at_tag(
     from gatekeeper.errors import GateError
 
     commit = info.commit or ""
-    result = _check(repo, log.release, info, trusted)
+    result = _check(repo, log.release, info, trusted, now)
     if isinstance(result, GateError):
         exc = result
         log.anomalies.append(Anomaly("tag-check-error", path, commit, exc.message))
@@ -122,8 +127,8 @@ def _checked_at_tag(
         return set(repo.paths(commit, f"{policy.releases}/{log.release}"))
     _verdict(log, path, commit, result.report.gates, result.facts)
     judge(log, result, at="tag")
-    check_after_release(repo, log, info, trusted)
-    record_exception(repo, log, result, info, trusted)
+    check_after_release(repo, log, info, trusted, now)
+    record_exception(repo, log, result, info, trusted, now=now)
     return {f.path for f in result.records.files}
 
 

@@ -43,22 +43,29 @@ class _Counting:
         return None, None
 
 
-def check_now(repo: GitRepo, log: ReleaseLog, revision: str, trusted: str | None) -> None:
-    """An untagged release: the check at the audited revision, as `gate check --rev` runs it."""
+def check_now(
+    repo: GitRepo, log: ReleaseLog, revision: str, trusted: str | None, now: datetime | None = None
+) -> None:
+    """An untagged release: the check at the audited revision, as `gate check --rev` runs it
+    (`now`: the audit's clock, default the machine's)."""
     from gatekeeper.audit.exceptions import record_exception
     from gatekeeper.check.evaluation import CheckOptions, evaluate
     from gatekeeper.errors import GateError
 
     try:
-        result = evaluate(repo, log.release, CheckOptions(rev=revision, policy_ref=trusted))
+        result = evaluate(
+            repo, log.release, CheckOptions(rev=revision, policy_ref=trusted, now=now)
+        )
     except GateError as exc:
         log.check = CheckSummary(commit=revision, at="revision", passed=False, error=exc.message)
         return
     judge(log, result, at="revision")
-    record_exception(repo, log, result, None, trusted)
+    record_exception(repo, log, result, None, trusted, now=now)
 
 
-def check_after_release(repo: GitRepo, log: ReleaseLog, info: TagInfo, trusted: str | None) -> None:
+def check_after_release(
+    repo: GitRepo, log: ReleaseLog, info: TagInfo, trusted: str | None, now: datetime | None = None
+) -> None:
     """A tagged release under a policy with post-release gates: those gates (and the records
     made after the tag) judged now, as `gate check --stage post-release --at now` does."""
     from gatekeeper.check.evaluation import CheckOptions, evaluate
@@ -74,7 +81,12 @@ def check_after_release(repo: GitRepo, log: ReleaseLog, info: TagInfo, trusted: 
         index = current_index(repo)  # the audited revision, read once
         head = index.head if index else None
         opts = CheckOptions(
-            tag_info=info, stage="post-release", at="now", records_at=head, policy_ref=trusted
+            tag_info=info,
+            stage="post-release",
+            at="now",
+            records_at=head,
+            policy_ref=trusted,
+            now=now,
         )
         result = evaluate(repo, log.release, opts)
     except GateError:

@@ -42,6 +42,7 @@ def still_hold(
     if not gained or len(gained[-1]) < 2 or gained[-1][1] != old:
         return None
     earliest = datetime.fromtimestamp(min(int(c[0]) for c in gained), UTC)
+    done = _Changed(changed)
     held = {}
     for tag, (window, row, across) in rows.items():
         if across is None:
@@ -51,7 +52,7 @@ def still_hold(
         # the answer now (repo.last_commit_before): only later ones leave it as it was.
         if latest is not None and not earliest > latest:
             continue
-        if any(_overlap(path, done) for path in across.get("read", ()) for done in changed):
+        if any(done.overlaps(path) for path in across.get("read", ())):
             continue  # a path it read changed
         held[tag] = (window, row, across)
     return held, requested(changed, releases)
@@ -95,6 +96,18 @@ def _changed(repo: GitRepo, old: str, new: str, releases: str) -> set[str] | Non
     return changed
 
 
-def _overlap(one: str, other: str) -> bool:
-    """Whether two paths are one, or one lies under the other."""
-    return one == other or one.startswith(f"{other}/") or other.startswith(f"{one}/")
+class _Changed:
+    """Paths changed, asked whether a path is one of them, lies under one or holds one."""
+
+    def __init__(self, paths: set[str]) -> None:
+        self._paths = paths
+        self._folders = {p[:at] for p in paths for at in _slashes(p)}  # each one's folders
+
+    def overlaps(self, path: str) -> bool:
+        if path in self._paths or path in self._folders:
+            return True  # changed itself, or a folder holding a changed path
+        return any(path[:at] in self._paths for at in _slashes(path))  # under a changed one
+
+
+def _slashes(path: str) -> list[int]:
+    return [at for at, c in enumerate(path) if c == "/"]

@@ -46,6 +46,7 @@ _COMMITS = {  # how many leading arguments name commits (or lists of them)
 _GRAPH = frozenset({"is_ancestor", "merge_bases"})  # HEAD against a commit it holds
 _OBJECTS = frozenset({"read_blob", "read_blobs", "read_object", "tag_object", "tag_message"})
 _SAME = frozenset({"is_shallow", "config"})  # in the key
+_NAMED_BY_ID = frozenset({"resolve_commit", "resolve_trusted"})  # the audit's trusted ref
 # The release tags: kept with the rows, and what a row asked of them is noted (a tag
 # added since has the rows it could answer differently judged again: check/kept_tags.py).
 _TAG_LISTS = frozenset({"tag", "tags", "tag_names"})  # vouched for: what is asked is noted
@@ -169,6 +170,8 @@ def _vouched(reads: Reads, name: str, args: tuple[Any, ...]) -> bool:
         return all(_known(reads, c) and c != head for c in _commits(args[: _COMMITS[name]]))
     if name in _GRAPH and len(args) >= 2:  # HEAD against a commit it holds: the answer stays
         return all(c == head or reads.in_history(c) for c in args[:2])
+    if name in _NAMED_BY_ID and args:  # a commit of HEAD's history named by its id: itself
+        return args[0] == head or _known(reads, args[0])
     if name == "last_commit_before" and args:
         return args[0] == head or _known(reads, args[0])
     if name == "holds" and args:  # (commit, path) pairs: as `_AT`, pair by pair

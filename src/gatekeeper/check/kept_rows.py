@@ -12,6 +12,8 @@ from gatekeeper.clock import Window
 from gatekeeper.kept import as_list, as_mapping, as_text, as_time
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gatekeeper.check.status import ReleaseStatus
 
 # A kept row: the window its judgement holds for, the row, and what lets it outlive
@@ -22,7 +24,7 @@ Kept = tuple[Window, Any, dict[str, Any] | None]
 def kept_doc(
     head: str, window: Window, row: ReleaseStatus, across: dict[str, Any] | None
 ) -> list[Any]:
-    return [_window_doc(window), _doc(row), _across_doc(head, row, across)]
+    return [window_doc(window), _doc(row), _across_doc(head, row, across)]
 
 
 def _doc(row: ReleaseStatus) -> dict[str, Any]:
@@ -70,10 +72,11 @@ def row_of(doc: dict[str, Any]) -> ReleaseStatus:
     )
 
 
-def kept_of(doc: object) -> Kept:
+def kept_of(doc: object, judged: Callable[[object], Any] = as_mapping) -> Kept:
+    """A kept row (or, `judged` reading it, another judgement kept the same way)."""
     window, row, across = as_list(doc)
     if across is None:
-        return _window(as_list(window)), as_mapping(row), None
+        return _window(as_list(window)), judged(row), None
     held = as_mapping(across)
     read = [as_text(path) for path in as_list(held["read"])]
     tags = as_mapping(held["tags"])
@@ -84,7 +87,7 @@ def kept_of(doc: object) -> Kept:
     }
     return (
         _window(as_list(window)),
-        as_mapping(row),
+        judged(row),
         {"latest": _time(held["latest"]), "read": read, "tags": asked},
     )
 
@@ -94,6 +97,11 @@ def _across_doc(head: str, row: ReleaseStatus, across: dict[str, Any] | None) ->
     shows HEAD's commit id: "no request at 1a2b3c4d5e6f")."""
     if across is None or _shows(head, _doc(row)):
         return None
+    return across_doc(across)
+
+
+def across_doc(across: dict[str, Any]) -> dict[str, Any]:
+    """What lets a judgement outlive commits on top of HEAD and tags added since, as JSON."""
     tags = across["tags"]
     asked = {"asked": sorted(tags["asked"]), "merged": sorted(tags["merged"])}
     return {
@@ -115,7 +123,7 @@ def _shows(head: str, row: dict[str, Any]) -> bool:
     return head[:7] in repr(row)
 
 
-def _window_doc(window: Window) -> list[str | None]:
+def window_doc(window: Window) -> list[str | None]:
     return [_iso(window.since), _iso(window.until)]
 
 

@@ -16,10 +16,6 @@ neither read nor written with GATE_NO_CACHE=1 or on a CI runner (gatekeeper/kept
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import os
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,10 +33,6 @@ if TYPE_CHECKING:
 
 FORMAT = 4
 _NAME = f"status-{FORMAT}.json"
-# What a judgement may read from the environment: gatekeeper's and git's own settings,
-# the locale git speaks in, and where programs (ssh-keygen) and settings are found.
-_ENV_PREFIXES = ("GATE_", "GIT_", "LC_", "SSH_")
-_ENV_NAMES = frozenset({"PATH", "HOME", "XDG_CONFIG_HOME", "LANG", "LANGUAGE", "TZ"})
 
 
 @dataclass
@@ -182,44 +174,7 @@ def _key(repo: GitRepo, head: str, opts: CheckOptions) -> tuple[str, str, dict[s
     from dataclasses import replace
 
     from gatekeeper.check.kept_tags import tag_refs
+    from gatekeeper.kept import judgement_key
 
-    refs = repo.run("for-each-ref", "--format=%(refname) %(objectname)")  # every ref
-    base = hashlib.sha256()
-    for part in (
-        str(FORMAT),
-        repo.run("config", "--list", "--show-origin", "-z"),  # every git setting
-        repr(replace(opts, now=None)),
-        sys.version,
-        _code(),
-        repr(sorted((k, v) for k, v in os.environ.items() if _judged_by(k))),
-    ):
-        base.update(part.encode("utf-8", "surrogateescape") + b"\0\0")
-    key = hashlib.sha256(f"{base.hexdigest()}\0{head}\0{refs}".encode("utf-8", "surrogateescape"))
-    return key.hexdigest(), base.hexdigest(), tag_refs(refs)
-
-
-def _judged_by(name: str) -> bool:
-    if name in {"GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"}:  # dates of commits git makes
-        return False
-    if name in {"GATE_JOBS", "GATE_PROGRESS_AFTER"}:  # how it is judged, not what
-        return False
-    return name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES
-
-
-@functools.cache
-def _code() -> str:
-    """gatekeeper's own modules, byte for byte, and every package installed beside it
-    (a dist-info folder's name carries its version: tzdata, pydantic, cryptography)."""
-    import gatekeeper
-
-    digest = hashlib.sha256()
-    package = Path(gatekeeper.__file__).parent
-    for module in sorted(package.rglob("*.py")):
-        digest.update(str(module.relative_to(package)).encode() + b"\0" + module.read_bytes())
-    for entry in sys.path:
-        try:
-            names = sorted(p.name for p in Path(entry or ".").iterdir())
-            digest.update("\0".join(names).encode("utf-8", "surrogateescape") + b"\0\0")
-        except OSError:
-            continue  # a zip file or a folder that is gone
-    return digest.hexdigest()
+    key, base, refs = judgement_key(repo, head, f"{FORMAT}", repr(replace(opts, now=None)))
+    return key, base, tag_refs(refs)

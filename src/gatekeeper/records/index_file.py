@@ -67,6 +67,11 @@ class Filed(MutableMapping[str, "list[Change]"]):
         fields = self._packed[tag].split(SEP) if self._packed[tag] else []
         return list(zip(fields[2::_FIELDS], fields[4::_FIELDS], strict=True))
 
+    def packed_one(self, tag: str) -> str:
+        """`tag`'s changes as one string, as `packed` gives them, without unpacking them."""
+        made = self._made.get(tag)
+        return pack(made) if made is not None else self._packed[tag]
+
     def packed(self) -> dict[str, str]:
         """Every tag's changes as one string each (those never unpacked as they were read)."""
         return {**self._packed, **{tag: pack(changes) for tag, changes in self._made.items()}}

@@ -74,6 +74,9 @@ def _entry_set(reader: ObjectReader, tree: str) -> frozenset[bytes]:
     found: frozenset[bytes] | None = reader.memo.get(key)
     if found is not None:
         return found
+    last: tuple[str, frozenset[bytes]] | None = reader.memo.get(_LAST)
+    if last is not None and last[0] == tree:  # the last big tree: a commit's, then its parent's
+        return last[1]
     raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
     parts = _ENTRY[len(tree) // 2].findall(raw)  # (entry, mode, name), in one pass
     if sum(len(entry) for entry, _, _ in parts) != len(raw):
@@ -84,7 +87,12 @@ def _entry_set(reader: ObjectReader, tree: str) -> frozenset[bytes]:
     found = frozenset(entry for entry, _, _ in parts)
     if len(found) <= MEMO_TREE_ENTRIES:
         reader.memo[key] = found
+    else:
+        reader.memo[_LAST] = (tree, found)
     return found
+
+
+_LAST = ("entry-set", "last big tree")
 
 
 # An entry with its mode and name, for object ids of 20 (SHA-1) and 32 (SHA-256) bytes. A

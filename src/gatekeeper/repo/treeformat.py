@@ -43,7 +43,25 @@ def check_tree(names: list[tuple[bytes, bool]]) -> None:
     """MalformedTree unless every name is one git writes (no `/`, not empty, `.`, `..` or
     `.git` in any case) and the names are in git's order (a folder sorts as `name/`),
     each once: checkout writes `lib/x.py` for an entry so named, and keeps the later of
-    two entries of one name, so such a tree checks out differently from what it lists."""
+    two entries of one name, so such a tree checks out differently from what it lists.
+    Decided with whole-list operations (a `releases/` tree has thousands of entries); a
+    tree they find fault with is walked entry by entry, for the entry to name."""
+    plain = [name for name, _ in names]
+    keys = [name + b"/" if folder else name for name, folder in names]
+    joined = b"\0".join(plain)
+    if (
+        b"/" in joined
+        or not _BAD_NAMES.isdisjoint(plain)
+        or (b".git" in joined.lower() and b".git" in {n.lower() for n in plain})
+        or len(set(plain)) != len(plain)
+        or len(set(keys)) != len(keys)
+        or keys != sorted(keys)
+    ):
+        _check_each(names)
+        raise MalformedTree("tree: names out of git's order")  # never reached: fail closed
+
+
+def _check_each(names: list[tuple[bytes, bool]]) -> None:
     previous = b""
     seen = set()
     for n, (name, folder) in enumerate(names):

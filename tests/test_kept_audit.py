@@ -1,0 +1,319 @@
+"""`gate audit` kept between runs (audit/kept.py): a release's log is used again only
+while what it was made from is as it was and the clock answers its comparisons the same
+way; a tagged release's log outlives commits on top of HEAD that change nothing it read.
+Outputs with and without the kept file are byte-identical, after every kind of change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import gatekeeper.audit as audit_module
+from conftest import Repo, approve_all, make_repo, signoff_by_hand
+from gatekeeper.clock import Moment
+from test_kept_status import POST_CHECK
+
+FORMATS = ("json", "text", "markdown")
+
+
+def _kept(r: Repo) -> Path:
+    return r.path / ".git" / "gatekeeper" / "audit-1.json"
+
+
+def _audit(r: Repo, *args: str) -> list[str]:
+    outs = []
+    for fmt in FORMATS:
+        res = r.gate("audit", "--format", fmt, *args)
+        assert res.code == 0, res.err
+        outs.append(res.out)
+    return outs
+
+
+def _same_as_fresh(r: Repo, monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
+    """Every format, kept and then with nothing kept, is the same."""
+    kept = _audit(r, *args)
+    with monkeypatch.context() as m:
+        m.setenv("GATE_NO_CACHE", "1")
+        assert _audit(r, *args) == kept
+
+
+def _judged(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The releases the audit judges (a kept log is not judged), in the order it does."""
+    judge, seen = audit_module.tag_and_policy, []
+
+    def noted(repo: object, log: Any, *args: object, **kwargs: Any) -> None:
+        seen.append(log.release)
+        judge(repo, log, *args, **kwargs)
+
+    monkeypatch.setattr(audit_module, "tag_and_policy", noted)
+    monkeypatch.setenv("GATE_JOBS", "1")
+    return seen
+
+
+def _releases(r: Repo) -> None:
+    """Tagged, approved, rejected and waiting releases; HEAD is none's tag."""
+    for n in range(4):
+        tag = f"v1.{n}.0"
+        assert r.gate("request", tag, "--title", f"release {n}").code == 0
+        if n in {0, 1}:
+            approve_all(r, tag)
+            assert r.gate("tag", tag).code == 0
+        if n == 2:
+            signoff_by_hand(r, "carol", "pm", "reject", tag=tag)
+    _code(r)
+
+
+def _code(r: Repo, n: int = 1) -> None:
+    for i in range(n):
+        r.write("app.py", f"print({i})\n")
+        r.commit("code")
+
+
+def test_kept_logs_read_as_fresh_ones_after_every_kind_of_change(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _releases(repo)
+    changes: list[Callable[[], None]] = [
+        lambda: None,  # a repeat
+        lambda: _code(repo, 2),  # commits that change no record
+        lambda: signoff_by_hand(repo, "erin", "qa", "approve", tag="v1.0.0"),  # after the tag
+        lambda: _tamper(repo, "v1.1.0"),
+        lambda: (repo.gate("request", "v2.0.0", "--title", "next"), _code(repo)),
+        lambda: repo.git("tag", "-d", "v1.0.0"),
+        lambda: repo.git("tag", "v1.0.0", "HEAD~1"),  # back, lightweight, elsewhere
+        lambda: _policy(repo),
+        lambda: repo.git("checkout", "-q", "-b", "side"),  # HEAD off the default branch
+        lambda: _code(repo),
+        lambda: repo.git("checkout", "-q", "main"),
+        lambda: _reset(repo),
+    ]
+    for change in changes:
+        change()
+        _same_as_fresh(repo, monkeypatch)
+        assert _kept(repo).exists()
+    _same_as_fresh(repo, monkeypatch, "--since", "2000-01-01", "--until", "2100-01-01")
+    _same_as_fresh(repo, monkeypatch, "--policy-ref", "main")
+
+
+def _reset(r: Repo) -> None:
+    """History rewritten (the kept history index reports it, so it goes too)."""
+    r.git("reset", "-q", "--hard", "HEAD~2")
+    (r.path / ".git" / "gatekeeper" / "history-5.json").unlink()
+
+
+def _tamper(r: Repo, tag: str) -> None:
+    folder = r.path / "releases" / tag / "approvals"
+    record = sorted(folder.iterdir())[0]
+    record.write_text(record.read_text() + "# edited\n")
+    r.commit(f"edit {tag}")
+
+
+def _policy(r: Repo) -> None:
+    path = r.path / "policies" / "release.toml"
+    path.write_text(path.read_text().replace('title = "', 'title = "The ', 1))
+    r.commit("policy: a title")
+
+
+def test_a_tagged_release_is_not_judged_again_until_something_it_read_changes(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _releases(repo)
+    judged = _judged(monkeypatch)
+    first = _audit(repo)
+    assert sorted(set(judged)) == ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"]
+    judged.clear()
+    _code(repo, 3)
+    again = _audit(repo)
+    assert again[0].replace(repo.git("rev-parse", "HEAD"), "HEAD") == first[0].replace(
+        repo.git("rev-parse", "HEAD~3"), "HEAD"
+    )
+    # Untagged releases are judged at HEAD, each time it moves; tagged ones are kept.
+    assert sorted(set(judged)) == ["v1.2.0", "v1.3.0"]
+    judged.clear()
+    _tamper(repo, "v1.1.0")  # an edited approval of a tagged release: an anomaly now
+    out = _audit(repo)
+    assert sorted(set(judged)) == ["v1.1.0", "v1.2.0", "v1.3.0"]
+    assert "record-edited" in out[1]
+    judged.clear()
+    repo.git("tag", "-f", "-a", "v1.0.0", "-m", "moved", "HEAD")  # a tag moved: all again
+    _audit(repo)
+    assert sorted(set(judged)) == ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"]
+
+
+def test_a_release_tag_made_since_has_only_its_release_judged(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _releases(repo)
+    assert repo.gate("request", "v2.0.0", "--title", "next").code == 0
+    approve_all(repo, "v2.0.0")
+    _audit(repo)
+    judged = _judged(monkeypatch)
+    assert repo.gate("tag", "v2.0.0").code == 0
+    _code(repo)
+    _audit(repo)
+    assert "v1.0.0" not in judged and "v1.1.0" not in judged
+    assert "v2.0.0" in judged
+    _same_as_fresh(repo, monkeypatch)
+
+
+def test_a_log_is_used_only_while_the_clock_answers_as_it_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A post-release obligation due in 24 hours: the log kept while it is pending is not
+    used once it is overdue (the audit's clock is moved, git's dates are real)."""
+    r = make_repo(tmp_path, gates=POST_CHECK)
+    assert r.gate("request", "v1.0.0", "--title", "First").code == 0
+    approve_all(r)
+    assert r.gate("tag", "v1.0.0").code == 0
+    _code(r)
+    start = datetime.now(UTC)
+    for hours in (0, 1, 25, 26):
+        _clock(monkeypatch, start + timedelta(hours=hours))
+        _same_as_fresh(r, monkeypatch)
+        check = json.loads(_audit(r)[0])["releases"][0]["check"]
+        due = next(g for g in check["gates"] if g["id"] == "post-check")
+        assert due["pending"] is (hours < 24) and due["passed"] is (hours < 24)
+
+
+def _clock(monkeypatch: pytest.MonkeyPatch, at: datetime) -> None:
+    class Fixed(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Fixed:  # type: ignore[override]
+            return cls.fromtimestamp(at.timestamp(), UTC)
+
+    monkeypatch.setattr(audit_module, "datetime", Fixed)
+
+
+def test_a_log_that_quotes_the_time_is_never_kept(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sign-off dated after the time judged: the reason quotes that time."""
+    _releases(repo)
+    request = (repo.path / "releases/v1.3.0/request.toml").read_bytes()
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    repo.write(
+        "releases/v1.3.0/approvals/erin-ahead.toml",
+        'schema = 1\nrelease = "v1.3.0"\nrole = "leadership"\ndecision = "approve"\n'
+        f'person = "erin"\ncandidate = "{tomllib.loads(request.decode())["candidate"]}"\n'
+        f'request_sha256 = "{hashlib.sha256(request).hexdigest()}"\nat = {later}\n',
+    )
+    repo.commit("dated ahead", who="erin")
+    _code(repo)
+    judged = _judged(monkeypatch)
+    out = _audit(repo)
+    assert "after the time judged" in out[1]
+    assert "v1.3.0" not in json.loads(_kept(repo).read_text())["logs"]
+    judged.clear()
+    _code(repo)
+    _audit(repo)
+    assert "v1.3.0" in judged and "v1.1.0" not in judged
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda doc: doc.update(format=2),
+        lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(1, {"d": "Event", "v": []}),
+        lambda doc: doc["logs"]["v1.0.0"][1][1]["v"].__setitem__(0, 7),  # a release named 7
+        lambda doc: doc["logs"]["v1.0.0"][1][1].__setitem__("d", "os.system"),
+        lambda doc: doc["logs"]["v1.0.0"].__setitem__(0, ["yesterday", None]),
+        lambda doc: doc.__setitem__("logs", []),
+    ],
+)
+def test_a_kept_file_that_is_not_one_is_not_believed(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spoil: Callable[[dict[str, Any]], None]
+) -> None:
+    _releases(repo)
+    _audit(repo)
+    doc = json.loads(_kept(repo).read_text())
+    spoil(doc)
+    _kept(repo).write_text(json.dumps(doc))
+    _same_as_fresh(repo, monkeypatch)
+
+
+def test_nothing_is_kept_on_a_ci_runner_or_when_told_not_to(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _releases(repo)
+    for name, value in (("GATE_NO_CACHE", "1"), ("CI", "true")):
+        with monkeypatch.context() as m:
+            m.setenv(name, value)
+            _audit(repo)
+        assert not _kept(repo).exists()
+    _audit(repo)
+    assert _kept(repo).exists()
+
+
+def test_with_a_release_tag_at_head_only_that_release_is_kept_for_this_head_only(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after a release is tagged, HEAD is its tag's commit: that release's records
+    at HEAD and at its tag are one read, so its log is kept for this HEAD only; the other
+    tagged releases' logs outlive the commits that follow."""
+    _releases(repo)
+    assert repo.gate("request", "v2.0.0", "--title", "next").code == 0
+    approve_all(repo, "v2.0.0")
+    assert repo.gate("tag", "v2.0.0").code == 0
+    _audit(repo)
+    logs = json.loads(_kept(repo).read_text())["logs"]
+    assert logs["v2.0.0"][2] is None and logs["v1.0.0"][2] is not None
+    judged = _judged(monkeypatch)
+    _code(repo)
+    _audit(repo)
+    assert "v2.0.0" in judged and "v1.0.0" not in judged and "v1.1.0" not in judged
+    _same_as_fresh(repo, monkeypatch)
+
+
+def test_every_log_reads_back_as_it_was_written(repo: Repo) -> None:
+    from gatekeeper.audit.kept_logs import log_doc, log_of
+
+    _releases(repo)
+    _tamper(repo, "v1.0.0")
+    _audit(repo)
+    logs = json.loads(_kept(repo).read_text())["logs"]
+    assert len(logs) == 4
+    for kept in logs.values():
+        log = log_of(kept[1][1])
+        assert log_doc(log) == kept[1][1]
+        assert repr(log_of(log_doc(log))) == repr(log)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        lambda log: setattr(
+            log, "requested_at", datetime(2026, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+        ),
+        lambda log: setattr(
+            log, "requested_at", datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8), "CST"))
+        ),
+        lambda log: setattr(log, "requested_at", datetime(2026, 1, 1)),  # no offset
+        lambda log: setattr(log, "requested_at", Moment(datetime(2026, 1, 1, tzinfo=UTC))),
+        lambda log: setattr(log, "approvals", tuple(log.approvals)),
+        lambda log: setattr(log, "title", _Text("a title")),
+        lambda log: setattr(log, "events", [*log.events, "an event"]),
+    ],
+)
+def test_a_log_that_would_not_read_back_as_it_is_is_not_written(
+    repo: Repo, odd: Callable[[Any], None]
+) -> None:
+    from gatekeeper.audit.kept_logs import log_doc, log_of
+
+    _releases(repo)
+    _audit(repo)
+    log = log_of(json.loads(_kept(repo).read_text())["logs"]["v1.0.0"][1][1])
+    odd(log)
+    with pytest.raises(TypeError):
+        log_doc(log)
+
+
+class _Text(str):
+    __slots__ = ()
