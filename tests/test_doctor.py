@@ -234,6 +234,28 @@ def test_ci_workflow_pins_depth_and_schedule(ready: Repo) -> None:
     assert "runs on no tag push" in _problems(_doctor(ready)[1], "ci")[0]
 
 
+def test_a_gate_check_of_its_own_under_the_trusted_policy_passes(ready: Repo) -> None:
+    """What doctor asks of a `run: gate check` (--policy-ref, nothing after it on its line)
+    in the forms teams write it: continued over lines, `=`, output redirected."""
+    workflow = _workflow()
+    start = workflow.index("      - uses: acme/gatekeeper@")  # the gate job's
+    end = workflow.index("\n  deploy:")
+    own = (
+        "      - run: pip install gatekeeper-release==1.0.0\n"
+        "      - run: |\n"
+        '          gate check --tag "$GITHUB_REF_NAME" --at now \\\n'
+        "            --policy-ref origin/main --format github 2>&1\n"
+        '      - run: gate check --tag "$GITHUB_REF_NAME" --policy-ref=origin/main >> out.txt\n'
+    )
+    ready.write(".github/workflows/release-gate.yml", workflow[:start] + own + workflow[end:])
+    assert _problems(_doctor(ready)[1], "ci") == []
+    own = own.replace("--policy-ref origin/main --format github 2>&1", "--format github | cat")
+    ready.write(".github/workflows/release-gate.yml", workflow[:start] + own + workflow[end:])
+    problems = _problems(_doctor(ready)[1], "ci")
+    assert [p[p.index("steps") :].split(":")[0] for p in problems] == ["steps[2]", "steps[2]"]
+    assert "no --policy-ref" in problems[0] and "followed by `|`" in problems[1], problems
+
+
 GITLAB = """include:
   - component: $CI_SERVER_FQDN/tools/gatekeeper/release-gate@{ref}
     inputs:
@@ -256,7 +278,10 @@ def test_gitlab_components_pinned_and_scheduled(ready: Repo) -> None:
     scheduled = f"  - component: $CI_SERVER_FQDN/tools/gatekeeper/release-gate-scheduled@{SHA}"
     ready.write(".gitlab-ci.yml", GITLAB.format(ref=SHA, more=scheduled))
     assert _problems(_doctor(ready)[1], "ci") == []
-    own = "gate:\n  script:\n    - pip install gatekeeper-release\n    - gate check --tag x\n"
+    own = (
+        "gate:\n  script:\n    - pip install gatekeeper-release\n"
+        '    - gate check --tag x --policy-ref "origin/$CI_DEFAULT_BRANCH"\n'
+    )
     ready.write(".gitlab-ci.yml", GITLAB.format(ref=SHA, more=scheduled) + own)
     problems = _problems(_doctor(ready)[1], "ci")
     assert problems == [
@@ -382,7 +407,8 @@ def _ruleset(ruleset_id: int = 42, **changes: Any) -> dict[str, Any]:
         "source": "acme/app",
         "enforcement": "active",
         "bypass_actors": [],
-        "conditions": {"ref_name": {"include": ["refs/tags/v*"], "exclude": []}},
+        # `**`: the policy's `v*` also names v2.0.0/hotfix, which GitHub's `*` stops short of
+        "conditions": {"ref_name": {"include": ["refs/tags/v**"], "exclude": []}},
         "rules": [
             {"type": "creation"},
             {"type": "update", "parameters": {"update_allows_fetch_and_merge": False}},
@@ -409,7 +435,8 @@ def _listed(ruleset: dict[str, Any]) -> dict[str, Any]:
 
 
 class GitHub:
-    """A local stand-in for api.github.com: canned bodies per path, every request kept."""
+    """A local stand-in for api.github.com: canned bodies (JSON, or bytes as they are) per
+    path, every request kept."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, Any]] = {}
@@ -432,7 +459,7 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHub]:
             status, body = api.routes.get(
                 self.path.split("?")[0], (404, {"message": "Not Found", "status": "404"})
             )
-            data = json.dumps(body).encode()
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("Location", str(body))
@@ -527,11 +554,33 @@ def test_evaluate_mode_and_uncovered_tags(ready: Repo, github: GitHub) -> None:
     assert len(problems) == 1 and problems[0].startswith("no active tag ruleset covers")
 
 
-def test_a_narrower_pattern_covers_the_release_tags_that_exist(ready: Repo, github: GitHub) -> None:
-    narrower = {"ref_name": {"include": ["refs/tags/v[0-9]*"], "exclude": []}}
+def test_a_narrower_pattern_covers_the_release_tags_that_exist_and_the_next(
+    ready: Repo, github: GitHub
+) -> None:
+    narrower = {"ref_name": {"include": ["refs/tags/v[0-9]**"], "exclude": []}}
     github.serve([_ruleset(conditions=narrower)])
-    assert _problems(_github(ready)[1], "github-rulesets")[0].startswith("no active tag ruleset")
-    ready.git("tag", "-a", "v1.0.0", "-m", "release")
+    assert _problems(_github(ready)[1], "github-rulesets") == []  # v0.0.1 ... v10.0.0
+    ready.git("tag", "-a", "vnext", "-m", "a release too, by the policy's v*")
+    problems = _problems(_github(ready)[1], "github-rulesets")
+    assert problems[0].startswith("no active tag ruleset covers refs/tags/v* (vnext is in none)")
+    assert "target refs/tags/v**" in _fix(_github(ready)[1], "github-rulesets")
+
+
+def test_a_tag_regex_without_slashes_needs_no_double_star(
+    ready: Repo, github: GitHub, tmp_path: Path
+) -> None:
+    """GitHub's `refs/tags/v*` stops at `/`; when the policy's tag_regex names no tag with
+    one, that is every release tag."""
+    keys = {"alice": _key(tmp_path, "alice2"), "bob": _key(tmp_path, "bob2")}
+    strict = _policy(keys).replace(
+        'tags = ["v*"]', "tags = [\"v*\"]\ntag_regex = '^v\\d+\\.\\d+\\.\\d+$'"
+    )
+    ready.write("policies/release.toml", strict)
+    ready.commit("release tags are vX.Y.Z")
+    ready.git("push", "-q", "origin", "main")
+    ready.git("fetch", "-q", "origin")
+    star = {"ref_name": {"include": ["refs/tags/v*"], "exclude": []}}
+    github.serve([_ruleset(conditions=star)])
     assert _problems(_github(ready)[1], "github-rulesets") == []
 
 

@@ -1,9 +1,11 @@
 """The CI gate: a workflow (GitHub, Forgejo/Gitea Actions) or GitLab pipeline runs the gate
-on tag pushes and on a schedule, with full history, from actions pinned to commits.
+on tag pushes and on a schedule, with full history, from actions pinned to commits, under
+the trusted policy, failing the job when the check fails.
 
 Hooks can be skipped; CI is the check a tag cannot dodge. It judges from history, so a
 shallow checkout fails every release; and an action or component followed by tag runs
 whatever that tag points at tomorrow, with the token that may delete release tags.
+GitLab's part is doctor.gitlab; what makes a verdict count, doctor.verdict.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ if TYPE_CHECKING:
     from gatekeeper.doctor.setup import Setup
 
 ACTIONS_DIRS = (".github/workflows", ".forgejo/workflows", ".gitea/workflows")
-GITLAB = ".gitlab-ci.yml"
 SHA = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")
+JOB_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # GitHub refuses a workflow with another
 NO_CI = Problem(
     "no CI workflow runs the gate: a tag pushed with --no-verify, or from a clone without "
     "hooks, is never checked",
@@ -29,8 +31,10 @@ NO_CI = Problem(
 
 def workflows(setup: Setup) -> Result:
     """6. A CI workflow runs the gate, with full history, pinned actions and a re-check."""
+    from gatekeeper.doctor.gitlab import gitlab
+
     found, problems = _actions(setup)
-    more_found, more = _gitlab(setup)
+    more_found, more = gitlab(setup)
     found, problems = found + more_found, problems + more
     if not found:
         return Result(problems=(NO_CI, *problems))
@@ -58,13 +62,6 @@ def _actions(setup: Setup) -> tuple[list[str], list[Problem]]:
     return found, problems
 
 
-def _gitlab(setup: Setup) -> tuple[list[str], list[Problem]]:
-    doc, problem = setup.yaml(setup.root / GITLAB)
-    if doc is None or not (_components(doc) or _script_jobs(doc)):
-        return [], [problem] if problem else []
-    return [GITLAB], _gitlab_problems(doc)
-
-
 def steps_of(job: Any) -> list[dict[str, Any]]:
     steps = job.get("steps") if isinstance(job, dict) else None
     return [s for s in (steps if isinstance(steps, list) else []) if isinstance(s, dict)]
@@ -75,36 +72,46 @@ def jobs_of(doc: dict[str, Any]) -> dict[str, Any]:
     return jobs if isinstance(jobs, dict) else {}
 
 
+def listed(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]
+
+
+def text(mapping: dict[str, Any], key: str) -> str:
+    """A string field, or "" (a list or mapping there is no command or action name)."""
+    value = mapping.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def _runs_gate(step: dict[str, Any]) -> bool:
-    uses, run = str(step.get("uses", "")), str(step.get("run", ""))
+    uses, run = text(step, "uses"), text(step, "run")
     return "gatekeeper" in uses.lower() or bool(re.search(r"\bgate\s+check\b", run))
 
 
-def _gate_jobs(doc: dict[str, Any]) -> dict[str, int]:
-    """Jobs that run the gate, and the index of the step that does."""
-    return {
-        str(name): next(i for i, s in enumerate(steps_of(job)) if _runs_gate(s))
-        for name, job in jobs_of(doc).items()
-        if any(_runs_gate(s) for s in steps_of(job))
-    }
+def _gate_jobs(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any], int]]:
+    """Jobs that run the gate (id, job, the index of the first step that does)."""
+    found = []
+    for name, job in jobs_of(doc).items():
+        at = next((i for i, s in enumerate(steps_of(job)) if _runs_gate(s)), None)
+        if at is not None:
+            found.append((str(name), job, at))
+    return found
 
 
 def _actions_problems(rel: str, doc: dict[str, Any]) -> list[Problem]:
-    problems = []
-    for job, at in _gate_jobs(doc).items():
-        checkout = [
-            s for s in steps_of(jobs_of(doc)[job])[:at] if "checkout@" in str(s.get("uses"))
-        ]
-        depth = (checkout[-1].get("with") or {}).get("fetch-depth") if checkout else None
-        if str(depth) != "0":
-            problems.append(
-                Problem(
-                    f"{rel}: job '{job}' checks out "
-                    + (f"fetch-depth {depth or 1}" if checkout else "nothing")
-                    + " before the gate; gate refuses a shallow clone, so every release fails",
-                    "add an actions/checkout step with `with: fetch-depth: 0` before the gate",
-                )
-            )
+    problems = [
+        Problem(
+            f"{rel}: job id '{name}' is not valid (a letter or `_`, then letters, digits, `-` "
+            "or `_`): GitHub refuses the workflow, so the gate never runs",
+            f"rename the job, e.g. to job-{name}",
+        )
+        for name in map(str, jobs_of(doc))
+        if not JOB_ID.match(name)
+    ]
+    for name, job, at in _gate_jobs(doc):
+        problems += _depth_problems(rel, name, steps_of(job)[:at])
+        problems += _verdict_problems(rel, name, job)
     for where, uses in _uses(doc):
         name, _, ref = uses.partition("@")
         if uses.startswith(("./", "docker://")) or SHA.match(ref):
@@ -116,6 +123,43 @@ def _actions_problems(rel: str, doc: dict[str, Any]) -> list[Problem]:
                 f"pin the commit: uses: {name}@<40-hex sha>  # {ref}",
             )
         )
+    return problems
+
+
+def _depth_problems(rel: str, job: str, before: list[dict[str, Any]]) -> list[Problem]:
+    checkout = [s for s in before if "checkout@" in text(s, "uses")]
+    given = checkout[-1].get("with") if checkout else None
+    if given is not None and not isinstance(given, dict):
+        said = "a checkout whose `with:` is not a mapping (so fetch-depth 1)"
+    else:
+        depth = (given or {}).get("fetch-depth")
+        if str(depth) == "0":
+            return []
+        said = f"fetch-depth {depth or 1}" if checkout else "nothing"
+    return [
+        Problem(
+            f"{rel}: job '{job}' checks out {said} before the gate; gate refuses a shallow "
+            "clone, so every release fails",
+            "add an actions/checkout step with `with: fetch-depth: 0` before the gate",
+        )
+    ]
+
+
+def _verdict_problems(rel: str, name: str, job: dict[str, Any]) -> list[Problem]:
+    """The gate job judges under the trusted policy, and its failure fails the job."""
+    from gatekeeper.doctor.verdict import command_problems, ignored_failure, policy_ref_problems
+
+    key = "continue-on-error"
+    problems = ignored_failure(f"{rel}: job '{name}'", key, job.get(key))
+    for i, step in enumerate(steps_of(job)):
+        if not _runs_gate(step):
+            continue
+        where = f"{rel}: jobs.{name}.steps[{i}]"
+        given = step.get("with")
+        problems += ignored_failure(where, key, step.get(key))
+        problems += command_problems(where, text(step, "run"))
+        if isinstance(given, dict) and "gatekeeper" in text(step, "uses").lower():
+            problems += policy_ref_problems(where, given.get("policy-ref"))
     return problems
 
 
@@ -135,7 +179,12 @@ def triggers_of(doc: dict[Any, Any]) -> set[str]:
     on = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
     events = on if isinstance(on, dict) else {str(e): None for e in listed(on)}
     push = events.get("push", False)
-    branches_only = isinstance(push, dict) and "branches" in push and "tags" not in push
+    # With a branch filter and no tag filter, GitHub starts the workflow for no tag at all.
+    branches_only = (
+        isinstance(push, dict)
+        and not {"tags", "tags-ignore"} & set(push)
+        and bool({"branches", "branches-ignore"} & set(push))
+    )
     found = {"schedule"} if "schedule" in events else set()
     return found | ({"tag-push"} if push is not False and not branches_only else set())
 
@@ -160,73 +209,4 @@ def _trigger_problems(where: str, triggers: set[str]) -> list[Problem]:
                 "docs/workflows/release-gate.yml)",
             )
         )
-    return problems
-
-
-def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:
-    value = doc.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def listed(value: Any) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    return [] if value is None else [value]
-
-
-def _components(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """gatekeeper's includes as (what is included, its version, how to write it pinned):
-    `component: HOST/PATH/release-gate@REF`, or `project: ..., ref: REF, file: ...`."""
-    found = []
-    for item in listed(doc.get("include")):
-        if not isinstance(item, dict):
-            continue
-        component, file = str(item.get("component", "")), str(item.get("file", ""))
-        if re.search(r"gatekeeper|release-gate", component):
-            name, _, ref = component.partition("@")
-            found.append((name, ref, f"component: {name}@<40-hex sha>"))
-        elif "release-gate" in file and item.get("project"):
-            ref = str(item.get("ref", ""))
-            found.append((f"{item['project']}{file}", ref, "ref: <40-hex sha>"))
-    return found
-
-
-def _script_jobs(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        str(name): job
-        for name, job in doc.items()
-        if isinstance(job, dict)
-        and re.search(r"\bgate\s+check\b", " ".join(map(str, listed(job.get("script")))))
-    }
-
-
-def _gitlab_problems(doc: dict[str, Any]) -> list[Problem]:
-    problems = [
-        Problem(
-            f"{GITLAB}: {name}: '{ref or 'no version'}' can be moved to other code, which "
-            "then runs with the token that may delete release tags",
-            f"pin the commit: {pinned}",
-        )
-        for name, ref, pinned in _components(doc)
-        if not SHA.match(ref)
-    ]
-    if not any("release-gate-scheduled" in name for name, _, _ in _components(doc)):
-        problems.append(
-            Problem(
-                f"{GITLAB}: no scheduled re-check: a tag pipeline runs the tagged commit's "
-                ".gitlab-ci.yml, which whoever tags controls",
-                "include the release-gate-scheduled component and add a pipeline schedule on "
-                "the default branch (docs/gitlab.md)",
-            )
-        )
-    for name, job in _script_jobs(doc).items():
-        depth = str({**_table(doc, "variables"), **_table(job, "variables")}.get("GIT_DEPTH", ""))
-        if depth != "0":
-            problems.append(
-                Problem(
-                    f"{GITLAB}: job '{name}' runs the gate on a shallow clone (GIT_DEPTH "
-                    f"{depth or 'unset: the project default, 20'}); gate refuses it",
-                    f"set `variables: GIT_DEPTH: \"0\"` on job '{name}'",
-                )
-            )
     return problems

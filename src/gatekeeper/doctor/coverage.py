@@ -1,6 +1,6 @@
-"""Whether the CI workflows that run the gate ever judge a release: a `push: tags:`
-filter that no release tag matches, or a scheduled run that re-checks no tag, runs
-green and checks nothing."""
+"""Whether the CI workflows that run the gate ever judge a release: a `push:` tag filter
+that no release tag passes (`tags-ignore`, a later `!pattern`, a literal name), or a
+scheduled run that re-checks no tag, runs green and checks nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.doctor import Problem
-from gatekeeper.doctor.ci import jobs_of, listed, steps_of, triggers_of
+from gatekeeper.doctor.ci import jobs_of, listed, steps_of, text, triggers_of
 
 if TYPE_CHECKING:
     from gatekeeper.doctor.setup import Setup
@@ -17,14 +17,19 @@ if TYPE_CHECKING:
 def coverage_problems(setup: Setup, where: str, docs: list[dict[str, Any]]) -> list[Problem]:
     """Problems of the workflows in `docs` (shown together as `where`)."""
     problems = []
-    filters = [f for doc in docs for f in _tag_filters(doc)]
-    missed = [tag for tag in _release_examples(setup) if filters and not _caught(filters, tag)]
+    pushed = [doc for doc in docs if "tag-push" in triggers_of(doc)]
+    missed = [
+        tag
+        for tag in _release_examples(setup)
+        if pushed and not any(_runs_for(doc, tag) for doc in pushed)
+    ]
     if missed:
         problems.append(
             Problem(
-                f"{where}: `push: tags:` ({', '.join(filters)}) matches no release tag such "
-                f"as {missed[0]}, so pushing a release tag runs no check",
-                'list the policy\'s tag globs under `push: tags:` (e.g. "v*")',
+                f"{where}: the `push:` tag filters let no check run for a release tag such "
+                f"as {missed[0]}",
+                'list the policy\'s tag globs under `push: tags:` (e.g. "v*"), with no `!` '
+                "pattern or `tags-ignore` that drops a release tag",
             )
         )
     scheduled = [doc for doc in docs if "schedule" in triggers_of(doc)]
@@ -39,45 +44,51 @@ def coverage_problems(setup: Setup, where: str, docs: list[dict[str, Any]]) -> l
     return problems
 
 
-def _tag_filters(doc: dict[Any, Any]) -> list[str]:
+def _runs_for(doc: dict[Any, Any], tag: str) -> bool:
+    """Whether pushing `tag` starts the workflow, as GitHub reads `push:`: `tags` patterns
+    in order (a later `!pattern` takes a tag out again), else `tags-ignore`, else all."""
     on = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
     push = on.get("push") if isinstance(on, dict) else None
-    tags = push.get("tags") if isinstance(push, dict) else None
-    return [str(t) for t in listed(tags) if not str(t).startswith("!")]
+    if not isinstance(push, dict):
+        return True
+    if "tags" in push:
+        runs = False
+        for pattern in map(str, listed(push["tags"])):
+            if _caught(pattern.removeprefix("!"), tag):
+                runs = not pattern.startswith("!")
+        return runs
+    return not any(_caught(str(p), tag) for p in listed(push.get("tags-ignore")))
 
 
-def _caught(filters: list[str], tag: str) -> bool:
-    """Whether one of GitHub's filter patterns matches `tag`: `*` stops at `/`, `**` does
-    not, and `?` `+` `[...]` act as in a regular expression."""
-    for pattern in filters:
-        parts = re.split(r"(\*\*|\*|\[[^\]]*\]|[?+])", pattern)  # a [...] set stays whole
-        regex = "".join(
-            ".*"
-            if p == "**"
-            else "[^/]*"
-            if p == "*"
-            else p
-            if p in ("?", "+") or (p.startswith("[") and p.endswith("]"))
-            else re.escape(p)
-            for p in parts
-        )
-        try:
-            if re.fullmatch(regex, tag):
-                return True
-        except re.error:
-            return True  # a filter this cannot read is not called wrong
-    return False
+def _caught(pattern: str, tag: str) -> bool:
+    """Whether GitHub's filter pattern matches `tag`: `*` stops at `/`, `**` does not, and
+    `?` `+` `[...]` act as in a regular expression."""
+    parts = re.split(r"(\*\*|\*|\[[^\]]*\]|[?+])", pattern)  # a [...] set stays whole
+    regex = "".join(
+        ".*"
+        if p == "**"
+        else "[^/]*"
+        if p == "*"
+        else p
+        if p in ("?", "+") or (p.startswith("[") and p.endswith("]"))
+        else re.escape(p)
+        for p in parts
+    )
+    try:
+        return re.fullmatch(regex, tag) is not None
+    except re.error:
+        return True  # a filter this cannot read is not called wrong
 
 
 def _release_examples(setup: Setup) -> list[str]:
-    """A name each of the policy's tag globs accepts (`v*` -> v1.0.0)."""
-    from gatekeeper.policy.tagname import is_release_tag
+    """The release tags here and a few next ones, per policy glob (`v*` -> v1.0.0, v2.0.0,
+    v10.0.0...), not only one name a literal filter could happen to match."""
+    from gatekeeper.doctor.names import release_names
 
     policy = setup.policy
     if policy is None:
         return []
-    names = [glob.replace("*", "1.0.0").replace("?", "1") for glob in policy.tags]
-    return [name for name in names if is_release_tag(name, policy)]
+    return list(dict.fromkeys(n for glob in policy.tags for n in release_names(setup, glob)))
 
 
 def _rechecks_all(doc: dict[str, Any]) -> bool:
@@ -89,7 +100,7 @@ def _rechecks_all(doc: dict[str, Any]) -> bool:
             value = str(given.get("all-tags", "")) if isinstance(given, dict) else ""
             if value.lower() == "true" or "${{" in value:
                 return True
-            run = re.sub(r"\\\r?\n", " ", str(step.get("run", "")))
+            run = re.sub(r"\\\r?\n", " ", text(step, "run"))
             if re.search(r"\bgate\s+check\b[^\n]*--all-tags", run):
                 return True
     return False

@@ -54,7 +54,7 @@ def installed_hooks(setup: Setup) -> Result:
 
 
 def _hook(setup: Setup, path: Path, name: str) -> tuple[Problem | None, str]:
-    command, hook_id, lost = HOOKS[name]
+    command, _, lost = HOOKS[name]
     if not path.is_file():
         return Problem(f"no {name} hook in {setup.shown(path.parent)}: {lost}", INSTALL), ""
     if not os.access(path, os.X_OK):
@@ -65,7 +65,7 @@ def _hook(setup: Setup, path: Path, name: str) -> tuple[Problem | None, str]:
     if 'GATE="${GATE:-' in text:
         return _ours(setup, path, text), "gatekeeper's script"
     if "INSTALL_PYTHON" in text:
-        return _pre_commit_managed(setup, path, name, hook_id), "pre-commit"
+        return _pre_commit_managed(setup, path, text, name), "pre-commit"
     chained = _chained_text(setup, text, name)
     if command in chained:
         why = _gate_fails(setup, "gate")
@@ -118,9 +118,11 @@ def _run_gate(gate: str) -> str | None:
     return None
 
 
-def _pre_commit_managed(setup: Setup, path: Path, name: str, hook_id: str) -> Problem | None:
-    """A hook pre-commit wrote: pre-commit must run, and its config list our hook."""
-    match = re.search(r"^INSTALL_PYTHON=(.*)$", path.read_text(encoding="utf-8"), re.M)
+def _pre_commit_managed(setup: Setup, path: Path, text: str, name: str) -> Problem | None:
+    """A hook pre-commit wrote (its `text`): pre-commit must run, and its config list our
+    hook."""
+    hook_id = HOOKS[name][1]
+    match = re.search(r"^INSTALL_PYTHON=(.*)$", text, re.M)
     python = match.group(1).strip().strip("'\"") if match else ""
     if not os.access(python, os.X_OK) and not shutil.which("pre-commit"):
         return Problem(

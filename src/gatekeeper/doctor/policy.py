@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from gatekeeper.doctor import Problem, Result
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gatekeeper.doctor.setup import Setup
 
 KEY_FIX = "add {pid}'s SSH public key to people.{pid}.keys (`ssh-keygen -y -f KEY` prints it)"
@@ -65,20 +67,20 @@ def editor_schema(setup: Setup) -> Result:
     problems: list[Problem] = []
     seen = 0
     for policy in sorted((setup.root / "policies").glob("*.toml")):
-        target = _directive(policy.read_text(encoding="utf-8", errors="replace"))
+        target = _directive(_read(policy) or "")  # a dangling link or a folder: no policy
         if target is None or "://" in target:
             continue  # no directive, or a URL the editor fetches itself
         seen += 1
         path = policy.parent / target
         fix = f"gate schema policy > {setup.shown(path)}"
-        if not path.is_file():
+        if _read(path) is None:
             problems.append(
                 Problem(
                     f"{setup.shown(policy)}: #:schema names {target}, a file that does not exist",
                     fix,
                 )
             )
-        elif path.read_text(encoding="utf-8", errors="replace") != expected:
+        elif _read(path) != expected:
             problems.append(
                 Problem(
                     f"{setup.shown(path)} is not the schema of this gate: the editor checks "
@@ -91,6 +93,14 @@ def editor_schema(setup: Setup) -> Result:
             "no #:schema line in policies/*.toml (optional: docs/editors.md)", skipped=True
         )
     return Result(f"{seen} policy file(s) point at this gate's schema", tuple(problems))
+
+
+def _read(path: Path) -> str | None:
+    """A file's text, or None when it is no readable file."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+    except OSError:
+        return None
 
 
 def _directive(text: str) -> str | None:

@@ -35,6 +35,30 @@ def covers(ruleset: dict[str, Any], ref: str) -> bool:
     return included and not any(fnmatch_ref(str(p), ref) for p in exclude)
 
 
+def misshapen(ruleset: dict[str, Any]) -> str | None:
+    """The field of a ruleset body not in the shape GitHub documents (and this module
+    reads), said with what was expected; None when every field read is."""
+    for field in ("rules", "bypass_actors"):
+        value = ruleset.get(field)
+        if value is not None and not _all(value, dict):
+            return f"{field} is not a list of objects"
+    conditions = ruleset.get("conditions")
+    names = conditions.get("ref_name") if isinstance(conditions, dict) else None
+    if conditions is not None and not isinstance(conditions, dict):
+        return "conditions is not an object"
+    if names is not None and not isinstance(names, dict):
+        return "conditions.ref_name is not an object"
+    for key in ("include", "exclude"):
+        value = (names or {}).get(key)
+        if value is not None and not _all(value, str):
+            return f"conditions.ref_name.{key} is not a list of patterns"
+    return None
+
+
+def _all(value: Any, kind: type) -> bool:
+    return isinstance(value, list) and all(isinstance(v, kind) for v in value)
+
+
 def fnmatch_ref(pattern: str, ref: str) -> bool:
     """GitHub's fnmatch for ref names: `*` stops at `/`, `**` does not, `?` is one char."""
     out, i = [], 0
@@ -60,29 +84,32 @@ def fnmatch_ref(pattern: str, ref: str) -> bool:
 def tag_problems(
     rulesets: list[dict[str, Any]],
     globs: list[str],
-    examples: dict[str, list[str]],
+    names: dict[str, list[str]],
     allowed: frozenset[str],
 ) -> list[Problem]:
-    """What leaves the tags the policy's `globs` name unprotected. A glob counts as covered
-    when its own text matches a ruleset pattern, or when every existing tag it names does
-    (`refs/tags/v[0-9]*` covers the tags of `v*` that are releases)."""
+    """What leaves the tags the policy's `globs` name unprotected. A ruleset covers a glob
+    when it covers every one of the glob's concrete `names` (the release tags that exist
+    and the next ones, from doctor.names): never the glob's text, which is no tag name."""
     tags = [r for r in rulesets if r.get("target") == "tag"]
     problems: list[Problem] = []
     for glob in globs:
-        refs = [f"refs/tags/{glob}"]
-        samples = [f"refs/tags/{name}" for name in examples.get(glob, [])]
-        covering = [
-            r
-            for r in tags
-            if all(covers(r, ref) for ref in refs)
-            or (samples and all(covers(r, s) for s in samples))
-        ]
-        problems += _for_glob(refs[0], covering, allowed)
+        refs = [f"refs/tags/{name}" for name in names.get(glob) or [glob]]
+        covering = [r for r in tags if all(covers(r, ref) for ref in refs)]
+        unguarded = next(
+            (ref for ref in refs if not any(_active(r) and covers(r, ref) for r in tags)), None
+        )
+        problems += _for_glob(glob, unguarded, covering, allowed)
     return problems
 
 
-def _for_glob(ref: str, covering: list[dict[str, Any]], allowed: frozenset[str]) -> list[Problem]:
-    active = [r for r in covering if r.get("enforcement") == "active"]
+def _active(ruleset: dict[str, Any]) -> bool:
+    return ruleset.get("enforcement") == "active"
+
+
+def _for_glob(
+    glob: str, unguarded: str | None, covering: list[dict[str, Any]], allowed: frozenset[str]
+) -> list[Problem]:
+    ref = f"refs/tags/{glob}"
     problems = [
         Problem(
             f"ruleset '{r.get('name')}' covers {ref} but its enforcement is "
@@ -90,15 +117,21 @@ def _for_glob(ref: str, covering: list[dict[str, Any]], allowed: frozenset[str])
             f"set its enforcement to Active ({SETTINGS} → {r.get('name')})",
         )
         for r in covering
-        if r.get("enforcement") != "active"
+        if not _active(r)
     ]
+    active = [r for r in covering if _active(r)]
     if not active:
+        which = (
+            f"{unguarded.removeprefix('refs/tags/')} is in none"
+            if unguarded
+            else "no one ruleset covers every release tag"
+        )
         return [
             *problems,
             Problem(
-                f"no active tag ruleset covers {ref}: anyone with write access can create, "
-                "move or delete a release tag",
-                f"{SETTINGS} → New tag ruleset: target {ref}, Active, with "
+                f"no active tag ruleset covers {ref} ({which}): anyone with write access can "
+                "create, move or delete a release tag",
+                f"{SETTINGS} → New tag ruleset: target {github_pattern(glob)}, Active, with "
                 + ", ".join(label for label, _ in NEEDED.values()),
             ),
         ]
@@ -114,6 +147,12 @@ def _for_glob(ref: str, covering: list[dict[str, Any]], allowed: frozenset[str])
     for ruleset in active:
         problems += _bypass_problems(ruleset, ref, allowed)
     return problems
+
+
+def github_pattern(glob: str) -> str:
+    """The ruleset pattern naming what the policy's `glob` names: fnmatch's `*` crosses `/`,
+    so it is GitHub's `**` (a tag_regex without `/` lets `*` stay `*`)."""
+    return "refs/tags/" + re.sub(r"\*+", "**", glob)
 
 
 def _bypass_problems(ruleset: dict[str, Any], ref: str, allowed: frozenset[str]) -> list[Problem]:

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
 ORIGIN_HEAD = "refs/remotes/origin/HEAD"
+# A CI file holds a few thousand values; aliases (`&a` ... `*a`) cost nothing to load but
+# can spell out billions when walked (a few lines of YAML once took 2.5 GB).
+MAX_VALUES = 200_000
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -54,17 +58,30 @@ class Setup:
 
     def yaml(self, path: Path) -> tuple[dict[str, Any] | None, Problem | None]:
         """A YAML file's top mapping (None when absent, {} when not a mapping), or why it is
-        unreadable."""
+        unreadable; one too big or too deep to walk is unreadable too."""
         import yaml
 
         if not path.is_file():
             return None, None
         try:
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            _bounded(doc)
+        except RecursionError:
+            return None, Problem(
+                f"{self.shown(path)}: not valid YAML (nested too deep)", "fix the file"
+            )
+        except (yaml.YAMLError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return None, Problem(f"{self.shown(path)}: not valid YAML ({first})", "fix the file")
+        except OSError as exc:
+            problem = f"{self.shown(path)}: cannot be read ({exc.strerror or exc})"
+            return None, Problem(problem, "make the file readable, or remove it")
         return (doc if isinstance(doc, dict) else {}), None
+
+    @cached_property
+    def tag_names(self) -> list[str]:
+        """Every tag here (patterns are judged on real names, these among them)."""
+        return self.repo.tag_names()
 
     @cached_property
     def trusted(self) -> Trusted:
@@ -134,3 +151,20 @@ class Setup:
             return load_policy(self.repo, head).policy
         except GateError:
             return None
+
+
+def _bounded(doc: Any) -> None:
+    """Refuse a document with more than MAX_VALUES values once its aliases are spelled out,
+    or nested deeper than MAX_DEPTH (walked without recursion, stopping at the limit)."""
+    stack, seen = [(doc, 0)], 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise ValueError(f"more than {MAX_VALUES} values once its aliases are expanded")
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested more than {MAX_DEPTH} deep")
+        if isinstance(value, dict):
+            stack += [(v, depth + 1) for v in (*value.keys(), *value.values())]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
