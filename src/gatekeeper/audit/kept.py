@@ -87,19 +87,14 @@ class KeptAudit:
     def _settle(self, repo: GitRepo) -> None:
         """Entries kept before refs moved: only those the commits and tags since leave as
         they were."""
-        from gatekeeper.check.kept_commits import still_hold
-        from gatekeeper.check.kept_tags import added_since, untouched
+        from gatekeeper.check.kept_commits import settled
 
         old = self.moved_from
         if old is None:
             return
-        added = added_since(self.tags_then, self.tags)
-        found: tuple[dict[str, Kept], set[str]] | None = None
-        if old == self.head:
-            found = (self.entries, set())
-        elif added is not None:
-            found = still_hold(repo, old, self.head, self.releases, self.entries)
-        self.entries = untouched(repo, old, added, found[0]) if found and added is not None else {}
+        tags = (self.tags_then, self.tags)
+        found = settled(repo, old, self.head, self.releases, tags=tags, kept=self.entries)
+        self.entries = found[0] if found is not None else {}
 
     def save(self, repo: GitRepo, judged: dict[str, Judged], inputs: dict[str, str]) -> None:
         """Keep every log judged that holds beyond its own moment and reads back as it

@@ -18,6 +18,33 @@ if TYPE_CHECKING:
     from gatekeeper.repo import GitRepo
 
 
+def settled(
+    repo: GitRepo,
+    old: str,
+    new: str,
+    releases: str,
+    *,
+    tags: tuple[dict[str, str], dict[str, str]],
+    kept: dict[str, Any],
+) -> tuple[dict[str, Any], set[str]] | None:
+    """The judgements kept at HEAD `old` (`kept`: tag -> (window, judgement, across)) that
+    HEAD `new`, the commits between and the tags made since (`tags`: name -> object id,
+    then and now) leave as they were, and the releases whose request a commit between
+    added, changed or removed; None when every one may have changed (a tag moved or
+    deleted, a commit `still_hold` does not let through, the releases folder unknown)."""
+    from gatekeeper.check.kept_tags import added_since, untouched
+
+    added = added_since(*tags)
+    if added is None:
+        return None
+    found: tuple[dict[str, Any], set[str]] | None = (kept, set()) if old == new else None
+    if old != new and releases:
+        found = still_hold(repo, old, new, releases, kept)
+    if found is None:
+        return None
+    return untouched(repo, old, added, found[0]), found[1]
+
+
 def still_hold(
     repo: GitRepo, old: str, new: str, releases: str, rows: dict[str, Any]
 ) -> tuple[dict[str, Any], set[str]] | None:

@@ -69,23 +69,18 @@ class KeptStatus:
     def settle(self) -> None:
         """Rows kept before refs moved: only those the commits and tags since leave as
         they were."""
-        from gatekeeper.check.kept_commits import still_hold
-        from gatekeeper.check.kept_tags import added_since, untouched
+        from gatekeeper.check.kept_commits import settled
 
         old = self.moved_from
         if old is None:
             return
-        added = added_since(self.tags_then, self.tags)
-        found: tuple[dict[str, Kept], set[str]] | None = None
-        if old == self.head:
-            found = (self.rows, set())
-        if old != self.head and added is not None and self.releases:
-            found = still_hold(self.repo, old, self.head, self.releases, self.rows)
-        if found is None or added is None:
+        tags = (self.tags_then, self.tags)
+        found = settled(self.repo, old, self.head, self.releases, tags=tags, kept=self.rows)
+        if found is None:
             self.rows, self.names = {}, None  # judge every row, listing the folders again
             self.releases = ""  # `policies/` may have changed
             return
-        self.rows = untouched(self.repo, old, added, found[0])
+        self.rows = found[0]
         if found[1] and self.names is not None:  # a request was added, changed or removed
             self.names = _relisted(self.repo, self.head, self.releases, self.names, found[1])
 
