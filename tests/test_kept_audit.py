@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -317,3 +318,72 @@ def test_a_log_that_would_not_read_back_as_it_is_is_not_written(
 
 class _Text(str):
     __slots__ = ()
+
+
+def test_a_judgement_that_asked_about_a_commit_no_ref_keeps_is_not_kept(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A squash-merged release: its candidate is on a deleted branch. Whether that commit
+    still exists decides the binding, and `git gc` prunes it (or a fetch brings it back)
+    without moving a ref: neither the kept audit nor the kept status may answer from
+    before (the review's finding: the kept log said clean, a fresh audit FAIL)."""
+    repo.git("checkout", "-q", "-b", "feat")
+    repo.write("feature.py", "x = 1\n")
+    candidate = repo.commit("feature")
+    repo.git("checkout", "-q", "main")
+    assert repo.gate("request", "v1.0.0", "--title", "t", "--candidate", candidate).code == 0
+    approve_all(repo)
+    repo.git("checkout", "-q", "feat", "--", "feature.py")
+    repo.commit("squash feature")
+    assert repo.gate("tag", "v1.0.0").code == 0
+    repo.git("branch", "-q", "-D", "feat")
+    pack = tmp_path / "saved"
+    subprocess.run(
+        ["git", "pack-objects", "-q", "--revs", str(pack)],
+        input=candidate,
+        text=True,
+        cwd=repo.path,
+        check=True,
+        capture_output=True,
+    )
+    for command in ("audit", "status"):
+        assert repo.gate(command).code == 0  # kept with the candidate there
+    refs = repo.git("for-each-ref")
+    repo.git("reflog", "expire", "--expire-unreachable=now", "--all")
+    repo.git("gc", "-q", "--prune=now")
+    assert repo.git("for-each-ref") == refs
+    _same_as_fresh(repo, monkeypatch)
+    assert "tag-tree-differs" in _audit(repo)[1]
+    _same_status(repo, monkeypatch)
+    with next(tmp_path.glob("saved-*.pack")).open("rb") as saved:  # back, no ref moved
+        subprocess.run(["git", "unpack-objects", "-q"], stdin=saved, cwd=repo.path, check=True)
+    _same_as_fresh(repo, monkeypatch)
+    assert "tag-tree-differs" not in _audit(repo)[1]
+    _same_status(repo, monkeypatch)
+
+
+def _same_status(r: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = r.gate("status", "--format", "json").out
+    with monkeypatch.context() as m:
+        m.setenv("GATE_NO_CACHE", "1")
+        assert r.gate("status", "--format", "json").out == kept
+
+
+def test_what_git_log_prints_does_not_follow_a_setting_no_index_is_keyed_by(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`i18n.logOutputEncoding` changes how `git log` prints a commit whose header names
+    another encoding; the kept history index is keyed by HEAD. gate asks for UTF-8."""
+    _releases(repo)
+    _tamper(repo, "v1.0.0")
+    record = sorted((repo.path / "releases/v1.0.0/approvals").iterdir())[1]
+    record.write_text(record.read_text() + "# again\n")
+    repo.git("add", "-A")
+    env = {"GIT_AUTHOR_EMAIL": "d\xe9ve@example.com"}
+    with monkeypatch.context() as m:
+        for name, value in env.items():
+            m.setenv(name, value)
+        repo.git("-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-q", "--no-verify", "-m", "l1")
+    _audit(repo)
+    repo.git("config", "i18n.logOutputEncoding", "ISO-8859-1")
+    _same_as_fresh(repo, monkeypatch)

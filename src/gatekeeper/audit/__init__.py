@@ -20,7 +20,7 @@ from gatekeeper.audit.history import (
     release_logs,
 )
 from gatekeeper.audit.judging import later_records, quietly, read_ahead, tag_and_policy
-from gatekeeper.audit.kept import Judged, KeptAudit, inputs_of, kept_audit
+from gatekeeper.audit.kept import Judged, KeptAudit, inputs_of, kept_across, kept_audit
 from gatekeeper.audit.model import Anomaly, AuditLog, ReleaseLog
 from gatekeeper.audit.policies import default_trees, tag_trees
 
@@ -111,11 +111,8 @@ def audit(
                 audited=audited,
                 now=moment,
             )
-        # A log whose tag points at HEAD itself is kept for this HEAD only (its records at
-        # HEAD and at the tag are one read).
-        held = traced and log.tag and log.tag.commit != head and reads.across
-        held = held and trusted == head
-        return moment.window, log, reads.kept() if held else None
+        across = traced is not None and trusted == head
+        return moment.window, log, kept_across(reads, moment.window, log, across=across)
 
     # Each release on its own: on every core, when there are many (check/workers.py).
     made = judged(repo, fresh, judge, progress, after=AUDIT_AFTER)

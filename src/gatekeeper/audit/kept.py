@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from gatekeeper.audit.model import ReleaseLog
+    from gatekeeper.check.kept_reads import Reads
     from gatekeeper.check.kept_rows import Kept
     from gatekeeper.clock import Window
     from gatekeeper.records.index import HistoryIndex
@@ -180,6 +181,21 @@ def _key(repo: GitRepo, head: str, what: tuple[str, ...]) -> tuple[str, str, dic
 
     key, base, refs = judgement_key(repo, head, f"audit {FORMAT}", *what)
     return key, base, tag_refs(refs)
+
+
+def kept_across(
+    reads: Reads, window: Window, log: ReleaseLog, *, across: bool
+) -> dict[str, Any] | None:
+    """What lets a judged log outlive commits on top of HEAD (None: kept for this HEAD
+    only, or, with `window` marked read, not at all). `across`: its reads were traced and
+    the trusted ref is HEAD."""
+    if reads.volatile:  # which objects exist decided it: it holds this moment only
+        window.read = True
+    # A log whose tag points at HEAD itself is kept for this HEAD only (its records at
+    # HEAD and at the tag are one read).
+    if not across or log.tag is None or log.tag.commit == reads.head or not reads.across:
+        return None
+    return reads.kept()
 
 
 def inputs_of(

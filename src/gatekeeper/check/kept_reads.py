@@ -68,6 +68,11 @@ class Reads:
     asked: set[str] = field(default_factory=set)  # tag names asked for one by one
     merged: set[str] = field(default_factory=set)  # HEAD's commits asked the tags they hold
     listed: bool = False  # every tag was listed (or asked of a commit outside HEAD's history)
+    # The object store was asked about a commit no ref keeps (outside HEAD's history and
+    # the tags': a squash-merged request's candidate), or a read failed: git's answer
+    # depends on which objects exist, which no key covers (`git gc` prunes them, `git
+    # fetch URL SHA` brings them back, neither moving a ref): it holds this moment only.
+    volatile: bool = False
 
     def cannot(self, why: str) -> None:
         if self.why is None:
@@ -132,10 +137,13 @@ def _call(reads: Reads, name: str, method: Any, *args: Any, **kwargs: Any) -> An
         reads.cannot(f"{name} by keyword")
     elif not _vouched(reads, name, args):
         reads.cannot(name)
+    if any(_unkept(reads, c) for c in _asked(name, args)):
+        reads.volatile = True
     try:
         result = method(*args, **kwargs)
     except BaseException:
         reads.cannot(f"{name} failed")  # an object missing now may be fetched later
+        reads.volatile = True
         raise
     if name == "last_commit_before" and args and args[0] == reads.head:
         when = args[1]
@@ -180,6 +188,26 @@ def _vouched(reads: Reads, name: str, args: tuple[Any, ...]) -> bool:
             for commit, path in args[0]
         )
     return False
+
+
+def _asked(name: str, args: tuple[Any, ...]) -> list[Any]:
+    """The commits `name(*args)` asks the object store about."""
+    if name in _AT or name in _NAMED_BY_ID or name == "last_commit_before":
+        return list(args[:1])
+    if name in _COMMITS:
+        return _commits(args[: _COMMITS[name]])
+    if name in _GRAPH:
+        return list(args[:2])
+    if name == "holds" and args:
+        return [commit for commit, _ in args[0]]
+    return []
+
+
+def _unkept(reads: Reads, commit: object) -> bool:
+    """An object id that neither HEAD's history nor a release tag keeps in the store."""
+    if not isinstance(commit, str) or not OBJECT_ID.match(commit) or commit == reads.head:
+        return False
+    return not _known(reads, commit)
 
 
 def _commits(args: tuple[Any, ...]) -> list[Any]:

@@ -210,8 +210,7 @@ def _judge_all(
     # One history pass for every release; while git walks, the release folders are read.
     index = shared_index(repo, head, releases, lambda: read_ahead(repo, releases, folders))
     commits = frozenset(info.commit for info in tags.values() if info.commit)
-    # A row judged where a tag points at HEAD itself is kept for this HEAD only.
-    seen = cast("GitRepo", TracedRepo(repo)) if traced and head not in commits else None
+    seen = cast("GitRepo", TracedRepo(repo)) if traced else None
 
     def judge(tag: str) -> tuple[Window, ReleaseStatus, dict[str, Any] | None]:
         moment = Moment(now)  # a clock of its own: what this row was compared with
@@ -222,7 +221,10 @@ def _judge_all(
         reads = Reads(head, (releases, POLICY_DIR), index, commits)
         with judging(moment.window), reading(reads):
             row = _status(seen or repo, tag, at, info)
-        held = seen and info and reads.across
+        if reads.volatile:  # which objects exist decided it: it holds this moment only
+            moment.window.read = True
+        # A row judged where a tag points at HEAD itself is kept for this HEAD only.
+        held = seen and info and head not in commits and reads.across
         return moment.window, row, reads.kept() if held else None
 
     # Each row is judged on its own: on every core, when there are many (check/workers.py).

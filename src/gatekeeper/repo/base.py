@@ -24,6 +24,8 @@ GIT = (
     "--literal-pathspecs",
     "-c",
     "advice.graftFileDeprecated=false",
+    "-c",  # what `git log` prints must not depend on a setting no kept index is keyed by
+    "i18n.logOutputEncoding=UTF-8",
 )
 MIN_GIT = (2, 31)  # --diff-merges=first-parent; --end-of-options is 2.24
 _checked: list[str] = []  # the version found, once per process
