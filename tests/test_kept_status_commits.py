@@ -209,6 +209,27 @@ def test_the_kept_file_names_the_head_and_keeps_no_row_across_a_tagged_head(
     assert across["latest"] is None and "releases/v1.0.0" in across["read"], across
 
 
+def test_only_the_release_tagged_at_head_is_kept_for_that_head_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after v1.1.0 is tagged, HEAD is its tag's commit: v1.1.0's row is kept for
+    that HEAD only, while v1.0.0's, tagged earlier, outlives the commit that follows
+    (before, every row was judged again after the first commit past a tagged HEAD)."""
+    r = _shipped(tmp_path)
+    approve_all(r, "v1.1.0")
+    assert r.gate("tag", "v1.1.0").code == 0
+    _kept(r).unlink()  # every row judged at the tagged HEAD
+    _status(r)
+    rows = json.loads(_kept(r).read_text())["rows"]
+    assert rows["v1.1.0"][2] is None and rows["v1.0.0"][2] is not None
+    _mark(r, "v1.0.0")
+    r.write("app.py", "print('after the second tag')\n")
+    r.commit("after the second tag")
+    assert _titles(r) == {"v1.0.0": "KEPT", "v1.1.0": "Second"}
+    _kept(r).write_text(_kept(r).read_text().replace('"KEPT"', '"First"'))
+    _same_as_fresh(r, monkeypatch)
+
+
 def test_a_head_whose_first_parent_line_leaves_the_old_head_has_rows_judged_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

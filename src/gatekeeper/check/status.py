@@ -223,8 +223,9 @@ def _judge_all(
             row = _status(seen or repo, tag, at, info)
         if reads.volatile:  # which objects exist decided it: it holds this moment only
             moment.window.read = True
-        # A row judged where a tag points at HEAD itself is kept for this HEAD only.
-        held = seen and info and head not in commits and reads.across
+        # A row whose tag points at HEAD itself is kept for this HEAD only (its records at
+        # HEAD and at the tag are one read).
+        held = seen and info and info.commit != head and reads.across
         return moment.window, row, reads.kept() if held else None
 
     # Each row is judged on its own: on every core, when there are many (check/workers.py).
