@@ -89,6 +89,7 @@ def audit(
     audited = frozenset(history.paths)
     commits = frozenset(info.commit for info in tags.values() if info.commit)
     traced = cast("GitRepo", TracedRepo(repo)) if kept_logs.path else None
+    across = traced is not None and trusted == head  # logs may outlive commits on top
 
     # 4. a release at a time: its check reads again what its records' events read, while
     # the process still holds it
@@ -111,7 +112,6 @@ def audit(
                 audited=audited,
                 now=moment,
             )
-        across = traced is not None and trusted == head
         return moment.window, log, kept_across(reads, moment.window, log, across=across)
 
     # Each release on its own: on every core, when there are many (check/workers.py).

@@ -100,7 +100,7 @@ class KeptAudit:
     def save(self, repo: GitRepo, judged: dict[str, Judged], inputs: dict[str, str]) -> None:
         """Keep every log judged that holds beyond its own moment and reads back as it
         was, and the kept ones that hold now as they were read."""
-        from gatekeeper.check.kept_rows import across_doc, window_doc
+        from gatekeeper.check.kept_rows import across_doc, shows_head, window_doc
         from gatekeeper.kept import write_kept
 
         if self.path is None or repo.head() != self.head:
@@ -113,7 +113,7 @@ class KeptAudit:
         for tag, (window, log, across) in judged.items():
             doc = None if window.read or tag not in inputs else _written(log)
             if doc is not None:
-                shows = across is not None and self.head[:7] in repr(doc)
+                shows = across is not None and shows_head(self.head, doc)
                 kept_across = None if across is None or shows else across_doc(across)
                 entries[tag] = [window_doc(window), [inputs[tag], doc], kept_across]
         doc = {"format": FORMAT, "key": self.key, "base": self.base, "head": self.head}
@@ -124,8 +124,10 @@ class KeptAudit:
     def _again(self, doc: list[Any]) -> list[Any]:
         """A kept entry used again, as `save` would write it at this HEAD (one whose log
         shows HEAD's commit id is kept for this HEAD only)."""
+        from gatekeeper.check.kept_rows import shows_head
+
         window, held, across = doc
-        return [window, held, None if self.head[:7] in repr(held[1]) else across]
+        return [window, held, None if shows_head(self.head, held[1]) else across]
 
     def _unmoved(self, repo: GitRepo) -> bool:
         return _key(repo, self.head, self.what)[:2] == (self.key, self.base)
@@ -208,24 +210,22 @@ def inputs_of(
     """Each release's inputs besides what its checks read, as a digest: its changes and
     those of the releases nested in it or holding it, its tag, and what every release's
     log is made from (`across`: whether the trusted ref is HEAD)."""
+    from gatekeeper.records.index_file import pack
+
     changes = index.changes
     every = hashlib.sha256()
     for part in (
         index.releases,
         "\n".join(sorted(default_trees)),
-        _packed(index.unfiled),
+        pack(index.unfiled),
         "\n".join(sorted(index.loose)),
-        _packed(index.policies),
+        pack(index.policies),
         str(across),
     ):
         every.update(part.encode("utf-8", "surrogateescape") + b"\0\0")
     common = every.hexdigest()
     names = set(changes)
-    inside: dict[str, list[str]] = {}
-    for name in names:  # the releases nested in another's folder (rare)
-        parts = name.split("/")
-        for n in range(1, len(parts)):
-            inside.setdefault("/".join(parts[:n]), []).append(name)
+    inside = index.inside()  # the releases nested in another's folder (rare)
     found = {}
     for tag in names:
         parts = tag.split("/")
@@ -238,9 +238,3 @@ def inputs_of(
         digest.update(repr(tags.get(tag)).encode("utf-8", "surrogateescape"))
         found[tag] = digest.hexdigest()
     return found
-
-
-def _packed(changes: list[Any]) -> str:
-    from gatekeeper.records.index_file import pack
-
-    return pack(changes)

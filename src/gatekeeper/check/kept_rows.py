@@ -95,7 +95,7 @@ def kept_of(doc: object, judged: Callable[[object], Any] = as_mapping) -> Kept:
 def _across_doc(head: str, row: ReleaseStatus, across: dict[str, Any] | None) -> Any:
     """What lets a row outlive commits on top of HEAD, as JSON (none for a row that
     shows HEAD's commit id: "no request at 1a2b3c4d5e6f")."""
-    if across is None or _shows(head, _doc(row)):
+    if across is None or shows_head(head, _doc(row)):
         return None
     return across_doc(across)
 
@@ -115,12 +115,13 @@ def kept_again(head: str, doc: list[Any]) -> list[Any]:
     """A kept row used again at `head`, as `kept_doc` would write it there (`doc` as the
     file held it, already read back by `kept_of`)."""
     window, row, across = doc
-    return [window, row, None if across is None or _shows(head, row) else across]
+    return [window, row, None if across is None or shows_head(head, row) else across]
 
 
-def _shows(head: str, row: dict[str, Any]) -> bool:
-    """Whether a row shows HEAD's commit id: it is kept for that HEAD only."""
-    return head[:7] in repr(row)
+def shows_head(head: str, judged: object) -> bool:
+    """Whether a kept judgement (a status row, an audit log) shows HEAD's commit id: it
+    is kept for that HEAD only."""
+    return head[:7] in repr(judged)
 
 
 def window_doc(window: Window) -> list[str | None]:

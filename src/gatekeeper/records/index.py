@@ -110,13 +110,13 @@ class HistoryIndex:
         filed = [c for c in self.changes.get(tag, []) if self.entry[c.commit][0] <= depth]
         folder = f"{self.releases}/{tag}/"
         more = [c for c in self.unfiled if c.path.startswith(folder)]
-        more += [c for inner in self._inside().get(tag, ()) for c in self.changes[inner]]
+        more += [c for inner in self.inside().get(tag, ()) for c in self.changes[inner]]
         if not more:
             return filed
         more = [c for c in more if self.entry[c.commit][0] <= depth]
         return sorted(filed + more, key=lambda c: order(self, c))
 
-    def _inside(self) -> dict[str, list[str]]:
+    def inside(self) -> dict[str, list[str]]:
         """For each folder, the filed names inside it (`releases/v1.0.0/x/approvals/a.toml`
         reads as a record of `v1.0.0/x`, yet is a file of v1.0.0's folder), kept until
         more changes are filed."""
