@@ -46,7 +46,8 @@ def untouched(repo: GitRepo, old: str, added: set[str], rows: dict[str, Kept]) -
     commits = {info.commit if info else None for info in infos}
     # A commit `old`'s history does not hold (or `old` itself) is in the history of none
     # of its commits a row asked (never HEAD itself: check/kept_reads.py): no git call each.
-    beside = all(c is not None and (c == old or not repo.is_ancestor(c, old)) for c in commits)
+    known = {c for c in commits if c is not None}
+    beside = None not in commits and not (repo.in_history_of(known, old) - {old})
     answers: dict[tuple[str, str], bool] = {}
 
     def holds(commit: str | None, asked: str) -> bool:

@@ -50,6 +50,20 @@ class GraphMixin(ContentsMixin):
             return False
         return True
 
+    def in_history_of(self, commits: set[str], rev: str) -> set[str]:
+        """Those of `commits` that are in the history of `rev`, in one walk: what the
+        commits reach and `rev` does not, less the commits; each asked on its own when
+        that walk fails (an id that names no commit)."""
+        wanted = {c for c in commits if OBJECT_ID.match(c)}
+        if not wanted:
+            return set()
+        lines = "".join(f"{c}\n" for c in sorted(wanted)) + f"^{rev}\n"
+        try:
+            outside = self.run("rev-list", "--stdin", stdin=lines.encode()).split()
+        except GitError:
+            return {c for c in wanted if self.is_ancestor(c, rev)}
+        return wanted - set(outside)
+
     def merge_bases(self, one: str, other: str) -> list[str]:
         """Every best common ancestor of two commits (none: unrelated histories)."""
         try:

@@ -11,14 +11,16 @@ read as equal to anything.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GitError, MalformedTree
-from gatekeeper.repo.treeformat import TREE_MODE, canonical_mode, check_tree, parse_entries
+from gatekeeper.repo.bigtree import BigTree, read_whole, splice
+from gatekeeper.repo.treeformat import TREE_MODE, parse_entries
 from gatekeeper.repo.trees import MEMO_TREE_ENTRIES, TREE_LIMIT, root_tree
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from gatekeeper.repo.objects import ObjectReader
 
 Changed = tuple[str, str | None]  # a path, and its mode after the change (None: removed)
@@ -43,12 +45,11 @@ def _diff(
     if old == new:
         return []
     try:
-        a = _entry_set(reader, old) if old else frozenset()
-        b = _entry_set(reader, new) if new else frozenset()
+        gone, came = _differing(reader, old, new)
     except (MalformedTree, GitError):  # a tree git would not write, or an entry naming no tree
         return [(f"{prefix or './'}{MALFORMED}", TREE_MODE)]
     id_bytes = len(old or new or "") // 2
-    before, after = _by_name(a - b, id_bytes), _by_name(b - a, id_bytes)
+    before, after = _by_name(gone, id_bytes), _by_name(came, id_bytes)
     out: list[Changed] = []
     for name in before.keys() | after.keys():
         if not prefix and name in skip:
@@ -67,38 +68,52 @@ def _diff(
     return out
 
 
+def _differing(
+    reader: ObjectReader, old: str | None, new: str | None
+) -> tuple[Iterable[bytes], Iterable[bytes]]:
+    """The raw entries only `old` has and those only `new` has. Of two big trees, when
+    one is among the last two read (walking history: a commit's and its parent's, then
+    the parent's and its own parent's), the other is read as it with a run of entries
+    replaced (`bigtree.splice`)."""
+    kept: tuple[BigTree, ...] = reader.memo.get(_LAST, ())
+    known = next((tree for tree in kept if tree.sha in (old, new)), None)
+    if known is not None and old and new:
+        other = new if known.sha == old else old
+        raw = reader.read(other, f"tree {other[:12]}", TREE_LIMIT, kind="tree")
+        found = splice(known, other, raw)
+        if found is not None:
+            tree, gone, came = found
+            _keep(reader, tree)
+            return (gone, came) if known.sha == old else (came, gone)
+    a = _entry_set(reader, old) if old else frozenset()
+    b = _entry_set(reader, new) if new else frozenset()
+    return a - b, b - a
+
+
 def _entry_set(reader: ObjectReader, tree: str) -> frozenset[bytes]:
-    """A tree's raw entries (small trees are kept once read); MalformedTree when the bytes
-    are not entries end to end or the tree is one git would not write (`check_tree`)."""
+    """A tree's raw entries (small trees are kept once read, the last two big ones for
+    the next diff); MalformedTree when the bytes are not entries end to end or the tree
+    is one git would not write (`check_tree`)."""
     key = ("entry-set", tree)
     found: frozenset[bytes] | None = reader.memo.get(key)
     if found is not None:
         return found
-    last: tuple[str, frozenset[bytes]] | None = reader.memo.get(_LAST)
-    if last is not None and last[0] == tree:  # the last big tree: a commit's, then its parent's
-        return last[1]
     raw = reader.read(tree, f"tree {tree[:12]}", TREE_LIMIT, kind="tree")
-    parts = _ENTRY[len(tree) // 2].findall(raw)  # (entry, mode, name), in one pass
-    if sum(len(entry) for entry, _, _ in parts) != len(raw):
-        raise MalformedTree(f"tree {tree[:12]}: bytes that are no tree entries")
-    check_tree(
-        [(name, canonical_mode(mode.decode("ascii")) == TREE_MODE) for _, mode, name in parts]
-    )
-    found = frozenset(entry for entry, _, _ in parts)
+    big, found = read_whole(tree, raw)
     if len(found) <= MEMO_TREE_ENTRIES:
         reader.memo[key] = found
     else:
-        reader.memo[_LAST] = (tree, found)
+        _keep(reader, big)
     return found
 
 
-_LAST = ("entry-set", "last big tree")
+def _keep(reader: ObjectReader, tree: BigTree) -> None:
+    kept: tuple[BigTree, ...] = reader.memo.get(_LAST, ())
+    reader.memo[_LAST] = (*(t for t in kept if t.sha != tree.sha), tree)[-2:]
 
 
-# An entry with its mode and name, for object ids of 20 (SHA-1) and 32 (SHA-256) bytes. A
-# mode is any octal number, as git reads it (`0100644` is a file to git, so it is here).
-_ENTRY = {size: re.compile(rb"(([0-7]+) ([^\0]*)\0.{%d})" % size, re.DOTALL) for size in (20, 32)}
+_LAST = ("entry-set", "last big trees")
 
 
-def _by_name(raw: frozenset[bytes], id_bytes: int) -> dict[str, tuple[str, str]]:
+def _by_name(raw: Iterable[bytes], id_bytes: int) -> dict[str, tuple[str, str]]:
     return {name: (mode, sha) for mode, name, sha in parse_entries(b"".join(raw), id_bytes)}
