@@ -11,6 +11,7 @@ from gatekeeper.policy.loading import POLICY_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from gatekeeper.audit.model import ReleaseLog
     from gatekeeper.models.policy import Policy
@@ -38,12 +39,50 @@ def policies_at(repo: GitRepo, commits: list[str]) -> dict[str, tuple[Policy | N
 
 
 def default_trees(repo: GitRepo, default_branch: str | None) -> set[str]:
-    """`policies/` trees ever on the default branch (none when there is none to ask)."""
+    """`policies/` trees ever on the default branch (none when there is none to ask).
+
+    Those of an earlier run are kept with the commit they were read at: a fact of that
+    commit's history, so used again when it is the branch's commit now, or one on its
+    first-parent line (then only the commits since are read)."""
+    from gatekeeper.kept import keeping, kept_path, write_kept
+
     if default_branch is None:
         return set()
     branch = repo.resolve_commit(default_branch, "--default-branch")
-    on_default = repo.first_parent_commits(branch, POLICY_DIR)
-    return {t for t in repo.trees(on_default, POLICY_DIR).values() if t}
+    path = kept_path(repo, _KEPT) if keeping() and not repo.is_shallow() else None
+    trees, since = _kept_trees(repo, path, branch)
+    if since == branch:
+        return trees
+    on_default = repo.first_parent_commits(branch, POLICY_DIR, since=since)
+    trees |= {t for t in repo.trees(on_default, POLICY_DIR).values() if t}
+    if path is not None:
+        write_kept(path, {"format": 1, "commit": branch, "trees": sorted(trees)})
+    return trees
+
+
+_KEPT = "default-policies-1.json"
+
+
+def _kept_trees(repo: GitRepo, path: Path | None, branch: str) -> tuple[set[str], str | None]:
+    """The trees kept, and the commit they were read at, when that is `branch` or on its
+    first-parent line; else none, and None."""
+    from gatekeeper.kept import as_list, as_mapping, as_text, read_kept
+    from gatekeeper.repo.parse import OBJECT_ID
+
+    doc = read_kept(path) if path is not None else None
+    try:
+        held = as_mapping(doc)
+        then = as_text(held["commit"])
+        trees = {as_text(t) for t in as_list(held["trees"])}
+        if held.get("format") != 1 or not OBJECT_ID.fullmatch(then):
+            return set(), None
+    except (KeyError, TypeError, ValueError):
+        return set(), None
+    if not all(OBJECT_ID.fullmatch(t) for t in trees):
+        return set(), None
+    if then == branch or repo.on_first_parent_line(then, branch):
+        return trees, then
+    return set(), None
 
 
 def tag_trees(

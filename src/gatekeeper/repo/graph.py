@@ -35,10 +35,21 @@ class GraphMixin(ContentsMixin):
         at = bisect.bisect_left(lowest, -when.timestamp())
         return commits[at] if at < len(commits) else None
 
-    def first_parent_commits(self, rev: str, folder: str) -> list[str]:
-        """Commits on `rev`'s first-parent line that touched `folder`."""
-        out = self.run("log", "--first-parent", "--format=%H", rev, "--", f"{folder}/")
+    def first_parent_commits(self, rev: str, folder: str, *, since: str | None = None) -> list[str]:
+        """Commits on `rev`'s first-parent line that touched `folder` (`since`: only those
+        after that commit, one on the line)."""
+        below = [f"^{since}"] if since else []
+        out = self.run("log", "--first-parent", "--format=%H", rev, *below, "--", f"{folder}/")
         return out.split()
+
+    def on_first_parent_line(self, old: str, new: str) -> bool:
+        """Whether commit `old` is on `new`'s first-parent line (not merely in its
+        history): the oldest commit the line has above `old` has `old` as first parent."""
+        if not OBJECT_ID.match(old) or not self.is_ancestor(old, new):
+            return False
+        line = self.run("rev-list", "--first-parent", "--parents", new, f"^{old}").splitlines()
+        oldest = line[-1].split() if line else []
+        return len(oldest) > 1 and oldest[1] == old
 
     def is_ancestor(self, old: str, new: str) -> bool:
         """Whether commit `old` is in the history of `new` (false when either is unknown)."""
