@@ -173,3 +173,22 @@ def test_a_walk_is_read_while_git_still_writes_it() -> None:
         )
         assert list(tokens(_Following(out, writer))) == ["one", "two", "three"]
         assert writer.wait() == 0
+
+
+def test_which_commits_lie_in_a_history_in_one_walk(repo: Repo) -> None:
+    """`in_history_of` answers as `merge-base --is-ancestor` does for each commit: a
+    commit on a side branch, the commit itself, an id that names nothing, and one that
+    is no id at all."""
+    first = repo.git("rev-parse", "HEAD")
+    repo.write("app.py", "print('v2')\n")
+    second = repo.commit("second")
+    repo.git("checkout", "-q", "-b", "side", first)
+    repo.write("side.txt", "s\n")
+    side = repo.commit("side")
+    repo.git("checkout", "-q", "main")
+    nothing = "1" * 40
+    with open_repo(repo.path) as git:
+        asked = {first, second, side, nothing, "--all"}
+        assert git.in_history_of(asked, second) == {first, second}
+        assert git.in_history_of(asked, "--all") == set()  # no id: asked one by one
+        assert git.in_history_of({side}, first) == set()

@@ -13,9 +13,9 @@ entries is left to the full reading, which names the fault.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from itertools import accumulate
 
 from gatekeeper.errors import MalformedTree
@@ -26,31 +26,47 @@ from gatekeeper.repo.treeformat import TREE_MODE, canonical_mode, check_tree
 ENTRY = {size: re.compile(rb"(([0-7]+) ([^\0]*)\0.{%d})" % size, re.DOTALL) for size in (20, 32)}
 
 
-@dataclass(frozen=True)
 class BigTree:
-    """A tree's bytes, where each entry starts (then the length: one more than entries),
-    and its names, each once (a tree `check_tree` let through). Trees read one from the
-    other share what they have in common."""
+    """A tree's bytes (of a tree `check_tree` let through), where each entry starts (then
+    the length: one more than entries) and its names, each once. A tree read whole works
+    those out only if a tree is read against it; trees read one from the other share
+    what they have in common."""
 
-    sha: str
-    raw: bytes
-    starts: tuple[int, ...]
-    names: frozenset[bytes]
+    def __init__(self, sha: str, raw: bytes, layout: Layout | None = None) -> None:
+        self.sha, self.raw = sha, raw
+        if layout is not None:
+            self.__dict__["layout"] = layout  # what `layout` would work out, known
+
+    @functools.cached_property
+    def layout(self) -> Layout:
+        parts = ENTRY[len(self.sha) // 2].findall(self.raw)
+        starts = (0, *accumulate(len(entry) for entry, _, _ in parts))
+        return starts, frozenset(name for _, _, name in parts)
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        return self.layout[0]
+
+    @property
+    def names(self) -> frozenset[bytes]:
+        return self.layout[1]
 
     def entries(self, first: int, end: int) -> list[bytes]:
-        return [self.raw[self.starts[n] : self.starts[n + 1]] for n in range(first, end)]
+        starts = self.starts
+        return [self.raw[starts[n] : starts[n + 1]] for n in range(first, end)]
+
+
+Layout = tuple[tuple[int, ...], frozenset[bytes]]
 
 
 def read_whole(sha: str, raw: bytes) -> tuple[BigTree, frozenset[bytes]]:
     """A tree's bytes parsed and checked end to end, with its raw entries; MalformedTree
     when they are no entries or a tree git would not write."""
     parts = ENTRY[len(sha) // 2].findall(raw)  # (entry, mode, name), in one pass
-    lengths = [len(entry) for entry, _, _ in parts]
-    if sum(lengths) != len(raw):
+    if sum(len(entry) for entry, _, _ in parts) != len(raw):
         raise MalformedTree(f"tree {sha[:12]}: bytes that are no tree entries")
     check_tree([(name, _is_tree(mode)) for _, mode, name in parts])
-    tree = BigTree(sha, raw, (0, *accumulate(lengths)), frozenset(name for _, _, name in parts))
-    return tree, frozenset(entry for entry, _, _ in parts)
+    return BigTree(sha, raw), frozenset(entry for entry, _, _ in parts)
 
 
 def splice(known: BigTree, sha: str, raw: bytes) -> tuple[BigTree, list[bytes], list[bytes]] | None:
@@ -87,7 +103,7 @@ def splice(known: BigTree, sha: str, raw: bytes) -> tuple[BigTree, list[bytes], 
     if [len(e) for e in new] != [len(e) for e in gone]:  # else the same starts
         within = tuple(accumulate((len(e) for e in new[:-1]), initial=begin)) if new else ()
         starts = (*starts[:first], *within, *(s + shift for s in starts[end:]))
-    return BigTree(sha, raw, starts, names), gone, new
+    return BigTree(sha, raw, (starts, names)), gone, new
 
 
 def _common_head(a: bytes, b: bytes) -> int:

@@ -66,8 +66,8 @@ class GraphMixin(ContentsMixin):
         commits reach and `rev` does not, less the commits; each asked on its own when
         that walk fails (an id that names no commit)."""
         wanted = {c for c in commits if OBJECT_ID.match(c)}
-        if not wanted:
-            return set()
+        if not wanted or not OBJECT_ID.match(rev):
+            return {c for c in wanted if self.is_ancestor(c, rev)}
         lines = "".join(f"{c}\n" for c in sorted(wanted)) + f"^{rev}\n"
         try:
             outside = self.run("rev-list", "--stdin", stdin=lines.encode()).split()
