@@ -26,7 +26,14 @@ FORMATS = ("json", "text", "markdown")
 
 
 def _kept(r: Repo) -> Path:
-    return r.path / ".git" / "gatekeeper" / "audit-1.json"
+    return r.path / ".git" / "gatekeeper" / "audit-2.json"
+
+
+def _edit_log(doc: dict[str, Any], tag: str, edit: Callable[[Any], None]) -> None:
+    """Edit a kept log (kept as JSON text inside the file) and put it back."""
+    log = json.loads(doc["logs"][tag][1][1])
+    edit(log)
+    doc["logs"][tag][1][1] = json.dumps(log)
 
 
 def _audit(r: Repo, *args: str) -> list[str]:
@@ -221,10 +228,11 @@ def test_a_log_that_quotes_the_time_is_never_kept(
 @pytest.mark.parametrize(
     "spoil",
     [
-        lambda doc: doc.update(format=2),
+        lambda doc: doc.update(format=1),
         lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(1, {"d": "Event", "v": []}),
-        lambda doc: doc["logs"]["v1.0.0"][1][1]["v"].__setitem__(0, 7),  # a release named 7
-        lambda doc: doc["logs"]["v1.0.0"][1][1].__setitem__("d", "os.system"),
+        lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(1, '{"d": "ReleaseLog", "v": ['),
+        lambda doc: _edit_log(doc, "v1.0.0", lambda log: log["v"].__setitem__(0, 7)),  # named 7
+        lambda doc: _edit_log(doc, "v1.0.0", lambda log: log.__setitem__("d", "os.system")),
         lambda doc: doc["logs"]["v1.0.0"].__setitem__(0, ["yesterday", None]),
         lambda doc: doc.__setitem__("logs", []),
     ],
@@ -282,8 +290,8 @@ def test_every_log_reads_back_as_it_was_written(repo: Repo) -> None:
     logs = json.loads(_kept(repo).read_text())["logs"]
     assert len(logs) == 4
     for kept in logs.values():
-        log = log_of(kept[1][1])
-        assert log_doc(log) == kept[1][1]
+        log = log_of(json.loads(kept[1][1]))
+        assert log_doc(log) == json.loads(kept[1][1])
         assert repr(log_of(log_doc(log))) == repr(log)
 
 
@@ -310,7 +318,7 @@ def test_a_log_that_would_not_read_back_as_it_is_is_not_written(
 
     _releases(repo)
     _audit(repo)
-    log = log_of(json.loads(_kept(repo).read_text())["logs"]["v1.0.0"][1][1])
+    log = log_of(json.loads(json.loads(_kept(repo).read_text())["logs"]["v1.0.0"][1][1]))
     odd(log)
     with pytest.raises(TypeError):
         log_doc(log)

@@ -60,6 +60,17 @@ def read_kept(path: Path) -> Any:
         return None
 
 
+def as_json_text(doc: object) -> str:
+    """`doc` as compact JSON text, to be kept as a string inside a kept file (read only
+    when needed: `from_json_text`)."""
+    return _dumps(doc).decode("utf-8")
+
+
+def from_json_text(text: str) -> Any:
+    """What `as_json_text` wrote; ValueError for anything that is not JSON."""
+    return _loads(text.encode("utf-8", "surrogatepass"))
+
+
 def _loads(data: bytes) -> Any:
     """JSON through orjson (compiled: the kept history index is tens of megabytes)."""
     import orjson

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from gatekeeper.records.index import HistoryIndex
     from gatekeeper.repo import GitRepo, TagInfo
 
-FORMAT = 1
+FORMAT = 2
 _NAME = f"audit-{FORMAT}.json"
 
 # A release's log as judged: its window, the log, and what lets it outlive commits.
@@ -55,7 +55,7 @@ class KeptAudit:
     releases: str = ""  # the releases folder the logs were made with
     moved_from: str | None = None  # the HEAD the logs were kept at, when refs moved
     tags_then: dict[str, str] = field(default_factory=dict)
-    # tag -> (window, [inputs, log as JSON], across), and each entry as the file held it
+    # tag -> (window, [inputs, log as JSON text], across), and each entry as the file held it
     entries: dict[str, Kept] = field(default_factory=dict)
     docs: dict[str, list[Any]] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)  # entries that hold now
@@ -70,6 +70,7 @@ class KeptAudit:
         it is given); one that does not read back is judged again. The others that hold
         are kept as they are."""
         from gatekeeper.audit.kept_logs import log_of
+        from gatekeeper.kept import from_json_text
 
         self._settle(repo)
         self.used = {
@@ -80,7 +81,7 @@ class KeptAudit:
         found = {}
         for tag in self.used if among is None else self.used & among:
             try:
-                found[tag] = log_of(self.entries[tag][1][1])
+                found[tag] = log_of(from_json_text(self.entries[tag][1][1]))
             except (KeyError, TypeError, ValueError):
                 continue
         return found
@@ -111,11 +112,11 @@ class KeptAudit:
             return  # a ref or setting changed while judging: what was judged is not keyed
         entries = {tag: self._again(self.docs[tag]) for tag in self.used}
         for tag, (window, log, across) in judged.items():
-            doc = None if window.read or tag not in inputs else _written(log)
-            if doc is not None:
-                shows = across is not None and shows_head(self.head, doc)
+            text = None if window.read or tag not in inputs else _written(log)
+            if text is not None:
+                shows = across is not None and shows_head(self.head, text)
                 kept_across = None if across is None or shows else across_doc(across)
-                entries[tag] = [window_doc(window), [inputs[tag], doc], kept_across]
+                entries[tag] = [window_doc(window), [inputs[tag], text], kept_across]
         doc = {"format": FORMAT, "key": self.key, "base": self.base, "head": self.head}
         write_kept(
             self.path, {**doc, "tags": self.tags, "releases": self.releases, "logs": entries}
@@ -162,19 +163,21 @@ def kept_audit(repo: GitRepo, head: str, releases: str, *what: str) -> KeptAudit
     return KeptAudit(path, key, base, head, tags, releases, moved, then, entries, docs, what=what)
 
 
-def _written(log: ReleaseLog) -> Any:
-    """`log` as JSON; None when it would not read back as it is (it is not kept)."""
+def _written(log: ReleaseLog) -> str | None:
+    """`log` as JSON text (read only when the log is used); None when it would not read
+    back as it is (it is not kept)."""
     from gatekeeper.audit.kept_logs import log_doc
+    from gatekeeper.kept import as_json_text
 
     try:
-        return log_doc(log)
+        return as_json_text(log_doc(log))
     except TypeError:
         return None
 
 
 def _held(doc: object) -> list[Any]:
     inputs, log = as_list(doc)
-    return [as_text(inputs), as_mapping(log)]
+    return [as_text(inputs), as_text(log)]
 
 
 def _key(repo: GitRepo, head: str, what: tuple[str, ...]) -> tuple[str, str, dict[str, str]]:
