@@ -71,7 +71,7 @@ def audit(
     # A period's audit reads only the releases whose dates may put them in it.
     dated = {name: info.tagged_at for name, info in tags.items()}
     among = may_be_in(index, dated, period) if only is None else None
-    reused = kept_logs.usable(repo, inputs, now, among)
+    reused = kept_logs.usable(repo, inputs, now, among, tags)
     if reused:
         among = (set(index.tags()) if among is None else among) - reused.keys()
     history = from_index(index, only, among)

@@ -62,7 +62,12 @@ class KeptAudit:
     what: tuple[str, ...] = ()  # the options the key was made with
 
     def usable(
-        self, repo: GitRepo, inputs: dict[str, str], at: datetime, among: set[str] | None
+        self,
+        repo: GitRepo,
+        inputs: dict[str, str],
+        at: datetime,
+        among: set[str] | None,
+        tags: dict[str, TagInfo] | None = None,
     ) -> dict[str, ReleaseLog]:
         """The kept logs of the releases `among` (None: all) that hold: whose inputs are
         as they were, that hold at `at` (and, when refs moved, that the commits and tags
@@ -72,7 +77,7 @@ class KeptAudit:
         from gatekeeper.audit.kept_logs import log_of
         from gatekeeper.kept import from_json_text
 
-        self._settle(repo)
+        self._settle(repo, tags)
         self.used = {
             tag
             for tag, (window, held, _) in self.entries.items()
@@ -86,7 +91,7 @@ class KeptAudit:
                 continue
         return found
 
-    def _settle(self, repo: GitRepo) -> None:
+    def _settle(self, repo: GitRepo, infos: dict[str, TagInfo] | None) -> None:
         """Entries kept before refs moved: only those the commits and tags since leave as
         they were."""
         from gatekeeper.check.kept_commits import settled
@@ -95,7 +100,9 @@ class KeptAudit:
         if old is None:
             return
         tags = (self.tags_then, self.tags)
-        found = settled(repo, old, self.head, self.releases, tags=tags, kept=self.entries)
+        found = settled(
+            repo, old, self.head, self.releases, tags=tags, kept=self.entries, infos=infos
+        )
         self.entries = found[0] if found is not None else {}
 
     def save(self, repo: GitRepo, judged: dict[str, Judged], inputs: dict[str, str]) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gatekeeper.repo.parse import OBJECT_ID
 
 if TYPE_CHECKING:
-    from gatekeeper.repo import GitRepo
+    from gatekeeper.repo import GitRepo, TagInfo
 
 
 def settled(
@@ -26,12 +26,15 @@ def settled(
     *,
     tags: tuple[dict[str, str], dict[str, str]],
     kept: dict[str, Any],
+    infos: dict[str, TagInfo] | None = None,
 ) -> tuple[dict[str, Any], set[str]] | None:
     """The judgements kept at HEAD `old` (`kept`: tag -> (window, judgement, across)) that
     HEAD `new`, the commits between and the tags made since (`tags`: name -> object id,
     then and now) leave as they were, and the releases whose request a commit between
     added, changed or removed; None when every one may have changed (a tag moved or
-    deleted, a commit `still_hold` does not let through, the releases folder unknown)."""
+    deleted, a commit `still_hold` does not let through, the releases folder unknown).
+    `infos`: the tags as the caller read them, used for those added since when each
+    names the object `tags` says it does now."""
     from gatekeeper.check.kept_tags import added_since, untouched
 
     added = added_since(*tags)
@@ -42,7 +45,11 @@ def settled(
         found = still_hold(repo, old, new, releases, kept)
     if found is None:
         return None
-    return untouched(repo, old, added, found[0]), found[1]
+    if infos is not None and any(
+        name not in infos or infos[name].object_sha != tags[1].get(name) for name in added
+    ):
+        infos = None  # read at another moment than the refs: the tags are read again
+    return untouched(repo, old, added, found[0], infos), found[1]
 
 
 def still_hold(

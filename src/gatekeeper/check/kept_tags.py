@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gatekeeper.check.kept_rows import Kept
-    from gatekeeper.repo import GitRepo
+    from gatekeeper.repo import GitRepo, TagInfo
 
 
 def tag_refs(refs: str) -> dict[str, str]:
@@ -34,11 +34,20 @@ def added_since(kept: dict[str, str], now: dict[str, str]) -> set[str] | None:
     return set(now) - set(kept)
 
 
-def untouched(repo: GitRepo, old: str, added: set[str], rows: dict[str, Kept]) -> dict[str, Kept]:
-    """The rows kept at HEAD `old` that the tags `added` since leave as they were."""
+def untouched(
+    repo: GitRepo,
+    old: str,
+    added: set[str],
+    rows: dict[str, Kept],
+    known: dict[str, TagInfo] | None = None,
+) -> dict[str, Kept]:
+    """The rows kept at HEAD `old` that the tags `added` since leave as they were
+    (`known`: the tags, already read)."""
     if not added:
         return rows
-    if len(added) <= 8:  # a `for-each-ref` each, not all the tags read
+    if known is not None:
+        infos = [known.get(name) for name in added]
+    elif len(added) <= 8:  # a `for-each-ref` each, not all the tags read
         infos = [repo.tag(name) for name in added]
     else:
         every = repo.tags()
@@ -46,8 +55,8 @@ def untouched(repo: GitRepo, old: str, added: set[str], rows: dict[str, Kept]) -
     commits = {info.commit if info else None for info in infos}
     # A commit `old`'s history does not hold (or `old` itself) is in the history of none
     # of its commits a row asked (never HEAD itself: check/kept_reads.py): no git call each.
-    known = {c for c in commits if c is not None}
-    beside = None not in commits and not (repo.in_history_of(known, old) - {old})
+    placed = {c for c in commits if c is not None}
+    beside = None not in commits and not (repo.in_history_of(placed, old) - {old})
     answers: dict[tuple[str, str], bool] = {}
 
     def holds(commit: str | None, asked: str) -> bool:

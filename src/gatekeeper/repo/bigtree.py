@@ -17,9 +17,13 @@ import functools
 import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from gatekeeper.errors import MalformedTree
 from gatekeeper.repo.treeformat import TREE_MODE, canonical_mode, check_tree
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # An entry with its mode and name, for object ids of 20 (SHA-1) and 32 (SHA-256) bytes. A
 # mode is any octal number, as git reads it (`0100644` is a file to git, so it is here).
@@ -107,36 +111,29 @@ def splice(known: BigTree, sha: str, raw: bytes) -> tuple[BigTree, list[bytes], 
 
 
 def _common_head(a: bytes, b: bytes) -> int:
-    """How many leading bytes `a` and `b` share: the first block of them that differs
-    found a block at a time, then the byte within it (slices compare in C)."""
-    most = min(len(a), len(b))
-    at = 0
-    while at < most and a[at : at + _BLOCK] == b[at : at + _BLOCK]:
-        at += _BLOCK
-    if at >= most:
-        return most
-    end = min(at + _BLOCK, most)
-    while at < end and a[at] == b[at]:
-        at += 1
-    return at
+    """How many leading bytes `a` and `b` share."""
+    return _shared(lambda at, size: a[at : at + size] == b[at : at + size], min(len(a), len(b)))
 
 
 def _common_tail(a: bytes, b: bytes, most: int) -> int:
-    """How many trailing bytes `a` and `b` share, at most `most`, found as the head is."""
-    at, la, lb = 0, len(a), len(b)
-    while (
-        at < most and a[max(la - at - _BLOCK, 0) : la - at] == b[max(lb - at - _BLOCK, 0) : lb - at]
-    ):
-        at += _BLOCK
-    if at >= most:
-        return most
-    end = min(at + _BLOCK, most)
-    while at < end and a[la - at - 1] == b[lb - at - 1]:
-        at += 1
+    """How many trailing bytes `a` and `b` share, at most `most`."""
+    la, lb = len(a), len(b)
+
+    def same(at: int, size: int) -> bool:
+        return a[la - at - size : la - at] == b[lb - at - size : lb - at]
+
+    return _shared(same, most)
+
+
+def _shared(same: Callable[[int, int], bool], most: int) -> int:
+    """How many bytes from one end two byte strings share, at most `most` (`same(at,
+    size)`: whether the `size` bytes past the first `at` agree): blocks of shrinking
+    size, each level advancing only over blocks that agree (slices compare in C)."""
+    at = 0
+    for size in (4096, 256, 16, 1):
+        while at + size <= most and same(at, size):
+            at += size
     return at
-
-
-_BLOCK = 512
 
 
 def _is_tree(mode: bytes) -> bool:
