@@ -192,3 +192,25 @@ def test_which_commits_lie_in_a_history_in_one_walk(repo: Repo) -> None:
         assert git.in_history_of(asked, second) == {first, second}
         assert git.in_history_of(asked, "--all") == set()  # no id: asked one by one
         assert git.in_history_of({side}, first) == set()
+
+
+def test_a_commit_whose_tree_line_is_no_id_is_refused_not_followed(repo: Repo) -> None:
+    """A hand-written commit (git calls it bogus) whose first line is `tree <id>^{tree}`
+    or `tree main~0…^{tree}`: the line is not passed to git as an object name, which
+    would answer with whatever tree `main` names when asked (found by a helper's review
+    of the tree diff)."""
+    good = repo.git("rev-parse", "HEAD")
+    tree = repo.git("rev-parse", "HEAD^{tree}")
+    by_ref = "main~0~0~0~0~0~0~0~0~0~0~0~0~0~00^{tree}"  # as long as an id
+    assert len(by_ref) == len(tree)
+    bogus = [
+        repo.hash_object(
+            f"tree {line}\nauthor a <a> 1 +0000\ncommitter a <a> 1 +0000\n\nx\n".encode(),
+            "commit",
+        )
+        for line in (f"{tree}^{{tree}}", by_ref, tree.upper())
+    ]
+    with open_repo(repo.path) as git:
+        for commit in bogus:
+            with pytest.raises(GitError, match="bogus commit"):
+                git.changes_between(commit, good)

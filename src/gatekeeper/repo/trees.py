@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from gatekeeper.repo.parse import parse_commit
+from gatekeeper.errors import GitError
+from gatekeeper.repo.parse import OBJECT_ID, parse_commit
 from gatekeeper.repo.treeformat import parse_tree
 from gatekeeper.repo.values import CommitInfo
 
@@ -44,14 +45,20 @@ def read_commits(reader: ObjectReader, shas: list[str]) -> None:
 
 
 def root_tree(reader: ObjectReader, sha: str) -> str:
-    """The tree id a commit points at."""
+    """The tree id a commit points at; GitError when its first line is not `tree <id>`
+    (of the commit's own length): a commit git calls bogus, whose `tree main~0^{tree}`
+    would name whatever tree a ref names when asked."""
     key = ("root", sha)
     if key not in reader.memo:
         raw = reader.read(sha, f"commit {sha[:12]}", TREE_LIMIT, kind="commit")
         first = raw.split(b"\n", 1)[0].decode("ascii", "replace")
-        reader.memo[key] = first.removeprefix("tree ")
-    tree: str = reader.memo[key]
-    return tree
+        tree = first.removeprefix("tree ")
+        same = len(tree) == len(sha) or not OBJECT_ID.fullmatch(sha)  # SHA-1 or SHA-256
+        if not first.startswith("tree ") or not OBJECT_ID.fullmatch(tree) or not same:
+            raise GitError(f"commit {sha[:12]}: its first line is not `tree <id>` (a bogus commit)")
+        reader.memo[key] = tree
+    found: str = reader.memo[key]
+    return found
 
 
 def entries(reader: ObjectReader, tree: str) -> list[tuple[str, str, str]]:
