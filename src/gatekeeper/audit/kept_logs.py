@@ -19,7 +19,7 @@ from dataclasses import fields, is_dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from gatekeeper.kept import as_list, as_mapping, as_text, as_time
+from gatekeeper.kept import as_list, as_mapping, as_time
 
 Coder = typing.Callable[[Any], Any]
 
@@ -118,12 +118,12 @@ def _reader(hint: Any) -> Coder:
         some = _reader(inner)
         return lambda d: None if d is None else some(d)
     if hint in (str, bool, int):
-        return functools.partial(_exactly, hint)
+        return _exact_reader(hint)
     if hint is datetime:
         return lambda d: as_time(_tagged(d, "t"))
     if _is_tuple(hint):
         item = _reader(typing.get_args(hint)[0])
-        return lambda d: tuple(item(x) for x in as_list(_tagged(d, "u")))
+        return lambda d: tuple([item(x) for x in as_list(_tagged(d, "u"))])
     if typing.get_origin(hint) is list:
         item = _reader(typing.get_args(hint)[0])
         return lambda d: [item(x) for x in as_list(d)]
@@ -132,16 +132,27 @@ def _reader(hint: Any) -> Coder:
     raise TypeError(f"not kept: {hint}")
 
 
+def _exact_reader(kind: type) -> Coder:
+    """A value of exactly `kind` (no subclass: `True` is no int here), as it stands."""
+
+    def read(value: Any) -> Any:
+        if type(value) is not kind:
+            raise TypeError(f"expected {kind.__name__}, not {type(value).__name__}")
+        return value
+
+    return read
+
+
 def _dataclass_reader(cls: type) -> Coder:
     parts = [_reader(hint) for _, hint in _hints(cls)]
+    name, count = cls.__name__, len(parts)
 
     def read(d: Any) -> Any:
-        held = as_mapping(d)
-        if len(held) != 2 or as_text(held.get("d")) != cls.__name__:
-            raise TypeError(f"expected {cls.__name__}")
-        values = as_list(held["v"])
-        if len(values) != len(parts):
-            raise TypeError(f"expected {len(parts)} fields of {cls.__name__}")
+        if type(d) is not dict or len(d) != 2 or d.get("d") != name:
+            raise TypeError(f"expected {name}")
+        values = d.get("v")
+        if type(values) is not list or len(values) != count:
+            raise TypeError(f"expected {count} fields of {name}")
         return cls(*[r(v) for r, v in zip(parts, values, strict=True)])
 
     return read
