@@ -90,6 +90,7 @@ def splice(known: BigTree, sha: str, raw: bytes) -> tuple[BigTree, list[bytes], 
     if sum(len(entry) for entry, _, _ in parts) != len(middle):
         return None  # the run does not end at an entry's end in the new bytes
     came = [(name, _is_tree(mode)) for _, mode, name in parts]
+    came_names = {name for name, _ in came}
     gone = known.entries(first, end)
     gone_names = {_name(entry) for entry in gone}
     if came:  # names git writes, each once, in git's order with the entries around them
@@ -101,8 +102,8 @@ def splice(known: BigTree, sha: str, raw: bytes) -> tuple[BigTree, list[bytes], 
                 raise MalformedTree(f"tree entry {name!r}: out of git's order, or there twice")
     new = [entry for entry, _, _ in parts]
     names = known.names
-    if {name for name, _ in came} != gone_names:  # else a changed id: the same names
-        names = (names - gone_names) | {name for name, _ in came}
+    if came_names != gone_names:  # else a changed id: the same names
+        names = (names - gone_names) | came_names
     starts = known.starts
     if [len(e) for e in new] != [len(e) for e in gone]:  # else the same starts
         within = tuple(accumulate((len(e) for e in new[:-1]), initial=begin)) if new else ()

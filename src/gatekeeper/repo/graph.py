@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GitError
@@ -66,14 +67,11 @@ class GraphMixin(ContentsMixin):
         commits reach and `rev` does not, less the commits; each asked on its own when
         that walk fails (an id that names no commit)."""
         wanted = {c for c in commits if OBJECT_ID.match(c)}
-        if not wanted or not OBJECT_ID.match(rev):
-            return {c for c in wanted if self.is_ancestor(c, rev)}
-        lines = "".join(f"{c}\n" for c in sorted(wanted)) + f"^{rev}\n"
-        try:
-            outside = self.run("rev-list", "--stdin", stdin=lines.encode()).split()
-        except GitError:
-            return {c for c in wanted if self.is_ancestor(c, rev)}
-        return wanted - set(outside)
+        if wanted and OBJECT_ID.match(rev):
+            lines = "".join(f"{c}\n" for c in sorted(wanted)) + f"^{rev}\n"
+            with contextlib.suppress(GitError):
+                return wanted - set(self.run("rev-list", "--stdin", stdin=lines.encode()).split())
+        return {c for c in wanted if self.is_ancestor(c, rev)}
 
     def merge_bases(self, one: str, other: str) -> list[str]:
         """Every best common ancestor of two commits (none: unrelated histories)."""
