@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import tomllib
 from collections.abc import Callable
@@ -26,7 +27,7 @@ FORMATS = ("json", "text", "markdown")
 
 
 def _kept(r: Repo) -> Path:
-    return r.path / ".git" / "gatekeeper" / "audit-2.json"
+    return r.path / ".git" / "gatekeeper" / "audit-3.json"
 
 
 def _edit_log(doc: dict[str, Any], tag: str, edit: Callable[[Any], None]) -> None:
@@ -235,6 +236,14 @@ def test_a_log_that_quotes_the_time_is_never_kept(
         lambda doc: _edit_log(doc, "v1.0.0", lambda log: log.__setitem__("d", "os.system")),
         lambda doc: doc["logs"]["v1.0.0"].__setitem__(0, ["yesterday", None]),
         lambda doc: doc.__setitem__("logs", []),
+        # the log as shown (JSON): cut short, another release's, not an object, a lone
+        # surrogate (no UTF-8 has it), not text, missing
+        lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(2, '{"release": "v1.0.0", '),
+        lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(2, '{"release": "v1.1.0"}'),
+        lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(2, '["v1.0.0"]'),
+        lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(2, '{"release": "v1.0.0\udc80"}'),
+        lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(2, {"release": "v1.0.0"}),
+        lambda doc: doc["logs"]["v1.0.0"][1].pop(2),
     ],
 )
 def test_a_kept_file_that_is_not_one_is_not_believed(
@@ -245,6 +254,48 @@ def test_a_kept_file_that_is_not_one_is_not_believed(
     doc = json.loads(_kept(repo).read_text())
     spoil(doc)
     _kept(repo).write_text(json.dumps(doc))
+    _same_as_fresh(repo, monkeypatch)
+
+
+def test_a_json_repeat_places_the_kept_text_and_makes_no_log(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--format json` shows a kept log as the text kept with it: no log is read back (the
+    other formats read each back), and the output is a fresh run's, byte for byte."""
+    from gatekeeper.audit import kept_logs
+
+    _releases(repo)
+    _audit(repo)
+    made: list[object] = []
+
+    def counted(doc: object) -> object:
+        made.append(doc)
+        return log_of(doc)
+
+    log_of = kept_logs.log_of
+    monkeypatch.setattr(kept_logs, "log_of", counted)
+    kept = repo.gate("audit", "--format", "json")
+    assert made == []
+    assert repo.gate("audit", "--format", "text").code == 0
+    assert len(made) == 4
+    with monkeypatch.context() as m:
+        m.setenv("GATE_NO_CACHE", "1")
+        assert repo.gate("audit", "--format", "json").out == kept.out
+
+
+def test_a_log_orjson_refuses_is_made_again_and_the_kept_texts_read_back_around_it(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file name that is not UTF-8 reaches the JSON as its `\\udcXX` escape, which only
+    the standard library writes: that log is kept without a text, and the whole output,
+    written by the standard library, reads the other releases' kept texts back."""
+    _releases(repo)
+    (repo.path / "releases" / "v1.3.0").joinpath(os.fsdecode(b"notes-\xff.md")).write_bytes(b"x")
+    repo.commit("a file git keeps as bytes")
+    _audit(repo)
+    logs = json.loads(_kept(repo).read_text())["logs"]
+    assert logs["v1.3.0"][1][2] is None and logs["v1.1.0"][1][2] is not None
+    assert "\\udcff" in repo.gate("audit", "--format", "json").out
     _same_as_fresh(repo, monkeypatch)
 
 

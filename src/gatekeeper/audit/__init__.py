@@ -44,10 +44,13 @@ def audit(
     default_branch: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     trusted: str | None = None,
+    shown: bool = False,
 ) -> AuditLog:
     """Walk history once; build each release's timeline and anomalies (`progress(done,
     total)` is told as each release is checked; `trusted`: the commit of `--policy-ref`,
-    which every check reads the policy from, as `gate check --policy-ref` does)."""
+    which every check reads the policy from, as `gate check --policy-ref` does; `shown`:
+    only the JSON is wanted, so a log kept with its JSON text is not made again, only
+    that text is in `AuditLog.shown`)."""
     from gatekeeper.check.kept_reads import Reads, TracedRepo, reading
     from gatekeeper.check.workers import AUDIT_AFTER, gate_jobs, judged
     from gatekeeper.clock import Moment, judging
@@ -71,9 +74,10 @@ def audit(
     # A period's audit reads only the releases whose dates may put them in it.
     dated = {name: info.tagged_at for name, info in tags.items()}
     among = may_be_in(index, dated, period) if only is None else None
-    reused = kept_logs.usable(repo, inputs, now, among, tags)
-    if reused:
-        among = (set(index.tags()) if among is None else among) - reused.keys()
+    # (a period's report asks each kept log whether it is in the period: made again)
+    reused = kept_logs.usable(repo, inputs, now, among, tags, shown=shown and among is None)
+    if reused.names():
+        among = (set(index.tags()) if among is None else among) - reused.names()
     history = from_index(index, only, among)
     logs, added = release_logs(history)  # 2. every record's changes
     for log in logs.values():
@@ -116,9 +120,9 @@ def audit(
 
     # Each release on its own: on every core, when there are many (check/workers.py).
     made = judged(repo, fresh, judge, progress, after=AUDIT_AFTER)
-    kept_logs.save(repo, {log.release: (w, log, across) for w, log, across in made}, inputs)
+    texts = kept_logs.save(repo, {log.release: (w, log, a) for w, log, a in made}, inputs)
     every = {log.release: log for _, log, _ in made}
-    every.update((tag, log) for tag, log in reused.items() if log.in_period(since, until))
+    every.update((tag, log) for tag, log in reused.logs.items() if log.in_period(since, until))
     orphans = _orphans(tags, history.names, policy, only)  # 6. tags without a release
     # What an earlier run had read is gone: a force-push or a reset since.
     orphans[:0] = [_rewritten(commit) for commit in rewritten]
@@ -131,6 +135,7 @@ def audit(
         orphans,
         roles={name: role.title for name, role in policy.roles.items()},
         people={pid: person.name for pid, person in policy.people.items()},
+        shown={**texts, **reused.texts} if shown else {},
     )
 
 

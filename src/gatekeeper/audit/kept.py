@@ -29,6 +29,7 @@ from gatekeeper.kept import as_list, as_mapping, as_text
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from gatekeeper.audit.kept_logs import Reused
     from gatekeeper.audit.model import ReleaseLog
     from gatekeeper.check.kept_reads import Reads
     from gatekeeper.check.kept_rows import Kept
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from gatekeeper.records.index import HistoryIndex
     from gatekeeper.repo import GitRepo, TagInfo
 
-FORMAT = 2
+FORMAT = 3
 _NAME = f"audit-{FORMAT}.json"
 
 # A release's log as judged: its window, the log, and what lets it outlive commits.
@@ -55,7 +56,8 @@ class KeptAudit:
     releases: str = ""  # the releases folder the logs were made with
     moved_from: str | None = None  # the HEAD the logs were kept at, when refs moved
     tags_then: dict[str, str] = field(default_factory=dict)
-    # tag -> (window, [inputs, log as JSON text], across), and each entry as the file held it
+    # tag -> (window, [inputs, log as JSON text, the log as shown], across), and each entry
+    # as the file held it
     entries: dict[str, Kept] = field(default_factory=dict)
     docs: dict[str, list[Any]] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)  # entries that hold now
@@ -68,13 +70,16 @@ class KeptAudit:
         at: datetime,
         among: set[str] | None,
         tags: dict[str, TagInfo] | None = None,
-    ) -> dict[str, ReleaseLog]:
+        *,
+        shown: bool = False,
+    ) -> Reused:
         """The kept logs of the releases `among` (None: all) that hold: whose inputs are
         as they were, that hold at `at` (and, when refs moved, that the commits and tags
         since leave as they were). Each is read back afresh (the audit adds to the logs
-        it is given); one that does not read back is judged again. The others that hold
-        are kept as they are."""
-        from gatekeeper.audit.kept_logs import log_of
+        it is given); with `shown`, only its JSON text is, where kept (the log itself is
+        then not made). One that does not read back is judged again. The others that
+        hold are kept as they are."""
+        from gatekeeper.audit.kept_logs import Reused, log_of, shown_as
         from gatekeeper.kept import from_json_text
 
         self._settle(repo, tags)
@@ -83,10 +88,14 @@ class KeptAudit:
             for tag, (window, held, _) in self.entries.items()
             if inputs.get(tag) == held[0] and window.holds(at)
         }
-        found = {}
+        found = Reused()
         for tag in self.used if among is None else self.used & among:
+            _, log, text = self.entries[tag][1]
             try:
-                found[tag] = log_of(from_json_text(self.entries[tag][1][1]))
+                if shown and text is not None:
+                    found.texts[tag] = shown_as(tag, text)
+                else:
+                    found.logs[tag] = log_of(from_json_text(log))
             except (KeyError, TypeError, ValueError):
                 continue
         return found
@@ -105,29 +114,39 @@ class KeptAudit:
         )
         self.entries = found[0] if found is not None else {}
 
-    def save(self, repo: GitRepo, judged: dict[str, Judged], inputs: dict[str, str]) -> None:
+    def save(
+        self, repo: GitRepo, judged: dict[str, Judged], inputs: dict[str, str]
+    ) -> dict[str, str]:
         """Keep every log judged that holds beyond its own moment and reads back as it
-        was, and the kept ones that hold now as they were read."""
+        was, and the kept ones that hold now as they were read. Returns the JSON text of
+        each log kept (what the audit shows of it: made once)."""
+        from gatekeeper.audit.kept_logs import written
         from gatekeeper.check.kept_rows import across_doc, shows_head, window_doc
         from gatekeeper.kept import write_kept
+        from gatekeeper.render.json import fast
 
         if self.path is None or repo.head() != self.head:
-            return  # HEAD moved while judging: nothing is kept
+            return {}  # HEAD moved while judging: nothing is kept
         if not judged and self.moved_from is None and self.used == set(self.docs):
-            return  # the file holds every log as it is
+            return {}  # the file holds every log as it is
         if judged and not self._unmoved(repo):
-            return  # a ref or setting changed while judging: what was judged is not keyed
+            return {}  # a ref or setting changed while judging: what was judged is not keyed
         entries = {tag: self._again(self.docs[tag]) for tag in self.used}
+        shown = {}
         for tag, (window, log, across) in judged.items():
-            text = None if window.read or tag not in inputs else _written(log)
+            text = None if window.read or tag not in inputs else written(log)
             if text is not None:
                 shows = across is not None and shows_head(self.head, text)
                 kept_across = None if across is None or shows else across_doc(across)
-                entries[tag] = [window_doc(window), [inputs[tag], text], kept_across]
+                as_shown = fast(log.to_json())  # None: orjson refuses it (then made again)
+                if as_shown is not None:
+                    shown[tag] = as_shown
+                entries[tag] = [window_doc(window), [inputs[tag], text, as_shown], kept_across]
         doc = {"format": FORMAT, "key": self.key, "base": self.base, "head": self.head}
         write_kept(
             self.path, {**doc, "tags": self.tags, "releases": self.releases, "logs": entries}
         )
+        return shown
 
     def _again(self, doc: list[Any]) -> list[Any]:
         """A kept entry used again, as `save` would write it at this HEAD (one whose log
@@ -145,6 +164,7 @@ def kept_audit(repo: GitRepo, head: str, releases: str, *what: str) -> KeptAudit
     """What an earlier audit kept for this key (`what`: the options that change what a
     release's log says); an empty one when nothing matches (or nothing is kept: then
     `save` keeps nothing either)."""
+    from gatekeeper.audit.kept_logs import held
     from gatekeeper.check.kept_rows import kept_of
     from gatekeeper.kept import keeping, kept_path, read_kept
 
@@ -162,29 +182,12 @@ def kept_audit(repo: GitRepo, head: str, releases: str, *what: str) -> KeptAudit
             return empty
         then = {as_text(t): as_text(oid) for t, oid in as_mapping(doc["tags"]).items()}
         docs = {as_text(tag): as_list(kept) for tag, kept in as_mapping(doc["logs"]).items()}
-        entries = {tag: kept_of(kept, _held) for tag, kept in docs.items()}
+        entries = {tag: kept_of(kept, held) for tag, kept in docs.items()}
     except (KeyError, IndexError, TypeError, ValueError):
         return empty
     if moved is not None:  # only logs that read nothing a commit could change, if any
         entries = {tag: kept for tag, kept in entries.items() if kept[2] is not None}
     return KeptAudit(path, key, base, head, tags, releases, moved, then, entries, docs, what=what)
-
-
-def _written(log: ReleaseLog) -> str | None:
-    """`log` as JSON text (read only when the log is used); None when it would not read
-    back as it is (it is not kept)."""
-    from gatekeeper.audit.kept_logs import log_doc
-    from gatekeeper.kept import as_json_text
-
-    try:
-        return as_json_text(log_doc(log))
-    except TypeError:
-        return None
-
-
-def _held(doc: object) -> list[Any]:
-    inputs, log = as_list(doc)
-    return [as_text(inputs), as_text(log)]
 
 
 def _key(repo: GitRepo, head: str, what: tuple[str, ...]) -> tuple[str, str, dict[str, str]]:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from gatekeeper.kept import as_list, as_mapping, as_time
+from gatekeeper.kept import as_list, as_mapping, as_text, as_time
 
 Coder = typing.Callable[[Any], Any]
 
@@ -37,6 +37,45 @@ def log_of(doc: object) -> Any:
     from gatekeeper.audit.model import ReleaseLog
 
     return _reader(ReleaseLog)(doc)
+
+
+def written(log: object) -> str | None:
+    """`log` as JSON text (read only when the log is used); None when it would not read
+    back as it is (it is not kept)."""
+    from gatekeeper.kept import as_json_text
+
+    try:
+        return as_json_text(log_doc(log))
+    except TypeError:
+        return None
+
+
+def held(doc: object) -> list[Any]:
+    """A kept entry's [inputs, log as `written`, the log as the JSON output shows it]."""
+    inputs, log, shown = as_list(doc)
+    return [as_text(inputs), as_text(log), None if shown is None else as_text(shown)]
+
+
+def shown_as(tag: str, text: str) -> str:
+    """`text` if it is JSON, the log of `tag` (it is placed in the output as it is: a
+    spoiled one must not spoil the output); else ValueError."""
+    import orjson
+
+    doc = orjson.loads(text)  # orjson.JSONDecodeError is a ValueError
+    if type(doc) is not dict or doc.get("release") != tag:
+        raise ValueError(f"expected the log of {tag}")
+    return text
+
+
+@dataclass
+class Reused:
+    """The kept logs used again: read back, or (for the JSON output) their text alone."""
+
+    logs: dict[str, Any] = field(default_factory=dict)  # release -> its ReleaseLog
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def names(self) -> set[str]:
+        return {*self.logs, *self.texts}
 
 
 @functools.cache

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gatekeeper.repo import TagInfo
 
 
@@ -223,19 +225,36 @@ class AuditLog:
     roles: dict[str, str] = field(default_factory=dict)  # role id -> its title in the policy
     people: dict[str, str] = field(default_factory=dict)  # person id -> their name
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # not in JSON
+    # release -> its log's JSON text as an earlier run kept it (render/json.py writes it):
+    # what `gate audit --format json` shows for it; those not in `releases` are only here.
+    shown: dict[str, str] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        """`{"releases": [...]}` plus what was audited."""
+    def to_json(self, kept: Callable[[str], Any] | None = None) -> dict[str, Any]:
+        """`{"releases": [...]}` plus what was audited. `kept` makes a release's text in
+        `shown` into what is written (without it, a release only there is read back)."""
+        made = {r.release: r for r in self.releases}
+
+        def release(name: str) -> Any:
+            if name in self.shown and (kept is not None or name not in made):
+                return (kept or _read_back)(self.shown[name])
+            return made[name].to_json()
+
         return {
             "head": self.head,
             "signatures": self.signatures,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
-            "releases": [r.to_json() for r in self.releases],
+            "releases": [release(name) for name in sorted({*made, *self.shown})],
             "anomalies": [_flat(a) for a in self.anomalies],
             "roles": self.roles,
             "people": self.people,
         }
+
+
+def _read_back(text: str) -> Any:
+    import orjson
+
+    return orjson.loads(text)
 
 
 def _flat(item: Any) -> dict[str, Any]:

@@ -80,6 +80,7 @@ def audit(
             default_branch=branch,
             progress=progress,
             trusted=trusted,
+            shown=fmt is AuditFormat.json,
         )
         progress.close()
         statements, left = receipts(repo, log, trusted) if fmt is AuditFormat.intoto else ([], [])
@@ -101,13 +102,12 @@ def audit(
 
 
 def _render_audit(log: AuditLog, fmt: AuditFormat, statements: list[dict[str, object]]) -> str:
-    from gatekeeper.render import html, markdown, text
-    from gatekeeper.render.json import dumps
+    from gatekeeper.render import html, json, markdown, text
 
     if fmt is AuditFormat.json:
-        return dumps(log.to_json())
+        return json.audit(log)
     if fmt is AuditFormat.intoto:
-        return dumps(statements)
+        return json.dumps(statements)
     if fmt is AuditFormat.markdown:
         return markdown.audit(log)
     if fmt is AuditFormat.html:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from gatekeeper.check.report import Report
 
 if TYPE_CHECKING:
+    from gatekeeper.audit.model import AuditLog
     from gatekeeper.check.explain import Explanation
     from gatekeeper.check.status import ReleaseStatus
 
@@ -25,6 +26,15 @@ def dumps(data: Any) -> str:
     of releases is tens of megabytes; the standard library's indenting encoder is pure
     Python); what orjson refuses (a lone surrogate, an integer beyond 64 bits, a key that
     is not a string) goes to the standard library."""
+    found = fast(data)
+    if found is not None:
+        return found
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def fast(data: Any) -> str | None:
+    """`data` as orjson writes it for `dumps`; None when orjson refuses it."""
     import orjson
 
     # Dates and dataclasses go through `default=str`, as they did with the standard library.
@@ -34,8 +44,23 @@ def dumps(data: Any) -> str:
     try:
         return orjson.dumps(data, default=str, option=options).decode("utf-8")
     except orjson.JSONEncodeError:
-        text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return None
+
+
+def audit(log: AuditLog) -> str:
+    """`gate audit --format json`. A release whose text an earlier run kept (`fast` wrote
+    it) is placed as it is, indented where it stands, not made again (a repeat audit of
+    5,000 releases would otherwise rebuild and write 50 MB of logs that did not change)."""
+    import orjson
+
+    def placed(text: str) -> orjson.Fragment:
+        return orjson.Fragment(text.replace("\n", "\n    "))  # at the depth of `releases`
+
+    if log.shown:
+        found = fast(log.to_json(placed))
+        if found is not None:
+            return found
+    return dumps(log.to_json())  # something else orjson refuses: every release read back
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
