@@ -37,6 +37,11 @@ def _edit_log(doc: dict[str, Any], tag: str, edit: Callable[[Any], None]) -> Non
     doc["logs"][tag][1][1] = json.dumps(log)
 
 
+def _edit_shown(doc: dict[str, Any], tag: str, edit: Callable[[str], str]) -> None:
+    """Edit the kept text `--format json` shows for a log."""
+    doc["logs"][tag][1][2] = edit(doc["logs"][tag][1][2])
+
+
 def _audit(r: Repo, *args: str) -> list[str]:
     outs = []
     for fmt in FORMATS:
@@ -244,6 +249,13 @@ def test_a_log_that_quotes_the_time_is_never_kept(
         lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(2, '{"release": "v1.0.0\udc80"}'),
         lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(2, {"release": "v1.0.0"}),
         lambda doc: doc["logs"]["v1.0.0"][1].pop(2),
+        # JSON of the right log, spaced otherwise than it is written: CRLF line ends (a CR
+        # between values would be escaped in the output, which would be JSON no more), a
+        # trailing CR, tabs, compact
+        lambda doc: _edit_shown(doc, "v1.0.0", lambda text: text.replace("\n", "\r\n")),
+        lambda doc: _edit_shown(doc, "v1.0.0", lambda text: text + "\r"),
+        lambda doc: _edit_shown(doc, "v1.0.0", lambda text: text.replace("  ", "\t")),
+        lambda doc: _edit_shown(doc, "v1.0.0", lambda text: json.dumps(json.loads(text))),
     ],
 )
 def test_a_kept_file_that_is_not_one_is_not_believed(

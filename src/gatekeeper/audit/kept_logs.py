@@ -57,13 +57,17 @@ def held(doc: object) -> list[Any]:
 
 
 def shown_as(tag: str, text: str) -> str:
-    """`text` if it is JSON, the log of `tag` (it is placed in the output as it is: a
-    spoiled one must not spoil the output); else ValueError."""
+    """`text` if it is a log of `tag` exactly as `render.json.fast` writes one (it is
+    placed in the output as it is: one spoiled, or merely spaced otherwise, a CR that
+    `printable` would escape between values, must not reach the output); else
+    ValueError."""
     import orjson
 
+    from gatekeeper.render.json import fast
+
     doc = orjson.loads(text)  # orjson.JSONDecodeError is a ValueError
-    if type(doc) is not dict or doc.get("release") != tag:
-        raise ValueError(f"expected the log of {tag}")
+    if type(doc) is not dict or doc.get("release") != tag or fast(doc) != text:
+        raise ValueError(f"expected the log of {tag} as it is written")
     return text
 
 
