@@ -60,12 +60,16 @@ def audit(
     gate_jobs()  # a bad GATE_JOBS is refused whatever there is to judge
     head = repo.resolve_commit(rev, "HEAD")
     now = datetime.now(UTC)  # the audit's clock: each release's checks are judged at it
-    # 1. one pass over history, shared with every check below (kept between runs)
-    index = shared_index(repo, head, policy.releases)
+    # 1. one pass over history, shared with every check below (kept between runs); while
+    # git walks, the default branch's policy trees are read (a walk of its own)
+    found: list[set[str]] = []
+    index = shared_index(
+        repo, head, policy.releases, lambda: found.append(default_trees(repo, default_branch))
+    )
+    reviewed = found[0] if found else default_trees(repo, default_branch)
     rewritten = rewrites_seen(repo)
     tags = repo.tags()
     period = (since, until)
-    reviewed = default_trees(repo, default_branch)
     # The logs an earlier run kept, where what they were made from is as it was.
     kept_logs = _kept(
         repo, head, policy.releases, only=only, branch=default_branch, trusted=trusted
