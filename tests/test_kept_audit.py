@@ -37,6 +37,9 @@ def _edit_log(doc: dict[str, Any], tag: str, edit: Callable[[Any], None]) -> Non
     doc["logs"][tag][1][1] = json.dumps(log)
 
 
+_DEEP = ',\n  "x": ' + "[" * 1000 + "]" * 1000
+
+
 def _edit_shown(doc: dict[str, Any], tag: str, edit: Callable[[str], str]) -> None:
     """Edit the kept text `--format json` shows for a log."""
     doc["logs"][tag][1][2] = edit(doc["logs"][tag][1][2])
@@ -256,6 +259,10 @@ def test_a_log_that_quotes_the_time_is_never_kept(
         lambda doc: _edit_shown(doc, "v1.0.0", lambda text: text + "\r"),
         lambda doc: _edit_shown(doc, "v1.0.0", lambda text: text.replace("  ", "\t")),
         lambda doc: _edit_shown(doc, "v1.0.0", lambda text: json.dumps(json.loads(text))),
+        # nested 1,000 deep (orjson reads it; the standard library's fallback overflows
+        # its stack), a duplicate key that a first-wins reader takes for another release
+        lambda doc: _edit_shown(doc, "v1.0.0", lambda text: text[:-2] + _DEEP + "\n}"),
+        lambda doc: _edit_shown(doc, "v1.0.0", lambda text: '{"release": "v1.1.0", ' + text[1:]),
     ],
 )
 def test_a_kept_file_that_is_not_one_is_not_believed(
