@@ -214,29 +214,3 @@ def test_a_commit_whose_tree_line_is_no_id_is_refused_not_followed(repo: Repo) -
         for commit in bogus:
             with pytest.raises(GitError, match="bogus commit"):
                 git.changes_between(commit, good)
-    with open_repo(repo.path) as git:  # read ahead (as status does), then asked
-        git.roots_ahead([*bogus, good])
-        for commit in bogus:
-            with pytest.raises(GitError, match="bogus commit"):
-                git.changes_between(commit, good)
-
-
-def test_commits_and_root_trees_read_ahead_answer_a_diff_as_reading_them_then_does(
-    repo: Repo,
-) -> None:
-    """`roots_ahead` (status reads each release's commit and candidate ahead, while git
-    walks): the diffs it then answers are those of a fresh reader, and a name that is no
-    commit (a candidate not in the repository) leaves the rest read."""
-    commits = [repo.git("rev-parse", "HEAD")]
-    for n in range(3):
-        repo.write(f"src/m{n}.py", f"x = {n}\n")
-        repo.write(f"docs/d{n}.md", "d\n")
-        commits.append(repo.commit(f"c{n}"))
-    missing = "0" * 40
-    with open_repo(repo.path) as fresh, open_repo(repo.path) as ahead:
-        ahead.roots_ahead([*commits, missing, "not an id"])
-        memo = ahead._objects.memo  # what was read ahead (a fresh reader holds none of it)
-        assert all(("root", c) in memo and ("commit", c) in memo for c in commits)
-        for old in commits:
-            for new in commits:
-                assert ahead.changes_between(old, new) == fresh.changes_between(old, new)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -103,28 +102,15 @@ def read_release(repo: GitRepo, commit: str, releases: str, tag: str) -> Release
 
 
 def read_ahead(repo: GitRepo, releases: str, folders: list[tuple[str, str]]) -> None:
-    """Read (and keep, per folder tree) the records of each (commit, tag); and, git asked
-    for all at once, where the policy is at each commit, each commit and its request's
-    candidate and their root trees; all while git walks history for something else.
-    What cannot be read is left for its own check to report."""
+    """Read (and keep, per folder tree) the records of each (commit, tag) while git walks
+    history for something else; what cannot be read is left for its own check to report."""
     from gatekeeper.errors import GateError
-    from gatekeeper.policy.loading import POLICY_DIR
 
-    commits = list(dict.fromkeys(commit for commit, _ in folders))
-    with contextlib.suppress(GateError):
-        repo.trees(commits, POLICY_DIR)
-    candidates = []
     for commit, tag in folders:
         try:
-            records = read_release(repo, commit, releases, tag)
+            read_release(repo, commit, releases, tag)
         except GateError:
             continue
-        if records.request is not None:
-            candidates.append(records.request.candidate)
-    # each check compares its revision's files with its candidate's: their commits and
-    # root trees
-    with contextlib.suppress(GateError):
-        repo.roots_ahead([*commits, *candidates])
 
 
 def _read_release(repo: GitRepo, commit: str, layout: ReleaseLayout) -> ReleaseRecords:

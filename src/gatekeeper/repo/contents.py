@@ -159,17 +159,6 @@ class ContentsMixin(RepoBase):
         """Read these commits now, in few round trips, for `commit_info` to answer from."""
         trees.read_commits(self._objects, [c for c in commits if OBJECT_ID.match(c)])
 
-    def roots_ahead(self, commits: Sequence[str]) -> None:
-        """Read these commits and their root trees now, in few round trips, for a diff
-        between two of them (`changes_between`) to answer from."""
-        from gatekeeper.repo.treediff import entry_sets_ahead
-
-        found = self._objects.headers([c for c in dict.fromkeys(commits) if OBJECT_ID.match(c)])
-        shas = [c for c, header in found.items() if header and header[1] == "commit"]
-        trees.read_commits(self._objects, shas)
-        memo = self._objects.memo
-        entry_sets_ahead(self._objects, [memo[k] for c in shas if (k := ("root", c)) in memo])
-
     def commit_info(self, commit: str) -> CommitInfo:
         """A commit's parents, author, committer date and signature, from its raw object."""
         if not OBJECT_ID.match(commit):

@@ -107,19 +107,6 @@ def _entry_set(reader: ObjectReader, tree: str) -> frozenset[bytes]:
     return found
 
 
-def entry_sets_ahead(reader: ObjectReader, trees: list[str]) -> None:
-    """Small trees read now, in few round trips, for a diff to answer from; one that is
-    big or one git would not write is left for the diff to read as it would."""
-    wanted = [tree for tree in dict.fromkeys(trees) if ("entry-set", tree) not in reader.memo]
-    for tree, raw in reader.read_many(wanted, TREE_LIMIT, kind="tree").items():
-        try:
-            found = read_whole(tree, raw)[1]
-        except MalformedTree:
-            continue
-        if len(found) <= MEMO_TREE_ENTRIES:
-            reader.memo[("entry-set", tree)] = found
-
-
 def _keep(reader: ObjectReader, tree: BigTree) -> None:
     kept: tuple[BigTree, ...] = reader.memo.get(_LAST, ())
     reader.memo[_LAST] = (*(t for t in kept if t.sha != tree.sha), tree)[-2:]

@@ -9,7 +9,6 @@ the reader's `memo`, keyed by object id: an audit of thousands of releases reads
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -43,8 +42,6 @@ def read_commits(reader: ObjectReader, shas: list[str]) -> None:
     wanted = [sha for sha in dict.fromkeys(shas) if ("commit", sha) not in reader.memo]
     for sha, raw in reader.read_many(wanted, TREE_LIMIT, kind="commit").items():
         reader.memo[("commit", sha)] = parse_commit(sha, raw)
-        with contextlib.suppress(GitError):  # a bogus one is refused where it is asked
-            reader.memo[("root", sha)] = _tree_line(sha, raw)
 
 
 def root_tree(reader: ObjectReader, sha: str) -> str:
@@ -54,18 +51,14 @@ def root_tree(reader: ObjectReader, sha: str) -> str:
     key = ("root", sha)
     if key not in reader.memo:
         raw = reader.read(sha, f"commit {sha[:12]}", TREE_LIMIT, kind="commit")
-        reader.memo[key] = _tree_line(sha, raw)
+        first = raw.split(b"\n", 1)[0].decode("ascii", "replace")
+        tree = first.removeprefix("tree ")
+        same = len(tree) == len(sha) or not OBJECT_ID.fullmatch(sha)  # SHA-1 or SHA-256
+        if not first.startswith("tree ") or not OBJECT_ID.fullmatch(tree) or not same:
+            raise GitError(f"commit {sha[:12]}: its first line is not `tree <id>` (a bogus commit)")
+        reader.memo[key] = tree
     found: str = reader.memo[key]
     return found
-
-
-def _tree_line(sha: str, raw: bytes) -> str:
-    first = raw.split(b"\n", 1)[0].decode("ascii", "replace")
-    tree = first.removeprefix("tree ")
-    same = len(tree) == len(sha) or not OBJECT_ID.fullmatch(sha)  # SHA-1 or SHA-256
-    if not first.startswith("tree ") or not OBJECT_ID.fullmatch(tree) or not same:
-        raise GitError(f"commit {sha[:12]}: its first line is not `tree <id>` (a bogus commit)")
-    return tree
 
 
 def entries(reader: ObjectReader, tree: str) -> list[tuple[str, str, str]]:
