@@ -17,9 +17,12 @@ import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.kept import as_list, as_mapping, as_text, as_time
+
+if TYPE_CHECKING:
+    from gatekeeper.audit.model import ReleaseLog
 
 Coder = typing.Callable[[Any], Any]
 
@@ -75,7 +78,7 @@ def shown_as(tag: str, text: str) -> str:
 class Reused:
     """The kept logs used again: read back, or (for the JSON output) their text alone."""
 
-    logs: dict[str, Any] = field(default_factory=dict)  # release -> its ReleaseLog
+    logs: dict[str, ReleaseLog] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
 
     def names(self) -> set[str]:
