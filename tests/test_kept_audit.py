@@ -27,7 +27,43 @@ FORMATS = ("json", "text", "markdown")
 
 
 def _kept(r: Repo) -> Path:
-    return r.path / ".git" / "gatekeeper" / "audit-3.json"
+    return r.path / ".git" / "gatekeeper" / "audit-4.kept"
+
+
+def _doc(r: Repo) -> dict[str, Any]:
+    """The kept file's JSON with each log's texts in their place, as text (they are kept
+    after it, as UTF-8)."""
+    from gatekeeper.audit.kept_logs import in_line
+
+    head, _, body = _kept(r).read_bytes().partition(b"\n")
+    doc: dict[str, Any] = json.loads(head)
+    logs = {tag: in_line(entry, memoryview(body)) for tag, entry in doc["logs"].items()}
+    for _, texts, _ in logs.values():
+        texts[1:] = [None if t is None else t.decode() for t in texts[1:]]
+    doc["logs"] = logs
+    return doc
+
+
+def _store(r: Repo, doc: dict[str, Any]) -> None:
+    """`doc` (as `_doc` reads it) kept as gate keeps it: its texts after the JSON."""
+    from gatekeeper.audit.kept_logs import out_of_line
+
+    def apart(entry: Any) -> bool:  # an entry whose texts can be kept after the JSON
+        texts = entry[1] if isinstance(entry, list) and len(entry) == 3 else None
+        if not isinstance(texts, list) or len(texts) != 3 or not isinstance(texts[1], str):
+            return False
+        return texts[2] is None or isinstance(texts[2], str)
+
+    def encoded(entry: list[Any]) -> list[Any]:  # a lone surrogate as no UTF-8 has it
+        window, (inputs, *texts), across = entry
+        said = [None if t is None else t.encode("utf-8", "surrogatepass") for t in texts]
+        return [window, [inputs, *said], across]
+
+    logs, body = doc.get("logs"), b""
+    if isinstance(logs, dict):  # a spoilt entry stays as it is, in the JSON
+        placed, body = out_of_line({t: encoded(e) for t, e in logs.items() if apart(e)})
+        doc["logs"] = {t: placed.get(t, e) for t, e in logs.items()}
+    _kept(r).write_bytes(json.dumps(doc).encode() + b"\n" + body)
 
 
 def _edit_log(doc: dict[str, Any], tag: str, edit: Callable[[Any], None]) -> None:
@@ -165,6 +201,42 @@ def test_a_tagged_release_is_not_judged_again_until_something_it_read_changes(
     assert sorted(set(judged)) == ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"]
 
 
+def test_what_the_commits_since_changed_is_read_while_git_walks_and_only_once(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept logs ask what the commits since the last run changed: the audit reads it
+    while git walks for its index, from the commit the index was read up to. When that
+    is not where the logs were kept (a `gate status` moved the index on since), what the
+    logs ask is read again, from their own commit, and the output is a fresh run's."""
+    from gatekeeper.check import kept_commits
+
+    _releases(repo)
+    _audit(repo)
+    asked: list[tuple[str, str]] = []
+    changes = kept_commits._changes
+
+    def noted(r: Any, old: str, new: str, releases: str) -> Any:
+        asked.append((old, new))
+        return changes(r, old, new, releases)
+
+    monkeypatch.setattr(kept_commits, "_changes", noted)
+    judged = _judged(monkeypatch)
+    kept_at = repo.git("rev-parse", "HEAD")
+    _code(repo, 2)
+    _tamper(repo, "v1.1.0")
+    assert repo.gate("audit", "--format", "json").code == 0
+    head = repo.git("rev-parse", "HEAD")
+    assert asked == [(kept_at, head)]
+    assert sorted(set(judged)) == ["v1.1.0", "v1.2.0", "v1.3.0"]
+    asked.clear()
+    _code(repo)
+    assert repo.gate("status").code in {0, 1}  # the index now read up to HEAD
+    _code(repo)
+    _same_as_fresh(repo, monkeypatch)
+    moved = repo.git("rev-parse", "HEAD~1")
+    assert asked[:2] == [(moved, repo.git("rev-parse", "HEAD")), (head, asked[1][1])]
+
+
 def test_a_release_tag_made_since_has_only_its_release_judged(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,7 +299,7 @@ def test_a_log_that_quotes_the_time_is_never_kept(
     judged = _judged(monkeypatch)
     out = _audit(repo)
     assert "after the time judged" in out[1]
-    assert "v1.3.0" not in json.loads(_kept(repo).read_text())["logs"]
+    assert "v1.3.0" not in _doc(repo)["logs"]
     judged.clear()
     _code(repo)
     _audit(repo)
@@ -242,6 +314,8 @@ def test_a_log_that_quotes_the_time_is_never_kept(
         lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(1, '{"d": "ReleaseLog", "v": ['),
         lambda doc: _edit_log(doc, "v1.0.0", lambda log: log["v"].__setitem__(0, 7)),  # named 7
         lambda doc: _edit_log(doc, "v1.0.0", lambda log: log.__setitem__("d", "os.system")),
+        # another release's log, as it was kept for that release
+        lambda doc: doc["logs"]["v1.0.0"][1].__setitem__(1, doc["logs"]["v1.1.0"][1][1]),
         lambda doc: doc["logs"]["v1.0.0"].__setitem__(0, ["yesterday", None]),
         lambda doc: doc.__setitem__("logs", []),
         # the log as shown (JSON): cut short, another release's, not an object, a lone
@@ -270,9 +344,59 @@ def test_a_kept_file_that_is_not_one_is_not_believed(
 ) -> None:
     _releases(repo)
     _audit(repo)
-    doc = json.loads(_kept(repo).read_text())
+    doc = _doc(repo)
     spoil(doc)
-    _kept(repo).write_text(json.dumps(doc))
+    _store(repo, doc)
+    _same_as_fresh(repo, monkeypatch)
+
+
+def _spoil_texts(edit: Callable[[dict[str, Any], bytearray], None]) -> Callable[..., None]:
+    def spoil(path: Path) -> None:
+        head, _, body = path.read_bytes().partition(b"\n")
+        doc, raw = json.loads(head), bytearray(body)
+        edit(doc, raw)
+        path.write_bytes(json.dumps(doc).encode() + b"\n" + bytes(raw))
+
+    return spoil
+
+
+def _where(doc: dict[str, Any], tag: str, n: int) -> list[int]:
+    where: list[int] = doc["logs"][tag][1][n]
+    return where
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        # where a text is said to be: past the end, backwards, not numbers, another
+        # release's text, another release's log
+        _spoil_texts(lambda doc, body: _where(doc, "v1.0.0", 2).__setitem__(1, len(body) + 1)),
+        _spoil_texts(lambda doc, body: _where(doc, "v1.0.0", 2).reverse()),
+        _spoil_texts(lambda doc, body: _where(doc, "v1.0.0", 1).__setitem__(0, "0")),
+        _spoil_texts(lambda doc, body: _where(doc, "v1.0.0", 1).__setitem__(0, True)),
+        _spoil_texts(lambda doc, body: _where(doc, "v1.0.0", 1).append(0)),
+        _spoil_texts(
+            lambda doc, body: doc["logs"]["v1.0.0"][1].__setitem__(2, _where(doc, "v1.1.0", 2))
+        ),
+        _spoil_texts(
+            lambda doc, body: doc["logs"]["v1.0.0"][1].__setitem__(1, _where(doc, "v1.1.0", 1))
+        ),
+        # the texts themselves: cut short, a byte that is no UTF-8, a byte changed
+        _spoil_texts(lambda doc, body: body.__delitem__(slice(len(body) // 2, None))),
+        _spoil_texts(lambda doc, body: body.__setitem__(_where(doc, "v1.0.0", 2)[0] + 1, 0xFF)),
+        _spoil_texts(lambda doc, body: body.__setitem__(_where(doc, "v1.0.0", 1)[0] + 2, 0x41)),
+        # no line between the JSON and the texts
+        lambda path: path.write_bytes(path.read_bytes().replace(b"\n", b" ", 1)),
+    ],
+)
+def test_kept_texts_not_where_the_file_says_are_not_believed(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spoil: Callable[[Path], None]
+) -> None:
+    """The logs' texts are kept after the file's JSON, which says where each starts and
+    ends: a text that is not there, or not that release's log, is judged again."""
+    _releases(repo)
+    _audit(repo)
+    spoil(_kept(repo))
     _same_as_fresh(repo, monkeypatch)
 
 
@@ -312,7 +436,7 @@ def test_a_log_orjson_refuses_is_made_again_and_the_kept_texts_read_back_around_
     (repo.path / "releases" / "v1.3.0").joinpath(os.fsdecode(b"notes-\xff.md")).write_bytes(b"x")
     repo.commit("a file git keeps as bytes")
     _audit(repo)
-    logs = json.loads(_kept(repo).read_text())["logs"]
+    logs = _doc(repo)["logs"]
     assert logs["v1.3.0"][1][2] is None and logs["v1.1.0"][1][2] is not None
     assert "\\udcff" in repo.gate("audit", "--format", "json").out
     _same_as_fresh(repo, monkeypatch)
@@ -342,7 +466,7 @@ def test_with_a_release_tag_at_head_only_that_release_is_kept_for_this_head_only
     approve_all(repo, "v2.0.0")
     assert repo.gate("tag", "v2.0.0").code == 0
     _audit(repo)
-    logs = json.loads(_kept(repo).read_text())["logs"]
+    logs = _doc(repo)["logs"]
     assert logs["v2.0.0"][2] is None and logs["v1.0.0"][2] is not None
     judged = _judged(monkeypatch)
     _code(repo)
@@ -357,7 +481,7 @@ def test_every_log_reads_back_as_it_was_written(repo: Repo) -> None:
     _releases(repo)
     _tamper(repo, "v1.0.0")
     _audit(repo)
-    logs = json.loads(_kept(repo).read_text())["logs"]
+    logs = _doc(repo)["logs"]
     assert len(logs) == 4
     for kept in logs.values():
         log = log_of(json.loads(kept[1][1]))
@@ -388,7 +512,7 @@ def test_a_log_that_would_not_read_back_as_it_is_is_not_written(
 
     _releases(repo)
     _audit(repo)
-    log = log_of(json.loads(json.loads(_kept(repo).read_text())["logs"]["v1.0.0"][1][1]))
+    log = log_of(json.loads(_doc(repo)["logs"]["v1.0.0"][1][1]))
     odd(log)
     with pytest.raises(TypeError):
         log_doc(log)

@@ -58,6 +58,16 @@ def test_demo_walks_a_release_to_its_tag(tmp_path: Path) -> None:
         [str(GATE), "demo", str(target)], capture_output=True, text=True, check=False
     )
     assert again.returncode == 2 and "not empty" in again.stderr and "Traceback" not in again.stderr
+    # The audit's JSON is written as orjson made it (UTF-8, never decoded): whole through
+    # a pipe, and to a reader that stopped reading (`| head`) without a word
+    audit = [str(GATE), "-C", str(target), "audit", "--format", "json"]
+    whole = subprocess.run(audit, capture_output=True, check=True)
+    assert [r["release"] for r in json.loads(whole.stdout)["releases"]] == ["v1.0.0", "v1.0.1"]
+    assert whole.stdout.endswith(b"}\n") and whole.stderr == b""
+    with subprocess.Popen(audit, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as gone:
+        assert gone.stdout is not None
+        gone.stdout.close()  # before gate writes a byte (it reads history first)
+        assert gone.communicate()[1] == b"" and gone.returncode == 0
 
 
 def test_unexpected_failure_has_no_traceback_without_debug(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """`python -m gatekeeper` runs the `gate` command."""
 
-from gatekeeper.cli import main
+from gatekeeper.cli import run
 
-raise SystemExit(main())
+run()

@@ -49,29 +49,40 @@ def kept_path(repo: GitRepo, name: str) -> Path:
 def read_kept(path: Path) -> Any:
     """The JSON kept at `path`, or None when absent, unreadable, a link or bigger than
     anything gate writes (a planted 2 GB file is not read)."""
+    found = read_kept_with_body(path)
+    return found[0] if found is not None and not len(found[1]) else None
+
+
+def read_kept_with_body(path: Path) -> tuple[Any, memoryview] | None:
+    """The JSON kept at `path` and the bytes kept after it (`write_kept`'s `body`, seen
+    where they were read: they are tens of megabytes), or None as for `read_kept`."""
     from gatekeeper.plainfile import read_plain
 
     try:
         if path.lstat().st_size > _LIMIT:
             return None
         data = read_plain(path, _LIMIT, follow=False)
-        return _loads(data) if len(data) <= _LIMIT else None
+        if len(data) > _LIMIT:
+            return None
+        end = data.find(b"\n")  # compact JSON holds no line break
+        view = memoryview(data)
+        return (_loads(data), view[:0]) if end < 0 else (_loads(view[:end]), view[end + 1 :])
     except (OSError, ValueError, RecursionError):
         return None
 
 
-def as_json_text(doc: object) -> str:
-    """`doc` as compact JSON text, to be kept as a string inside a kept file (read only
-    when needed: `from_json_text`)."""
-    return _dumps(doc).decode("utf-8")
+def as_json_text(doc: object) -> bytes:
+    """`doc` as compact JSON text (UTF-8), to be kept in a kept file and read only when
+    needed: `from_json_text`."""
+    return _dumps(doc)
 
 
-def from_json_text(text: str) -> Any:
-    """What `as_json_text` wrote; ValueError for anything that is not JSON."""
-    return _loads(text.encode("utf-8", "surrogatepass"))
+def from_json_text(text: bytes) -> Any:
+    """What `as_json_text` wrote; ValueError for anything that is not JSON in UTF-8."""
+    return _loads(text)
 
 
-def _loads(data: bytes) -> Any:
+def _loads(data: bytes | memoryview) -> Any:
     """JSON through orjson (compiled: the kept history index is tens of megabytes)."""
     import orjson
 
@@ -89,9 +100,10 @@ def _dumps(doc: object) -> bytes:
         return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 
-def write_kept(path: Path, doc: object) -> None:
-    """`doc` as JSON at `path`, replacing what was there; nothing when `.git` is read-only
-    or its folder is a link."""
+def write_kept(path: Path, doc: object, body: bytes = b"") -> None:
+    """`doc` as JSON at `path`, replacing what was there, and after it on a line of its own
+    `body` (bytes the JSON points into: texts kept as they are, never escaped or parsed
+    as JSON); nothing when `.git` is read-only or its folder is a link."""
     import stat
 
     try:
@@ -103,6 +115,9 @@ def write_kept(path: Path, doc: object) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         with os.fdopen(os.open(temporary, flags, 0o644), "wb") as out:
             out.write(_dumps(doc))
+            if body:
+                out.write(b"\n")
+                out.write(body)
         temporary.replace(path)  # replaces a link at `path` itself, never what it names
     except OSError:
         pass  # a read-only .git: what is kept is a speed-up, never required
@@ -167,6 +182,12 @@ def _code() -> str:
 def as_text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError("expected a string")
+    return value
+
+
+def as_bytes(value: object) -> bytes:
+    if not isinstance(value, bytes):
+        raise TypeError("expected bytes")
     return value
 
 

@@ -20,7 +20,14 @@ from gatekeeper.audit.history import (
     release_logs,
 )
 from gatekeeper.audit.judging import later_records, quietly, read_ahead, tag_and_policy
-from gatekeeper.audit.kept import Judged, KeptAudit, inputs_of, kept_across, kept_audit
+from gatekeeper.audit.kept import (
+    Judged,
+    KeptAudit,
+    inputs_of,
+    kept_across,
+    kept_audit,
+    settle_ahead,
+)
 from gatekeeper.audit.model import Anomaly, AuditLog, ReleaseLog
 from gatekeeper.audit.policies import default_trees, tag_trees
 
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
     from gatekeeper.models.policy import Policy
+    from gatekeeper.records.index import HistoryIndex
     from gatekeeper.repo import Change, GitRepo, TagInfo
 
 __all__ = ["AuditLog", "ReleaseLog", "audit"]
@@ -55,18 +63,13 @@ def audit(
     from gatekeeper.check.workers import AUDIT_AFTER, gate_jobs, judged
     from gatekeeper.clock import Moment, judging
     from gatekeeper.policy.loading import POLICY_DIR
-    from gatekeeper.records.history_cache import rewrites_seen, shared_index
+    from gatekeeper.records.history_cache import rewrites_seen
 
     gate_jobs()  # a bad GATE_JOBS is refused whatever there is to judge
     head = repo.resolve_commit(rev, "HEAD")
     now = datetime.now(UTC)  # the audit's clock: each release's checks are judged at it
-    # 1. one pass over history, shared with every check below (kept between runs); while
-    # git walks, the default branch's policy trees are read (a walk of its own)
-    found: list[set[str]] = []
-    index = shared_index(
-        repo, head, policy.releases, lambda: found.append(default_trees(repo, default_branch))
-    )
-    reviewed = found[0] if found else default_trees(repo, default_branch)
+    # 1. one pass over history, shared with every check below (kept between runs)
+    index, reviewed = _history(repo, head, policy.releases, default_branch, keeps=only is None)
     rewritten = rewrites_seen(repo)
     tags = repo.tags()
     period = (since, until)
@@ -141,6 +144,25 @@ def audit(
         people={pid: person.name for pid, person in policy.people.items()},
         shown={**texts, **reused.texts} if shown else {},
     )
+
+
+def _history(
+    repo: GitRepo, head: str, releases: str, branch: str | None, *, keeps: bool
+) -> tuple[HistoryIndex, set[str]]:
+    """The history index, and the default branch's policy trees, read while git walks (a
+    walk of its own), as is what the commits since the last run changed (for the logs it
+    kept: `keeps`)."""
+    from gatekeeper.records.history_cache import shared_index
+
+    found: list[set[str]] = []
+
+    def meanwhile(last: str | None) -> None:
+        found.append(default_trees(repo, branch))
+        if last is not None and keeps:
+            settle_ahead(repo, last, head, releases)
+
+    index = shared_index(repo, head, releases, meanwhile)
+    return index, found[0] if found else default_trees(repo, branch)
 
 
 def _kept(

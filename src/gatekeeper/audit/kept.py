@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.kept import as_list, as_mapping, as_text
+from gatekeeper.kept import as_mapping, as_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from gatekeeper.records.index import HistoryIndex
     from gatekeeper.repo import GitRepo, TagInfo
 
-FORMAT = 3
-_NAME = f"audit-{FORMAT}.json"
+FORMAT = 4
+_NAME = f"audit-{FORMAT}.kept"  # JSON, then the logs' texts (audit/kept_logs.py)
 
 # A release's log as judged: its window, the log, and what lets it outlive commits.
 Judged = tuple["Window", "ReleaseLog", "dict[str, Any] | None"]
@@ -95,7 +95,7 @@ class KeptAudit:
                 if shown and text is not None:
                     found.texts[tag] = shown_as(tag, text)
                 else:
-                    found.logs[tag] = log_of(from_json_text(log))
+                    found.logs[tag] = _of(tag, log_of(from_json_text(log)))
             except (KeyError, TypeError, ValueError):
                 continue
         return found
@@ -116,14 +116,14 @@ class KeptAudit:
 
     def save(
         self, repo: GitRepo, judged: dict[str, Judged], inputs: dict[str, str]
-    ) -> dict[str, str]:
+    ) -> dict[str, bytes]:
         """Keep every log judged that holds beyond its own moment and reads back as it
         was, and the kept ones that hold now as they were read. Returns the JSON text of
         each log kept (what the audit shows of it: made once)."""
-        from gatekeeper.audit.kept_logs import written
+        from gatekeeper.audit.kept_logs import out_of_line, written
         from gatekeeper.check.kept_rows import across_doc, shows_head, window_doc
         from gatekeeper.kept import write_kept
-        from gatekeeper.render.json import fast
+        from gatekeeper.render.json import placed
 
         if self.path is None or repo.head() != self.head:
             return {}  # HEAD moved while judging: nothing is kept
@@ -138,14 +138,14 @@ class KeptAudit:
             if text is not None:
                 shows = across is not None and shows_head(self.head, text)
                 kept_across = None if across is None or shows else across_doc(across)
-                as_shown = fast(log.to_json())  # None: orjson refuses it (then made again)
+                as_shown = placed(log.to_json())  # None: orjson refuses it (then made again)
                 if as_shown is not None:
                     shown[tag] = as_shown
                 entries[tag] = [window_doc(window), [inputs[tag], text, as_shown], kept_across]
         doc = {"format": FORMAT, "key": self.key, "base": self.base, "head": self.head}
-        write_kept(
-            self.path, {**doc, "tags": self.tags, "releases": self.releases, "logs": entries}
-        )
+        logs, texts = out_of_line(entries)
+        doc.update(tags=self.tags, releases=self.releases, logs=logs)
+        write_kept(self.path, doc, texts)
         return shown
 
     def _again(self, doc: list[Any]) -> list[Any]:
@@ -164,16 +164,16 @@ def kept_audit(repo: GitRepo, head: str, releases: str, *what: str) -> KeptAudit
     """What an earlier audit kept for this key (`what`: the options that change what a
     release's log says); an empty one when nothing matches (or nothing is kept: then
     `save` keeps nothing either)."""
-    from gatekeeper.audit.kept_logs import held
+    from gatekeeper.audit.kept_logs import held, in_line
     from gatekeeper.check.kept_rows import kept_of
-    from gatekeeper.kept import keeping, kept_path, read_kept
+    from gatekeeper.kept import keeping, kept_path, read_kept_with_body
 
     if not keeping():
         return KeptAudit(None)
     key, base, tags = _key(repo, head, what)
     path = kept_path(repo, _NAME)
     empty = KeptAudit(path, key, base, head, tags, releases, what=what)
-    doc = read_kept(path)
+    doc, body = read_kept_with_body(path) or (None, memoryview(b""))
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         return empty
     try:
@@ -181,13 +181,32 @@ def kept_audit(repo: GitRepo, head: str, releases: str, *what: str) -> KeptAudit
         if (moved is not None and doc.get("base") != base) or doc.get("releases") != releases:
             return empty
         then = {as_text(t): as_text(oid) for t, oid in as_mapping(doc["tags"]).items()}
-        docs = {as_text(tag): as_list(kept) for tag, kept in as_mapping(doc["logs"]).items()}
+        docs = {as_text(tag): in_line(kept, body) for tag, kept in as_mapping(doc["logs"]).items()}
         entries = {tag: kept_of(kept, held) for tag, kept in docs.items()}
     except (KeyError, IndexError, TypeError, ValueError):
         return empty
     if moved is not None:  # only logs that read nothing a commit could change, if any
         entries = {tag: kept for tag, kept in entries.items() if kept[2] is not None}
     return KeptAudit(path, key, base, head, tags, releases, moved, then, entries, docs, what=what)
+
+
+def _of(tag: str, log: ReleaseLog) -> ReleaseLog:
+    """`log` when it is the log of `tag` (another's is no kept log of it); else ValueError."""
+    if log.release != tag:
+        raise ValueError(f"expected the log of {tag}")
+    return log
+
+
+def settle_ahead(repo: GitRepo, last: str, head: str, releases: str) -> None:
+    """While git walks for the index: what the commits since `last` (the commit the index
+    was read up to, as a rule the HEAD the logs were kept at) changed, for `usable` to
+    answer from, when there are logs kept."""
+    from gatekeeper.audit.judging import quietly
+    from gatekeeper.check.kept_commits import changed_ahead
+    from gatekeeper.kept import keeping, kept_path
+
+    if keeping() and kept_path(repo, _NAME).is_file():
+        quietly(changed_ahead, repo, last, head, releases)
 
 
 def _key(repo: GitRepo, head: str, what: tuple[str, ...]) -> tuple[str, str, dict[str, str]]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.kept import as_list, as_mapping, as_text, as_time
+from gatekeeper.kept import as_bytes, as_list, as_mapping, as_text, as_time
 
 if TYPE_CHECKING:
     from gatekeeper.audit.model import ReleaseLog
@@ -42,7 +42,7 @@ def log_of(doc: object) -> Any:
     return _reader(ReleaseLog)(doc)
 
 
-def written(log: object) -> str | None:
+def written(log: object) -> bytes | None:
     """`log` as JSON text (read only when the log is used); None when it would not read
     back as it is (it is not kept)."""
     from gatekeeper.kept import as_json_text
@@ -54,22 +54,62 @@ def written(log: object) -> str | None:
 
 
 def held(doc: object) -> list[Any]:
-    """A kept entry's [inputs, log as `written`, the log as the JSON output shows it]."""
+    """A kept entry's [inputs, log as `written`, the log as the JSON output places it]:
+    the texts as UTF-8, read (and so checked) only when used."""
     inputs, log, shown = as_list(doc)
-    return [as_text(inputs), as_text(log), None if shown is None else as_text(shown)]
+    return [as_text(inputs), as_bytes(log), None if shown is None else as_bytes(shown)]
 
 
-def shown_as(tag: str, text: str) -> str:
-    """`text` if it is a log of `tag` exactly as `render.json.fast` writes one (it is
+def out_of_line(entries: dict[str, list[Any]]) -> tuple[dict[str, list[Any]], bytes]:
+    """Kept entries ([window, [inputs, log text, shown text], across]) with their texts
+    moved to bytes kept after the file's JSON, each named by where it starts and ends
+    there (a text inside JSON is escaped and unescaped at every turn: tens of megabytes
+    of them)."""
+    parts: list[bytes] = []
+    at = 0
+
+    def place(text: bytes) -> list[int]:
+        nonlocal at
+        parts.append(text)
+        at += len(text)
+        return [at - len(text), at]
+
+    out = {}
+    for tag, (window, (inputs, log, shown), across) in entries.items():
+        out[tag] = [window, [inputs, place(log), None if shown is None else place(shown)], across]
+    return out, b"".join(parts)
+
+
+def in_line(entry: object, body: memoryview) -> list[Any]:
+    """A kept entry as `out_of_line` wrote it, with its texts back in place; TypeError or
+    ValueError when it is not one."""
+    window, texts, across = as_list(entry)
+    inputs, log, shown = as_list(texts)
+    return [
+        window,
+        [inputs, _text(log, body), None if shown is None else _text(shown, body)],
+        across,
+    ]
+
+
+def _text(where: object, body: memoryview) -> bytes:
+    start, end = as_list(where)
+    if type(start) is not int or type(end) is not int or not 0 <= start <= end <= len(body):
+        raise ValueError("expected where a kept text starts and ends")
+    return bytes(body[start:end])
+
+
+def shown_as(tag: str, text: bytes) -> bytes:
+    """`text` if it is a log of `tag` exactly as `render.json.placed` writes one (it is
     placed in the output as it is: one spoiled, or merely spaced otherwise, a CR that
     `printable` would escape between values, must not reach the output); else
     ValueError."""
     import orjson
 
-    from gatekeeper.render.json import fast
+    from gatekeeper.render.json import placed
 
-    doc = orjson.loads(text)  # orjson.JSONDecodeError is a ValueError
-    if type(doc) is not dict or doc.get("release") != tag or fast(doc) != text:
+    doc = orjson.loads(text)  # orjson.JSONDecodeError (bytes that are no UTF-8 too) is a ValueError
+    if type(doc) is not dict or doc.get("release") != tag or placed(doc) != text:
         raise ValueError(f"expected the log of {tag} as it is written")
     return text
 
@@ -79,7 +119,7 @@ class Reused:
     """The kept logs used again: read back, or (for the JSON output) their text alone."""
 
     logs: dict[str, ReleaseLog] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, bytes] = field(default_factory=dict)
 
     def names(self) -> set[str]:
         return {*self.logs, *self.texts}

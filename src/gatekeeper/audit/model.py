@@ -225,11 +225,11 @@ class AuditLog:
     roles: dict[str, str] = field(default_factory=dict)  # role id -> its title in the policy
     people: dict[str, str] = field(default_factory=dict)  # person id -> their name
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # not in JSON
-    # release -> its log's JSON text as an earlier run kept it (render/json.py writes it):
+    # release -> its log's JSON text (UTF-8) as `render.json.placed` writes it, made once:
     # what `gate audit --format json` shows for it; those not in `releases` are only here.
-    shown: dict[str, str] = field(default_factory=dict)
+    shown: dict[str, bytes] = field(default_factory=dict)
 
-    def to_json(self, kept: Callable[[str], Any] | None = None) -> dict[str, Any]:
+    def to_json(self, kept: Callable[[bytes], Any] | None = None) -> dict[str, Any]:
         """`{"releases": [...]}` plus what was audited. `kept` makes a release's text in
         `shown` into what is written (without it, a release only there is read back)."""
         made = {r.release: r for r in self.releases}
@@ -251,7 +251,7 @@ class AuditLog:
         }
 
 
-def _read_back(text: str) -> Any:
+def _read_back(text: bytes) -> Any:
     import orjson
 
     return orjson.loads(text)

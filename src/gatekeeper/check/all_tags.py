@@ -34,7 +34,7 @@ def check_each(repo: GitRepo, opts: CheckOptions) -> list[Report]:
     tags = {n: i for n, i in sorted(repo.tags().items()) if is_release_tag(n, loaded.policy)}
     folders = [(info.commit, name) for name, info in tags.items() if info.commit]
     # One history pass for every tag; while git walks, the release folders are read.
-    shared_index(repo, head, releases, lambda: read_ahead(repo, releases, folders))
+    shared_index(repo, head, releases, lambda _: read_ahead(repo, releases, folders))
 
     def judge(name: str) -> Report:
         info = tags[name]

@@ -101,7 +101,23 @@ def requested(changed: set[str], releases: str) -> set[str]:
     return {tag for path in changed if (tag := request_of(path, releases)) is not None}
 
 
+def changed_ahead(repo: GitRepo, old: str, new: str, releases: str) -> None:
+    """Work out now what `still_hold` will ask of the commits from `old` to `new` (an
+    audit does while git walks for its index), for it to answer from."""
+    _changed(repo, old, new, releases)
+
+
 def _changed(repo: GitRepo, old: str, new: str, releases: str) -> set[str] | None:
+    """`_changes`, worked out once a process (the commits are named by id: what they hold
+    never changes)."""
+    key = ("changed under", old, new, releases)
+    if key not in repo.memo:
+        repo.memo[key] = _changes(repo, old, new, releases)
+    found: set[str] | None = repo.memo[key]
+    return found
+
+
+def _changes(repo: GitRepo, old: str, new: str, releases: str) -> set[str] | None:
     """The paths under `releases` that a commit `new` has and `old` has not changed
     against any of its parents; None when `old` is not in `new`'s history, a commit
     changed `policies/`, one has no parents (a second root), or a tree of one is no
@@ -113,16 +129,17 @@ def _changed(repo: GitRepo, old: str, new: str, releases: str) -> set[str] | Non
         return None
     changed: set[str] = set()
     prefix = f"{releases}/"
-    for line in repo.run("rev-list", "--parents", new, f"^{old}").splitlines():
-        commit, *parents = line.split()
-        if not parents:
+    out = repo.run("rev-list", "--parents", new, f"^{old}")
+    graph = [line.split() for line in out.splitlines()]
+    if any(len(commits) < 2 for commits in graph):
+        return None
+    every = list(dict.fromkeys(c for commits in graph for c in commits))
+    policies, folders = repo.trees(every, POLICY_DIR), repo.trees(every, releases)
+    for commit, *parents in graph:
+        if any(policies[p] != policies[commit] for p in parents):
             return None
-        policies = repo.tree_id(commit, POLICY_DIR)
-        if any(repo.tree_id(p, POLICY_DIR) != policies for p in parents):
-            return None
-        mine = repo.tree_id(commit, releases)
         for parent in parents:
-            if repo.tree_id(parent, releases) != mine:
+            if folders[parent] != folders[commit]:
                 paths = repo.changed_paths(parent, commit)
                 if any(p.endswith(MALFORMED) for p in paths):
                     return None  # a tree git would not write: a folder's change, unnamed

@@ -208,7 +208,7 @@ def _judge_all(
     tagged = [(info.commit, t) for t in names if (info := tags.get(t)) and info.commit]
     folders = [(head, t) for t in names] + tagged
     # One history pass for every release; while git walks, the release folders are read.
-    index = shared_index(repo, head, releases, lambda: read_ahead(repo, releases, folders))
+    index = shared_index(repo, head, releases, lambda _: read_ahead(repo, releases, folders))
     commits = frozenset(info.commit for info in tags.values() if info.commit)
     seen = cast("GitRepo", TracedRepo(repo)) if traced else None
 

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gatekeeper.cli.options import RepoDir, is_date, iso_time, out, refuse_output, repo_dir, say
+from gatekeeper.cli.options import (
+    RepoDir,
+    is_date,
+    iso_time,
+    out,
+    out_utf8,
+    refuse_output,
+    repo_dir,
+    say,
+)
 from gatekeeper.errors import ExitCode, GateError, InputError
 
 if TYPE_CHECKING:
@@ -89,19 +98,26 @@ def audit(
     result = _render_audit(log, fmt, statements)
     if output:
         try:
-            output.write_text(result + "\n", encoding="utf-8")
+            if isinstance(result, bytes):
+                output.write_bytes(result + b"\n")
+            else:
+                output.write_text(result + "\n", encoding="utf-8")
         except OSError as exc:
             raise InputError(
                 f"--output {output}: cannot be written ({exc.strerror}); expected a file path",
                 hint="name a file in a folder that exists and that you may write to",
             ) from None
         say(f"wrote {output}")
+    elif isinstance(result, bytes):
+        out_utf8(result)  # the JSON, as orjson made it
     else:
         out(result)
     return 0
 
 
-def _render_audit(log: AuditLog, fmt: AuditFormat, statements: list[dict[str, object]]) -> str:
+def _render_audit(
+    log: AuditLog, fmt: AuditFormat, statements: list[dict[str, object]]
+) -> str | bytes:
     from gatekeeper.render import html, json, markdown, text
 
     if fmt is AuditFormat.json:

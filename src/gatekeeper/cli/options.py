@@ -116,6 +116,32 @@ def say(message: str) -> None:
     typer.echo(printable(message), err=True)
 
 
+def out_utf8(data: bytes) -> None:
+    """A result made as UTF-8 (an audit's JSON: tens of megabytes) on stdout: as it is,
+    when it holds nothing `printable` escapes and stdout takes UTF-8; else as `out`
+    writes it."""
+    import codecs
+    import sys
+
+    from gatekeeper.render import plain_utf8
+
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    utf8 = codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "utf-8"
+    if buffer is None or not utf8 or not plain_utf8(data):
+        out(data.decode("utf-8", "surrogateescape"))
+        return
+    stream.flush()  # what was written as text first
+    try:
+        buffer.write(data)
+        buffer.write(b"\n")
+        buffer.flush()
+    except BrokenPipeError:  # the reader has what it wants (`gate audit | head`), as `out`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), buffer.fileno())  # nothing left to write
+
+
 def out(text: str, *, colour: bool = False) -> None:
     """A result on stdout (every byte printable, whatever the data held); with `colour`,
     the verdict marks are coloured when stdout is a terminal and NO_COLOR is not set."""

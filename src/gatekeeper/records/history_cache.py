@@ -11,6 +11,7 @@ nor does CI: what decides a release there never trusts a file in `.git/`.
 from __future__ import annotations
 
 import contextlib
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,11 +43,15 @@ def current_index(repo: GitRepo) -> HistoryIndex | None:
 
 
 def shared_index(
-    repo: GitRepo, head: str, releases: str, meanwhile: Callable[[], object] | None = None
+    repo: GitRepo,
+    head: str,
+    releases: str,
+    meanwhile: Callable[[str | None], object] | None = None,
 ) -> HistoryIndex:
     """The index from `head`: this process's, else the cache brought up to date, else
     built in one pass; saved for the next run. `meanwhile` runs while git walks, if it
-    has to (work that needs no history: reading release folders)."""
+    has to (work that needs no history: reading release folders), told the commit the
+    cache had read up to (None: every commit is read)."""
     index = current_index(repo)
     if index is not None and index.head == head and index.releases == releases:
         return index
@@ -57,16 +62,15 @@ def shared_index(
     read_up_to = cached.head if cached else None
     rewrites = [c for c in cached.rewrites if not repo.is_ancestor(c, head)] if cached else []
     index = None
+    then = None if meanwhile is None else functools.partial(meanwhile, read_up_to)
     if cached is not None and read_up_to == head:
         index = cached
     elif cached is not None and repo.is_ancestor(cached.head, head):
-        index = (
-            cached if cached.line and extend(repo, cached, cached.head, head, meanwhile) else None
-        )
+        index = cached if cached.line and extend(repo, cached, cached.head, head, then) else None
     elif read_up_to and _rewritten(repo, cached.branch if cached else None, read_up_to):
         rewrites.append(read_up_to)  # what the last run read is gone from its branch
     if index is None:
-        index = build(repo, head, releases, meanwhile)
+        index = build(repo, head, releases, meanwhile and functools.partial(meanwhile, None))
     index.rewrites = rewrites
     branch = _branch(repo) if path else None
     if path and (read_up_to != head or index.branch != branch):

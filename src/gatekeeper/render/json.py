@@ -35,6 +35,11 @@ def dumps(data: Any) -> str:
 
 def fast(data: Any) -> str | None:
     """`data` as orjson writes it for `dumps`; None when orjson refuses it."""
+    found = _fast(data)
+    return None if found is None else found.decode("utf-8")
+
+
+def _fast(data: Any) -> bytes | None:
     import orjson
 
     # Dates and dataclasses go through `default=str`, as they did with the standard library.
@@ -42,25 +47,30 @@ def fast(data: Any) -> str | None:
         orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
     )
     try:
-        return orjson.dumps(data, default=str, option=options).decode("utf-8")
+        return orjson.dumps(data, default=str, option=options)
     except orjson.JSONEncodeError:
         return None
 
 
-def audit(log: AuditLog) -> str:
-    """`gate audit --format json`. A release whose text an earlier run kept (`fast` wrote
-    it) is placed as it is, indented where it stands, not made again (a repeat audit of
-    5,000 releases would otherwise rebuild and write 50 MB of logs that did not change)."""
+def placed(release: Any) -> bytes | None:
+    """A release's log (its JSON object) as `audit` writes it: as `fast` does, each line
+    after the first indented to the depth of `releases` (UTF-8); None when orjson refuses
+    it."""
+    found = _fast(release)
+    return None if found is None else found.replace(b"\n", b"\n    ")
+
+
+def audit(log: AuditLog) -> bytes:
+    """`gate audit --format json`, in UTF-8 (tens of megabytes, never decoded). A release
+    whose text an earlier run kept (`placed` wrote it) is written as it is, not made again
+    (a repeat audit of 5,000 releases would otherwise rebuild and write 50 MB of logs that
+    did not change)."""
     import orjson
 
-    def placed(text: str) -> orjson.Fragment:
-        return orjson.Fragment(text.replace("\n", "\n    "))  # at the depth of `releases`
-
-    if log.shown:
-        found = fast(log.to_json(placed))
-        if found is not None:
-            return found
-    return dumps(log.to_json())  # something else orjson refuses: every release read back
+    found = _fast(log.to_json(orjson.Fragment)) if log.shown else None
+    if found is None:  # none kept, or something else orjson refuses: every release read back
+        found = dumps(log.to_json()).encode("utf-8")  # (lone surrogates written as escapes)
+    return found
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
