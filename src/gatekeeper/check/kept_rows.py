@@ -119,8 +119,10 @@ def kept_again(head: str, doc: list[Any]) -> list[Any]:
 
 
 def shows_head(head: str, judged: object) -> bool:
-    """Whether a kept judgement (a status row, an audit log) shows HEAD's commit id: it
-    is kept for that HEAD only."""
+    """Whether a kept judgement (a status row, an audit log's text as UTF-8) shows HEAD's
+    commit id: it is kept for that HEAD only."""
+    if isinstance(judged, bytes):  # searched as it is (its repr would be built byte by byte)
+        return head[:7].encode("ascii") in judged
     return head[:7] in repr(judged)
 
 
