@@ -451,8 +451,11 @@ def test_nothing_is_kept_on_a_ci_runner_or_when_told_not_to(
             m.setenv(name, value)
             _audit(repo)
         assert not _kept(repo).exists()
+    older = _kept(repo).with_name("audit-3.json")  # an earlier gate's, never read again
+    older.parent.mkdir(exist_ok=True)
+    older.write_text("{}")
     _audit(repo)
-    assert _kept(repo).exists()
+    assert _kept(repo).exists() and not older.exists()
 
 
 def test_with_a_release_tag_at_head_only_that_release_is_kept_for_this_head_only(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 GATE = Path(sys.executable).with_name("gate")
 
@@ -64,10 +67,30 @@ def test_demo_walks_a_release_to_its_tag(tmp_path: Path) -> None:
     whole = subprocess.run(audit, capture_output=True, check=True)
     assert [r["release"] for r in json.loads(whole.stdout)["releases"]] == ["v1.0.0", "v1.0.1"]
     assert whole.stdout.endswith(b"}\n") and whole.stderr == b""
-    with subprocess.Popen(audit, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as gone:
-        assert gone.stdout is not None
-        gone.stdout.close()  # before gate writes a byte (it reads history first)
-        assert gone.communicate()[1] == b"" and gone.returncode == 0
+    for args in (audit, [*audit[:-1], "text"], [str(GATE), "-C", str(target), "status"]):
+        with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as gone:
+            assert gone.stdout is not None
+            gone.stdout.close()  # before gate writes a byte (it reads history first)
+            assert gone.communicate()[1] == b"" and gone.returncode == 0, args
+
+
+@pytest.mark.parametrize("fd", [1, 2])
+@pytest.mark.parametrize("args", [["--help"], ["validate"]])
+def test_a_stream_closed_from_the_start_is_no_failure(
+    tmp_path: Path, fd: int, args: list[str]
+) -> None:
+    """Started with stdout or stderr closed (`>&-`, as some hook runners and cron jobs
+    do), `gate` has nothing to flush there and exits as it would otherwise."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    proc = subprocess.run(
+        [str(GATE), *args],
+        cwd=tmp_path,
+        preexec_fn=lambda: os.close(fd),
+        stdout=subprocess.DEVNULL if fd == 2 else None,
+        stderr=subprocess.PIPE if fd == 1 else None,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_unexpected_failure_has_no_traceback_without_debug(tmp_path: Path) -> None:

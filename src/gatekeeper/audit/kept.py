@@ -19,6 +19,7 @@ read or written with GATE_NO_CACHE=1 or on a CI runner (gatekeeper/kept.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +147,9 @@ class KeptAudit:
         logs, texts = out_of_line(entries)
         doc.update(tags=self.tags, releases=self.releases, logs=logs)
         write_kept(self.path, doc, texts)
+        for older in range(1, FORMAT):  # an older format's file is never read again
+            with contextlib.suppress(OSError):
+                self.path.with_name(f"audit-{older}.json").unlink(missing_ok=True)
         return shown
 
     def _again(self, doc: list[Any]) -> list[Any]:

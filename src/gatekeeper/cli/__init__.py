@@ -19,6 +19,8 @@ def run() -> NoReturn:
     workers have ended, and git's processes end as their pipes close)."""
     code = main()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed (`>&-`): nothing to flush
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (`gate audit | head`), a closed stream

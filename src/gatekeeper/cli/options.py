@@ -131,22 +131,34 @@ def out_utf8(data: bytes) -> None:
     if buffer is None or not utf8 or not plain_utf8(data):
         out(data.decode("utf-8", "surrogateescape"))
         return
-    stream.flush()  # what was written as text first
     try:
+        stream.flush()  # what was written as text first
         buffer.write(data)
         buffer.write(b"\n")
         buffer.flush()
-    except BrokenPipeError:  # the reader has what it wants (`gate audit | head`), as `out`
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), buffer.fileno())  # nothing left to write
+    except BrokenPipeError:
+        _reader_gone()
 
 
 def out(text: str, *, colour: bool = False) -> None:
     """A result on stdout (every byte printable, whatever the data held); with `colour`,
     the verdict marks are coloured when stdout is a terminal and NO_COLOR is not set."""
     shown = printable(text)
-    typer.echo(_coloured(shown) if colour and _terminal() else shown)
+    try:
+        typer.echo(_coloured(shown) if colour and _terminal() else shown)
+    except BrokenPipeError:
+        _reader_gone()
+
+
+def _reader_gone() -> None:
+    """The reader of stdout stopped reading (`gate status | head`): it has what it wants,
+    which is no error; what is left to write goes nowhere."""
+    import contextlib
+    import os
+    import sys
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 # Our own marks, at line starts only: data inside a line is never coloured or trusted.
