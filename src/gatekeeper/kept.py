@@ -123,6 +123,16 @@ def write_kept(path: Path, doc: object, body: bytes = b"") -> None:
         pass  # a read-only .git: what is kept is a speed-up, never required
 
 
+def forget_older(path: Path, stem: str, current: int) -> None:
+    """Remove the files of the formats before `current` (`<stem>-<n>.json` beside `path`):
+    never read again, they would only take room (tens of megabytes on a big history)."""
+    import contextlib
+
+    for older in range(1, current):
+        with contextlib.suppress(OSError):
+            path.with_name(f"{stem}-{older}.json").unlink(missing_ok=True)
+
+
 def judgement_key(repo: GitRepo, head: str, *what: str) -> tuple[str, str, str]:
     """Everything a kept judgement is made from but the clock, as one digest (`what`:
     the kept file's format and the options it was judged with); the same without HEAD

@@ -19,7 +19,6 @@ read or written with GATE_NO_CACHE=1 or on a CI runner (gatekeeper/kept.py).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +122,7 @@ class KeptAudit:
         each log kept (what the audit shows of it: made once)."""
         from gatekeeper.audit.kept_logs import out_of_line, written
         from gatekeeper.check.kept_rows import across_doc, shows_head, window_doc
-        from gatekeeper.kept import write_kept
+        from gatekeeper.kept import forget_older, write_kept
         from gatekeeper.render.json import placed
 
         if self.path is None or repo.head() != self.head:
@@ -147,9 +146,7 @@ class KeptAudit:
         logs, texts = out_of_line(entries)
         doc.update(tags=self.tags, releases=self.releases, logs=logs)
         write_kept(self.path, doc, texts)
-        for older in range(1, FORMAT):  # an older format's file is never read again
-            with contextlib.suppress(OSError):
-                self.path.with_name(f"audit-{older}.json").unlink(missing_ok=True)
+        forget_older(self.path, "audit", FORMAT)
         return shown
 
     def _again(self, doc: list[Any]) -> list[Any]:

@@ -10,7 +10,6 @@ nor does CI: what decides a release there never trusts a file in `.git/`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from gatekeeper.kept import (
     as_list,
     as_mapping,
     as_text,
+    forget_older,
     keeping,
     kept_path,
     read_kept,
@@ -70,7 +70,9 @@ def shared_index(
     elif read_up_to and _rewritten(repo, cached.branch if cached else None, read_up_to):
         rewrites.append(read_up_to)  # what the last run read is gone from its branch
     if index is None:
-        index = build(repo, head, releases, meanwhile and functools.partial(meanwhile, None))
+        index = build(
+            repo, head, releases, None if meanwhile is None else functools.partial(meanwhile, None)
+        )
     index.rewrites = rewrites
     branch = _branch(repo) if path else None
     if path and (read_up_to != head or index.branch != branch):
@@ -184,6 +186,4 @@ def _save(path: Path, index: HistoryIndex) -> None:
         "policies": pack(index.policies),
     }
     write_kept(path, doc)
-    for older in range(1, FORMAT):  # an older format's file is never read again
-        with contextlib.suppress(OSError):
-            path.with_name(f"history-{older}.json").unlink(missing_ok=True)
+    forget_older(path, "history", FORMAT)

@@ -67,8 +67,8 @@ def audit(log: AuditLog) -> bytes:
     did not change)."""
     import orjson
 
-    found = _fast(log.to_json(orjson.Fragment)) if log.shown else None
-    if found is None:  # none kept, or something else orjson refuses: every release read back
+    found = _fast(log.to_json(orjson.Fragment))  # each kept text as it is, if any
+    if found is None:  # something orjson refuses: every kept release read back
         found = dumps(log.to_json()).encode("utf-8")  # (lone surrogates written as escapes)
     return found
 
